@@ -1,0 +1,115 @@
+//! `modcon check [--fix]`
+
+use anyhow::Result;
+
+use super::{Settings, open_for_writing, output};
+use crate::core::db::Access;
+use crate::core::{check, rules};
+use crate::display::sanitize_line;
+
+/// How many entries of each section the human output lists.
+const SHOWN: usize = 20;
+
+fn section<T>(title: &str, items: &[T], line: impl Fn(&T) -> String) {
+    if items.is_empty() {
+        return;
+    }
+    println!("{title} ({}):", items.len());
+    for item in items.iter().take(SHOWN) {
+        println!("  {}", sanitize_line(&line(item)));
+    }
+    if items.len() > SHOWN {
+        println!("  … and {} more (--json lists all)", items.len() - SHOWN);
+    }
+}
+
+pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
+    let mut db = if fix {
+        open_for_writing(settings, "check --fix")?
+    } else if settings.read_only {
+        settings.open(Access::ReadOnly, false)?
+    } else {
+        settings.open(Access::ReadWrite, false)?
+    };
+    let ctx = settings.ctx();
+    let media = settings.media()?;
+    let fixed = if fix {
+        Some(rules::fix(&mut db, &ctx)?)
+    } else {
+        None
+    };
+    let report = check::run(&mut db, &ctx, media.as_ref())?;
+    if json {
+        return output::json(&serde_json::json!({
+            "action": if fix { "fix" } else { "check" },
+            "fix": fixed,
+            "threads": fixed.as_ref().map(|f| f.tally.threads).unwrap_or(0),
+            "posts": fixed.as_ref().map(|f| f.tally.posts).unwrap_or(0),
+            "attachments": fixed.as_ref().map(|f| f.tally.attachments).unwrap_or(0),
+            "files": 0,
+            "problems": report.problems(),
+            "report": report,
+        }));
+    }
+    if let Some(outcome) = &fixed {
+        println!("{}", sanitize_line(&outcome.message));
+    }
+    section(
+        "active rows under a deleted parent",
+        &report.violations,
+        |v| {
+            format!(
+                "{} {} is active; its {} {} is deleted",
+                v.kind, v.id, v.parent_kind, v.parent_id
+            )
+        },
+    );
+    section(
+        "deleted rows with unknown deletion time",
+        &report.unknown_deletion_time,
+        |u| match &u.first_seen {
+            Some(at) => format!("{} {} (first seen deleted {at})", u.kind, u.id),
+            None => format!("{} {}", u.kind, u.id),
+        },
+    );
+    section(
+        "attachment rows whose file is missing",
+        &report.missing_files,
+        |f| format!("attachment {} {}", f.attachment_id, f.image),
+    );
+    section(
+        "attachment paths outside the media root (never touched)",
+        &report.unsafe_paths,
+        |f| format!("attachment {} {:?}: {}", f.attachment_id, f.image, f.reason),
+    );
+    section("files no row references", &report.unreferenced_files, |f| {
+        f.clone()
+    });
+    section(
+        "thumbnails of images no row references",
+        &report.unreferenced_thumbnails,
+        |f| f.clone(),
+    );
+    section(
+        "tables outside the web app's cascades referencing forum rows",
+        &report.foreign_references,
+        |f| f.clone(),
+    );
+    if !report.files_checked {
+        println!("files not checked: no media root (give --media-root)");
+    }
+    if report.stamped > 0 {
+        println!(
+            "recorded {} deleted rows as first seen now (their retention starts today)",
+            report.stamped
+        );
+    }
+    if report.problems() == 0 {
+        println!("no problems found");
+    } else if !fix && !report.violations.is_empty() {
+        println!(
+            "`modcon check --fix` soft-deletes the active rows under deleted parents (undoable)"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! `modcon demo`
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::{Settings, output};
+use crate::core::demo::{self, DemoOptions};
+
+pub fn run(
+    settings: &Settings,
+    out: Option<PathBuf>,
+    threads: usize,
+    seed: u64,
+    force: bool,
+    json: bool,
+) -> Result<()> {
+    let out = match out {
+        Some(path) => path,
+        None => super::settings::default_demo_path()?,
+    };
+    let started = std::time::Instant::now();
+    let summary = demo::generate(&DemoOptions {
+        out,
+        threads,
+        seed,
+        force,
+        now: settings.now,
+    })?;
+    if json {
+        return output::json(&serde_json::json!({ "action": "demo", "summary": summary }));
+    }
+    println!(
+        "wrote {} ({} threads, {} posts, {} attachments, {} users) in {:.1}s",
+        summary.database,
+        summary.threads,
+        summary.posts,
+        summary.attachments,
+        summary.users,
+        started.elapsed().as_secs_f64()
+    );
+    println!("media: {} ({} files)", summary.media_root, summary.files);
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! `modcon delete`, `restore` and `undo`: thin calls into `core::rules`.
+
+use anyhow::Result;
+
+use super::{Settings, open_for_writing, output};
+use crate::core::model::{IdQuery, Kind};
+use crate::core::query;
+use crate::core::rules::{self, Outcome, Target};
+use crate::display::sanitize_line;
+
+fn print(outcome: &Outcome, json: bool) -> Result<()> {
+    if json {
+        return output::json(outcome);
+    }
+    println!("{}", sanitize_line(&outcome.message));
+    for left in &outcome.left_alone {
+        println!(
+            "  left alone: {} {} ({})",
+            left.kind,
+            left.id,
+            sanitize_line(&left.reason)
+        );
+    }
+    Ok(())
+}
+
+fn target(db: &crate::core::db::Db, kind: Kind, id: &str) -> Result<Target> {
+    let id = query::resolve(db.conn(), kind, &IdQuery::parse(id)?)?;
+    Ok(Target::new(kind, id))
+}
+
+pub fn delete(settings: &Settings, kind: Kind, id: &str, json: bool) -> Result<()> {
+    let mut db = open_for_writing(settings, "delete")?;
+    let target = target(&db, kind, id)?;
+    print(&rules::delete(&mut db, &settings.ctx(), &target)?, json)
+}
+
+pub fn restore(settings: &Settings, kind: Kind, id: &str, json: bool) -> Result<()> {
+    let mut db = open_for_writing(settings, "restore")?;
+    let target = target(&db, kind, id)?;
+    print(&rules::restore(&mut db, &settings.ctx(), &target)?, json)
+}
+
+pub fn undo(settings: &Settings, json: bool) -> Result<()> {
+    let mut db = open_for_writing(settings, "undo")?;
+    print(&rules::undo(&mut db, &settings.ctx())?, json)
+}

@@ -1,0 +1,66 @@
+//! Printing: JSON objects exactly as the core returns them, and short,
+//! plain, sanitised human output.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::display::{fit, sanitize_line};
+
+/// An error chain as one line: "what failed: why". Control characters from
+/// paths or data are made visible, so the line stays one line.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string().replace(['\n', '\r'], " ");
+        // anyhow repeats nothing, but rusqlite messages sometimes do.
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    sanitize_line(&parts.join(": "))
+}
+
+/// One JSON object on stdout.
+pub fn json<T: Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A plain table: columns padded to their widest cell (by terminal
+/// columns), the last column cut to keep lines under `max_width`.
+pub fn table(header: &[&str], rows: &[Vec<String>], max_width: usize) {
+    use unicode_width::UnicodeWidthStr;
+    let cols = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(cols) {
+            widths[i] = widths[i].max(cell.width());
+        }
+    }
+    let fixed: usize = widths.iter().take(cols - 1).map(|w| w + 2).sum();
+    let last = max_width.saturating_sub(fixed).max(10);
+    let line = |cells: Vec<String>| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cols {
+                out.push_str(&fit(cell, last));
+            } else {
+                out.push_str(cell);
+                out.push_str(&" ".repeat(widths[i] - cell.width() + 2));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+/// The terminal's width, or 100 when output is not a terminal.
+pub fn width() -> usize {
+    crossterm::terminal::size()
+        .map(|(w, _)| w as usize)
+        .unwrap_or(100)
+        .max(40)
+}

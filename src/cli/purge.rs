@@ -1,0 +1,161 @@
+//! `modcon purge`: the plan, a progress bar per batch on a terminal, and
+//! the report.
+
+use std::io::IsTerminal;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{Settings, output, refuse_read_only};
+use crate::core::db::Access;
+use crate::core::purge::{self, PurgeOptions, PurgeReport};
+use crate::display::{ago, sanitize_line};
+
+pub fn run(
+    settings: &Settings,
+    older_than: Option<i64>,
+    batch_size: Option<usize>,
+    dry_run: bool,
+    keep_files: bool,
+    json: bool,
+) -> Result<()> {
+    if let Some(days) = older_than {
+        anyhow::ensure!(days >= 0, "--older-than must be 0 or more days, not {days}");
+    }
+    anyhow::ensure!(batch_size != Some(0), "--batch-size must be at least 1");
+    if !dry_run {
+        refuse_read_only(settings, "purge")?;
+    }
+    let access = if dry_run {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let mut db = settings.open(access, false)?;
+    let mut ctx = settings.ctx();
+    ctx.retention_days = older_than.unwrap_or(settings.retention_days);
+    let options = PurgeOptions {
+        retention_days: ctx.retention_days,
+        batch_size: batch_size.unwrap_or(settings.batch_size),
+        dry_run,
+        keep_files,
+    };
+    let media = settings.media()?;
+    let bar = (!json && !dry_run && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} batch {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let cancel = AtomicBool::new(false);
+    let mut on_progress = |p: &purge::Progress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.batches);
+            bar.set_position(p.batch);
+            bar.set_message(format!(
+                "{} removed, {} files",
+                p.removed.describe(),
+                p.removed.files
+            ));
+        }
+    };
+    let report = purge::run(
+        &mut db,
+        &ctx,
+        media.as_ref(),
+        &options,
+        &mut on_progress,
+        &cancel,
+    )?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if json {
+        return output::json(&report);
+    }
+    print_human(&report, settings);
+    Ok(())
+}
+
+fn print_human(r: &PurgeReport, settings: &Settings) {
+    let rows = crate::core::audit::Tally {
+        files: 0,
+        ..r.removed
+    };
+    if r.dry_run {
+        println!(
+            "purge plan (dry run): retention {} days, deleted at or before {}, batches of {}",
+            r.retention_days, r.cutoff, r.batch_size
+        );
+        println!(
+            "  would remove: {} in {} batch(es)",
+            rows.describe(),
+            r.batches
+        );
+    } else {
+        println!(
+            "purged {} in {} batch(es) (retention {} days, deleted at or before {})",
+            rows.describe(),
+            r.batches,
+            r.retention_days,
+            r.cutoff
+        );
+        if r.keep_files {
+            println!("  files kept (--keep-files)");
+        } else {
+            println!(
+                "  files removed: {} (and {} thumbnails); missing: {}; refused: {}",
+                r.removed.files, r.thumbnails, r.files_missing, r.files_refused
+            );
+        }
+        if r.journal_finished > 0 {
+            println!(
+                "  finished {} file removals left by an interrupted purge",
+                r.journal_finished
+            );
+        }
+    }
+    if r.held_back.rows() > 0 {
+        println!(
+            "  held back (an active row below them): {}",
+            r.held_back.describe()
+        );
+    }
+    for skip in &r.skipped_rows {
+        println!(
+            "  skipped {} {}: {}",
+            skip.kind,
+            skip.id,
+            sanitize_line(&skip.reason)
+        );
+    }
+    for refused in &r.refused_paths {
+        println!(
+            "  refused path {:?}: {}",
+            sanitize_line(&refused.image),
+            refused.reason
+        );
+    }
+    if r.dry_run && !r.samples.is_empty() {
+        println!("  for example:");
+        for s in &r.samples {
+            println!(
+                "    {:<10} {}  {}  deleted {} ({})",
+                s.kind.name(),
+                s.id,
+                crate::display::fit(&sanitize_line(&s.name), 40),
+                s.deleted_at,
+                ago(settings.now, &s.deleted_at)
+            );
+        }
+    }
+    if r.dry_run {
+        println!("nothing was changed; a purge cannot be undone");
+    }
+    if r.cancelled {
+        println!("cancelled after the batch in flight; run purge again to continue");
+    }
+}

@@ -1,0 +1,117 @@
+//! `config.toml`: defaults for the options, read from
+//! `$XDG_CONFIG_HOME/modcon/` (`~/.config/modcon/` on every Unix, macOS
+//! included). Flags beat environment variables, which beat this file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub db: Option<PathBuf>,
+    pub media_root: Option<PathBuf>,
+    pub actor: Option<String>,
+    pub retention_days: Option<i64>,
+    pub batch_size: Option<usize>,
+    pub mouse: Option<bool>,
+    /// "default" or "mono".
+    pub theme: Option<String>,
+    /// Key overrides: action name → key, e.g. `delete = "x"`.
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+}
+
+/// Where the config file lives: `MODCON_CONFIG` when set, else
+/// `$XDG_CONFIG_HOME/modcon/config.toml`, else `~/.config/modcon/config.toml`.
+pub fn path() -> Option<PathBuf> {
+    if let Some(explicit) = std::env::var_os("MODCON_CONFIG") {
+        return Some(PathBuf::from(explicit));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("modcon").join("config.toml"))
+}
+
+/// Reads the config file; a missing file is an empty config, a bad one an
+/// error naming the file and the key.
+pub fn load() -> Result<Config> {
+    let Some(path) = path() else {
+        return Ok(Config::default());
+    };
+    if !path.exists() {
+        return Ok(Config::default());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    parse(&text, &path)
+}
+
+pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count().max(1))
+            .unwrap_or(0);
+        let key = e
+            .span()
+            .and_then(|span| text[..span.start.min(text.len())].lines().last())
+            .and_then(|l| l.split('=').next())
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && !k.starts_with('['))
+            .map(|k| format!(" key `{k}`"))
+            .unwrap_or_default();
+        let message = e.message().replace('\n', " ");
+        anyhow::anyhow!(
+            "config file {}:{key} (line {line}): {message}",
+            path.display()
+        )
+    })?;
+    if let Some(days) = config.retention_days {
+        if days < 0 {
+            bail!(
+                "config file {}: key `retention_days` must be 0 or more, not {days}",
+                path.display()
+            );
+        }
+    }
+    if config.batch_size == Some(0) {
+        bail!(
+            "config file {}: key `batch_size` must be at least 1",
+            path.display()
+        );
+    }
+    if let Some(theme) = &config.theme {
+        if !["default", "mono"].contains(&theme.as_str()) {
+            bail!(
+                "config file {}: key `theme` must be \"default\" or \"mono\", not {theme:?}",
+                path.display()
+            );
+        }
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_bad_key() {
+        let p = Path::new("/x/config.toml");
+        let err = parse("actor = \"mo\"\nretention_days = \"lots\"\n", p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("retention_days"), "{err}");
+        assert!(err.contains("/x/config.toml"), "{err}");
+        let err = parse("colour = 1\n", p).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+        let err = parse("batch_size = 0\n", p).unwrap_err().to_string();
+        assert!(err.contains("batch_size"), "{err}");
+        assert!(parse("db = \"/srv/forum.sqlite3\"\n[keys]\ndelete = \"x\"\n", p).is_ok());
+    }
+}

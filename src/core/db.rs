@@ -1,0 +1,290 @@
+//! Opening a forum database: checks before SQLite touches the file, flags
+//! and pragmas, schema detection, and errors that name what is wrong.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+use super::migrate;
+use super::model;
+use super::schema::{self, Schema};
+
+/// How long a statement waits for another writer before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `SQLITE_OPEN_READ_ONLY`: the file is never written.
+    ReadOnly,
+    /// Read-write; applies the console's own-table migration on open.
+    ReadWrite,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub access: Access,
+    pub busy_timeout: Duration,
+    /// `migrate` opens databases from before the attachment soft-delete
+    /// migration; every other command refuses them.
+    pub allow_outdated: bool,
+}
+
+impl OpenOptions {
+    pub fn new(access: Access) -> Self {
+        OpenOptions {
+            access,
+            busy_timeout: busy_timeout_from_env(),
+            allow_outdated: false,
+        }
+    }
+}
+
+/// `MODCON_BUSY_TIMEOUT_MS` shortens or lengthens the wait for a locked
+/// database (tests use it; a busy server may want longer).
+fn busy_timeout_from_env() -> Duration {
+    std::env::var("MODCON_BUSY_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_BUSY_TIMEOUT)
+}
+
+pub struct Db {
+    conn: Connection,
+    path: PathBuf,
+    access: Access,
+    schema: Schema,
+    busy_timeout: Duration,
+}
+
+impl Db {
+    /// Opens and validates an existing forum database. On any error the file
+    /// is left exactly as it was.
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<Db> {
+        let shown = path.display().to_string();
+        check_file(path, options.access).with_context(|| shown.clone())?;
+        let flags = match options.access {
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| explain(e, options.busy_timeout))
+            .with_context(|| shown.clone())?;
+        let mut db = Db {
+            conn,
+            path: path.to_path_buf(),
+            access: options.access,
+            schema: Schema::default(),
+            busy_timeout: options.busy_timeout,
+        };
+        db.prepare(options).with_context(|| shown)?;
+        Ok(db)
+    }
+
+    /// Creates a new forum database at `path` (which must not exist) with
+    /// every migration applied. Only the demo generator makes databases.
+    pub fn create(path: &Path, now: &str) -> Result<Db> {
+        if path.exists() {
+            bail!("{} already exists", path.display());
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot create database {}", path.display()))?;
+        configure(&conn, DEFAULT_BUSY_TIMEOUT)?;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        migrate::apply_fresh(&conn, now)?;
+        conn.execute_batch("COMMIT")?;
+        let schema = schema::inspect(&conn, false)?;
+        Ok(Db {
+            conn,
+            path: path.to_path_buf(),
+            access: Access::ReadWrite,
+            schema,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+        })
+    }
+
+    fn prepare(&mut self, options: &OpenOptions) -> Result<()> {
+        configure(&self.conn, options.busy_timeout)?;
+        // The first read of the schema: a locked, corrupt or foreign file
+        // fails here, before anything is written.
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| explain(e, options.busy_timeout))?;
+        if options.access == Access::ReadWrite && self.conn.is_readonly("main")? {
+            bail!("the database file is read-only; pass --read-only to open it for viewing");
+        }
+        self.schema = schema::inspect(&self.conn, options.allow_outdated)?;
+        match options.access {
+            Access::ReadWrite if migrate::needs_own_tables(&self.conn)? => {
+                let now = model::format_datetime(model::utc_now());
+                let tx = self.write_tx()?;
+                migrate::apply_on_open(&tx, &now)?;
+                tx.commit().map_err(|e| explain(e, options.busy_timeout))?;
+            }
+            Access::ReadWrite => {}
+            Access::ReadOnly => migrate::shadow_own_tables(&self.conn)?,
+        }
+        Ok(())
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.access == Access::ReadOnly
+    }
+
+    pub fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
+    }
+
+    /// A short write transaction, begun IMMEDIATE so the busy timeout
+    /// applies to taking the write lock rather than failing mid-way.
+    pub fn write_tx(&mut self) -> Result<Transaction<'_>> {
+        if self.access == Access::ReadOnly {
+            bail!("the database is open read-only (--read-only): nothing can be changed");
+        }
+        let timeout = self.busy_timeout;
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| explain(e, timeout))
+    }
+
+    /// A consistent snapshot for several reads.
+    pub fn read_tx(&mut self) -> Result<Transaction<'_>> {
+        let timeout = self.busy_timeout;
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(|e| explain(e, timeout))
+    }
+
+    /// SQLite's `data_version`: changes when another connection commits.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+}
+
+fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    register_functions(conn)?;
+    Ok(())
+}
+
+/// `modcon_ts(text)`: any datetime form the console reads, as Django's
+/// text form (which sorts correctly), or NULL when unreadable. The one
+/// place SQL compares deletion times; never used in an index, so other
+/// clients of the database never need it.
+fn register_functions(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function(
+        "modcon_ts",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text = ctx.get_raw(0).as_str().ok();
+            Ok(text.and_then(model::canonical_datetime))
+        },
+    )?;
+    Ok(())
+}
+
+/// Checks made on the file itself before SQLite opens it, so that a
+/// directory, an empty or foreign file is never turned into a database.
+fn check_file(path: &Path, access: Access) -> Result<()> {
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("database not found")
+        }
+        Err(e) => return Err(anyhow!(e).context("cannot read the database file")),
+    };
+    if meta.is_dir() {
+        bail!("is a directory, not a database file");
+    }
+    if meta.len() == 0 {
+        bail!("empty file (0 bytes), not a SQLite database");
+    }
+    let mut header = [0u8; 16];
+    let mut file = fs::File::open(path).context("cannot read the database file")?;
+    let read = file
+        .read(&mut header)
+        .context("cannot read the database file")?;
+    if read < 16 || &header != b"SQLite format 3\0" {
+        bail!("not a SQLite database (no SQLite header)");
+    }
+    if meta.len() < 512 {
+        bail!("truncated SQLite database ({} bytes)", meta.len());
+    }
+    if access == Access::ReadWrite {
+        // Permission bits are checked as well as SQLite's own view, so a
+        // file marked read-only stays untouched even for a superuser.
+        if meta.permissions().readonly() {
+            bail!("the database file is read-only; pass --read-only to open it for viewing");
+        }
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Ok(dir_meta) = fs::metadata(dir) {
+            if dir_meta.permissions().readonly() {
+                bail!(
+                    "the database's directory is read-only, so SQLite cannot write its journal \
+                     there; pass --read-only to open it for viewing"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Turns SQLite's error codes into sentences a moderator can act on.
+pub fn explain(err: rusqlite::Error, busy_timeout: Duration) -> anyhow::Error {
+    if let rusqlite::Error::SqliteFailure(e, _) = &err {
+        let secs = busy_timeout.as_secs_f64();
+        match e.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                return anyhow!(
+                    "database is locked by another process (still busy after {secs:.1}s); try again"
+                );
+            }
+            ErrorCode::NotADatabase => return anyhow!("not a SQLite database, or it is encrypted"),
+            ErrorCode::DatabaseCorrupt => {
+                return anyhow!("database disk image is malformed (corrupt)");
+            }
+            ErrorCode::ReadOnly => {
+                return anyhow!(
+                    "the database is read-only; pass --read-only to open it for viewing"
+                );
+            }
+            ErrorCode::CannotOpen => return anyhow!("cannot open the database file"),
+            _ => {}
+        }
+    }
+    anyhow!(err)
+}
+
+/// Applies [`explain`] to the rusqlite errors inside an anyhow chain.
+pub fn explain_any(err: anyhow::Error, busy_timeout: Duration) -> anyhow::Error {
+    match err.downcast::<rusqlite::Error>() {
+        Ok(e) => explain(e, busy_timeout),
+        Err(other) => other,
+    }
+}

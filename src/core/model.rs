@@ -1,0 +1,348 @@
+//! The vocabulary of the forum: kinds of rows, their ids, and the Django
+//! datetime text form. Pure functions only; no database access.
+
+use std::fmt;
+
+use anyhow::{Result, bail};
+use chrono::{DateTime, Duration, NaiveDateTime, Timelike};
+use serde::Serialize;
+
+/// The three kinds of row the console moderates, parent before child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Thread,
+    Post,
+    Attachment,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Thread, Kind::Post, Kind::Attachment];
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Kind::Thread => "forum_thread",
+            Kind::Post => "forum_post",
+            Kind::Attachment => "forum_attachment",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Thread => "thread",
+            Kind::Post => "post",
+            Kind::Attachment => "attachment",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Thread => "threads",
+            Kind::Post => "posts",
+            Kind::Attachment => "attachments",
+        }
+    }
+
+    pub fn parent(self) -> Option<Kind> {
+        match self {
+            Kind::Thread => None,
+            Kind::Post => Some(Kind::Thread),
+            Kind::Attachment => Some(Kind::Post),
+        }
+    }
+
+    pub fn child(self) -> Option<Kind> {
+        match self {
+            Kind::Thread => Some(Kind::Post),
+            Kind::Post => Some(Kind::Attachment),
+            Kind::Attachment => None,
+        }
+    }
+
+    /// The column of this kind's table that points at its parent.
+    pub fn parent_column(self) -> Option<&'static str> {
+        match self {
+            Kind::Thread => None,
+            Kind::Post => Some("thread_id"),
+            Kind::Attachment => Some("post_id"),
+        }
+    }
+
+    /// Threads and posts keep their deletion time in the console's own
+    /// table; attachments carry `deleted_at` themselves.
+    pub fn has_deleted_at_column(self) -> bool {
+        self == Kind::Attachment
+    }
+
+    pub fn parse(text: &str) -> Result<Kind> {
+        match text.to_ascii_lowercase().as_str() {
+            "thread" | "threads" => Ok(Kind::Thread),
+            "post" | "posts" => Ok(Kind::Post),
+            "attachment" | "attachments" => Ok(Kind::Attachment),
+            other => bail!("unknown kind {other:?}: expected thread, post or attachment"),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the user typed to name a row: a whole id or a prefix of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdQuery {
+    /// All 32 hex digits, lowercase, as Django stores a UUIDField.
+    Full(String),
+    /// At least four lowercase hex digits; must match exactly one row.
+    Prefix(String),
+}
+
+pub const MIN_PREFIX: usize = 4;
+
+impl IdQuery {
+    /// Accepts the 32 hex digits, the dashed UUID form (any case), or a
+    /// prefix of at least four hex digits (dashes of the UUID form allowed).
+    pub fn parse(text: &str) -> Result<IdQuery> {
+        let trimmed = text.trim();
+        if trimmed.len() == 36 {
+            if let Ok(uuid) = uuid::Uuid::try_parse(trimmed) {
+                return Ok(IdQuery::Full(uuid.simple().to_string()));
+            }
+        }
+        let digits: String = trimmed.chars().filter(|c| *c != '-').collect();
+        let valid_dashes = trimmed
+            .char_indices()
+            .filter(|(_, c)| *c == '-')
+            .all(|(i, _)| [8, 13, 18, 23].contains(&i));
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) || !valid_dashes {
+            bail!(
+                "invalid id {:?}: expected 32 hex digits, a dashed UUID, or a prefix of at least {MIN_PREFIX} hex digits",
+                crate::display::sanitize_line(trimmed)
+            );
+        }
+        let digits = digits.to_ascii_lowercase();
+        match digits.len() {
+            32 => Ok(IdQuery::Full(digits)),
+            n if n > 32 => bail!("invalid id {digits:?}: longer than 32 hex digits"),
+            n if n < MIN_PREFIX => {
+                bail!("id prefix {digits:?} is too short: give at least {MIN_PREFIX} hex digits")
+            }
+            _ => Ok(IdQuery::Prefix(digits)),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            IdQuery::Full(s) | IdQuery::Prefix(s) => s,
+        }
+    }
+}
+
+/// The part of a row that moderation changes: whether it is active, and
+/// when it was deleted (the `deleted_at` column of an attachment; the
+/// console's record for a thread or post).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowState {
+    pub active: bool,
+    pub deleted_at: Option<String>,
+}
+
+impl RowState {
+    pub fn active() -> Self {
+        RowState {
+            active: true,
+            deleted_at: None,
+        }
+    }
+
+    pub fn deleted(at: Option<String>) -> Self {
+        RowState {
+            active: false,
+            deleted_at: at,
+        }
+    }
+}
+
+/// Parses every datetime form found in Django's SQLite databases:
+/// `YYYY-MM-DD HH:MM:SS[.f{1,9}]`, with `T` as separator, and an optional
+/// trailing `Z` or `±HH:MM` offset (converted to UTC). Anything else —
+/// empty text, words, bare numbers — is `None`: unknown, never "expired".
+pub fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    if text.len() < 19 || !text.is_ascii() {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    if !(bytes[10] == b' ' || bytes[10] == b'T') {
+        return None;
+    }
+    let (body, offset) = split_offset(text)?;
+    let normalised = format!("{} {}", &body[..10], &body[11..]);
+    let naive = NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    // `%.f` also accepts a bare trailing dot; Django never writes one.
+    if body.ends_with('.') {
+        return None;
+    }
+    naive.checked_sub_signed(Duration::seconds(offset))
+}
+
+/// Splits a trailing `Z` or `±HH:MM` offset from a datetime (ASCII, at
+/// least 19 bytes), giving the offset in seconds east of UTC.
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    if let Some(body) = text.strip_suffix(['Z', 'z']) {
+        return Some((body, 0));
+    }
+    let Some(at) = text[19..].find(['+', '-']) else {
+        return Some((text, 0));
+    };
+    let (body, tail) = text.split_at(19 + at);
+    let t = tail.as_bytes();
+    if tail.len() != 6 || t[3] != b':' {
+        return None;
+    }
+    let hours: i64 = tail[1..3].parse().ok()?;
+    let minutes: i64 = tail[4..6].parse().ok()?;
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    let sign = if t[0] == b'-' { -1 } else { 1 };
+    Some((body, sign * (hours * 3600 + minutes * 60)))
+}
+
+/// Writes a datetime exactly as Django does on SQLite: microseconds, and no
+/// fraction at all when they are zero.
+pub fn format_datetime(dt: NaiveDateTime) -> String {
+    let dt = truncate_to_micros(dt);
+    if dt.nanosecond() == 0 {
+        dt.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    }
+}
+
+pub fn truncate_to_micros(dt: NaiveDateTime) -> NaiveDateTime {
+    let nanos = dt.nanosecond() % 1_000_000_000;
+    dt.with_nanosecond(nanos - nanos % 1000).unwrap_or(dt)
+}
+
+/// Normalises any accepted datetime text to the Django form, which sorts
+/// correctly as text; `None` for anything unreadable.
+pub fn canonical_datetime(text: &str) -> Option<String> {
+    parse_datetime(text).map(format_datetime)
+}
+
+/// The current time, truncated to what Django stores.
+pub fn utc_now() -> NaiveDateTime {
+    truncate_to_micros(chrono::Utc::now().naive_utc())
+}
+
+/// Parses the `--now` option: any datetime form above, or RFC 3339.
+pub fn parse_now(text: &str) -> Result<NaiveDateTime> {
+    if let Some(dt) = parse_datetime(text) {
+        return Ok(truncate_to_micros(dt));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
+        return Ok(truncate_to_micros(dt.naive_utc()));
+    }
+    bail!("invalid time {text:?}: expected YYYY-MM-DD HH:MM:SS[.ffffff] in UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+    }
+
+    #[test]
+    fn reads_every_django_form() {
+        let want = dt("2026-10-12 07:48:53.361151");
+        for form in [
+            "2026-10-12 07:48:53.361151",
+            "2026-10-12T07:48:53.361151",
+            "2026-10-12 07:48:53.361151Z",
+            "2026-10-12T07:48:53.361151+00:00",
+            "2026-10-12 09:48:53.361151+02:00",
+        ] {
+            assert_eq!(parse_datetime(form), Some(want), "{form}");
+        }
+        assert_eq!(
+            parse_datetime("2026-10-12 07:48:53"),
+            Some(dt("2026-10-12 07:48:53"))
+        );
+        assert_eq!(
+            parse_datetime("2026-10-12 07:48:53+00:00"),
+            Some(dt("2026-10-12 07:48:53"))
+        );
+    }
+
+    #[test]
+    fn garbage_is_unknown() {
+        for bad in [
+            "",
+            "yesterday",
+            "12345",
+            "0",
+            "2026-13-01 00:00:00",
+            "2026-10-12",
+            "2026-10-12 25:00:00",
+            "2026-10-12 07:48:53.",
+            "2026-10-12x07:48:53",
+            "२०२६-10-12 07:48:53",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn writes_the_django_form() {
+        assert_eq!(
+            format_datetime(dt("2026-10-12 07:48:53.361151")),
+            "2026-10-12 07:48:53.361151"
+        );
+        assert_eq!(
+            format_datetime(dt("2026-10-12 07:48:53")),
+            "2026-10-12 07:48:53"
+        );
+        assert_eq!(
+            format_datetime(dt("2026-10-12 07:48:53.000001")),
+            "2026-10-12 07:48:53.000001"
+        );
+        // Nanoseconds are cut, as Django's microsecond field would.
+        assert_eq!(
+            format_datetime(dt("2026-10-12 07:48:53.123456789")),
+            "2026-10-12 07:48:53.123456"
+        );
+    }
+
+    #[test]
+    fn ids_in_every_accepted_form() {
+        let full = "5d4f91872e1c4ab9912e3ba58775da8b";
+        assert_eq!(IdQuery::parse(full).unwrap(), IdQuery::Full(full.into()));
+        assert_eq!(
+            IdQuery::parse("5D4F9187-2E1C-4AB9-912E-3BA58775DA8B").unwrap(),
+            IdQuery::Full(full.into())
+        );
+        assert_eq!(
+            IdQuery::parse("5d4f").unwrap(),
+            IdQuery::Prefix("5d4f".into())
+        );
+        assert_eq!(
+            IdQuery::parse("5d4f9187-2e1c").unwrap(),
+            IdQuery::Prefix("5d4f91872e1c".into())
+        );
+        for bad in [
+            "5d4",
+            "",
+            "xyz12",
+            "5d4f91872e1c4ab9912e3ba58775da8b0",
+            "5d-4f9",
+            "../../etc",
+        ] {
+            assert!(IdQuery::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

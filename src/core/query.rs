@@ -1,0 +1,576 @@
+//! Reading: rows by keyset pages, ids from prefixes, counts, search.
+//! Every list carries the markers of `conditions`, so a front end shows
+//! what the rules say without computing anything itself.
+
+use anyhow::{Context, Result, bail};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, named_params};
+use serde::Serialize;
+
+use super::conditions as cond;
+use super::model::{IdQuery, Kind};
+use super::schema::Schema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateFilter {
+    #[default]
+    All,
+    Active,
+    Deleted,
+}
+
+impl StateFilter {
+    pub fn parse(text: &str) -> Result<StateFilter> {
+        match text {
+            "all" => Ok(StateFilter::All),
+            "active" => Ok(StateFilter::Active),
+            "deleted" => Ok(StateFilter::Deleted),
+            other => bail!("unknown state {other:?}: expected active, deleted or all"),
+        }
+    }
+
+    pub fn next(self) -> StateFilter {
+        match self {
+            StateFilter::All => StateFilter::Active,
+            StateFilter::Active => StateFilter::Deleted,
+            StateFilter::Deleted => StateFilter::All,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StateFilter::All => "all",
+            StateFilter::Active => "active",
+            StateFilter::Deleted => "deleted",
+        }
+    }
+
+    fn sql(self, alias: &str) -> String {
+        match self {
+            StateFilter::All => "1".into(),
+            StateFilter::Active => format!("{alias}.is_active = 1"),
+            StateFilter::Deleted => format!("{alias}.is_active = 0"),
+        }
+    }
+}
+
+/// How sure the console is of a deleted row's deletion time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionTime {
+    /// Written by the console or the web app when it deleted the row.
+    Exact,
+    /// The row was found deleted by someone else: when the console first saw it.
+    FirstSeen,
+    /// Nothing known (a NULL or unreadable `deleted_at`, or never seen).
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Thread {
+        slug: String,
+        category: Option<String>,
+        is_pinned: bool,
+        is_locked: bool,
+        post_count: i64,
+        last_activity_at: Option<String>,
+    },
+    Post {
+        content_format: String,
+        is_first_post: bool,
+        attachment_count: i64,
+    },
+    Attachment {
+        image: String,
+        file_size: i64,
+        mime_type: String,
+        display_order: i64,
+    },
+}
+
+/// One thread, post or attachment, with its state and markers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub kind: Kind,
+    pub id: String,
+    /// The thread of a post, the post of an attachment.
+    pub parent_id: Option<String>,
+    pub is_active: bool,
+    /// Thread title, the start of a post's text, an attachment's file name.
+    pub label: String,
+    pub author: Option<String>,
+    pub created_at: String,
+    /// When it was deleted (Django text), if known.
+    pub deleted_at: Option<String>,
+    /// How the deletion time is known; `None` while active.
+    pub deletion_time: Option<DeletionTime>,
+    /// Past retention with nothing active below: a purge removes it.
+    pub purgeable: bool,
+    /// Past retention but an active row below it holds it back.
+    pub held_back: bool,
+    /// Active under a deleted parent (someone broke the invariant).
+    pub violation: bool,
+    #[serde(flatten)]
+    pub detail: Detail,
+}
+
+/// Where a keyset page starts: after this row in the list's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: String,
+    pub id: String,
+}
+
+impl Row {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.created_at.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub kind: Option<Kind>,
+    /// Posts of this thread, or attachments of this thread's posts.
+    pub thread: Option<String>,
+    /// Attachments of this post.
+    pub post: Option<String>,
+    pub state: StateFilter,
+    pub limit: usize,
+    pub after: Option<Cursor>,
+}
+
+/// Text of any SQLite value, so odd data (a blob title, a NULL where the
+/// schema says NOT NULL) is shown instead of failing the whole list.
+pub fn text_of(value: ValueRef<'_>) -> String {
+    match value {
+        ValueRef::Null => String::new(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned(),
+    }
+}
+
+fn opt_text_of(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Null => None,
+        other => Some(text_of(other)),
+    }
+}
+
+fn int_of(value: ValueRef<'_>) -> i64 {
+    match value {
+        ValueRef::Integer(i) => i,
+        ValueRef::Real(f) => f as i64,
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn bool_of(value: ValueRef<'_>) -> bool {
+    match value {
+        ValueRef::Text(t) => matches!(t, b"1" | b"true" | b"True" | b"t"),
+        other => int_of(other) != 0,
+    }
+}
+
+fn author_sql(schema: &Schema, alias: &str) -> String {
+    if schema.users {
+        format!(
+            "COALESCE((SELECT u.username FROM users_user u WHERE u.id = {alias}.author_id), \
+                      '#' || {alias}.author_id)"
+        )
+    } else {
+        format!("'#' || {alias}.author_id")
+    }
+}
+
+/// Columns common to every kind, after the kind's own ones.
+fn marker_columns(kind: Kind, alias: &str) -> String {
+    format!(
+        "{alias}.is_active, {alias}.created_at, {dt}, {src}, {purge}, {held}, {viol}",
+        dt = cond::deletion_time(kind, alias),
+        src = cond::deletion_source(kind, alias),
+        purge = cond::purgeable(kind, alias),
+        held = cond::held_back(kind, alias),
+        viol = cond::violation(kind, alias),
+    )
+}
+
+fn select_sql(kind: Kind, schema: &Schema) -> String {
+    match kind {
+        Kind::Thread => {
+            let category = if schema.categories {
+                "(SELECT c.name FROM forum_category c WHERE c.id = t.category_id)"
+            } else {
+                "NULL"
+            };
+            format!(
+                "SELECT t.id, NULL, t.title, {author}, t.slug, {category}, t.is_pinned, t.is_locked, \
+                        t.post_count, t.last_activity_at, {markers} \
+                 FROM forum_thread t",
+                author = author_sql(schema, "t"),
+                markers = marker_columns(kind, "t"),
+            )
+        }
+        Kind::Post => format!(
+            "SELECT p.id, p.thread_id, substr(p.content_raw, 1, 400), {author}, p.content_format, \
+                    p.is_first_post, \
+                    (SELECT count(*) FROM forum_attachment ca WHERE ca.post_id = p.id), \
+                    NULL, NULL, NULL, {markers} \
+             FROM forum_post p",
+            author = author_sql(schema, "p"),
+            markers = marker_columns(kind, "p"),
+        ),
+        Kind::Attachment => format!(
+            "SELECT a.id, a.post_id, a.original_filename, NULL, a.image, a.file_size, a.mime_type, \
+                    a.display_order, NULL, NULL, {markers} \
+             FROM forum_attachment a",
+            markers = marker_columns(kind, "a"),
+        ),
+    }
+}
+
+fn alias(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Thread => "t",
+        Kind::Post => "p",
+        Kind::Attachment => "a",
+    }
+}
+
+fn read_row(kind: Kind, r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let v = |i: usize| r.get_ref(i);
+    let detail = match kind {
+        Kind::Thread => Detail::Thread {
+            slug: text_of(v(4)?),
+            category: opt_text_of(v(5)?),
+            is_pinned: bool_of(v(6)?),
+            is_locked: bool_of(v(7)?),
+            post_count: int_of(v(8)?),
+            last_activity_at: opt_text_of(v(9)?),
+        },
+        Kind::Post => Detail::Post {
+            content_format: text_of(v(4)?),
+            is_first_post: bool_of(v(5)?),
+            attachment_count: int_of(v(6)?),
+        },
+        Kind::Attachment => Detail::Attachment {
+            image: text_of(v(4)?),
+            file_size: int_of(v(5)?),
+            mime_type: text_of(v(6)?),
+            display_order: int_of(v(7)?),
+        },
+    };
+    let is_active = bool_of(v(10)?);
+    let deleted_at = opt_text_of(v(12)?);
+    let deletion_time = if is_active {
+        None
+    } else {
+        Some(match opt_text_of(v(13)?).as_deref() {
+            Some("seen") => DeletionTime::FirstSeen,
+            Some(_) => DeletionTime::Exact,
+            None => DeletionTime::Unknown,
+        })
+    };
+    Ok(Row {
+        kind,
+        id: text_of(v(0)?),
+        parent_id: opt_text_of(v(1)?),
+        label: text_of(v(2)?),
+        author: opt_text_of(v(3)?),
+        is_active,
+        created_at: text_of(v(11)?),
+        deleted_at: if is_active { None } else { deleted_at },
+        deletion_time,
+        purgeable: bool_of(v(14)?),
+        held_back: bool_of(v(15)?),
+        violation: bool_of(v(16)?),
+        detail,
+    })
+}
+
+/// One keyset page of rows. Threads come newest first; posts and
+/// attachments in the order they were written.
+pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> Result<Vec<Row>> {
+    let kind = q.kind.context("no kind to list")?;
+    let a = alias(kind);
+    let mut wheres = vec![q.state.sql(a)];
+    match (kind, &q.thread, &q.post) {
+        (Kind::Thread, None, None) => {}
+        (Kind::Post, Some(_), None) => wheres.push("p.thread_id = :thread".into()),
+        (Kind::Post, None, None) | (Kind::Attachment, None, None) => {}
+        (Kind::Attachment, None, Some(_)) => wheres.push("a.post_id = :post".into()),
+        (Kind::Attachment, Some(_), None) => {
+            wheres.push("a.post_id IN (SELECT id FROM forum_post WHERE thread_id = :thread)".into())
+        }
+        (Kind::Attachment, Some(_), Some(_)) => bail!("give --thread or --post, not both"),
+        (Kind::Thread, _, _) => bail!("threads are not listed by --thread or --post"),
+        (Kind::Post, _, Some(_)) => bail!("posts are listed by --thread, not --post"),
+    }
+    let newest_first = kind == Kind::Thread;
+    if q.after.is_some() {
+        let op = if newest_first { "<" } else { ">" };
+        wheres.push(format!(
+            "({a}.created_at, {a}.id) {op} (:after_at, :after_id)"
+        ));
+    }
+    let dir = if newest_first { "DESC" } else { "ASC" };
+    let sql = format!(
+        "{select} WHERE {wheres} ORDER BY {a}.created_at {dir}, {a}.id {dir} LIMIT :limit",
+        select = select_sql(kind, schema),
+        wheres = wheres.join(" AND "),
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let (after_at, after_id) = q
+        .after
+        .as_ref()
+        .map(|c| (c.created_at.as_str(), c.id.as_str()))
+        .unwrap_or(("", ""));
+    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":cutoff", &cutoff)];
+    let limit = q.limit as i64;
+    params.push((":limit", &limit));
+    if let Some(t) = &q.thread {
+        params.push((":thread", t));
+    }
+    if let Some(p) = &q.post {
+        params.push((":post", p));
+    }
+    if q.after.is_some() {
+        params.push((":after_at", &after_at));
+        params.push((":after_id", &after_id));
+    }
+    let rows = stmt
+        .query_map(params.as_slice(), |r| read_row(kind, r))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// One row by its full id.
+pub fn get(
+    conn: &Connection,
+    schema: &Schema,
+    kind: Kind,
+    id: &str,
+    cutoff: &str,
+) -> Result<Option<Row>> {
+    let sql = format!(
+        "{} WHERE {}.id = :id",
+        select_sql(kind, schema),
+        alias(kind)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row(named_params! {":id": id, ":cutoff": cutoff}, |r| {
+            read_row(kind, r)
+        })
+        .optional()?)
+}
+
+/// The whole text of a post.
+pub fn post_text(conn: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT content_raw FROM forum_post WHERE id = ?1",
+            [id],
+            |r| Ok(text_of(r.get_ref(0)?)),
+        )
+        .optional()?)
+}
+
+/// Resolves what the user typed to one full id of `kind`: the 32 digits
+/// must exist; a prefix must match exactly one row.
+pub fn resolve(conn: &Connection, kind: Kind, query: &IdQuery) -> Result<String> {
+    let table = kind.table();
+    match query {
+        IdQuery::Full(id) => {
+            let found: Option<String> = conn
+                .query_row(
+                    &format!("SELECT id FROM {table} WHERE id = ?1"),
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            found.with_context(|| format!("no {kind} with id {id}"))
+        }
+        IdQuery::Prefix(prefix) => {
+            // Ids are lowercase hex, so every id starting with the prefix
+            // sorts between it and the prefix followed by 'g'.
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT id FROM {table} WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY id LIMIT 11"
+            ))?;
+            let ids = stmt
+                .query_map([prefix], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            match ids.len() {
+                0 => bail!("no {kind} with an id starting {prefix}"),
+                1 => Ok(ids.into_iter().next().unwrap_or_default()),
+                n => {
+                    let shown = ids.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+                    let (count, more) = if n > 10 {
+                        ("more than 10".to_string(), ", …")
+                    } else {
+                        (n.to_string(), "")
+                    };
+                    bail!(
+                        "ambiguous id prefix {prefix}: it matches {count} {}: {shown}{more}",
+                        kind.plural()
+                    )
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct KindCounts {
+    pub total: i64,
+    pub active: i64,
+    pub deleted: i64,
+    /// Removed by a purge at the current retention.
+    pub purgeable: i64,
+    /// Past retention, kept because something below is still active.
+    pub held_back: i64,
+    /// Deleted with no known deletion time.
+    pub unknown_deletion_time: i64,
+    /// Active under a deleted parent.
+    pub violations: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub threads: KindCounts,
+    pub posts: KindCounts,
+    pub attachments: KindCounts,
+}
+
+impl Counts {
+    pub fn of(&self, kind: Kind) -> &KindCounts {
+        match kind {
+            Kind::Thread => &self.threads,
+            Kind::Post => &self.posts,
+            Kind::Attachment => &self.attachments,
+        }
+    }
+
+    fn of_mut(&mut self, kind: Kind) -> &mut KindCounts {
+        match kind {
+            Kind::Thread => &mut self.threads,
+            Kind::Post => &mut self.posts,
+            Kind::Attachment => &mut self.attachments,
+        }
+    }
+}
+
+/// Counts of every kind and state. The deleted-row conditions are only
+/// evaluated on deleted rows, found through the `is_active` index.
+pub fn counts(conn: &Connection, cutoff: &str) -> Result<Counts> {
+    let mut counts = Counts::default();
+    for kind in Kind::ALL {
+        let a = alias(kind);
+        let table = kind.table();
+        let c = counts.of_mut(kind);
+        conn.query_row(
+            &format!("SELECT count(*), COALESCE(sum({a}.is_active = 0), 0) FROM {table} {a}"),
+            [],
+            |r| {
+                c.total = r.get(0)?;
+                c.deleted = r.get(1)?;
+                Ok(())
+            },
+        )?;
+        c.active = c.total - c.deleted;
+        conn.query_row(
+            &format!(
+                "SELECT COALESCE(sum({p}), 0), COALESCE(sum({h}), 0), COALESCE(sum({u}), 0) \
+                 FROM {table} {a} WHERE {a}.is_active = 0",
+                p = cond::purgeable(kind, a),
+                h = cond::held_back(kind, a),
+                u = cond::unknown_deletion_time(kind, a),
+            ),
+            named_params! {":cutoff": cutoff},
+            |r| {
+                c.purgeable = r.get(0)?;
+                c.held_back = r.get(1)?;
+                c.unknown_deletion_time = r.get(2)?;
+                Ok(())
+            },
+        )?;
+        c.violations = conn.query_row(
+            &format!("SELECT count(*) FROM ({})", cond::violating_rows(kind)),
+            [],
+            |r| r.get(0),
+        )?;
+    }
+    Ok(counts)
+}
+
+/// A search hit: which row, and what matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub kind: Kind,
+    pub id: String,
+    /// The thread the hit belongs to (itself for a thread).
+    pub thread_id: String,
+    /// The post of an attachment hit (itself for a post).
+    pub post_id: Option<String>,
+    pub is_active: bool,
+    pub text: String,
+}
+
+/// Finds `needle` in thread titles, post text, authors and attachment file
+/// names. The needle is a literal: quotes, `%` and `_` match themselves.
+pub fn search(conn: &Connection, schema: &Schema, needle: &str, limit: usize) -> Result<Vec<Hit>> {
+    let author = |alias: &str| {
+        if schema.users {
+            format!(
+                "OR {alias}.author_id IN (SELECT u.id FROM users_user u \
+                  WHERE instr(lower(u.username), lower(:q)) > 0)"
+            )
+        } else {
+            String::new()
+        }
+    };
+    let sql = format!(
+        "SELECT 'thread', t.id, t.id, NULL, t.is_active, t.title FROM forum_thread t \
+           WHERE instr(lower(t.title), lower(:q)) > 0 {ta} \
+         UNION ALL \
+         SELECT 'post', p.id, p.thread_id, p.id, p.is_active, substr(p.content_raw, 1, 200) FROM forum_post p \
+           WHERE instr(lower(p.content_raw), lower(:q)) > 0 {pa} \
+         UNION ALL \
+         SELECT 'attachment', a.id, p.thread_id, a.post_id, a.is_active, a.original_filename \
+           FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id \
+           WHERE instr(lower(a.original_filename), lower(:q)) > 0 OR instr(lower(a.image), lower(:q)) > 0 \
+         LIMIT :limit",
+        ta = author("t"),
+        pa = author("p"),
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let limit = limit as i64;
+    let hits = stmt
+        .query_map(named_params! {":q": needle, ":limit": limit}, |r| {
+            let kind = match r.get_ref(0)?.as_str()? {
+                "thread" => Kind::Thread,
+                "post" => Kind::Post,
+                _ => Kind::Attachment,
+            };
+            Ok(Hit {
+                kind,
+                id: text_of(r.get_ref(1)?),
+                thread_id: text_of(r.get_ref(2)?),
+                post_id: opt_text_of(r.get_ref(3)?),
+                is_active: bool_of(r.get_ref(4)?),
+                text: text_of(r.get_ref(5)?),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(hits)
+}

@@ -1,0 +1,704 @@
+//! Delete, restore and undo: the cascade rules of SPEC §2, in one place.
+//! Each operation has a `*_in` form that works inside a transaction the
+//! caller owns (the demo generator batches thousands), and a plain form
+//! that opens one short write transaction.
+
+use anyhow::{Result, bail};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::Ctx;
+use super::audit::{self, Tally, action};
+use super::conditions as cond;
+use super::db::Db;
+use super::model::{Kind, RowState};
+
+/// A row named by kind and full id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Target {
+    pub kind: Kind,
+    pub id: String,
+}
+
+impl Target {
+    pub fn new(kind: Kind, id: impl Into<String>) -> Self {
+        Target {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+/// A row an undo or a restore did not touch, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftAlone {
+    pub kind: Kind,
+    pub id: String,
+    pub reason: String,
+}
+
+/// What a delete, restore, undo or fix did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub action: &'static str,
+    pub kind: Option<Kind>,
+    pub id: Option<String>,
+    /// False for a no-op (deleting a deleted row, nothing to undo...).
+    pub changed: bool,
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// The audit-log entry, when something changed.
+    pub action_id: Option<i64>,
+    /// One plain sentence saying what happened.
+    pub message: String,
+    /// Rows that stayed deleted below a restored row.
+    pub stay_deleted: Tally,
+    /// Rows an undo left alone, with the reason.
+    pub left_alone: Vec<LeftAlone>,
+    /// For an undo: the action it reverted.
+    pub undid: Option<i64>,
+}
+
+impl Outcome {
+    fn unchanged(action: &'static str, target: Option<&Target>, message: String) -> Self {
+        Outcome {
+            action,
+            kind: target.map(|t| t.kind),
+            id: target.map(|t| t.id.clone()),
+            changed: false,
+            tally: Tally::default(),
+            action_id: None,
+            message,
+            stay_deleted: Tally::default(),
+            left_alone: Vec::new(),
+            undid: None,
+        }
+    }
+}
+
+fn parent_of(conn: &Connection, kind: Kind, id: &str) -> Result<Option<String>> {
+    let Some(column) = kind.parent_column() else {
+        return Ok(None);
+    };
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {column} FROM {} WHERE id = ?1",
+            kind.table()
+        ))?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// The current state of a row, or `None` when it does not exist.
+pub fn row_state(conn: &Connection, kind: Kind, id: &str) -> Result<Option<RowState>> {
+    let time = match kind {
+        // The column as stored, so an undo puts back exactly what was there.
+        Kind::Attachment => "r.deleted_at".to_string(),
+        _ => cond::deletion_time(kind, "r"),
+    };
+    let sql = format!(
+        "SELECT r.is_active, {time} FROM {} r WHERE r.id = ?1",
+        kind.table()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| {
+            let active: i64 = r.get(0)?;
+            let at: Option<String> = r.get(1).ok().flatten();
+            Ok(RowState {
+                active: active != 0,
+                deleted_at: if active != 0 { None } else { at },
+            })
+        })
+        .optional()?)
+}
+
+/// Writes a row's state: the forum table, and for threads and posts the
+/// console's record of the deletion time.
+fn write_state(conn: &Connection, kind: Kind, id: &str, state: &RowState) -> Result<()> {
+    let table = kind.table();
+    if kind.has_deleted_at_column() {
+        conn.prepare_cached(&format!(
+            "UPDATE {table} SET is_active = ?2, deleted_at = ?3 WHERE id = ?1"
+        ))?
+        .execute((id, state.active, &state.deleted_at))?;
+        return Ok(());
+    }
+    conn.prepare_cached(&format!("UPDATE {table} SET is_active = ?2 WHERE id = ?1"))?
+        .execute((id, state.active))?;
+    match (&state.active, &state.deleted_at) {
+        (false, Some(at)) => record_deletion(conn, kind, id, at, "console")?,
+        _ => forget_deletion(conn, kind, id)?,
+    }
+    Ok(())
+}
+
+/// Records when a thread or post was deleted, tied to the row's current
+/// `updated_at` (see `conditions::deletion_time`).
+pub fn record_deletion(
+    conn: &Connection,
+    kind: Kind,
+    id: &str,
+    at: &str,
+    source: &str,
+) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO modcon_deletion (kind, row_id, deleted_at, source, row_updated_at) \
+         VALUES (?1, ?2, ?3, ?4, (SELECT updated_at FROM {} WHERE id = ?2))",
+        kind.table()
+    ))?
+    .execute((kind.name(), id, at, source))?;
+    Ok(())
+}
+
+pub fn forget_deletion(conn: &Connection, kind: Kind, id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM modcon_deletion WHERE kind = ?1 AND row_id = ?2")?
+        .execute((kind.name(), id))?;
+    Ok(())
+}
+
+/// Changes one row and records the change under `action_id`.
+fn change(
+    conn: &Connection,
+    action_id: i64,
+    kind: Kind,
+    id: &str,
+    before: &RowState,
+    after: &RowState,
+) -> Result<()> {
+    write_state(conn, kind, id, after)?;
+    audit::record_change(conn, action_id, kind, id, before, after)
+}
+
+fn ids(conn: &Connection, sql: &str, param: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let list = stmt
+        .query_map([param], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(list)
+}
+
+fn require(conn: &Connection, target: &Target) -> Result<RowState> {
+    match row_state(conn, target.kind, &target.id)? {
+        Some(state) => Ok(state),
+        None => bail!("no {} with id {}", target.kind, target.id),
+    }
+}
+
+// ---------------------------------------------------------------- delete
+
+/// The rows a delete of `target` makes deleted, parents first: the row and
+/// its active descendants (a thread's active posts and their active
+/// attachments; a post's active attachments). Empty when it is already
+/// deleted.
+pub fn delete_set(conn: &Connection, target: &Target) -> Result<Vec<Target>> {
+    if !require(conn, target)?.active {
+        return Ok(Vec::new());
+    }
+    let mut rows = vec![target.clone()];
+    let id = target.id.as_str();
+    match target.kind {
+        Kind::Thread => {
+            for post in ids(
+                conn,
+                "SELECT id FROM forum_post WHERE thread_id = ?1 AND is_active = 1 ORDER BY id",
+                id,
+            )? {
+                rows.push(Target::new(Kind::Post, post));
+            }
+            for att in ids(
+                conn,
+                "SELECT a.id FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id \
+                 WHERE p.thread_id = ?1 AND p.is_active = 1 AND a.is_active = 1 ORDER BY a.id",
+                id,
+            )? {
+                rows.push(Target::new(Kind::Attachment, att));
+            }
+        }
+        Kind::Post => {
+            for att in ids(
+                conn,
+                "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = 1 ORDER BY id",
+                id,
+            )? {
+                rows.push(Target::new(Kind::Attachment, att));
+            }
+        }
+        Kind::Attachment => {}
+    }
+    Ok(rows)
+}
+
+fn tally_of(rows: &[Target]) -> Tally {
+    let mut tally = Tally::default();
+    for row in rows {
+        tally.add(row.kind, 1);
+    }
+    tally
+}
+
+/// What a delete would touch, per kind (for a confirmation).
+pub fn preview_delete(conn: &Connection, target: &Target) -> Result<Tally> {
+    Ok(tally_of(&delete_set(conn, target)?))
+}
+
+/// Makes `rows` deleted at `ctx.now`, recorded under `action_id`.
+fn delete_rows(conn: &Connection, ctx: &Ctx, action_id: i64, rows: &[Target]) -> Result<Tally> {
+    let now = ctx.now_text();
+    let after = RowState::deleted(Some(now));
+    for row in rows {
+        let before = require(conn, row)?;
+        change(conn, action_id, row.kind, &row.id, &before, &after)?;
+    }
+    Ok(tally_of(rows))
+}
+
+pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcome> {
+    let rows = delete_set(conn, target)?;
+    if rows.is_empty() {
+        return Ok(Outcome::unchanged(
+            action::DELETE,
+            Some(target),
+            format!(
+                "{} {} is already deleted; nothing changed",
+                target.kind, target.id
+            ),
+        ));
+    }
+    let action_id = audit::begin(
+        conn,
+        ctx,
+        action::DELETE,
+        Some((target.kind, &target.id)),
+        None,
+    )?;
+    let tally = delete_rows(conn, ctx, action_id, &rows)?;
+    audit::finish(conn, action_id, &tally)?;
+    let below = below_target(&tally, target.kind);
+    Ok(Outcome {
+        changed: true,
+        action_id: Some(action_id),
+        message: format!(
+            "deleted {} {}{}",
+            target.kind,
+            target.id,
+            if below.rows() > 0 {
+                format!(" with {}", below.describe())
+            } else {
+                String::new()
+            }
+        ),
+        tally,
+        ..Outcome::unchanged(action::DELETE, Some(target), String::new())
+    })
+}
+
+/// The tally without the target row itself.
+fn below_target(tally: &Tally, kind: Kind) -> Tally {
+    let mut below = *tally;
+    below.add(kind, -1);
+    below
+}
+
+pub fn delete(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
+    let tx = db.write_tx()?;
+    let outcome = delete_in(&tx, ctx, target)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+// ---------------------------------------------------------------- restore
+
+/// Refuses to restore below a deleted row, naming the nearest one.
+fn refuse_under_deleted_parent(conn: &Connection, target: &Target) -> Result<()> {
+    let mut kind = target.kind;
+    let mut id = target.id.clone();
+    while let (Some(parent_kind), Some(parent_id)) = (kind.parent(), parent_of(conn, kind, &id)?) {
+        match row_state(conn, parent_kind, &parent_id)? {
+            Some(state) if !state.active => bail!(
+                "cannot restore {} {}: its {parent_kind} {parent_id} is deleted; restore the {parent_kind} first",
+                target.kind,
+                target.id
+            ),
+            Some(_) => {}
+            None => bail!(
+                "cannot restore {} {}: its {parent_kind} {parent_id} does not exist",
+                target.kind,
+                target.id
+            ),
+        }
+        kind = parent_kind;
+        id = parent_id;
+    }
+    Ok(())
+}
+
+/// Is `row` below `target` (or the target itself)?
+fn is_within(conn: &Connection, target: &Target, row: &Target) -> Result<bool> {
+    if row == target {
+        return Ok(true);
+    }
+    let mut kind = row.kind;
+    let mut id = row.id.clone();
+    while let (Some(parent_kind), Some(parent_id)) = (kind.parent(), parent_of(conn, kind, &id)?) {
+        if parent_kind == target.kind && parent_id == target.id {
+            return Ok(true);
+        }
+        kind = parent_kind;
+        id = parent_id;
+    }
+    Ok(false)
+}
+
+/// What a restore of `target` brings back, parents first, and whether it
+/// came from the console's own record of the latest delete.
+pub struct RestorePlan {
+    pub rows: Vec<Target>,
+    /// The action whose delete is being reversed; `None` when the row was
+    /// deleted outside the console and the fallback rule applies.
+    pub from_action: Option<i64>,
+}
+
+/// The rows a restore brings back (see SPEC §2). Empty when the row is
+/// active. Fails, naming the parent, under a deleted parent.
+pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
+    if require(conn, target)?.active {
+        return Ok(RestorePlan {
+            rows: Vec::new(),
+            from_action: None,
+        });
+    }
+    refuse_under_deleted_parent(conn, target)?;
+    if target.kind == Kind::Attachment {
+        return Ok(RestorePlan {
+            rows: vec![target.clone()],
+            from_action: None,
+        });
+    }
+    if let Some(latest) = audit::latest_change(conn, target.kind, &target.id)? {
+        if !latest.after.active {
+            // The console deleted it last: bring back exactly what that
+            // action changed below it and is still as the action left it.
+            let mut rows = vec![target.clone()];
+            for ch in audit::changes(conn, latest.action_id)? {
+                let row = Target::new(ch.kind, ch.row_id.clone());
+                if row == *target || !is_within(conn, target, &row)? {
+                    continue;
+                }
+                let still_deleted = match row_state(conn, ch.kind, &ch.row_id)? {
+                    Some(now) => {
+                        !now.active
+                            && (ch.kind != Kind::Attachment
+                                || now.deleted_at == ch.after.deleted_at)
+                    }
+                    None => false,
+                };
+                if ch.before.active && !ch.after.active && still_deleted {
+                    rows.push(row);
+                }
+            }
+            return Ok(RestorePlan {
+                rows,
+                from_action: Some(latest.action_id),
+            });
+        }
+    }
+    // Deleted outside the console.
+    let mut rows = vec![target.clone()];
+    if target.kind == Kind::Post {
+        // The web app's cascade stamps one deleted_at on the post's
+        // attachments: bring back those sharing the latest one.
+        for att in ids(
+            conn,
+            "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = 0 \
+               AND modcon_ts(deleted_at) = (SELECT max(modcon_ts(deleted_at)) FROM forum_attachment \
+                                            WHERE post_id = ?1 AND is_active = 0) \
+             ORDER BY id",
+            &target.id,
+        )? {
+            rows.push(Target::new(Kind::Attachment, att));
+        }
+    }
+    Ok(RestorePlan {
+        rows,
+        from_action: None,
+    })
+}
+
+pub fn preview_restore(conn: &Connection, target: &Target) -> Result<Tally> {
+    Ok(tally_of(&restore_plan(conn, target)?.rows))
+}
+
+/// Rows below `target` that are still deleted after a restore.
+fn still_deleted_below(conn: &Connection, target: &Target) -> Result<Tally> {
+    let mut tally = Tally::default();
+    match target.kind {
+        Kind::Thread => {
+            let posts: i64 = conn.query_row(
+                "SELECT count(*) FROM forum_post WHERE thread_id = ?1 AND is_active = 0",
+                [&target.id],
+                |r| r.get(0),
+            )?;
+            tally.add(Kind::Post, posts);
+        }
+        Kind::Post => {
+            let atts: i64 = conn.query_row(
+                "SELECT count(*) FROM forum_attachment WHERE post_id = ?1 AND is_active = 0",
+                [&target.id],
+                |r| r.get(0),
+            )?;
+            tally.add(Kind::Attachment, atts);
+        }
+        Kind::Attachment => {}
+    }
+    Ok(tally)
+}
+
+fn parent_active(conn: &Connection, row: &Target) -> Result<bool> {
+    let (Some(parent_kind), Some(parent_id)) =
+        (row.kind.parent(), parent_of(conn, row.kind, &row.id)?)
+    else {
+        return Ok(true);
+    };
+    Ok(row_state(conn, parent_kind, &parent_id)?.is_some_and(|s| s.active))
+}
+
+pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcome> {
+    let plan = restore_plan(conn, target)?;
+    if plan.rows.is_empty() {
+        return Ok(Outcome::unchanged(
+            action::RESTORE,
+            Some(target),
+            format!(
+                "{} {} is already active; nothing changed",
+                target.kind, target.id
+            ),
+        ));
+    }
+    let detail = serde_json::json!({ "reverses": plan.from_action });
+    let action_id = audit::begin(
+        conn,
+        ctx,
+        action::RESTORE,
+        Some((target.kind, &target.id)),
+        Some(&detail),
+    )?;
+    let mut tally = Tally::default();
+    // Parents first, and only under an active parent: never a violation.
+    for row in &plan.rows {
+        if !parent_active(conn, row)? {
+            continue;
+        }
+        let before = require(conn, row)?;
+        change(
+            conn,
+            action_id,
+            row.kind,
+            &row.id,
+            &before,
+            &RowState::active(),
+        )?;
+        tally.add(row.kind, 1);
+    }
+    audit::finish(conn, action_id, &tally)?;
+    let stay_deleted = still_deleted_below(conn, target)?;
+    let below = below_target(&tally, target.kind);
+    let mut message = format!(
+        "restored {} {}{}",
+        target.kind,
+        target.id,
+        if below.rows() > 0 {
+            format!(" with {}", below.describe())
+        } else {
+            String::new()
+        }
+    );
+    if stay_deleted.rows() > 0 {
+        message.push_str(&format!(
+            "; {} stay{} deleted",
+            stay_deleted.describe(),
+            if stay_deleted.rows() == 1 { "s" } else { "" }
+        ));
+    }
+    if plan.from_action.is_none() && target.kind != Kind::Attachment {
+        message.push_str(" (deleted outside the console)");
+    }
+    Ok(Outcome {
+        changed: true,
+        action_id: Some(action_id),
+        message,
+        tally,
+        stay_deleted,
+        ..Outcome::unchanged(action::RESTORE, Some(target), String::new())
+    })
+}
+
+pub fn restore(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
+    let tx = db.write_tx()?;
+    let outcome = restore_in(&tx, ctx, target)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+// ---------------------------------------------------------------- undo
+
+fn active_children(conn: &Connection, row: &Target) -> Result<i64> {
+    let Some(child) = row.kind.child() else {
+        return Ok(0);
+    };
+    let column = child.parent_column().unwrap_or_default();
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM {} WHERE {column} = ?1 AND is_active = 1",
+            child.table()
+        ))?
+        .query_row([&row.id], |r| r.get(0))?)
+}
+
+pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
+    let Some(entry) = audit::latest_not_undone(conn, &ctx.actor)? else {
+        return Ok(Outcome::unchanged(
+            action::UNDO,
+            None,
+            format!("nothing to undo for {}", ctx.actor),
+        ));
+    };
+    if entry.action == action::PURGE {
+        bail!(
+            "your latest action (#{} at {}) was a purge, which cannot be undone",
+            entry.id,
+            entry.at
+        );
+    }
+    let changes = audit::changes(conn, entry.id)?;
+    let detail = serde_json::json!({ "undoes": entry.id });
+    let target_kind = entry.kind.as_deref().and_then(|k| Kind::parse(k).ok());
+    let target = target_kind.zip(entry.target_id.as_deref());
+    let undo_id = audit::begin(conn, ctx, action::UNDO, target, Some(&detail))?;
+    let mut tally = Tally::default();
+    let mut left_alone = Vec::new();
+    // Rows going back to deleted: children first, so a parent is checked
+    // for active children after its own children were handled. Rows going
+    // back to active: parents first, so a child finds its parent active.
+    let mut to_deleted: Vec<_> = changes.iter().filter(|c| !c.before.active).collect();
+    to_deleted.sort_by_key(|c| std::cmp::Reverse(c.kind));
+    let to_active: Vec<_> = changes.iter().filter(|c| c.before.active).collect();
+    for ch in to_deleted.into_iter().chain(to_active) {
+        let row = Target::new(ch.kind, ch.row_id.clone());
+        let reason = match row_state(conn, ch.kind, &ch.row_id)? {
+            None => Some("no longer exists".to_string()),
+            Some(now) if now != ch.after => Some("changed since".to_string()),
+            Some(_) if !ch.before.active && active_children(conn, &row)? > 0 => {
+                Some("has active rows below it added since".to_string())
+            }
+            Some(_) if ch.before.active && !parent_active(conn, &row)? => {
+                Some("its parent is deleted".to_string())
+            }
+            Some(now) => {
+                change(conn, undo_id, ch.kind, &ch.row_id, &now, &ch.before)?;
+                tally.add(ch.kind, 1);
+                None
+            }
+        };
+        if let Some(reason) = reason {
+            left_alone.push(LeftAlone {
+                kind: ch.kind,
+                id: ch.row_id.clone(),
+                reason,
+            });
+        }
+    }
+    audit::finish(conn, undo_id, &tally)?;
+    audit::mark_undone(conn, entry.id, undo_id)?;
+    let mut message = format!(
+        "undid #{} ({}{}): {} back as before",
+        entry.id,
+        entry.action,
+        target
+            .map(|(k, id)| format!(" {k} {id}"))
+            .unwrap_or_default(),
+        tally.describe()
+    );
+    if !left_alone.is_empty() {
+        message.push_str(&format!(
+            "; {} left alone ({})",
+            left_alone.len(),
+            left_alone
+                .iter()
+                .take(5)
+                .map(|l| format!("{} {}: {}", l.kind, l.id, l.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    Ok(Outcome {
+        action: action::UNDO,
+        kind: target_kind,
+        id: entry.target_id.clone(),
+        changed: tally.rows() > 0,
+        tally,
+        action_id: Some(undo_id),
+        message,
+        stay_deleted: Tally::default(),
+        left_alone,
+        undid: Some(entry.id),
+    })
+}
+
+pub fn undo(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
+    let tx = db.write_tx()?;
+    let outcome = undo_in(&tx, ctx)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+// ---------------------------------------------------------------- fix
+
+/// `check --fix`: soft-deletes every active row under a deleted parent
+/// (posts with their active attachments), as one undoable action.
+pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
+    let mut rows: Vec<Target> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for kind in [Kind::Post, Kind::Attachment] {
+        let mut stmt = conn.prepare(&cond::violating_rows(kind))?;
+        let found = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for id in found {
+            for row in delete_set(conn, &Target::new(kind, id))? {
+                if seen.insert(row.clone()) {
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Ok(Outcome::unchanged(
+            action::FIX,
+            None,
+            "no active rows under deleted parents; nothing changed".into(),
+        ));
+    }
+    rows.sort_by_key(|r| r.kind);
+    let action_id = audit::begin(conn, ctx, action::FIX, None, None)?;
+    let tally = delete_rows(conn, ctx, action_id, &rows)?;
+    audit::finish(conn, action_id, &tally)?;
+    Ok(Outcome {
+        changed: true,
+        action_id: Some(action_id),
+        message: format!(
+            "deleted {} that were active under deleted parents",
+            tally.describe()
+        ),
+        tally,
+        ..Outcome::unchanged(action::FIX, None, String::new())
+    })
+}
+
+pub fn fix(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
+    let tx = db.write_tx()?;
+    let outcome = fix_in(&tx, ctx)?;
+    tx.commit()?;
+    Ok(outcome)
+}

@@ -1,0 +1,157 @@
+//! Presentation shared by both front ends: text from the database made
+//! safe for a terminal, and ages said the way people say them.
+
+use chrono::NaiveDateTime;
+use unicode_width::UnicodeWidthChar;
+
+use crate::core::model::parse_datetime;
+
+/// Characters that reorder or hide text (bidi overrides and isolates,
+/// directional marks): shown as `<U+XXXX>` so a title cannot disguise
+/// itself.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+fn escape_into(out: &mut String, c: char) {
+    match c {
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+        _ => out.push_str(&format!("<U+{:04X}>", c as u32)),
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// One line of text, safe for a terminal: every control character (C0,
+/// DEL, C1 — so no ESC ever gets through) becomes a visible `\xNN`,
+/// bidi controls become `<U+202E>`, and line breaks are shown as `\n`.
+pub fn sanitize_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if needs_escape(c) {
+            escape_into(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Multi-line text (a post): line breaks kept, tabs as spaces, everything
+/// else as in [`sanitize_line`].
+pub fn sanitize_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => out.push('\n'),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\t' => out.push_str("    "),
+            c if needs_escape(c) => escape_into(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cuts sanitised text to `width` terminal columns, with an ellipsis when
+/// it had to cut. Wide characters count two columns.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut used = 0;
+    let mut out = String::new();
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return text.to_string();
+    }
+    let room = width.saturating_sub(1);
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// "3d ago", "5h ago", "just now"; for a datetime the console cannot
+/// read, "unknown".
+pub fn ago(now: NaiveDateTime, then: &str) -> String {
+    match parse_datetime(then) {
+        Some(t) => ago_dt(now, t),
+        None => "unknown".into(),
+    }
+}
+
+pub fn ago_dt(now: NaiveDateTime, then: NaiveDateTime) -> String {
+    let secs = (now - then).num_seconds();
+    if secs < 0 {
+        return "in the future".into();
+    }
+    let (n, unit) = match secs {
+        0..=59 => return "just now".into(),
+        60..=3599 => (secs / 60, "m"),
+        3600..=86_399 => (secs / 3600, "h"),
+        _ => (secs / 86_400, "d"),
+    };
+    format!("{n}{unit} ago")
+}
+
+/// Bytes as people read them: "652 B", "4.1 KB", "2.3 MB".
+pub fn size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    if b < 1024.0 {
+        format!("{bytes} B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    }
+}
+
+/// The first 8 hex digits: enough to tell rows apart on a screen, and a
+/// valid prefix for every command.
+pub fn short_id(id: &str) -> String {
+    sanitize_line(&id.chars().take(8).collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_control_character_survives() {
+        let hostile = "\u{1b}[2J\u{1b}]0;x\u{7}a\u{0}b\u{9b}31m\u{7f}\r\n\u{202e}gnp.exe";
+        let line = sanitize_line(hostile);
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        assert!(line.contains("\\x1b[2J"));
+        assert!(line.contains("<U+202E>"));
+        let text = sanitize_text(hostile);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn fits_wide_text_by_columns() {
+        assert_eq!(fit("冬の管理", 5), "冬の…");
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn ages_read_naturally() {
+        let now = parse_datetime("2026-11-26 11:00:00").unwrap();
+        assert_eq!(ago(now, "2026-11-23 10:00:00"), "3d ago");
+        assert_eq!(ago(now, "2026-11-26 06:00:00"), "5h ago");
+        assert_eq!(ago(now, "2026-11-26 10:59:30"), "just now");
+        assert_eq!(ago(now, "yesterday"), "unknown");
+    }
+}

@@ -1,0 +1,222 @@
+//! Helpers shared by the integration tests: temporary copies of the
+//! Django-made fixture, demo databases made at run time, a hand-built
+//! Django-style schema, and the binary run in a clean environment.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use rusqlite::Connection;
+use tempfile::TempDir;
+
+/// The moment the fixture's ages are relative to (its `generated_at_utc`).
+pub const FIXTURE_NOW: &str = "2026-11-26 11:00:08.157597";
+/// A fixed clock for demo databases.
+pub const DEMO_NOW: &str = "2026-11-26 12:00:00";
+
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/django-small")
+}
+
+/// A temporary copy of the Django-made fixture: `dir/db.sqlite3` and
+/// `dir/media`.
+pub struct Fixture {
+    pub dir: TempDir,
+    pub db: PathBuf,
+    pub media: PathBuf,
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+            let mut perms = fs::metadata(&target).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            fs::set_permissions(&target, perms).unwrap();
+        }
+    }
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture_dir(), dir.path());
+    Fixture {
+        db: dir.path().join("db.sqlite3"),
+        media: dir.path().join("media"),
+        dir,
+    }
+}
+
+/// The fixture's expected.json.
+pub fn expected() -> serde_json::Value {
+    let text = fs::read_to_string(fixture_dir().join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The binary in a clean environment: no user config, no MODCON_*
+/// variables, HOME in a temporary folder, a short busy timeout.
+pub fn modcon(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("modcon").unwrap();
+    for var in ["MODCON_DB", "MODCON_MEDIA_ROOT", "MODCON_ACTOR", "SUDO_USER", "SSH_CLIENT", "XDG_DATA_HOME"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("MODCON_CONFIG", home.join("no-config.toml"))
+        .env("USER", "tester")
+        .env("MODCON_BUSY_TIMEOUT_MS", "300")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// `modcon --db DB --now NOW ARGS...`
+pub fn run_on(db: &Path, now: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    let home = db.parent().unwrap();
+    let mut cmd = modcon(home);
+    cmd.arg("--db").arg(db).arg("--now").arg(now).args(args);
+    cmd.assert()
+}
+
+/// Runs with `--json` and parses stdout, asserting success.
+pub fn json_on(db: &Path, now: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = run_on(db, now, &all).success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}: {}", String::from_utf8_lossy(&out)))
+}
+
+/// A demo database made by the binary, with its media beside it.
+pub struct Demo {
+    pub dir: TempDir,
+    pub db: PathBuf,
+    pub media: PathBuf,
+}
+
+pub fn demo(threads: usize, seed: u64) -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite3");
+    modcon(dir.path())
+        .args(["--now", DEMO_NOW, "demo", "--out"])
+        .arg(&db)
+        .args(["--threads", &threads.to_string(), "--seed", &seed.to_string()])
+        .assert()
+        .success();
+    Demo { media: dir.path().join("media"), db, dir }
+}
+
+pub fn open(db: &Path) -> Connection {
+    let conn = Connection::open(db).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    conn
+}
+
+pub fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// The forum tables as Django creates them on SQLite (column types, NOT
+/// NULLs, DEFERRABLE foreign keys), written by hand so the test does not
+/// lean on the console's own migration.
+pub const DJANGO_SCHEMA: &str = r#"
+CREATE TABLE "users_user" ("password" varchar(128) NOT NULL, "last_login" datetime NULL, "is_superuser" bool NOT NULL, "username" varchar(150) NOT NULL UNIQUE, "first_name" varchar(150) NOT NULL, "last_name" varchar(150) NOT NULL, "email" varchar(254) NOT NULL, "is_staff" bool NOT NULL, "is_active" bool NOT NULL, "date_joined" datetime NOT NULL, "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT);
+CREATE TABLE "forum_category" ("id" char(32) NOT NULL PRIMARY KEY, "name" varchar(100) NOT NULL UNIQUE, "slug" varchar(120) NOT NULL UNIQUE, "is_active" bool NOT NULL);
+CREATE TABLE "forum_thread" ("id" char(32) NOT NULL PRIMARY KEY, "title" varchar(200) NOT NULL, "slug" varchar(250) NOT NULL UNIQUE, "is_pinned" bool NOT NULL, "is_locked" bool NOT NULL, "is_active" bool NOT NULL, "post_count" integer NOT NULL, "last_activity_at" datetime NULL, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL, "author_id" bigint NOT NULL REFERENCES "users_user" ("id") DEFERRABLE INITIALLY DEFERRED, "category_id" char(32) NOT NULL REFERENCES "forum_category" ("id") DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE "forum_post" ("id" char(32) NOT NULL PRIMARY KEY, "content_raw" text NOT NULL, "content_format" varchar(20) NOT NULL, "is_first_post" bool NOT NULL, "is_active" bool NOT NULL, "edited_at" datetime NULL, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL, "author_id" bigint NOT NULL REFERENCES "users_user" ("id") DEFERRABLE INITIALLY DEFERRED, "thread_id" char(32) NOT NULL REFERENCES "forum_thread" ("id") DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE "forum_attachment" ("id" char(32) NOT NULL PRIMARY KEY, "image" varchar(100) NOT NULL, "original_filename" varchar(255) NOT NULL, "file_size" integer NOT NULL, "mime_type" varchar(100) NOT NULL, "display_order" integer NOT NULL, "alt_text" varchar(255) NOT NULL, "created_at" datetime NOT NULL, "post_id" char(32) NOT NULL REFERENCES "forum_post" ("id") DEFERRABLE INITIALLY DEFERRED, "deleted_at" datetime NULL, "is_active" bool NOT NULL);
+CREATE TABLE "forum_reaction" ("id" char(32) NOT NULL PRIMARY KEY, "reaction_type" varchar(20) NOT NULL, "is_active" bool NOT NULL, "post_id" char(32) NOT NULL REFERENCES "forum_post" ("id") DEFERRABLE INITIALLY DEFERRED, "user_id" bigint NOT NULL REFERENCES "users_user" ("id") DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE "forum_flaggedcontent" ("id" char(32) NOT NULL PRIMARY KEY, "content_type" varchar(20) NOT NULL, "flag_reason" varchar(50) NOT NULL, "status" varchar(20) NOT NULL, "created_at" datetime NOT NULL, "reporter_id" bigint NOT NULL REFERENCES "users_user" ("id") DEFERRABLE INITIALLY DEFERRED, "post_id" char(32) NULL REFERENCES "forum_post" ("id") DEFERRABLE INITIALLY DEFERRED, "thread_id" char(32) NULL REFERENCES "forum_thread" ("id") DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE "forum_moderationaction" ("id" char(32) NOT NULL PRIMARY KEY, "action_type" varchar(50) NOT NULL, "created_at" datetime NOT NULL, "flag_id" char(32) NOT NULL REFERENCES "forum_flaggedcontent" ("id") DEFERRABLE INITIALLY DEFERRED, "moderator_id" bigint NOT NULL REFERENCES "users_user" ("id") DEFERRABLE INITIALLY DEFERRED);
+CREATE INDEX "forum_post_thread_id_f9fa0a56" ON "forum_post" ("thread_id");
+CREATE INDEX "forum_attachment_post_id_200c7fbc" ON "forum_attachment" ("post_id");
+CREATE INDEX "forum_attachment_is_active_4bfc911a" ON "forum_attachment" ("is_active");
+"#;
+
+/// A small hand-built forum: one user, one category, and whatever rows
+/// the test adds through [`Forum`].
+pub struct Forum {
+    pub dir: TempDir,
+    pub db: PathBuf,
+    pub media: PathBuf,
+    pub conn: Connection,
+}
+
+pub fn hex_id(n: u32) -> String {
+    format!("{n:032x}")
+}
+
+impl Forum {
+    pub fn new() -> Forum {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("forum.sqlite3");
+        let media = dir.path().join("media");
+        fs::create_dir_all(media.join("forum/attachments")).unwrap();
+        let conn = open(&db);
+        conn.execute_batch(DJANGO_SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users_user VALUES ('!', NULL, 0, 'mo', '', '', 'mo@example.org', 1, 1, '2025-01-01 00:00:00', 1);
+             INSERT INTO forum_category VALUES ('c0000000000000000000000000000000', 'General', 'general', 1);",
+        )
+        .unwrap();
+        Forum { dir, db, media, conn }
+    }
+
+    pub fn thread(&self, id: &str, active: bool) {
+        self.conn
+            .execute(
+                "INSERT INTO forum_thread VALUES (?1, 'Thread ' || ?1, 'slug-' || ?1, 0, 0, ?2, 0, NULL, \
+                 '2026-01-01 10:00:00', '2026-01-01 10:00:00', 1, 'c0000000000000000000000000000000')",
+                (id, active),
+            )
+            .unwrap();
+    }
+
+    pub fn post(&self, id: &str, thread: &str, active: bool) {
+        self.conn
+            .execute(
+                "INSERT INTO forum_post VALUES (?1, 'Text of ' || ?1, 'markdown', 0, ?2, NULL, \
+                 '2026-01-02 10:00:00', '2026-01-02 10:00:00', 1, ?3)",
+                (id, active, thread),
+            )
+            .unwrap();
+    }
+
+    /// An attachment row, with its file (and one thumbnail) on disk when
+    /// `with_file`.
+    pub fn attachment(&self, id: &str, post: &str, image: &str, deleted_at: Option<&str>, with_file: bool) {
+        self.conn
+            .execute(
+                "INSERT INTO forum_attachment VALUES (?1, ?2, 'photo.png', 10, 'image/png', 0, '', \
+                 '2026-01-02 10:00:00', ?3, ?4, ?5)",
+                (id, image, post, deleted_at, deleted_at.is_none()),
+            )
+            .unwrap();
+        if with_file {
+            self.file(image);
+            let stem = Path::new(image).with_extension("");
+            self.file(&format!("CACHE/images/{}/thumb.jpg", stem.display()));
+        }
+    }
+
+    pub fn file(&self, rel: &str) {
+        let path = self.media.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, b"png").unwrap();
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.media.join(rel).exists()
+    }
+
+    pub fn active(&self, table: &str, id: &str) -> Option<bool> {
+        self.conn
+            .query_row(&format!("SELECT is_active FROM {table} WHERE id = ?1"), [id], |r| r.get(0))
+            .ok()
+    }
+}

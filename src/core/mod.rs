@@ -7,6 +7,7 @@ pub mod check;
 pub mod conditions;
 pub mod db;
 pub mod demo;
+pub mod failpoint;
 pub mod media;
 pub mod migrate;
 pub mod model;

@@ -662,6 +662,7 @@ pub fn run(
                 options.keep_files,
                 state.batch,
             )?;
+            super::failpoint::hit("purge-after-commit");
             report.removed.merge(&tally);
             report.skipped_rows.extend(skips);
             if let (Some(media), false) = (media, options.keep_files) {

@@ -1,0 +1,30 @@
+//! Failpoints for the crash and race tests: `MODCON_FAILPOINT=NAME:ACTION`
+//! makes the process stop (`exit`) or wait for a file to appear
+//! (`wait=PATH`) when it reaches the point NAME. Unset, they cost one
+//! environment lookup per point.
+//!
+//! Points: `purge-after-plan` (planned, before the first batch),
+//! `purge-after-commit` (a batch committed, its files not yet removed).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub fn hit(name: &str) {
+    let Ok(spec) = std::env::var("MODCON_FAILPOINT") else { return };
+    for entry in spec.split(',') {
+        let Some((point, action)) = entry.split_once(':') else { continue };
+        if point != name {
+            continue;
+        }
+        if action == "exit" {
+            // As abrupt as a crash: no destructors, no cleanup.
+            std::process::exit(3);
+        }
+        if let Some(path) = action.strip_prefix("wait=") {
+            let started = Instant::now();
+            while !Path::new(path).exists() && started.elapsed() < Duration::from_secs(30) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //! environment lookup per point.
 //!
 //! Points: `purge-after-plan` (planned, before the first batch),
-//! `purge-after-commit` (a batch committed, its files not yet removed).
+//! `purge-after-commit` (a batch committed, its files not yet removed),
+//! `before-commit` (a delete, restore, undo or fix, all written, not committed).
 
 use std::path::Path;
 use std::time::{Duration, Instant};

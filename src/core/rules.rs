@@ -304,6 +304,7 @@ fn below_target(tally: &Tally, kind: Kind) -> Tally {
 pub fn delete(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
     let tx = db.write_tx()?;
     let outcome = delete_in(&tx, ctx, target)?;
+    super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)
 }
@@ -537,6 +538,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
 pub fn restore(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
     let tx = db.write_tx()?;
     let outcome = restore_in(&tx, ctx, target)?;
+    super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)
 }
@@ -649,6 +651,7 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
 pub fn undo(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
     let tx = db.write_tx()?;
     let outcome = undo_in(&tx, ctx)?;
+    super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)
 }
@@ -699,6 +702,7 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
 pub fn fix(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
     let tx = db.write_tx()?;
     let outcome = fix_in(&tx, ctx)?;
+    super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)
 }

@@ -74,7 +74,7 @@ pub fn run(
         post,
         state,
         limit,
-        after: None,
+        ..ListQuery::default()
     };
     let rows = query::list(&tx, &schema, &q, &ctx.cutoff())?;
     if json {

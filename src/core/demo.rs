@@ -170,7 +170,7 @@ const HOSTILE_TITLE: &str =
     "\u{1b}[2J\u{1b}[31mRED ALERT\u{1b}[0m \u{1b}]0;pwned\u{7} clear-screen title";
 const BIDI_TEXT: &str =
     "Invoice for \u{202e}gnp.exe\u{202c} — bidi override, and a NUL here:\u{0} end";
-const WIDE_TITLE: &str = "Überwinterung von Kübelpflanzen — 冬の管理 🌱 cafe\u{301} ﷽";
+const WIDE_TITLE: &str = "Überwinterung von Kübelpflanzen — 冬の管理 🌱 cafe\u{301}";
 
 struct Writer<'c> {
     conn: &'c Connection,

@@ -142,7 +142,10 @@ pub struct ListQuery {
     pub post: Option<String>,
     pub state: StateFilter,
     pub limit: usize,
+    /// Strictly after this row (the next page).
     pub after: Option<Cursor>,
+    /// At or after this row (a list that starts at a jumped-to row).
+    pub start_at: Option<Cursor>,
 }
 
 /// Text of any SQLite value, so odd data (a blob title, a NULL where the
@@ -323,6 +326,10 @@ pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> 
             "({a}.created_at, {a}.id) {op} (:after_at, :after_id)"
         ));
     }
+    if q.start_at.is_some() {
+        let op = if newest_first { "<=" } else { ">=" };
+        wheres.push(format!("({a}.created_at, {a}.id) {op} (:start_at, :start_id)"));
+    }
     let dir = if newest_first { "DESC" } else { "ASC" };
     let sql = format!(
         "{select} WHERE {wheres} ORDER BY {a}.created_at {dir}, {a}.id {dir} LIMIT :limit",
@@ -347,6 +354,15 @@ pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> 
     if q.after.is_some() {
         params.push((":after_at", &after_at));
         params.push((":after_id", &after_id));
+    }
+    let (start_at, start_id) = q
+        .start_at
+        .as_ref()
+        .map(|c| (c.created_at.as_str(), c.id.as_str()))
+        .unwrap_or(("", ""));
+    if q.start_at.is_some() {
+        params.push((":start_at", &start_at));
+        params.push((":start_id", &start_id));
     }
     let rows = stmt
         .query_map(params.as_slice(), |r| read_row(kind, r))?

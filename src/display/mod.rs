@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use unicode_width::UnicodeWidthChar;
 
+use crate::core::audit::LogEntry;
 use crate::core::model::parse_datetime;
 
 /// Characters that reorder or hide text (bidi overrides and isolates,
@@ -120,6 +121,35 @@ pub fn size(bytes: i64) -> String {
 pub fn short_id(id: &str) -> String {
     sanitize_line(&id.chars().take(8).collect::<String>())
 }
+
+/// "#12 2026-11-26 11:00:08 alice (10.0.0.5) delete thread 5d4f… 1 thread, 3 posts"
+pub fn log_line(e: &LogEntry) -> String {
+    let who = match &e.client_addr {
+        Some(addr) => format!("{} ({addr})", e.actor),
+        None => e.actor.clone(),
+    };
+    let target = match (&e.kind, &e.target_id) {
+        (Some(k), Some(id)) => format!(" {k} {id}"),
+        _ => String::new(),
+    };
+    let mut line = format!(
+        "#{} {} {} {}{}: {}",
+        e.id,
+        e.at.split('.').next().unwrap_or(&e.at),
+        who,
+        e.action,
+        target,
+        e.tally().describe()
+    );
+    if let Some(of) = e.undoes {
+        line.push_str(&format!(" [undoes #{of}]"));
+    }
+    if let Some(by) = e.undone_by {
+        line.push_str(&format!(" [undone by #{by}]"));
+    }
+    sanitize_line(&line)
+}
+
 
 #[cfg(test)]
 mod tests {

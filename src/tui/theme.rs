@@ -1,0 +1,100 @@
+//! Colours and text markers. Every state has a text marker, so nothing is
+//! told by colour alone; colours use the 16 ANSI colours only; `NO_COLOR`
+//! (or `theme = "mono"`) drops colour but keeps the markers.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::core::query::Row;
+
+/// Text markers, shown in the first columns of every row.
+pub mod marker {
+    pub const ACTIVE: &str = "+";
+    pub const DELETED: &str = "x";
+    pub const PURGEABLE: &str = "P";
+    pub const HELD_BACK: &str = "H";
+    pub const VIOLATION: &str = "!";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colour unless `NO_COLOR` is set (to anything) or the theme is "mono".
+    pub fn from_env(theme: Option<&str>) -> Theme {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme { color: !no_color && theme != Some("mono") }
+    }
+
+    fn fg(&self, color: Color) -> Style {
+        if self.color { Style::default().fg(color) } else { Style::default() }
+    }
+
+    pub fn row(&self, row: &Row) -> Style {
+        if row.violation {
+            self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else if row.purgeable {
+            self.fg(Color::Magenta)
+        } else if !row.is_active {
+            self.fg(Color::Red)
+        } else {
+            Style::default()
+        }
+    }
+
+    pub fn selected(&self, focused: bool) -> Style {
+        if focused {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default().add_modifier(Modifier::UNDERLINED)
+        }
+    }
+
+    pub fn border(&self, focused: bool) -> Style {
+        if focused {
+            self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(Color::DarkGray)
+        }
+    }
+
+    pub fn dim(&self) -> Style {
+        if self.color { Style::default().fg(Color::DarkGray) } else { Style::default() }
+    }
+
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn warning(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn key(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn gauge(&self) -> Style {
+        if self.color { Style::default().fg(Color::Green) } else { Style::default().add_modifier(Modifier::REVERSED) }
+    }
+}
+
+/// The two marker columns of a row: its state, then its most urgent mark.
+pub fn markers(row: &Row) -> String {
+    let state = if row.is_active { marker::ACTIVE } else { marker::DELETED };
+    let mark = if row.violation {
+        marker::VIOLATION
+    } else if row.purgeable {
+        marker::PURGEABLE
+    } else if row.held_back {
+        marker::HELD_BACK
+    } else {
+        " "
+    };
+    format!("{state}{mark}")
+}

@@ -1,0 +1,193 @@
+//! Assertions shared by the engine tests: exact error lines, snapshots of
+//! the rows moderation changes, and the Django datetime form.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+/// Asserts a failed run: exit status 1, nothing on stdout, exactly one
+/// line on stderr starting `error: `, no panic; returns that line.
+pub fn error_line(assert: assert_cmd::assert::Assert) -> String {
+    let out = assert.get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "a backtrace: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got: {stderr:?}");
+    assert!(
+        lines[0].starts_with("error: "),
+        "starts with error: {stderr:?}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    lines[0].to_string()
+}
+
+/// Asserts success and returns stdout.
+pub fn stdout_of(assert: assert_cmd::assert::Assert) -> String {
+    let out = assert.success().get_output().clone();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// `is_active` and the stored `deleted_at` (attachments) of every row.
+pub type State = BTreeMap<(String, String), (i64, Option<String>)>;
+
+pub fn state(conn: &Connection) -> State {
+    let mut map = State::new();
+    for (kind, sql) in [
+        ("thread", "SELECT id, is_active, NULL FROM forum_thread"),
+        ("post", "SELECT id, is_active, NULL FROM forum_post"),
+        (
+            "attachment",
+            "SELECT id, is_active, deleted_at FROM forum_attachment",
+        ),
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            let (id, active, at) = row.unwrap();
+            map.insert((kind.to_string(), id), (active, at));
+        }
+    }
+    map
+}
+
+pub fn state_of(path: &Path) -> State {
+    state(&Connection::open(path).unwrap())
+}
+
+/// The rows whose state differs between two snapshots, as
+/// `(kind, id, before, after)`.
+pub fn diff(
+    before: &State,
+    after: &State,
+) -> Vec<(
+    String,
+    String,
+    Option<(i64, Option<String>)>,
+    Option<(i64, Option<String>)>,
+)> {
+    let mut keys: Vec<&(String, String)> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| {
+            (
+                k.0.clone(),
+                k.1.clone(),
+                before.get(k).cloned(),
+                after.get(k).cloned(),
+            )
+        })
+        .collect()
+}
+
+/// Whether `text` is exactly Django's SQLite datetime form: microseconds
+/// when they are not zero, no fraction at all when they are.
+pub fn is_django_datetime(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let base = b.len() >= 19
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b' '
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !base {
+        return false;
+    }
+    match b.len() {
+        19 => true,
+        26 => b[19] == b'.' && digits(20..26) && &text[20..] != "000000",
+        _ => false,
+    }
+}
+
+/// Every file below `dir`, relative to it, with its bytes.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                walk(&path, base, out);
+            } else if kind.is_file() {
+                let rel = path
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                out.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Every table's rows as text, sorted, for comparing two databases.
+pub fn dump(path: &Path, skip: &[&str]) -> BTreeMap<String, Vec<Vec<String>>> {
+    let conn = Connection::open(path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = BTreeMap::new();
+    for table in tables.into_iter().filter(|t| !skip.contains(&t.as_str())) {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows: Vec<Vec<String>> = stmt
+            .query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>())
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.sort();
+        out.insert(table, rows);
+    }
+    out
+}
+
+pub fn bytes(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap()
+}
+
+/// A path beside `dir` that does not exist yet.
+pub fn fresh_path(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    assert!(!path.exists());
+    path
+}

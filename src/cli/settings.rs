@@ -45,7 +45,11 @@ pub fn default_demo_path() -> Result<PathBuf> {
 
 impl Settings {
     pub fn resolve(cli: &Cli) -> Result<Settings> {
-        let config = config::load()?;
+        Settings::resolve_with(cli, config::load()?)
+    }
+
+    /// The settings from parsed flags and a given config (tests pass one).
+    pub fn resolve_with(cli: &Cli, config: Config) -> Result<Settings> {
         let (db, db_is_default_demo) = match cli.db.clone().or_else(|| config.db.clone()) {
             Some(path) => (path, false),
             None => (default_demo_path()?, true),

@@ -31,7 +31,12 @@ pub enum Focus {
 }
 
 impl Focus {
-    pub const ORDER: [Focus; 4] = [Focus::Threads, Focus::Posts, Focus::Attachments, Focus::Text];
+    pub const ORDER: [Focus; 4] = [
+        Focus::Threads,
+        Focus::Posts,
+        Focus::Attachments,
+        Focus::Text,
+    ];
 
     pub fn pane(self) -> Option<Pane> {
         match self {
@@ -116,6 +121,8 @@ pub struct PurgeDialog {
     pub field: usize,
     pub plan: Option<Result<PurgeReport, String>>,
     pub running: Option<PurgeRun>,
+    /// The purge ended: its report (or error), shown until closed.
+    pub finished: Option<Result<PurgeReport, String>>,
 }
 
 impl PurgeDialog {
@@ -154,17 +161,25 @@ impl ListOverlay {
         if !entries.is_empty() {
             state.select(Some(0));
         }
-        ListOverlay { title, entries, state }
+        ListOverlay {
+            title,
+            entries,
+            state,
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Confirm(Confirm),
     Purge(PurgeDialog),
     List(ListOverlay),
-    Search { input: String },
+    Search {
+        input: String,
+    },
     /// Asked before quitting while a purge runs; the purge dialog stays
     /// underneath.
     Quit(PurgeDialog),
@@ -238,6 +253,7 @@ impl App {
         match &self.overlay {
             None => Layer::List,
             Some(Overlay::Help { .. }) | Some(Overlay::List(_)) => Layer::Overlay,
+            Some(Overlay::Purge(d)) if d.finished.is_some() => Layer::Overlay,
             Some(Overlay::Confirm(_)) => Layer::Confirm,
             Some(Overlay::Purge(d)) if d.running.is_some() => Layer::PurgeRunning,
             Some(Overlay::Purge(_)) => Layer::PurgeSetup,
@@ -251,6 +267,9 @@ impl App {
     }
 
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
-        self.message = Some(Message { text: text.into(), level });
+        self.message = Some(Message {
+            text: text.into(),
+            level,
+        });
     }
 }

@@ -8,12 +8,12 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Result, bail};
 
+use crate::core::Ctx;
 use crate::core::audit::Tally;
 use crate::core::db::{Access, Db, OpenOptions};
 use crate::core::media::MediaRoot;
 use crate::core::purge::{self, Progress, PurgeOptions, PurgeReport};
 use crate::core::rules::{self, Outcome, Target};
-use crate::core::Ctx;
 
 /// The moderation actions a view may ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,14 +90,26 @@ pub fn execute(db: &mut Db, ctx: &Ctx, op: &Op, expected: Option<Tally>) -> Resu
 }
 
 /// The purge's dry-run plan, on the caller's (read) connection.
-pub fn purge_plan(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>, batch_size: usize) -> Result<PurgeReport> {
+pub fn purge_plan(
+    db: &mut Db,
+    ctx: &Ctx,
+    media: Option<&MediaRoot>,
+    batch_size: usize,
+) -> Result<PurgeReport> {
     let options = PurgeOptions {
         retention_days: ctx.retention_days,
         batch_size,
         dry_run: true,
         keep_files: false,
     };
-    purge::run(db, ctx, media, &options, &mut |_| {}, &AtomicBool::new(false))
+    purge::run(
+        db,
+        ctx,
+        media,
+        &options,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
 }
 
 /// A real purge on a connection of its own (it runs on its own thread).

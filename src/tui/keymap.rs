@@ -115,7 +115,10 @@ impl Action {
     /// Actions that change the database: refused with a reason under
     /// `--read-only`.
     pub fn mutates(self) -> bool {
-        matches!(self, Action::Delete | Action::Restore | Action::Undo | Action::Purge)
+        matches!(
+            self,
+            Action::Delete | Action::Restore | Action::Undo | Action::Purge
+        )
     }
 }
 
@@ -167,12 +170,15 @@ impl Key {
             KeyCode::F(n) => KeyCodeOrd::F(n),
             _ => return None,
         };
-        Some(Key { code, ctrl: event.modifiers.contains(KeyModifiers::CONTROL) })
+        Some(Key {
+            code,
+            ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+        })
     }
 
     /// Parses "j", "P", "ctrl-l", "enter", "esc", "tab", "backtab", "up",
-    /// "pgdn", "f5", "space"... Alt and Ctrl with Enter or h/j/k/l are
-    /// refused: terminals and tmux eat them.
+    /// "pgdn", "f5", "space"... Alt combinations are refused: terminals
+    /// and tmux eat them.
     pub fn parse(text: &str) -> Result<Key> {
         let lower = text.to_ascii_lowercase();
         if lower.starts_with("alt-") || lower.starts_with("meta-") {
@@ -203,14 +209,13 @@ impl Key {
             _ => {
                 let mut chars = rest.chars();
                 match (chars.next(), chars.next()) {
-                    (Some(c), None) => KeyCodeOrd::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+                    (Some(c), None) => {
+                        KeyCodeOrd::Char(if ctrl { c.to_ascii_lowercase() } else { c })
+                    }
                     _ => bail!("key {text:?} is not a key this console knows"),
                 }
             }
         };
-        if ctrl && (code == KeyCodeOrd::Enter || matches!(code, KeyCodeOrd::Char('h' | 'j' | 'k' | 'l'))) {
-            bail!("key {text:?}: Ctrl with Enter or h/j/k/l is not used (terminals and tmux eat it)");
-        }
         Ok(Key { code, ctrl })
     }
 }
@@ -260,52 +265,220 @@ const DEFAULTS: &[(Layer, &[&str], Action, Option<&str>, &str)] = &[
     (L::List, &["k", "up"], A::Up, None, "move up"),
     (L::List, &["pgdn"], A::PageDown, None, "page down"),
     (L::List, &["pgup"], A::PageUp, None, "page up"),
-    (L::List, &["g", "home"], A::Top, None, "first row (and back to the top of a jumped list)"),
-    (L::List, &["G", "end"], A::Bottom, None, "last row (loads the rest of the list)"),
-    (L::List, &["l", "right"], A::PaneRight, None, "pane to the right"),
-    (L::List, &["h", "left"], A::PaneLeft, None, "pane to the left"),
+    (
+        L::List,
+        &["g", "home"],
+        A::Top,
+        None,
+        "first row (and back to the top of a jumped list)",
+    ),
+    (
+        L::List,
+        &["G", "end"],
+        A::Bottom,
+        None,
+        "last row (loads the rest of the list)",
+    ),
+    (
+        L::List,
+        &["l", "right"],
+        A::PaneRight,
+        None,
+        "pane to the right",
+    ),
+    (
+        L::List,
+        &["h", "left"],
+        A::PaneLeft,
+        None,
+        "pane to the left",
+    ),
     (L::List, &["tab"], A::NextPane, Some("pane"), "next pane"),
     (L::List, &["backtab"], A::PrevPane, None, "previous pane"),
-    (L::List, &["enter"], A::Enter, Some("open"), "go into the selected row's children"),
-    (L::List, &["/"], A::Search, Some("search"), "search titles, post text, authors, file names"),
-    (L::List, &["f"], A::Filter, Some("filter"), "filter the pane: all, active, deleted"),
-    (L::List, &["d"], A::Delete, Some("delete"), "soft-delete the selected row (asks first)"),
-    (L::List, &["r"], A::Restore, Some("restore"), "restore the selected row (asks first)"),
-    (L::List, &["u"], A::Undo, Some("undo"), "undo your latest action"),
-    (L::List, &["P"], A::Purge, Some("purge"), "purge rows past retention (plan first)"),
-    (L::List, &["c"], A::Check, Some("check"), "check the data for broken rules"),
+    (
+        L::List,
+        &["enter"],
+        A::Enter,
+        Some("open"),
+        "go into the selected row's children",
+    ),
+    (
+        L::List,
+        &["/"],
+        A::Search,
+        Some("search"),
+        "search titles, post text, authors, file names",
+    ),
+    (
+        L::List,
+        &["f"],
+        A::Filter,
+        Some("filter"),
+        "filter the pane: all, active, deleted",
+    ),
+    (
+        L::List,
+        &["d"],
+        A::Delete,
+        Some("delete"),
+        "soft-delete the selected row (asks first)",
+    ),
+    (
+        L::List,
+        &["r"],
+        A::Restore,
+        Some("restore"),
+        "restore the selected row (asks first)",
+    ),
+    (
+        L::List,
+        &["u"],
+        A::Undo,
+        Some("undo"),
+        "undo your latest action",
+    ),
+    (
+        L::List,
+        &["P"],
+        A::Purge,
+        Some("purge"),
+        "purge rows past retention (plan first)",
+    ),
+    (
+        L::List,
+        &["c"],
+        A::Check,
+        Some("check"),
+        "check the data for broken rules",
+    ),
     (L::List, &["L"], A::Log, Some("log"), "the audit log"),
     (L::List, &["?"], A::Help, Some("help"), "this help"),
-    (L::List, &["ctrl-l"], A::Redraw, None, "redraw the whole screen"),
+    (
+        L::List,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
     (L::List, &["q"], A::Quit, Some("quit"), "quit"),
     (L::List, &["ctrl-c"], A::Interrupt, None, "quit"),
     (L::Confirm, &["y"], A::Confirm, Some("yes"), "do it"),
-    (L::Confirm, &["n", "esc", "enter"], A::Cancel, Some("no"), "cancel (the default)"),
-    (L::Confirm, &["ctrl-l"], A::Redraw, None, "redraw the whole screen"),
+    (
+        L::Confirm,
+        &["n", "esc", "enter"],
+        A::Cancel,
+        Some("no"),
+        "cancel (the default)",
+    ),
+    (
+        L::Confirm,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
     (L::Confirm, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (L::PurgeSetup, &["Y"], A::ConfirmPurge, Some("purge"), "start the purge (capital Y only)"),
-    (L::PurgeSetup, &["tab", "down", "up"], A::NextField, Some("field"), "switch between retention and batch size"),
-    (L::PurgeSetup, &["esc", "n", "enter"], A::Cancel, Some("cancel"), "close without purging"),
-    (L::PurgeSetup, &["ctrl-l"], A::Redraw, None, "redraw the whole screen"),
+    (
+        L::PurgeSetup,
+        &["Y"],
+        A::ConfirmPurge,
+        Some("purge"),
+        "start the purge (capital Y only)",
+    ),
+    (
+        L::PurgeSetup,
+        &["tab", "down", "up"],
+        A::NextField,
+        Some("field"),
+        "switch between retention and batch size",
+    ),
+    (
+        L::PurgeSetup,
+        &["esc", "n", "enter"],
+        A::Cancel,
+        Some("cancel"),
+        "close without purging",
+    ),
+    (
+        L::PurgeSetup,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
     (L::PurgeSetup, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (L::PurgeRunning, &["esc"], A::Cancel, Some("stop"), "stop after the batch in flight"),
-    (L::PurgeRunning, &["q", "ctrl-c"], A::Interrupt, Some("quit"), "quit (asks first)"),
-    (L::PurgeRunning, &["ctrl-l"], A::Redraw, None, "redraw the whole screen"),
+    (
+        L::PurgeRunning,
+        &["esc"],
+        A::Cancel,
+        Some("stop"),
+        "stop after the batch in flight",
+    ),
+    (
+        L::PurgeRunning,
+        &["q", "ctrl-c"],
+        A::Interrupt,
+        Some("quit"),
+        "quit (asks first)",
+    ),
+    (
+        L::PurgeRunning,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
     (L::Overlay, &["j", "down"], A::Down, None, "move down"),
     (L::Overlay, &["k", "up"], A::Up, None, "move up"),
     (L::Overlay, &["pgdn"], A::PageDown, None, "page down"),
     (L::Overlay, &["pgup"], A::PageUp, None, "page up"),
     (L::Overlay, &["g", "home"], A::Top, None, "first entry"),
     (L::Overlay, &["G", "end"], A::Bottom, None, "last entry"),
-    (L::Overlay, &["enter"], A::Open, Some("go to row"), "go to the entry's row"),
-    (L::Overlay, &["esc", "q", "?"], A::Cancel, Some("close"), "close"),
-    (L::Overlay, &["ctrl-l"], A::Redraw, None, "redraw the whole screen"),
+    (
+        L::Overlay,
+        &["enter"],
+        A::Open,
+        Some("go to row"),
+        "go to the entry's row",
+    ),
+    (
+        L::Overlay,
+        &["esc", "q", "?"],
+        A::Cancel,
+        Some("close"),
+        "close",
+    ),
+    (
+        L::Overlay,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
     (L::Overlay, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (L::Input, &["enter"], A::Submit, Some("search"), "search for what you typed"),
+    (
+        L::Input,
+        &["enter"],
+        A::Submit,
+        Some("search"),
+        "search for what you typed",
+    ),
     (L::Input, &["esc"], A::Cancel, Some("cancel"), "cancel"),
     (L::Input, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (L::QuitConfirm, &["y"], A::Confirm, Some("quit"), "stop the purge after its batch and quit"),
-    (L::QuitConfirm, &["n", "esc", "enter"], A::Cancel, Some("stay"), "keep the purge running (the default)"),
+    (
+        L::QuitConfirm,
+        &["y"],
+        A::Confirm,
+        Some("quit"),
+        "stop the purge after its batch and quit",
+    ),
+    (
+        L::QuitConfirm,
+        &["n", "esc", "enter"],
+        A::Cancel,
+        Some("stay"),
+        "keep the purge running (the default)",
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -320,8 +493,12 @@ impl Keymap {
             for (i, key) in keys.iter().enumerate() {
                 bindings.push(Binding {
                     layer: *layer,
-                    // The table is written here; a typo is a bug the tests catch.
-                    key: Key::parse(key).unwrap_or(Key { code: KeyCodeOrd::F(63), ctrl: false }),
+                    // The table is written here; `every_default_key_parses`
+                    // catches a typo.
+                    key: Key::parse(key).unwrap_or(Key {
+                        code: KeyCodeOrd::F(63),
+                        ctrl: false,
+                    }),
                     action: *action,
                     description,
                     hint: if i == 0 { *hint } else { None },
@@ -352,10 +529,27 @@ impl Keymap {
                 .find(|b| b.layer == Layer::List && b.action == action)
                 .cloned();
             let Some(template) = template else { continue };
-            map.bindings.retain(|b| !(b.layer == Layer::List && b.action == action));
+            map.bindings
+                .retain(|b| !(b.layer == Layer::List && b.action == action));
             for (i, text) in keys.split_whitespace().enumerate() {
-                let key = Key::parse(text).map_err(|e| anyhow::anyhow!("config key `keys.{name}`: {e}"))?;
-                if let Some(other) = map.bindings.iter().find(|b| b.layer == Layer::List && b.key == key) {
+                let key = Key::parse(text)
+                    .map_err(|e| anyhow::anyhow!("config key `keys.{name}`: {e}"))?;
+                // Terminals and tmux eat these: no action may rest on them.
+                if key.ctrl
+                    && matches!(
+                        key.code,
+                        KeyCodeOrd::Enter | KeyCodeOrd::Char('h' | 'j' | 'k' | 'l')
+                    )
+                {
+                    bail!(
+                        "config key `keys.{name}`: {key} is eaten by terminals and tmux; choose another key"
+                    );
+                }
+                if let Some(other) = map
+                    .bindings
+                    .iter()
+                    .find(|b| b.layer == Layer::List && b.key == key)
+                {
                     bail!(
                         "config key `keys.{name}`: {key} is already bound to {}",
                         other.action.name()
@@ -399,8 +593,11 @@ impl Keymap {
             Action::NextPane | Action::Enter => 2,
             _ => 1,
         };
-        let mut hinted: Vec<&Binding> =
-            self.bindings.iter().filter(|b| b.layer == layer && b.hint.is_some()).collect();
+        let mut hinted: Vec<&Binding> = self
+            .bindings
+            .iter()
+            .filter(|b| b.layer == layer && b.hint.is_some())
+            .collect();
         hinted.sort_by_key(|b| rank(b.action));
         hinted
             .into_iter()
@@ -430,7 +627,12 @@ mod tests {
     use ratatui::crossterm::event::KeyEventKind;
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-        KeyEvent { code, modifiers, kind: KeyEventKind::Press, state: ratatui::crossterm::event::KeyEventState::NONE }
+        KeyEvent {
+            code,
+            modifiers,
+            kind: KeyEventKind::Press,
+            state: ratatui::crossterm::event::KeyEventState::NONE,
+        }
     }
 
     #[test]
@@ -447,7 +649,12 @@ mod tests {
         let map = Keymap::defaults();
         for (i, a) in map.bindings.iter().enumerate() {
             for b in &map.bindings[i + 1..] {
-                assert!(!(a.layer == b.layer && a.key == b.key), "{:?} {} bound twice", a.layer, a.key);
+                assert!(
+                    !(a.layer == b.layer && a.key == b.key),
+                    "{:?} {} bound twice",
+                    a.layer,
+                    a.key
+                );
             }
         }
     }
@@ -455,20 +662,50 @@ mod tests {
     #[test]
     fn shift_is_folded_into_capitals() {
         let map = Keymap::defaults();
-        assert_eq!(map.action(Layer::List, &press(KeyCode::Char('P'), KeyModifiers::SHIFT)), Some(Action::Purge));
-        assert_eq!(map.action(Layer::List, &press(KeyCode::Char('P'), KeyModifiers::NONE)), Some(Action::Purge));
-        assert_eq!(map.action(Layer::List, &press(KeyCode::Char('p'), KeyModifiers::NONE)), None);
-        assert_eq!(map.action(Layer::List, &press(KeyCode::Char('l'), KeyModifiers::CONTROL)), Some(Action::Redraw));
+        assert_eq!(
+            map.action(Layer::List, &press(KeyCode::Char('P'), KeyModifiers::SHIFT)),
+            Some(Action::Purge)
+        );
+        assert_eq!(
+            map.action(Layer::List, &press(KeyCode::Char('P'), KeyModifiers::NONE)),
+            Some(Action::Purge)
+        );
+        assert_eq!(
+            map.action(Layer::List, &press(KeyCode::Char('p'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            map.action(
+                Layer::List,
+                &press(KeyCode::Char('l'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Redraw)
+        );
     }
 
     #[test]
     fn a_dialog_owns_the_keyboard() {
         let map = Keymap::defaults();
         // `d` deletes in the panes, but means nothing in a confirmation.
-        assert_eq!(map.action(Layer::Confirm, &press(KeyCode::Char('d'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            map.action(
+                Layer::Confirm,
+                &press(KeyCode::Char('d'), KeyModifiers::NONE)
+            ),
+            None
+        );
         // Enter never confirms.
-        assert_eq!(map.action(Layer::Confirm, &press(KeyCode::Enter, KeyModifiers::NONE)), Some(Action::Cancel));
-        assert_eq!(map.action(Layer::PurgeSetup, &press(KeyCode::Char('y'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            map.action(Layer::Confirm, &press(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Action::Cancel)
+        );
+        assert_eq!(
+            map.action(
+                Layer::PurgeSetup,
+                &press(KeyCode::Char('y'), KeyModifiers::NONE)
+            ),
+            None
+        );
     }
 
     #[test]
@@ -476,9 +713,21 @@ mod tests {
         let mut o = BTreeMap::new();
         o.insert("delete".to_string(), "x".to_string());
         let map = Keymap::with_overrides(&o).unwrap();
-        assert_eq!(map.action(Layer::List, &press(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Delete));
-        assert_eq!(map.action(Layer::List, &press(KeyCode::Char('d'), KeyModifiers::NONE)), None);
-        for (name, key) in [("delete", "alt-d"), ("delete", "ctrl-j"), ("delete", "r"), ("explode", "x"), ("delete", "ctrl-enter")] {
+        assert_eq!(
+            map.action(Layer::List, &press(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::Delete)
+        );
+        assert_eq!(
+            map.action(Layer::List, &press(KeyCode::Char('d'), KeyModifiers::NONE)),
+            None
+        );
+        for (name, key) in [
+            ("delete", "alt-d"),
+            ("delete", "ctrl-j"),
+            ("delete", "r"),
+            ("explode", "x"),
+            ("delete", "ctrl-enter"),
+        ] {
             let mut o = BTreeMap::new();
             o.insert(name.to_string(), key.to_string());
             let err = Keymap::with_overrides(&o).unwrap_err().to_string();

@@ -101,7 +101,12 @@ pub fn run(settings: Settings, db: Db) -> Result<()> {
     let mut terminal = terminal::enter(settings.mouse).context("cannot set up the terminal")?;
     let _guard = terminal::Guard;
     let size = terminal.size()?;
-    let mut app = new_app(&settings, read_only, keymap, Rect::new(0, 0, size.width, size.height));
+    let mut app = new_app(
+        &settings,
+        read_only,
+        keymap,
+        Rect::new(0, 0, size.width, size.height),
+    );
     send(&requests, app.start());
     event_loop(&mut terminal, &mut app, &events_rx, &requests)
 }
@@ -187,6 +192,8 @@ pub mod harness {
         pub app: App,
         pub worker: Worker,
         pub terminal: Terminal<TestBackend>,
+        /// The whole last frame, as drawn (not the backend's diffed copy).
+        pub frame: ratatui::buffer::Buffer,
     }
 
     impl Harness {
@@ -198,7 +205,13 @@ pub mod harness {
             let _ = worker.poll();
             let app = new_app(settings, read_only, keymap, Rect::new(0, 0, width, height));
             let terminal = Terminal::new(TestBackend::new(width, height))?;
-            let mut h = Harness { app, worker, terminal };
+            let frame = ratatui::buffer::Buffer::empty(Rect::new(0, 0, width, height));
+            let mut h = Harness {
+                app,
+                worker,
+                terminal,
+                frame,
+            };
             let first = h.app.start();
             h.answer(first);
             h.draw();
@@ -219,7 +232,11 @@ pub mod harness {
 
         pub fn draw(&mut self) {
             let app = &mut self.app;
-            self.terminal.draw(|f| view::draw(f, app)).expect("draw into the test backend");
+            let done = self
+                .terminal
+                .draw(|f| view::draw(f, app))
+                .expect("draw into the test backend");
+            self.frame = done.buffer.clone();
         }
 
         /// Presses keys: "j", "d", "y", "P", "Enter", "Esc", "Tab", "Ctrl-l"...
@@ -257,12 +274,20 @@ pub mod harness {
 
         /// The screen as lines of text.
         pub fn screen(&self) -> String {
-            let buffer = self.terminal.backend().buffer();
+            let buffer = &self.frame;
             let mut lines = Vec::new();
             for y in 0..buffer.area.height {
                 let mut line = String::new();
+                let mut skip = 0;
                 for x in 0..buffer.area.width {
-                    line.push_str(buffer[(x, y)].symbol());
+                    // A wide character covers the next cell too.
+                    if skip > 0 {
+                        skip -= 1;
+                        continue;
+                    }
+                    let symbol = buffer[(x, y)].symbol();
+                    skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+                    line.push_str(symbol);
                 }
                 lines.push(line.trim_end().to_string());
             }
@@ -271,7 +296,12 @@ pub mod harness {
     }
 
     pub fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-        KeyEvent { code, modifiers, kind: KeyEventKind::Press, state: KeyEventState::NONE }
+        KeyEvent {
+            code,
+            modifiers,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        }
     }
 
     pub fn key_event(key: &str) -> KeyEvent {
@@ -291,7 +321,10 @@ pub mod harness {
                 KeyCode::Char(k[5..].chars().next().unwrap_or(' ')),
                 KeyModifiers::CONTROL,
             ),
-            k => (KeyCode::Char(k.chars().next().unwrap_or(' ')), KeyModifiers::NONE),
+            k => (
+                KeyCode::Char(k.chars().next().unwrap_or(' ')),
+                KeyModifiers::NONE,
+            ),
         };
         press(code, mods)
     }

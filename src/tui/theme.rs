@@ -24,11 +24,17 @@ impl Theme {
     /// Colour unless `NO_COLOR` is set (to anything) or the theme is "mono".
     pub fn from_env(theme: Option<&str>) -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme { color: !no_color && theme != Some("mono") }
+        Theme {
+            color: !no_color && theme != Some("mono"),
+        }
     }
 
     fn fg(&self, color: Color) -> Style {
-        if self.color { Style::default().fg(color) } else { Style::default() }
+        if self.color {
+            Style::default().fg(color)
+        } else {
+            Style::default()
+        }
     }
 
     pub fn row(&self, row: &Row) -> Style {
@@ -60,7 +66,11 @@ impl Theme {
     }
 
     pub fn dim(&self) -> Style {
-        if self.color { Style::default().fg(Color::DarkGray) } else { Style::default() }
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
     }
 
     pub fn error(&self) -> Style {
@@ -80,13 +90,21 @@ impl Theme {
     }
 
     pub fn gauge(&self) -> Style {
-        if self.color { Style::default().fg(Color::Green) } else { Style::default().add_modifier(Modifier::REVERSED) }
+        if self.color {
+            Style::default().fg(Color::Green)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED)
+        }
     }
 }
 
 /// The two marker columns of a row: its state, then its most urgent mark.
 pub fn markers(row: &Row) -> String {
-    let state = if row.is_active { marker::ACTIVE } else { marker::DELETED };
+    let state = if row.is_active {
+        marker::ACTIVE
+    } else {
+        marker::DELETED
+    };
     let mark = if row.violation {
         marker::VIOLATION
     } else if row.purgeable {

@@ -13,9 +13,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
-use super::app::{
-    App, Confirm, Entry, Focus, Level, ListOverlay, Overlay, PurgeDialog, PurgeRun,
-};
+use super::app::{App, Confirm, Entry, Focus, Level, ListOverlay, Overlay, PurgeDialog, PurgeRun};
 use super::executor::{Executed, Op};
 use super::keymap::{Action, Layer};
 use super::view;
@@ -71,7 +69,9 @@ impl App {
         if action.is_none() && self.type_into(layer, &key) {
             return self.after_typing(layer);
         }
-        let Some(action) = action else { return Vec::new() };
+        let Some(action) = action else {
+            return Vec::new();
+        };
         match layer {
             Layer::List => self.list_action(action),
             Layer::Confirm => self.confirm_action(action),
@@ -84,7 +84,9 @@ impl App {
     }
 
     fn type_into(&mut self, layer: Layer, key: &KeyEvent) -> bool {
-        let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         match (layer, &mut self.overlay, key.code) {
             (Layer::Input, Some(Overlay::Search { input }), KeyCode::Char(c)) if plain => {
                 input.push(c);
@@ -94,15 +96,25 @@ impl App {
                 input.pop();
                 true
             }
-            (Layer::PurgeSetup, Some(Overlay::Purge(d)), KeyCode::Char(c)) if plain && c.is_ascii_digit() => {
-                let field = if d.field == 0 { &mut d.retention } else { &mut d.batch };
+            (Layer::PurgeSetup, Some(Overlay::Purge(d)), KeyCode::Char(c))
+                if plain && c.is_ascii_digit() =>
+            {
+                let field = if d.field == 0 {
+                    &mut d.retention
+                } else {
+                    &mut d.batch
+                };
                 if field.len() < 6 {
                     field.push(c);
                 }
                 true
             }
             (Layer::PurgeSetup, Some(Overlay::Purge(d)), KeyCode::Backspace) => {
-                let field = if d.field == 0 { &mut d.retention } else { &mut d.batch };
+                let field = if d.field == 0 {
+                    &mut d.retention
+                } else {
+                    &mut d.batch
+                };
                 field.pop();
                 true
             }
@@ -148,7 +160,9 @@ impl App {
                 Vec::new()
             }
             Action::Search => {
-                self.overlay = Some(Overlay::Search { input: String::new() });
+                self.overlay = Some(Overlay::Search {
+                    input: String::new(),
+                });
                 Vec::new()
             }
             Action::Filter => self.cycle_filter(),
@@ -156,7 +170,10 @@ impl App {
             Action::Restore => self.open_confirm(false),
             Action::Undo => {
                 self.say(Level::Info, "undoing your latest action…");
-                vec![Request::Execute { op: Op::Undo, expected: None }]
+                vec![Request::Execute {
+                    op: Op::Undo,
+                    expected: None,
+                }]
             }
             Action::Purge => self.open_purge(),
             Action::Check => {
@@ -262,14 +279,19 @@ impl App {
     }
 
     fn cycle_focus(&mut self, step: isize) -> Vec<Request> {
-        let i = Focus::ORDER.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
+        let i = Focus::ORDER
+            .iter()
+            .position(|f| *f == self.focus)
+            .unwrap_or(0) as isize;
         let n = Focus::ORDER.len() as isize;
         self.focus = Focus::ORDER[((i + step).rem_euclid(n)) as usize];
         Vec::new()
     }
 
     fn cycle_filter(&mut self) -> Vec<Request> {
-        let Some(pane) = self.focus.pane() else { return Vec::new() };
+        let Some(pane) = self.focus.pane() else {
+            return Vec::new();
+        };
         let filter = self.pane(pane).filter.next();
         self.pane_mut(pane).filter = filter;
         self.say(
@@ -290,7 +312,13 @@ impl App {
 
     /// Empties a pane, to show `parent`'s rows from `start_at` (or the
     /// top), selecting `want` when it arrives.
-    fn prepare(&mut self, pane: Pane, parent: Option<String>, start_at: Option<crate::core::query::Cursor>, want: Option<String>) {
+    fn prepare(
+        &mut self,
+        pane: Pane,
+        parent: Option<String>,
+        start_at: Option<crate::core::query::Cursor>,
+        want: Option<String>,
+    ) {
         let p = self.pane_mut(pane);
         p.parent = parent;
         p.rows.clear();
@@ -309,24 +337,41 @@ impl App {
             return None;
         }
         p.loading = true;
-        let limit = if append { PAGE } else { p.rows.len().clamp(PAGE, RELOAD_CAP) };
+        let limit = if append {
+            PAGE
+        } else {
+            p.rows.len().clamp(PAGE, RELOAD_CAP)
+        };
         let query = ListQuery {
             kind: Some(pane.kind()),
             thread: (pane == Pane::Posts).then(|| p.parent.clone()).flatten(),
-            post: (pane == Pane::Attachments).then(|| p.parent.clone()).flatten(),
+            post: (pane == Pane::Attachments)
+                .then(|| p.parent.clone())
+                .flatten(),
             state: p.filter,
             limit,
-            after: if append { p.rows.last().map(|r| r.cursor()) } else { None },
+            after: if append {
+                p.rows.last().map(|r| r.cursor())
+            } else {
+                None
+            },
             start_at: if append { None } else { p.start_at.clone() },
         };
-        Some(Request::Page { pane, generation: p.generation, query, append })
+        Some(Request::Page {
+            pane,
+            generation: p.generation,
+            query,
+            append,
+        })
     }
 
     /// Keeps the pane below in step with this pane's selection.
     fn sync_children(&mut self, pane: Pane) -> Vec<Request> {
         let selected = self.pane(pane).selected_id();
         match pane {
-            Pane::Threads if self.posts.parent != selected => self.reset_pane(Pane::Posts, selected),
+            Pane::Threads if self.posts.parent != selected => {
+                self.reset_pane(Pane::Posts, selected)
+            }
             Pane::Posts => {
                 let mut out = Vec::new();
                 if self.attachments.parent != selected {
@@ -346,7 +391,10 @@ impl App {
         self.text.post_id = post_id.clone();
         self.text.text = None;
         self.text.scroll = 0;
-        post_id.map(|post_id| Request::PostText { generation: self.text.generation, post_id })
+        post_id.map(|post_id| Request::PostText {
+            generation: self.text.generation,
+            post_id,
+        })
     }
 
     /// Reloads everything on screen, keeping each selection on its row.
@@ -362,7 +410,10 @@ impl App {
         let scroll = self.text.scroll;
         out.extend(self.load_text(post));
         self.text.scroll = scroll;
-        if self.counts_asked.is_none_or(|t| t.elapsed() >= COUNTS_EVERY) {
+        if self
+            .counts_asked
+            .is_none_or(|t| t.elapsed() >= COUNTS_EVERY)
+        {
             out.push(self.ask_counts());
         }
         out
@@ -389,7 +440,11 @@ impl App {
             self.say(Level::Warning, "nothing selected");
             return Vec::new();
         };
-        let op = if delete { Op::Delete(target) } else { Op::Restore(target) };
+        let op = if delete {
+            Op::Delete(target)
+        } else {
+            Op::Restore(target)
+        };
         self.overlay = Some(Overlay::Confirm(Confirm {
             op: op.clone(),
             label,
@@ -401,12 +456,17 @@ impl App {
     }
 
     fn confirm_action(&mut self, action: Action) -> Vec<Request> {
-        let Some(Overlay::Confirm(confirm)) = &mut self.overlay else { return Vec::new() };
+        let Some(Overlay::Confirm(confirm)) = &mut self.overlay else {
+            return Vec::new();
+        };
         match action {
             Action::Confirm => match &confirm.preview {
                 Some(Ok(tally)) if !confirm.sent => {
                     confirm.sent = true;
-                    vec![Request::Execute { op: confirm.op.clone(), expected: Some(*tally) }]
+                    vec![Request::Execute {
+                        op: confirm.op.clone(),
+                        expected: Some(*tally),
+                    }]
                 }
                 Some(Ok(_)) => Vec::new(),
                 Some(Err(_)) => {
@@ -439,24 +499,34 @@ impl App {
             field: 0,
             plan: None,
             running: None,
+            finished: None,
         }));
         self.ask_purge_plan()
     }
 
     fn ask_purge_plan(&mut self) -> Vec<Request> {
-        let Some(Overlay::Purge(d)) = &mut self.overlay else { return Vec::new() };
+        let Some(Overlay::Purge(d)) = &mut self.overlay else {
+            return Vec::new();
+        };
         d.plan = None;
         match d.values() {
-            Some((retention_days, batch_size)) => vec![Request::PurgePlan { retention_days, batch_size }],
+            Some((retention_days, batch_size)) => vec![Request::PurgePlan {
+                retention_days,
+                batch_size,
+            }],
             None => {
-                d.plan = Some(Err("retention must be a number of days, batch size at least 1".into()));
+                d.plan = Some(Err(
+                    "retention must be a number of days, batch size at least 1".into(),
+                ));
                 Vec::new()
             }
         }
     }
 
     fn purge_setup_action(&mut self, action: Action) -> Vec<Request> {
-        let Some(Overlay::Purge(d)) = &mut self.overlay else { return Vec::new() };
+        let Some(Overlay::Purge(d)) = &mut self.overlay else {
+            return Vec::new();
+        };
         match action {
             Action::NextField => {
                 d.field = 1 - d.field;
@@ -472,7 +542,11 @@ impl App {
                             cancel: cancel.clone(),
                             cancelling: false,
                         });
-                        vec![Request::StartPurge { retention_days, batch_size, cancel }]
+                        vec![Request::StartPurge {
+                            retention_days,
+                            batch_size,
+                            cancel,
+                        }]
                     }
                     _ => {
                         self.say(Level::Warning, "nothing to purge with these settings");
@@ -497,7 +571,10 @@ impl App {
     fn purge_running_action(&mut self, action: Action) -> Vec<Request> {
         match action {
             Action::Cancel => {
-                if let Some(Overlay::Purge(PurgeDialog { running: Some(run), .. })) = &mut self.overlay {
+                if let Some(Overlay::Purge(PurgeDialog {
+                    running: Some(run), ..
+                })) = &mut self.overlay
+                {
                     run.cancel.store(true, Ordering::SeqCst);
                     run.cancelling = true;
                 }
@@ -514,7 +591,9 @@ impl App {
     }
 
     fn quit_confirm_action(&mut self, action: Action) -> Vec<Request> {
-        let Some(Overlay::Quit(dialog)) = self.overlay.take() else { return Vec::new() };
+        let Some(Overlay::Quit(dialog)) = self.overlay.take() else {
+            return Vec::new();
+        };
         match action {
             Action::Confirm => {
                 if let Some(run) = &dialog.running {
@@ -526,7 +605,10 @@ impl App {
                 }
                 self.overlay = Some(Overlay::Purge(dialog));
                 self.quit_after_purge = true;
-                self.say(Level::Warning, "stopping the purge after the batch in flight, then quitting…");
+                self.say(
+                    Level::Warning,
+                    "stopping the purge after the batch in flight, then quitting…",
+                );
             }
             _ => self.overlay = Some(Overlay::Purge(dialog)),
         }
@@ -547,6 +629,12 @@ impl App {
                     Action::Redraw => self.clear = true,
                     Action::Interrupt => self.quit = true,
                     _ => {}
+                }
+                Vec::new()
+            }
+            (Some(Overlay::Purge(_)), a) => {
+                if matches!(a, Action::Cancel | Action::Open) {
+                    self.overlay = None;
                 }
                 Vec::new()
             }
@@ -587,7 +675,9 @@ impl App {
     }
 
     fn input_action(&mut self, action: Action) -> Vec<Request> {
-        let Some(Overlay::Search { input }) = &self.overlay else { return Vec::new() };
+        let Some(Overlay::Search { input }) = &self.overlay else {
+            return Vec::new();
+        };
         let needle = input.clone();
         match action {
             Action::Submit if needle.trim().is_empty() => {
@@ -596,7 +686,10 @@ impl App {
             }
             Action::Submit => {
                 self.overlay = None;
-                self.say(Level::Info, format!("searching for {:?}…", sanitize_line(&needle)));
+                self.say(
+                    Level::Info,
+                    format!("searching for {:?}…", sanitize_line(&needle)),
+                );
                 vec![Request::Search { needle }]
             }
             Action::Cancel => {
@@ -624,18 +717,26 @@ impl App {
         ]
         .into_iter()
         .find(|(_, r)| r.contains(at));
-        let Some((focus, rect)) = hit else { return Vec::new() };
+        let Some((focus, rect)) = hit else {
+            return Vec::new();
+        };
         match mouse.kind {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 let before = self.focus;
                 self.focus = focus;
-                let out = self.move_by(if mouse.kind == MouseEventKind::ScrollDown { 3 } else { -3 });
+                let out = self.move_by(if mouse.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                });
                 self.focus = before;
                 out
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 self.focus = focus;
-                let Some(pane) = focus.pane() else { return Vec::new() };
+                let Some(pane) = focus.pane() else {
+                    return Vec::new();
+                };
                 let offset = self.pane(pane).state.offset();
                 let row = mouse.row.saturating_sub(rect.y + 1) as usize + offset;
                 if row < self.pane(pane).rows.len() && mouse.row > rect.y {
@@ -652,12 +753,23 @@ impl App {
 
     pub fn on_response(&mut self, response: Response) -> Vec<Request> {
         match response {
-            Response::Page { pane, generation, rows, exhausted, append } => {
-                self.on_page(pane, generation, rows, exhausted, append)
-            }
-            Response::PostText { generation, post_id, text } => {
-                if generation == self.text.generation && self.text.post_id.as_deref() == Some(&post_id) {
-                    self.text.text = Some(text.unwrap_or_else(|| "(this post no longer exists)".into()));
+            Response::Page {
+                pane,
+                generation,
+                rows,
+                exhausted,
+                append,
+            } => self.on_page(pane, generation, rows, exhausted, append),
+            Response::PostText {
+                generation,
+                post_id,
+                text,
+            } => {
+                if generation == self.text.generation
+                    && self.text.post_id.as_deref() == Some(&post_id)
+                {
+                    self.text.text =
+                        Some(text.unwrap_or_else(|| "(this post no longer exists)".into()));
                 }
                 Vec::new()
             }
@@ -694,28 +806,38 @@ impl App {
                 Vec::new()
             }
             Response::PurgeDone(result) => {
-                if matches!(self.overlay, Some(Overlay::Purge(_) | Overlay::Quit(_))) {
-                    self.overlay = None;
-                }
-                match result {
-                    Ok(report) => {
-                        let mut text = format!(
-                            "purged {} in {} batches; files removed {}, missing {}, refused {}",
-                            crate::core::audit::Tally { files: 0, ..report.removed }.describe(),
-                            report.batches,
-                            report.removed.files,
-                            report.files_missing,
-                            report.files_refused
-                        );
-                        if report.cancelled {
-                            text.push_str(" — stopped after the batch in flight; purge again to continue");
-                        }
-                        self.say(Level::Info, text);
-                    }
-                    Err(e) => self.say(Level::Error, format!("purge failed: {e}")),
-                }
                 if self.quit_after_purge {
                     self.quit = true;
+                    return Vec::new();
+                }
+                let summary = match &result {
+                    Ok(report) => {
+                        let mut text = format!(
+                            "purged {} in {} batches; {} files removed",
+                            crate::core::audit::Tally {
+                                files: 0,
+                                ..report.removed
+                            }
+                            .describe(),
+                            report.batches,
+                            report.removed.files,
+                        );
+                        if report.cancelled {
+                            text.push_str("; stopped early, purge again to continue");
+                        }
+                        (Level::Info, text)
+                    }
+                    Err(e) => (Level::Error, format!("purge failed: {e}")),
+                };
+                self.say(summary.0, summary.1);
+                // The dialog stays, with the whole report, until closed.
+                match self.overlay.take() {
+                    Some(Overlay::Purge(mut d) | Overlay::Quit(mut d)) => {
+                        d.running = None;
+                        d.finished = Some(result);
+                        self.overlay = Some(Overlay::Purge(d));
+                    }
+                    other => self.overlay = other,
                 }
                 self.counts_asked = None;
                 self.refresh()
@@ -724,9 +846,15 @@ impl App {
                 match result {
                     Ok(report) => {
                         let entries = check_entries(&report);
-                        self.say(Level::Info, format!("check: {} problems", report.problems()));
+                        self.say(
+                            Level::Info,
+                            format!("check: {} problems", report.problems()),
+                        );
                         self.overlay = Some(Overlay::List(ListOverlay::new(
-                            format!("Check: {} problems (Enter goes to the row)", report.problems()),
+                            format!(
+                                "Check: {} problems (Enter goes to the row)",
+                                report.problems()
+                            ),
                             entries,
                         )));
                     }
@@ -774,9 +902,16 @@ impl App {
                                 target: Some(Target::new(h.kind, h.id.clone())),
                             })
                             .collect();
-                        self.say(Level::Info, format!("{} hits for {:?}", entries.len(), sanitize_line(&needle)));
+                        self.say(
+                            Level::Info,
+                            format!("{} hits for {:?}", entries.len(), sanitize_line(&needle)),
+                        );
                         self.overlay = Some(Overlay::List(ListOverlay::new(
-                            format!("Search: {} ({} hits)", sanitize_line(&needle), entries.len()),
+                            format!(
+                                "Search: {} ({} hits)",
+                                sanitize_line(&needle),
+                                entries.len()
+                            ),
                             entries,
                         )));
                     }
@@ -836,7 +971,9 @@ impl App {
         let index = wanted
             .as_ref()
             .and_then(|id| p.rows.iter().position(|r| &r.id == id))
-            .or_else(|| (!p.rows.is_empty()).then(|| previous_index.unwrap_or(0).min(p.rows.len() - 1)));
+            .or_else(|| {
+                (!p.rows.is_empty()).then(|| previous_index.unwrap_or(0).min(p.rows.len() - 1))
+            });
         p.state.select(index);
         let mut out = Vec::new();
         if self.to_bottom && self.focus.pane() == Some(pane) {
@@ -865,7 +1002,11 @@ impl App {
                 if confirm_open {
                     self.overlay = None;
                 }
-                let level = if outcome.changed { Level::Info } else { Level::Warning };
+                let level = if outcome.changed {
+                    Level::Info
+                } else {
+                    Level::Warning
+                };
                 self.say(level, sanitize_line(&outcome.message));
                 self.counts_asked = None;
                 self.refresh()
@@ -902,7 +1043,12 @@ impl App {
             self.pane_mut(pane).filter = StateFilter::All;
         }
         let thread = location.thread;
-        self.prepare(Pane::Threads, None, Some(thread.cursor()), Some(thread.id.clone()));
+        self.prepare(
+            Pane::Threads,
+            None,
+            Some(thread.cursor()),
+            Some(thread.id.clone()),
+        );
         let mut out: Vec<Request> = self.page(Pane::Threads, false).into_iter().collect();
         self.focus = Focus::Threads;
         let (post_start, post_want) = match &location.post {
@@ -912,11 +1058,20 @@ impl App {
         self.prepare(Pane::Posts, Some(thread.id.clone()), post_start, post_want);
         out.extend(self.page(Pane::Posts, false));
         let post_id = location.post.map(|p| p.id);
-        self.prepare(Pane::Attachments, post_id.clone(), None, location.attachment.clone());
+        self.prepare(
+            Pane::Attachments,
+            post_id.clone(),
+            None,
+            location.attachment.clone(),
+        );
         out.extend(self.page(Pane::Attachments, false));
         out.extend(self.load_text(post_id.clone()));
         if post_id.is_some() {
-            self.focus = if location.attachment.is_some() { Focus::Attachments } else { Focus::Posts };
+            self.focus = if location.attachment.is_some() {
+                Focus::Attachments
+            } else {
+                Focus::Posts
+            };
         }
         out
     }
@@ -943,14 +1098,21 @@ fn check_entries(report: &CheckReport) -> Vec<Entry> {
                 "unknown age {} {}{}",
                 u.kind,
                 short_id(&u.id),
-                u.first_seen.as_ref().map(|s| format!(" (first seen deleted {s})")).unwrap_or_default()
+                u.first_seen
+                    .as_ref()
+                    .map(|s| format!(" (first seen deleted {s})"))
+                    .unwrap_or_default()
             ),
             target: Some(Target::new(u.kind, u.id.clone())),
         });
     }
     for f in &report.missing_files {
         entries.push(Entry {
-            text: format!("missing     attachment {} {}", short_id(&f.attachment_id), sanitize_line(&f.image)),
+            text: format!(
+                "missing     attachment {} {}",
+                short_id(&f.attachment_id),
+                sanitize_line(&f.image)
+            ),
             target: Some(Target::new(Kind::Attachment, f.attachment_id.clone())),
         });
     }
@@ -965,11 +1127,21 @@ fn check_entries(report: &CheckReport) -> Vec<Entry> {
             target: Some(Target::new(Kind::Attachment, f.attachment_id.clone())),
         });
     }
-    for f in report.unreferenced_files.iter().chain(&report.unreferenced_thumbnails) {
-        entries.push(Entry { text: format!("no row      {}", sanitize_line(f)), target: None });
+    for f in report
+        .unreferenced_files
+        .iter()
+        .chain(&report.unreferenced_thumbnails)
+    {
+        entries.push(Entry {
+            text: format!("no row      {}", sanitize_line(f)),
+            target: None,
+        });
     }
     if !report.files_checked {
-        entries.push(Entry { text: "files not checked: no media root (--media-root)".into(), target: None });
+        entries.push(Entry {
+            text: "files not checked: no media root (--media-root)".into(),
+            target: None,
+        });
     }
     entries
 }

@@ -52,18 +52,42 @@ impl Pane {
 pub enum Request {
     /// A page of a pane. `generation` ties the answer to the pane's
     /// contents when asked; `append` adds to the rows already there.
-    Page { pane: Pane, generation: u64, query: ListQuery, append: bool },
-    PostText { generation: u64, post_id: String },
+    Page {
+        pane: Pane,
+        generation: u64,
+        query: ListQuery,
+        append: bool,
+    },
+    PostText {
+        generation: u64,
+        post_id: String,
+    },
     Counts,
-    Preview { op: Op },
-    Execute { op: Op, expected: Option<Tally> },
-    PurgePlan { retention_days: i64, batch_size: usize },
-    StartPurge { retention_days: i64, batch_size: usize, cancel: Arc<AtomicBool> },
+    Preview {
+        op: Op,
+    },
+    Execute {
+        op: Op,
+        expected: Option<Tally>,
+    },
+    PurgePlan {
+        retention_days: i64,
+        batch_size: usize,
+    },
+    StartPurge {
+        retention_days: i64,
+        batch_size: usize,
+        cancel: Arc<AtomicBool>,
+    },
     Check,
     Log,
-    Search { needle: String },
+    Search {
+        needle: String,
+    },
     /// Where a row lives: its thread (and post), to jump to it.
-    Locate { target: Target },
+    Locate {
+        target: Target,
+    },
 }
 
 /// Where a row lives in the panes.
@@ -76,17 +100,36 @@ pub struct Location {
 
 #[derive(Debug, Clone)]
 pub enum Response {
-    Page { pane: Pane, generation: u64, rows: Vec<Row>, exhausted: bool, append: bool },
-    PostText { generation: u64, post_id: String, text: Option<String> },
+    Page {
+        pane: Pane,
+        generation: u64,
+        rows: Vec<Row>,
+        exhausted: bool,
+        append: bool,
+    },
+    PostText {
+        generation: u64,
+        post_id: String,
+        text: Option<String>,
+    },
     Counts(Counts),
-    Preview { op: Op, result: Result<Tally, String> },
-    Executed { op: Op, result: Result<Executed, String> },
+    Preview {
+        op: Op,
+        result: Result<Tally, String>,
+    },
+    Executed {
+        op: Op,
+        result: Result<Executed, String>,
+    },
     PurgePlan(Result<PurgeReport, String>),
     PurgeProgress(Progress),
     PurgeDone(Result<PurgeReport, String>),
     Check(Result<CheckReport, String>),
     Log(Result<Vec<LogEntry>, String>),
-    Search { needle: String, result: Result<Vec<Hit>, String> },
+    Search {
+        needle: String,
+        result: Result<Vec<Hit>, String>,
+    },
     Located(Result<Location, String>),
     /// Another process committed: reload what is on screen.
     DataChanged,
@@ -139,7 +182,12 @@ fn err<T>(result: Result<T>) -> Result<T, String> {
 
 impl Worker {
     pub fn new(db: Db, config: WorkerConfig) -> Worker {
-        Worker { db, config, last_version: None, events: None }
+        Worker {
+            db,
+            config,
+            last_version: None,
+            events: None,
+        }
     }
 
     pub fn config(&self) -> &WorkerConfig {
@@ -153,27 +201,39 @@ impl Worker {
     /// Answers one request. `out` receives every response, in order.
     pub fn handle(&mut self, request: Request, out: &mut dyn FnMut(Response)) {
         match request {
-            Request::Page { pane, generation, query, append } => {
+            Request::Page {
+                pane,
+                generation,
+                query,
+                append,
+            } => {
                 let limit = query.limit;
                 let schema = self.db.schema().clone();
                 match query::list(self.db.conn(), &schema, &query, &self.cutoff()) {
                     Ok(rows) => {
                         let exhausted = rows.len() < limit;
-                        out(Response::Page { pane, generation, rows, exhausted, append })
+                        out(Response::Page {
+                            pane,
+                            generation,
+                            rows,
+                            exhausted,
+                            append,
+                        })
                     }
                     Err(e) => out(Response::Error(one_line(&e))),
                 }
             }
-            Request::PostText { generation, post_id } => {
-                match query::post_text(self.db.conn(), &post_id) {
-                    Ok(text) => out(Response::PostText {
-                        generation,
-                        post_id,
-                        text: text.map(|t| sanitize_text(&t)),
-                    }),
-                    Err(e) => out(Response::Error(one_line(&e))),
-                }
-            }
+            Request::PostText {
+                generation,
+                post_id,
+            } => match query::post_text(self.db.conn(), &post_id) {
+                Ok(text) => out(Response::PostText {
+                    generation,
+                    post_id,
+                    text: text.map(|t| sanitize_text(&t)),
+                }),
+                Err(e) => out(Response::Error(one_line(&e))),
+            },
             Request::Counts => match query::counts(self.db.conn(), &self.cutoff()) {
                 Ok(counts) => out(Response::Counts(counts)),
                 Err(e) => out(Response::Error(one_line(&e))),
@@ -187,7 +247,10 @@ impl Worker {
                 let result = err(executor::execute(&mut self.db, &ctx, &op, expected));
                 out(Response::Executed { op, result });
             }
-            Request::PurgePlan { retention_days, batch_size } => {
+            Request::PurgePlan {
+                retention_days,
+                batch_size,
+            } => {
                 let ctx = self.config.ctx(retention_days);
                 let media = self.config.media_root.clone();
                 out(Response::PurgePlan(err(executor::purge_plan(
@@ -197,7 +260,11 @@ impl Worker {
                     batch_size,
                 ))));
             }
-            Request::StartPurge { retention_days, batch_size, cancel } => {
+            Request::StartPurge {
+                retention_days,
+                batch_size,
+                cancel,
+            } => {
                 let config = self.config.clone();
                 let run = move |send: &mut dyn FnMut(Response)| {
                     let ctx = config.ctx(retention_days);
@@ -227,7 +294,11 @@ impl Worker {
             Request::Check => {
                 let ctx = self.config.ctx(self.config.retention_days);
                 let media = self.config.media_root.clone();
-                out(Response::Check(err(check::run(&mut self.db, &ctx, media.as_ref()))));
+                out(Response::Check(err(check::run(
+                    &mut self.db,
+                    &ctx,
+                    media.as_ref(),
+                ))));
             }
             Request::Log => out(Response::Log(err(audit::list(self.db.conn(), 500)))),
             Request::Search { needle } => {
@@ -260,7 +331,11 @@ impl Worker {
             Some(p) => p.parent_id.clone().unwrap_or_default(),
             None => target.id.clone(),
         };
-        Ok(Location { thread: get(Kind::Thread, &thread_id)?, post, attachment })
+        Ok(Location {
+            thread: get(Kind::Thread, &thread_id)?,
+            post,
+            attachment,
+        })
     }
 
     /// Has another connection committed since the last look?
@@ -278,7 +353,14 @@ fn coalesce(batch: Vec<Request>) -> Vec<Request> {
     let mut kept: Vec<Request> = Vec::new();
     for request in batch.into_iter().rev() {
         let superseded = kept.iter().any(|k| match (k, &request) {
-            (Request::Page { pane: a, append: false, .. }, Request::Page { pane: b, .. }) => a == b,
+            (
+                Request::Page {
+                    pane: a,
+                    append: false,
+                    ..
+                },
+                Request::Page { pane: b, .. },
+            ) => a == b,
             (Request::PostText { .. }, Request::PostText { .. }) => true,
             (Request::PurgePlan { .. }, Request::PurgePlan { .. }) => true,
             (Request::Counts, Request::Counts) => true,

@@ -17,7 +17,10 @@ use crate::tui::theme::{Theme, marker};
 
 fn popup<'a>(frame: &mut Frame, area: Rect, title: &'a str, theme: &Theme) -> Rect {
     frame.render_widget(Clear, area);
-    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme.border(true));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
@@ -34,7 +37,12 @@ fn keys_line(theme: &Theme, keys: &[(&str, &str)]) -> Line<'static> {
 
 pub fn help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scroll: u16) {
     let area = centered(frame.area(), 76, frame.area().height.saturating_sub(2));
-    let inner = popup(frame, area, " Help — every key (Esc closes, j/k scroll) ", theme);
+    let inner = popup(
+        frame,
+        area,
+        " Help — every key (Esc closes, j/k scroll) ",
+        theme,
+    );
     let mut lines = vec![
         Line::from(Span::styled("Markers", theme.key())),
         Line::from(format!(
@@ -48,8 +56,12 @@ pub fn help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scroll: u16) {
             "  {} active under a deleted parent (someone broke the rules; see check)",
             marker::VIOLATION
         )),
-        Line::from("  ages: 20d created · del 3d deleted 3 days ago · seen 2d found deleted 2 days ago · del ? unknown"),
-        Line::from("  status line counts: active+deleted (x) per kind, P purgeable, ! rows breaking the invariant"),
+        Line::from(
+            "  ages: 20d created · del 3d deleted 3 days ago · seen 2d found deleted 2 days ago · del ? unknown",
+        ),
+        Line::from(
+            "  status line counts: active+deleted (x) per kind, P purgeable, ! rows breaking the invariant",
+        ),
     ];
     let mut layer = None;
     for (l, keys, description) in keymap.help() {
@@ -63,21 +75,38 @@ pub fn help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scroll: u16) {
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
+/// "  1 thread", "  12 posts" — the kinds with a count.
 fn tally_lines(tally: &Tally) -> Vec<Line<'static>> {
-    crate::core::model::Kind::ALL
+    let lines: Vec<Line> = crate::core::model::Kind::ALL
         .iter()
-        .map(|k| Line::from(format!("  {:>7}", crate::core::audit::plural(tally.of(*k), *k))))
-        .collect()
+        .filter(|k| tally.of(**k) != 0)
+        .map(|k| {
+            Line::from(format!(
+                "  {}",
+                crate::core::audit::plural(tally.of(*k), *k)
+            ))
+        })
+        .collect();
+    if lines.is_empty() {
+        vec![Line::from("  nothing")]
+    } else {
+        lines
+    }
 }
 
 pub fn confirm(frame: &mut Frame, theme: &Theme, c: &Confirm) {
-    let (verb, Some(target)) = (c.op.verb(), c.op.target()) else { return };
+    let (verb, Some(target)) = (c.op.verb(), c.op.target()) else {
+        return;
+    };
     let area = centered(frame.area(), 64, 14);
     let title = format!(" {} this {}? ", capitalise(verb), target.kind);
     let inner = popup(frame, area, &title, theme);
     let mut lines = vec![
         Line::from(fit(&c.label, inner.width as usize)),
-        Line::from(Span::styled(format!("{} {}", target.kind, target.id), theme.dim())),
+        Line::from(Span::styled(
+            format!("{} {}", target.kind, target.id),
+            theme.dim(),
+        )),
         Line::from(""),
     ];
     match &c.preview {
@@ -92,7 +121,11 @@ pub fn confirm(frame: &mut Frame, theme: &Theme, c: &Confirm) {
         Some(Ok(tally)) => {
             lines.push(Line::from(format!(
                 "This {}s:",
-                if matches!(c.op, Op::Delete(_)) { "soft-delete" } else { "restore" }
+                if matches!(c.op, Op::Delete(_)) {
+                    "soft-delete"
+                } else {
+                    "restore"
+                }
             )));
             lines.extend(tally_lines(tally));
         }
@@ -106,14 +139,24 @@ pub fn confirm(frame: &mut Frame, theme: &Theme, c: &Confirm) {
     let mut rows = lines.len() as u16;
     let text = Paragraph::new(lines).wrap(Wrap { trim: false });
     rows = rows.min(inner.height.saturating_sub(1));
-    frame.render_widget(text, Rect { height: rows, ..inner });
+    frame.render_widget(
+        text,
+        Rect {
+            height: rows,
+            ..inner
+        },
+    );
     let keys = match &c.preview {
         Some(Err(_)) => keys_line(theme, &[("n/Esc/Enter", "close")]),
         _ => keys_line(theme, &[("y", verb), ("n/Esc/Enter", "cancel (default)")]),
     };
     frame.render_widget(
         Paragraph::new(keys),
-        Rect { y: inner.y + inner.height.saturating_sub(1), height: 1, ..inner },
+        Rect {
+            y: inner.y + inner.height.saturating_sub(1),
+            height: 1,
+            ..inner
+        },
     );
 }
 
@@ -127,7 +170,12 @@ fn capitalise(word: &str) -> String {
 
 pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTime) {
     let area = centered(frame.area(), 76, 22);
-    let inner = popup(frame, area, " Purge: hard-delete rows past retention ", theme);
+    let inner = popup(
+        frame,
+        area,
+        " Purge: hard-delete rows past retention ",
+        theme,
+    );
     let [fields, body, keys] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
@@ -135,8 +183,15 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
     ])
     .areas(inner);
     let field = |label: &str, value: &str, active: bool| {
-        let style = if active && d.running.is_none() { theme.selected(true) } else { theme.dim() };
-        Line::from(vec![Span::raw(format!("{label:<16}")), Span::styled(format!(" {value:<6} "), style)])
+        let style = if active && d.running.is_none() {
+            theme.selected(true)
+        } else {
+            theme.dim()
+        };
+        Line::from(vec![
+            Span::raw(format!("{label:<16}")),
+            Span::styled(format!(" {value:<6} "), style),
+        ])
     };
     frame.render_widget(
         Paragraph::new(vec![
@@ -147,8 +202,13 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
     );
     if let Some(run) = &d.running {
         let p = &run.progress;
-        let ratio = if p.batches == 0 { 0.0 } else { (p.batch as f64 / p.batches as f64).min(1.0) };
-        let [gauge, text] = Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(body);
+        let ratio = if p.batches == 0 {
+            0.0
+        } else {
+            (p.batch as f64 / p.batches as f64).min(1.0)
+        };
+        let [gauge, text] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(body);
         frame.render_widget(
             Gauge::default()
                 .block(Block::default().borders(Borders::ALL).title(" progress "))
@@ -158,17 +218,44 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
             gauge,
         );
         let mut lines = vec![
-            Line::from(format!("removed: {}", Tally { files: 0, ..p.removed }.describe())),
+            Line::from(format!(
+                "removed: {}",
+                Tally {
+                    files: 0,
+                    ..p.removed
+                }
+                .describe()
+            )),
             Line::from(format!(
                 "files removed {}, missing {}, refused {}; rows skipped {}",
                 p.removed.files, p.files_missing, p.files_refused, p.skipped
             )),
         ];
         if run.cancelling {
-            lines.push(Line::from(Span::styled("stopping after the batch in flight…", theme.warning())));
+            lines.push(Line::from(Span::styled(
+                "stopping after the batch in flight…",
+                theme.warning(),
+            )));
         }
         frame.render_widget(Paragraph::new(lines), text);
-        frame.render_widget(Paragraph::new(keys_line(theme, &[("Esc", "stop after this batch"), ("q", "quit (asks)")])), keys);
+        frame.render_widget(
+            Paragraph::new(keys_line(
+                theme,
+                &[("Esc", "stop after this batch"), ("q", "quit (asks)")],
+            )),
+            keys,
+        );
+        return;
+    }
+    if let Some(finished) = &d.finished {
+        frame.render_widget(
+            Paragraph::new(report_lines(theme, finished)).wrap(Wrap { trim: false }),
+            body,
+        );
+        frame.render_widget(
+            Paragraph::new(keys_line(theme, &[("Esc/Enter", "close")])),
+            keys,
+        );
         return;
     }
     let mut lines = Vec::new();
@@ -181,9 +268,15 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
                 plan.cutoff.split('.').next().unwrap_or(&plan.cutoff),
                 plan.batches
             )));
-            lines.extend(tally_lines(&Tally { files: 0, ..plan.removed }));
+            lines.extend(tally_lines(&Tally {
+                files: 0,
+                ..plan.removed
+            }));
             if plan.held_back.rows() > 0 {
-                lines.push(Line::from(format!("kept, an active row below them: {}", plan.held_back.describe())));
+                lines.push(Line::from(format!(
+                    "kept, an active row below them: {}",
+                    plan.held_back.describe()
+                )));
             }
             if !plan.skipped_rows.is_empty() {
                 lines.push(Line::from(format!(
@@ -212,10 +305,58 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
     frame.render_widget(
         Paragraph::new(keys_line(
             theme,
-            &[("Y", "purge (capital)"), ("Tab", "field"), ("0-9", "edit"), ("Esc/n/Enter", "cancel")],
+            &[
+                ("Y", "purge (capital)"),
+                ("Tab", "field"),
+                ("0-9", "edit"),
+                ("Esc/n/Enter", "cancel"),
+            ],
         )),
         keys,
     );
+}
+
+/// What a finished purge did.
+fn report_lines(
+    theme: &Theme,
+    result: &Result<crate::core::purge::PurgeReport, String>,
+) -> Vec<Line<'static>> {
+    let report = match result {
+        Err(e) => {
+            return vec![Line::from(Span::styled(
+                format!("The purge failed: {}", sanitize_line(e)),
+                theme.error(),
+            ))];
+        }
+        Ok(report) => report,
+    };
+    let mut lines = vec![Line::from(if report.cancelled {
+        "Stopped after the batch in flight; purge again to continue.".to_string()
+    } else {
+        format!("Done in {} batches.", report.batches)
+    })];
+    lines.push(Line::from("Removed:"));
+    lines.extend(tally_lines(&Tally {
+        files: 0,
+        ..report.removed
+    }));
+    lines.push(Line::from(format!(
+        "Files: {} removed (and {} thumbnails), {} already missing, {} refused (outside the media root)",
+        report.removed.files, report.thumbnails, report.files_missing, report.files_refused
+    )));
+    if report.skipped > 0 {
+        lines.push(Line::from(format!(
+            "Rows left in place: {}",
+            report.skipped
+        )));
+    }
+    for r in report.refused_paths.iter().take(3) {
+        lines.push(Line::from(Span::styled(
+            format!("  refused {:?}: {}", sanitize_line(&r.image), r.reason),
+            theme.warning(),
+        )));
+    }
+    lines
 }
 
 pub fn quit(frame: &mut Frame, theme: &Theme) {
@@ -226,7 +367,13 @@ pub fn quit(frame: &mut Frame, theme: &Theme) {
             Line::from("A purge is running. Quitting stops it after the"),
             Line::from("batch in flight; a later purge continues."),
             Line::from(""),
-            keys_line(theme, &[("y", "stop and quit"), ("n/Esc/Enter", "keep going (default)")]),
+            keys_line(
+                theme,
+                &[
+                    ("y", "stop and quit"),
+                    ("n/Esc/Enter", "keep going (default)"),
+                ],
+            ),
         ]),
         inner,
     );
@@ -234,7 +381,11 @@ pub fn quit(frame: &mut Frame, theme: &Theme) {
 
 pub fn list(frame: &mut Frame, theme: &Theme, list: &mut ListOverlay) {
     let screen = frame.area();
-    let area = centered(screen, screen.width.saturating_sub(4).max(10), screen.height.saturating_sub(4).max(5));
+    let area = centered(
+        screen,
+        screen.width.saturating_sub(4).max(10),
+        screen.height.saturating_sub(4).max(5),
+    );
     let title = format!(" {} ", sanitize_line(&list.title));
     let inner = popup(frame, area, &title, theme);
     let [body, keys] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
@@ -253,12 +404,27 @@ pub fn list(frame: &mut Frame, theme: &Theme, list: &mut ListOverlay) {
             &mut list.state,
         );
     }
-    frame.render_widget(Paragraph::new(keys_line(theme, &[("Enter", "go to row"), ("j/k", "move"), ("Esc", "close")])), keys);
+    frame.render_widget(
+        Paragraph::new(keys_line(
+            theme,
+            &[("Enter", "go to row"), ("j/k", "move"), ("Esc", "close")],
+        )),
+        keys,
+    );
 }
 
 pub fn search(frame: &mut Frame, theme: &Theme, input: &str, hints: Rect) {
-    let area = Rect { y: hints.y.saturating_sub(3), height: 3, ..hints };
-    let inner = popup(frame, area, " Search titles, text, authors, file names (Enter searches, Esc cancels) ", theme);
+    let area = Rect {
+        y: hints.y.saturating_sub(3),
+        height: 3,
+        ..hints
+    };
+    let inner = popup(
+        frame,
+        area,
+        " Search titles, text, authors, file names (Enter searches, Esc cancels) ",
+        theme,
+    );
     frame.render_widget(Paragraph::new(format!("/{}▏", sanitize_line(input))), inner);
     let _ = Layer::Input;
 }

@@ -41,7 +41,15 @@ pub fn layout(area: Rect) -> Layout {
         RLayout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
     let [attachments, text] =
         RLayout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
-    Layout { threads, posts, attachments, text, status, message, hints }
+    Layout {
+        threads,
+        posts,
+        attachments,
+        text,
+        status,
+        message,
+        hints,
+    }
 }
 
 pub fn draw(frame: &mut Frame, app: &mut App) {
@@ -56,7 +64,10 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             )),
             Line::from("Make it larger, or press q to quit."),
         ];
-        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     }
     let l = layout(area);
@@ -80,5 +91,10 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }

@@ -17,9 +17,33 @@ pub fn draw(frame: &mut Frame, app: &mut App, l: &Layout) {
     let now = app.now;
     let theme = app.theme;
     let focus = app.focus;
-    list(frame, l.threads, "Threads", &mut app.threads, focus == Focus::Threads, &theme, now);
-    list(frame, l.posts, "Posts", &mut app.posts, focus == Focus::Posts, &theme, now);
-    list(frame, l.attachments, "Attachments", &mut app.attachments, focus == Focus::Attachments, &theme, now);
+    list(
+        frame,
+        l.threads,
+        "Threads",
+        &mut app.threads,
+        focus == Focus::Threads,
+        &theme,
+        now,
+    );
+    list(
+        frame,
+        l.posts,
+        "Posts",
+        &mut app.posts,
+        focus == Focus::Posts,
+        &theme,
+        now,
+    );
+    list(
+        frame,
+        l.attachments,
+        "Attachments",
+        &mut app.attachments,
+        focus == Focus::Attachments,
+        &theme,
+        now,
+    );
     text(frame, l.text, app);
 }
 
@@ -40,7 +64,9 @@ fn age(row: &Row, now: NaiveDateTime) -> String {
 fn line_for(row: &Row, width: usize, now: NaiveDateTime) -> String {
     let right = match &row.detail {
         Detail::Thread { post_count, .. } => format!("{post_count}p {}", age(row, now)),
-        Detail::Post { attachment_count, .. } => format!("{attachment_count}a {}", age(row, now)),
+        Detail::Post {
+            attachment_count, ..
+        } => format!("{attachment_count}a {}", age(row, now)),
         Detail::Attachment { file_size, .. } => format!("{} {}", size(*file_size), age(row, now)),
     };
     let label = match &row.detail {
@@ -58,9 +84,25 @@ fn line_for(row: &Row, width: usize, now: NaiveDateTime) -> String {
     format!("{left}{label}{}{right}", " ".repeat(pad))
 }
 
-fn list(frame: &mut Frame, area: Rect, name: &str, pane: &mut ListPane, focused: bool, theme: &Theme, now: NaiveDateTime) {
-    let more = if pane.exhausted || pane.rows.is_empty() { "" } else { "+" };
-    let mut title = format!(" {name} ({}) {}{more} ", pane.filter.name(), pane.rows.len());
+fn list(
+    frame: &mut Frame,
+    area: Rect,
+    name: &str,
+    pane: &mut ListPane,
+    focused: bool,
+    theme: &Theme,
+    now: NaiveDateTime,
+) {
+    let more = if pane.exhausted || pane.rows.is_empty() {
+        ""
+    } else {
+        "+"
+    };
+    let mut title = format!(
+        " {name} ({}) {}{more} ",
+        pane.filter.name(),
+        pane.rows.len()
+    );
     if pane.start_at.is_some() {
         title.push_str("from a jump, g: top ");
     }
@@ -78,20 +120,33 @@ fn list(frame: &mut Frame, area: Rect, name: &str, pane: &mut ListPane, focused:
         .map(|row| ListItem::new(line_for(row, width, now)).style(theme.row(row)))
         .collect();
     let empty = items.is_empty();
-    let widget = List::new(items).block(block).highlight_style(theme.selected(focused));
+    let widget = List::new(items)
+        .block(block)
+        .highlight_style(theme.selected(focused));
     frame.render_stateful_widget(widget, area, &mut pane.state);
     if empty && !pane.loading {
         let inner = Rect::new(area.x + 2, area.y + 1, area.width.saturating_sub(4), 1);
-        let what = if pane.parent.is_none() && name != "Threads" { "select a row above" } else { "nothing here" };
+        let what = if pane.parent.is_none() && name != "Threads" {
+            "select a row above"
+        } else {
+            "nothing here"
+        };
         frame.render_widget(Paragraph::new(what).style(theme.dim()), inner);
     }
 }
 
 fn text(frame: &mut Frame, area: Rect, app: &App) {
-    let post = app.posts.selected().filter(|p| Some(&p.id) == app.text.post_id.as_ref());
+    let post = app
+        .posts
+        .selected()
+        .filter(|p| Some(&p.id) == app.text.post_id.as_ref());
     let title = match post {
         Some(p) => {
-            let state = if p.is_active { String::new() } else { format!(", {}", age(p, app.now)) };
+            let state = if p.is_active {
+                String::new()
+            } else {
+                format!(", {}", age(p, app.now))
+            };
             format!(
                 " Post by {}, {}{state} ",
                 sanitize_line(p.author.as_deref().unwrap_or("?")),

@@ -16,7 +16,15 @@ const SLOW: Duration = Duration::from_millis(400);
 
 pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
     let theme = &app.theme;
-    let mut spans = vec![Span::raw(fit(&sanitize_line(&app.db_label), 30)), Span::raw(" │ ")];
+    let mut spans = vec![
+        Span::raw(fit(&sanitize_line(&app.db_label), 30)),
+        Span::raw(" │ "),
+    ];
+    if app.read_only {
+        // First, so no width can cut it off.
+        spans.push(Span::styled("READ-ONLY", theme.warning()));
+        spans.push(Span::raw(" │ "));
+    }
     match &app.counts {
         // Active+deleted per kind, then the rows a purge would remove.
         Some(c) => spans.push(Span::raw(format!(
@@ -38,11 +46,10 @@ pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
         }
     }
     if let Some(pane) = app.focus.pane() {
-        spans.push(Span::raw(format!(" │ filter: {}", app.pane(pane).filter.name())));
-    }
-    if app.read_only {
-        spans.push(Span::raw(" │ "));
-        spans.push(Span::styled("READ-ONLY", theme.warning()));
+        spans.push(Span::raw(format!(
+            " │ filter: {}",
+            app.pane(pane).filter.name()
+        )));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), l.status);
 

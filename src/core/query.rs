@@ -328,7 +328,9 @@ pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> 
     }
     if q.start_at.is_some() {
         let op = if newest_first { "<=" } else { ">=" };
-        wheres.push(format!("({a}.created_at, {a}.id) {op} (:start_at, :start_id)"));
+        wheres.push(format!(
+            "({a}.created_at, {a}.id) {op} (:start_at, :start_id)"
+        ));
     }
     let dir = if newest_first { "DESC" } else { "ASC" };
     let sql = format!(

@@ -150,7 +150,6 @@ pub fn log_line(e: &LogEntry) -> String {
     sanitize_line(&line)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,13 +53,15 @@ pub fn load() -> Result<Config> {
 
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let config: Config = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|span| text[..span.start.min(text.len())].lines().count().max(1))
-            .unwrap_or(0);
-        let key = e
-            .span()
-            .and_then(|span| text[..span.start.min(text.len())].lines().last())
+        // The whole line the error starts on (a span may start at the
+        // beginning of a line, e.g. an unknown key).
+        let at = e.span().map(|span| span.start.min(text.len()));
+        let line = at.map(|a| text[..a].matches('\n').count() + 1).unwrap_or(0);
+        let key = at
+            .and_then(|a| {
+                let start = text[..a].rfind('\n').map_or(0, |i| i + 1);
+                text[start..].lines().next()
+            })
             .and_then(|l| l.split('=').next())
             .map(str::trim)
             .filter(|k| !k.is_empty() && !k.starts_with('['))
@@ -110,6 +112,10 @@ mod tests {
         assert!(err.contains("/x/config.toml"), "{err}");
         let err = parse("colour = 1\n", p).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
+        let err = parse("actor = \"mo\"\ncolour = 1\n", p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key `colour` (line 2)"), "{err}");
         let err = parse("batch_size = 0\n", p).unwrap_err().to_string();
         assert!(err.contains("batch_size"), "{err}");
         assert!(parse("db = \"/srv/forum.sqlite3\"\n[keys]\ndelete = \"x\"\n", p).is_ok());

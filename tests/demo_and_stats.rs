@@ -1,0 +1,985 @@
+//! The demo generator, the read-only commands and the settings (issue 2,
+//! items 4, 5 and 6): determinism, refusing to overwrite, data that
+//! exercises every rule, `stats --json` against plain SQL, `list` filters,
+//! the default database, and flags > environment > config file.
+
+mod assertions;
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use assertions::{bytes, dump, error_line, files, stdout_of};
+use chrono::NaiveDateTime;
+use common::{DEMO_NOW, FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+// ------------------------------------------------------------------ demo
+
+#[test]
+fn the_same_seed_and_now_give_the_same_database_and_files() {
+    let a = common::demo(8, 11);
+    let b = common::demo(8, 11);
+    let c = common::demo(8, 12);
+    let (da, db, dc) = (dump(&a.db, &[]), dump(&b.db, &[]), dump(&c.db, &[]));
+    assert_eq!(da.keys().collect::<Vec<_>>(), db.keys().collect::<Vec<_>>());
+    for (table, rows) in &da {
+        assert_eq!(
+            Some(rows),
+            db.get(table),
+            "table {table} differs between two runs"
+        );
+    }
+    assert_eq!(files(&a.media), files(&b.media));
+    assert!(files(&a.media).len() > 100);
+
+    // Another seed: other ids, other text, other files.
+    for table in [
+        "forum_thread",
+        "forum_post",
+        "forum_attachment",
+        "forum_reaction",
+    ] {
+        assert_ne!(da[table], dc[table], "{table} should change with the seed");
+    }
+    assert_ne!(files(&a.media), files(&c.media));
+}
+
+#[test]
+fn demo_refuses_to_overwrite_without_force() {
+    let d = common::demo(2, 1);
+    let (before, media_before) = (bytes(&d.db), files(&d.media));
+    let line = error_line(
+        modcon(d.dir.path())
+            .args(["--now", DEMO_NOW, "demo", "--out"])
+            .arg(&d.db)
+            .args(["--threads", "3", "--seed", "2"])
+            .assert(),
+    );
+    assert_eq!(
+        line,
+        format!(
+            "error: {} already exists; pass --force to replace it",
+            d.db.display()
+        )
+    );
+    assert_eq!(bytes(&d.db), before);
+    assert_eq!(files(&d.media), media_before);
+
+    // With --force: exactly what a fresh run with those options makes.
+    modcon(d.dir.path())
+        .args(["--now", DEMO_NOW, "demo", "--out"])
+        .arg(&d.db)
+        .args(["--threads", "3", "--seed", "2", "--force"])
+        .assert()
+        .success();
+    let fresh = common::demo(3, 2);
+    assert_eq!(dump(&d.db, &[]), dump(&fresh.db, &[]));
+    assert_eq!(files(&d.media), files(&fresh.media));
+
+    // A media folder the demo did not make is never replaced.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("media")).unwrap();
+    fs::write(dir.path().join("media/precious.jpg"), b"mine").unwrap();
+    let out = dir.path().join("demo.sqlite3");
+    let line = error_line(
+        modcon(dir.path())
+            .args(["--now", DEMO_NOW, "demo", "--force", "--out"])
+            .arg(&out)
+            .assert(),
+    );
+    assert_eq!(
+        line,
+        format!(
+            "error: {} exists and was not made by `modcon demo`; choose another --out folder",
+            dir.path().join("media").display()
+        )
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        fs::read(dir.path().join("media/precious.jpg")).unwrap(),
+        b"mine"
+    );
+}
+
+fn exists(conn: &Connection, what: &str, sql: &str) {
+    let n = count(conn, &format!("SELECT count(*) FROM ({sql})"));
+    assert!(n > 0, "the demo has no {what}");
+}
+
+#[test]
+fn the_demo_exercises_every_rule() {
+    let d = common::demo(40, 42);
+    let conn = common::open(&d.db);
+    let now = format!("'{DEMO_NOW}'");
+    exists(
+        &conn,
+        "users",
+        "SELECT 1 FROM (SELECT count(*) AS n FROM users_user) WHERE n > 1",
+    );
+    exists(
+        &conn,
+        "categories",
+        "SELECT 1 FROM (SELECT count(*) AS n FROM forum_category) WHERE n > 1",
+    );
+    exists(
+        &conn,
+        "pinned thread",
+        "SELECT 1 FROM forum_thread WHERE is_pinned = 1",
+    );
+    exists(
+        &conn,
+        "locked thread",
+        "SELECT 1 FROM forum_thread WHERE is_locked = 1",
+    );
+    for table in ["forum_thread", "forum_post", "forum_attachment"] {
+        exists(
+            &conn,
+            "active row",
+            &format!("SELECT 1 FROM {table} WHERE is_active = 1"),
+        );
+        exists(
+            &conn,
+            "deleted row",
+            &format!("SELECT 1 FROM {table} WHERE is_active = 0"),
+        );
+    }
+    for days in [1, 29, 31, 45] {
+        exists(
+            &conn,
+            &format!("attachment deleted {days} days ago"),
+            &format!(
+                "SELECT 1 FROM forum_attachment WHERE is_active = 0 AND \
+                 julianday({now}) - julianday(deleted_at) BETWEEN {days} AND {days} + 0.26"
+            ),
+        );
+    }
+    exists(
+        &conn,
+        "post deactivated without its attachments",
+        "SELECT 1 FROM forum_post p JOIN forum_attachment a ON a.post_id = p.id \
+         WHERE p.is_active = 0 AND a.is_active = 1",
+    );
+    exists(
+        &conn,
+        "thread deactivated without its posts",
+        "SELECT 1 FROM forum_thread t JOIN forum_post p ON p.thread_id = t.id \
+         WHERE t.is_active = 0 AND p.is_active = 1",
+    );
+    exists(
+        &conn,
+        "deleted attachment with NULL deleted_at",
+        "SELECT 1 FROM forum_attachment WHERE is_active = 0 AND deleted_at IS NULL",
+    );
+    exists(
+        &conn,
+        "two rows sharing one file",
+        "SELECT image FROM forum_attachment GROUP BY image HAVING count(*) > 1",
+    );
+    exists(
+        &conn,
+        "path leaving the media root",
+        "SELECT 1 FROM forum_attachment WHERE image LIKE '../%' OR image LIKE '/%'",
+    );
+    exists(&conn, "reactions", "SELECT 1 FROM forum_reaction");
+    exists(
+        &conn,
+        "flags with moderation actions",
+        "SELECT 1 FROM forum_flaggedcontent f JOIN forum_moderationaction m ON m.flag_id = f.id",
+    );
+    exists(
+        &conn,
+        "non-ASCII title",
+        "SELECT 1 FROM forum_thread WHERE title <> CAST(title AS BLOB) OR length(CAST(title AS BLOB)) > length(title)",
+    );
+    exists(
+        &conn,
+        "very long post text",
+        "SELECT 1 FROM forum_post WHERE length(content_raw) > 10000",
+    );
+    exists(
+        &conn,
+        "terminal escape sequence in a title",
+        "SELECT 1 FROM forum_thread WHERE instr(title, char(27)) > 0",
+    );
+    exists(
+        &conn,
+        "escape sequence in post text",
+        "SELECT 1 FROM forum_post WHERE instr(content_raw, char(27)) > 0",
+    );
+    exists(
+        &conn,
+        "console deletions in the audit log",
+        "SELECT 1 FROM modcon_action WHERE action = 'delete'",
+    );
+    exists(
+        &conn,
+        "deletion times the console saw",
+        "SELECT 1 FROM modcon_deletion WHERE source = 'seen'",
+    );
+    exists(
+        &conn,
+        "deletion times the console made",
+        "SELECT 1 FROM modcon_deletion WHERE source = 'console'",
+    );
+
+    // Real tiny images, thumbnail folders, and files no row references.
+    let on_disk = files(&d.media);
+    let png = on_disk
+        .iter()
+        .find(|(name, _)| name.starts_with("forum/attachments/") && name.ends_with(".png"));
+    assert!(
+        png.is_some_and(|(_, b)| b.starts_with(b"\x89PNG\r\n\x1a\n")),
+        "no real PNG"
+    );
+    let jpg = on_disk
+        .iter()
+        .find(|(name, _)| name.starts_with("forum/attachments/") && name.ends_with(".jpg"));
+    assert!(
+        jpg.is_some_and(|(_, b)| b.starts_with(&[0xff, 0xd8])),
+        "no real JPEG"
+    );
+    assert!(
+        on_disk
+            .keys()
+            .any(|n| n.starts_with("CACHE/images/forum/attachments/"))
+    );
+    let check = json_on(&d.db, DEMO_NOW, &["check"]);
+    assert!(
+        !check["report"]["unreferenced_files"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !check["report"]["unsafe_paths"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing outside the media folder was written.
+    let beside: BTreeSet<String> = fs::read_dir(d.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        beside,
+        ["demo.sqlite3", "media"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+}
+
+// ----------------------------------------------------------------- stats
+
+/// Any datetime form SPEC §1 names, read without the crate's own parser.
+fn parse_any(text: &str) -> Option<NaiveDateTime> {
+    let t = text.trim().replacen(' ', "T", 1);
+    if let Ok(dt) = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(dt);
+    }
+    chrono::DateTime::parse_from_rfc3339(&t)
+        .ok()
+        .map(|d| d.naive_utc())
+}
+
+fn sql_count(conn: &Connection, sql: &str, cutoff: &str) -> i64 {
+    conn.query_row(sql, [cutoff], |r| r.get(0)).unwrap()
+}
+
+/// `stats --json` for one kind, computed with plain SQL (and, for the
+/// attachments' free-form `deleted_at`, plain chrono).
+fn counts_by_sql(conn: &Connection, now: &str, kind: &str) -> Value {
+    let now = NaiveDateTime::parse_from_str(now, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+    let cutoff_dt = now - chrono::Duration::days(30);
+    let cutoff = cutoff_dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+    let (table, below) = match kind {
+        "threads" => (
+            "forum_thread",
+            "EXISTS (SELECT 1 FROM forum_post c WHERE c.thread_id = r.id AND c.is_active = 1) OR \
+             EXISTS (SELECT 1 FROM forum_post c JOIN forum_attachment g ON g.post_id = c.id \
+                     WHERE c.thread_id = r.id AND g.is_active = 1)",
+        ),
+        "posts" => (
+            "forum_post",
+            "EXISTS (SELECT 1 FROM forum_attachment c WHERE c.post_id = r.id AND c.is_active = 1)",
+        ),
+        _ => ("forum_attachment", "0"),
+    };
+    let total = sql_count(
+        conn,
+        &format!("SELECT count(*) FROM {table} WHERE ?1 = ?1"),
+        &cutoff,
+    );
+    let deleted = sql_count(
+        conn,
+        &format!("SELECT count(*) FROM {table} WHERE is_active = 0 AND ?1 = ?1"),
+        &cutoff,
+    );
+    let (purgeable, held_back, unknown) = if table == "forum_attachment" {
+        let mut stmt = conn
+            .prepare("SELECT deleted_at FROM forum_attachment WHERE is_active = 0")
+            .unwrap();
+        let times: Vec<Option<String>> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let parsed: Vec<Option<NaiveDateTime>> = times
+            .iter()
+            .map(|t| t.as_deref().and_then(parse_any))
+            .collect();
+        let past = parsed
+            .iter()
+            .filter(|t| t.is_some_and(|t| t <= cutoff_dt))
+            .count() as i64;
+        let unknown = parsed.iter().filter(|t| t.is_none()).count() as i64;
+        (past, 0, unknown)
+    } else {
+        let kind1 = &kind[..kind.len() - 1];
+        let recorded = count(
+            conn,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'modcon_deletion'",
+        ) > 0;
+        let time = if !recorded {
+            "NULL".to_string()
+        } else {
+            format!(
+                "(SELECT d.deleted_at FROM modcon_deletion d WHERE d.kind = '{kind1}' AND d.row_id = r.id \
+              AND d.row_updated_at IS r.updated_at)"
+            )
+        };
+        let past = format!("r.is_active = 0 AND {time} <= ?1");
+        (
+            sql_count(
+                conn,
+                &format!("SELECT count(*) FROM {table} r WHERE {past} AND NOT ({below})"),
+                &cutoff,
+            ),
+            sql_count(
+                conn,
+                &format!("SELECT count(*) FROM {table} r WHERE {past} AND ({below})"),
+                &cutoff,
+            ),
+            sql_count(
+                conn,
+                &format!(
+                    "SELECT count(*) FROM {table} r WHERE r.is_active = 0 AND {time} IS NULL AND ?1 = ?1"
+                ),
+                &cutoff,
+            ),
+        )
+    };
+    let violations = match kind {
+        "threads" => 0,
+        "posts" => sql_count(
+            conn,
+            "SELECT count(*) FROM forum_post p JOIN forum_thread t ON t.id = p.thread_id \
+             WHERE p.is_active = 1 AND t.is_active = 0 AND ?1 = ?1",
+            &cutoff,
+        ),
+        _ => sql_count(
+            conn,
+            "SELECT count(*) FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id \
+             WHERE a.is_active = 1 AND p.is_active = 0 AND ?1 = ?1",
+            &cutoff,
+        ),
+    };
+    json!({
+        "total": total,
+        "active": total - deleted,
+        "deleted": deleted,
+        "purgeable": purgeable,
+        "held_back": held_back,
+        "unknown_deletion_time": unknown,
+        "violations": violations,
+    })
+}
+
+fn assert_stats_match_sql(db: &Path, now: &str) -> Value {
+    let stats = json_on(db, now, &["stats"]);
+    let conn = Connection::open(db).unwrap();
+    let mut all_violations = 0;
+    for kind in ["threads", "posts", "attachments"] {
+        let want = counts_by_sql(&conn, now, kind);
+        assert_eq!(stats[kind], want, "{kind} on {}", db.display());
+        all_violations += want["violations"].as_i64().unwrap();
+    }
+    assert_eq!(stats["violations"], all_violations);
+    assert_eq!(stats["action"], "stats");
+    stats
+}
+
+#[test]
+fn stats_on_the_demo_equal_counts_made_with_plain_sql() {
+    let d = common::demo(60, 5);
+    let stats = assert_stats_match_sql(&d.db, DEMO_NOW);
+    // The demo has something in every column that can have something.
+    for kind in ["posts", "attachments"] {
+        for key in [
+            "active",
+            "deleted",
+            "purgeable",
+            "violations",
+            "unknown_deletion_time",
+        ] {
+            assert!(
+                stats[kind][key].as_i64().unwrap() > 0,
+                "{kind}.{key}: {stats}"
+            );
+        }
+    }
+    assert!(
+        stats["threads"]["purgeable"].as_i64().unwrap() > 0,
+        "{stats}"
+    );
+    // After `check` stamps first-seen times and a purge, still equal.
+    run_on(&d.db, DEMO_NOW, &["check"]).success();
+    assert_stats_match_sql(&d.db, DEMO_NOW);
+    assert_stats_match_sql(&d.db, "2027-01-15 00:00:00");
+    run_on(&d.db, DEMO_NOW, &["purge"]).success();
+    let after = assert_stats_match_sql(&d.db, DEMO_NOW);
+    for kind in ["threads", "posts", "attachments"] {
+        assert_eq!(after[kind]["purgeable"], 0, "{kind}");
+    }
+}
+
+#[test]
+fn stats_on_the_django_fixture_equal_plain_sql_and_expected_json() {
+    let fx = common::fixture();
+    let stats = assert_stats_match_sql(&fx.db, FIXTURE_NOW);
+    let e = common::expected();
+    let c = &e["counts"];
+    let d = &e["counts_detail"];
+    assert_eq!(stats["threads"]["active"], c["threads_active"]);
+    assert_eq!(stats["threads"]["deleted"], c["threads_inactive"]);
+    assert_eq!(stats["posts"]["active"], c["posts_active"]);
+    assert_eq!(stats["posts"]["deleted"], c["posts_inactive"]);
+    assert_eq!(stats["attachments"]["active"], c["attachments_active"]);
+    assert_eq!(stats["attachments"]["deleted"], c["attachments_inactive"]);
+    assert_eq!(
+        stats["attachments"]["purgeable"],
+        c["attachments_purge_eligible_30d"]
+    );
+    assert_eq!(
+        stats["attachments"]["unknown_deletion_time"],
+        d["forum.Attachment"]["inactive_null_deleted_at"]
+    );
+    assert_eq!(
+        stats["posts"]["violations"],
+        d["forum.Post"]["active_in_inactive_threads"]
+    );
+    assert_eq!(
+        stats["attachments"]["violations"],
+        d["forum.Attachment"]["active_on_inactive_posts"]
+    );
+    // Threads and posts the web app deleted: their age is not known yet.
+    assert_eq!(
+        stats["threads"]["unknown_deletion_time"],
+        c["threads_inactive"]
+    );
+    assert_eq!(stats["posts"]["unknown_deletion_time"], c["posts_inactive"]);
+    assert_eq!(stats["threads"]["purgeable"], 0);
+    assert_eq!(stats["posts"]["purgeable"], 0);
+    // Human output says the same.
+    let text = stdout_of(run_on(&fx.db, FIXTURE_NOW, &["stats"]));
+    assert!(
+        text.contains("13 active rows under deleted parents: see `modcon check`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("retention  30 days (deleted at or before 2026-10-27 11:00:08.157597)"),
+        "{text}"
+    );
+}
+
+// ------------------------------------------------------------------ list
+
+fn ids(list: &Value, filter: impl Fn(&Value) -> bool) -> BTreeSet<String> {
+    list["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| filter(r))
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn sql_ids(conn: &Connection, sql: &str) -> BTreeSet<String> {
+    conn.prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn list_filters_and_markers_on_the_fixture() {
+    let fx = common::fixture();
+    let e = common::expected();
+    let cats = &e["categories"];
+    let conn = Connection::open(&fx.db).unwrap();
+    let now = FIXTURE_NOW;
+
+    let deleted_threads = json_on(&fx.db, now, &["list", "threads", "--state", "deleted"]);
+    assert_eq!(deleted_threads["action"], "list");
+    assert_eq!(deleted_threads["kind"], "thread");
+    assert_eq!(
+        ids(&deleted_threads, |_| true),
+        strings(&cats["c_moderation_remove_thread"]["thread_ids"])
+    );
+    let active_threads = json_on(
+        &fx.db,
+        now,
+        &["list", "threads", "--state", "active", "--limit", "1000"],
+    );
+    assert_eq!(active_threads["count"], e["counts"]["threads_active"]);
+    let all = json_on(&fx.db, now, &["list", "threads", "--limit", "1000"]);
+    assert_eq!(all["count"], 29);
+
+    let deleted_posts = json_on(
+        &fx.db,
+        now,
+        &["list", "posts", "--state", "deleted", "--limit", "1000"],
+    );
+    assert_eq!(
+        ids(&deleted_posts, |_| true),
+        sql_ids(&conn, "SELECT id FROM forum_post WHERE is_active = 0")
+    );
+    let posts = json_on(
+        &fx.db,
+        now,
+        &["list", "posts", "--state", "active", "--limit", "1000"],
+    );
+    assert_eq!(
+        ids(&posts, |r| r["violation"] == true),
+        strings(&cats["c_moderation_remove_thread"]["still_active_post_ids"])
+    );
+    let atts = json_on(&fx.db, now, &["list", "attachments", "--limit", "1000"]);
+    assert_eq!(atts["count"], 288);
+    assert_eq!(
+        ids(&atts, |r| r["purgeable"] == true),
+        strings(&e["derived"]["purge_eligible_30d_attachment_ids"])
+    );
+    assert_eq!(
+        ids(&atts, |r| r["violation"] == true),
+        strings(&cats["b_moderation_remove_post"]["still_active_attachment_ids"])
+    );
+    assert_eq!(
+        ids(&atts, |r| r["deletion_time"] == "unknown"),
+        strings(&cats["inactive_with_null_deleted_at"])
+    );
+
+    // --thread, --post, --limit.
+    let thread = "5512de8f57404399805d3721202cde31";
+    let of_thread = json_on(
+        &fx.db,
+        now,
+        &["list", "posts", "--thread", thread, "--limit", "1000"],
+    );
+    assert_eq!(
+        ids(&of_thread, |_| true),
+        sql_ids(
+            &conn,
+            &format!("SELECT id FROM forum_post WHERE thread_id = '{thread}'")
+        )
+    );
+    let atts_of_thread = json_on(
+        &fx.db,
+        now,
+        &["list", "attachments", "--thread", thread, "--limit", "1000"],
+    );
+    assert_eq!(
+        ids(&atts_of_thread, |_| true),
+        sql_ids(
+            &conn,
+            &format!(
+                "SELECT a.id FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id WHERE p.thread_id = '{thread}'"
+            )
+        )
+    );
+    assert!(!ids(&atts_of_thread, |_| true).is_empty());
+    let post = "b441b6df774244e795c28d919476442a";
+    let of_post = json_on(
+        &fx.db,
+        now,
+        &["list", "attachments", "--post", post, "--state", "deleted"],
+    );
+    assert_eq!(
+        ids(&of_post, |_| true),
+        sql_ids(
+            &conn,
+            &format!("SELECT id FROM forum_attachment WHERE post_id = '{post}' AND is_active = 0")
+        )
+    );
+    assert_eq!(of_post["count"], 3);
+    let limited = json_on(&fx.db, now, &["list", "attachments", "--limit", "3"]);
+    assert_eq!(limited["count"], 3);
+    let text = stdout_of(run_on(&fx.db, now, &["list", "posts", "--limit", "3"]));
+    assert!(text.contains("(first 3; --limit N for more)"), "{text}");
+    assert_eq!(text.lines().count(), 5, "{text}");
+
+    // Posts the web app deleted show their age is unknown.
+    let text = stdout_of(run_on(
+        &fx.db,
+        now,
+        &["list", "posts", "--state", "deleted"],
+    ));
+    assert!(text.contains("deleted, age unknown"), "{text}");
+
+    for (args, expect) in [
+        (
+            vec!["list", "attachments", "--thread", thread, "--post", post],
+            "error: give --thread or --post, not both",
+        ),
+        (
+            vec!["list", "threads", "--thread", thread],
+            "error: threads are not listed by --thread or --post",
+        ),
+        (
+            vec!["list", "posts", "--post", post],
+            "error: posts are listed by --thread, not --post",
+        ),
+    ] {
+        assert_eq!(error_line(run_on(&fx.db, now, &args)), expect);
+    }
+    let usage = run_on(&fx.db, now, &["list", "threads", "--state", "gone"])
+        .get_output()
+        .clone();
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+// ------------------------------------------------- the default database
+
+#[test]
+fn without_a_database_the_demo_is_made_in_the_data_directory_once() {
+    let home = tempfile::tempdir().unwrap();
+    let out = modcon(home.path())
+        .args(["stats", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let db = home.path().join(".local/share/modcon/demo.sqlite3");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "modcon: creating the demo database at {} (use --db to open your own)",
+            db.display()
+        )
+    );
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["database"], db.display().to_string());
+    assert!(stats["threads"]["total"].as_i64().unwrap() > 200);
+    let media = home.path().join(".local/share/modcon/media");
+    assert!(files(&media).len() > 100);
+
+    // Once made, it is used as it is.
+    let before = bytes(&db);
+    let out = modcon(home.path())
+        .args(["list", "threads"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(bytes(&db), before);
+    // Its media root is found beside it.
+    let check = modcon(home.path())
+        .args(["--read-only", "check", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let check: Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(check["report"]["files_checked"], true);
+
+    // XDG_DATA_HOME moves it.
+    let data = home.path().join("data");
+    modcon(home.path())
+        .env("XDG_DATA_HOME", &data)
+        .args(["stats"])
+        .assert()
+        .success();
+    assert!(data.join("modcon/demo.sqlite3").is_file());
+}
+
+// ------------------------------------------------------------ precedence
+
+/// A forum with `threads` active threads, in its own folder.
+fn forum_with(threads: u32) -> Forum {
+    let forum = Forum::new();
+    for n in 1..=threads {
+        forum.thread(&hex_id(n), true);
+    }
+    forum
+}
+
+fn write_config(home: &Path, text: &str) -> std::path::PathBuf {
+    let path = home.join(".config/modcon/config.toml");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// The binary with the config file found the ordinary way.
+fn with_config(home: &Path) -> assert_cmd::Command {
+    let mut cmd = modcon(home);
+    cmd.env_remove("MODCON_CONFIG");
+    cmd
+}
+
+fn threads_seen(cmd: &mut assert_cmd::Command) -> i64 {
+    let out = cmd
+        .args(["--now", DEMO_NOW, "stats", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    stats["threads"]["total"].as_i64().unwrap()
+}
+
+#[test]
+fn flags_beat_the_environment_which_beats_the_config_file() {
+    let (a, b, c) = (forum_with(1), forum_with(2), forum_with(3));
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    write_config(
+        h,
+        &format!(
+            "db = {:?}\nactor = \"from-config\"\nretention_days = 10\nbatch_size = 7\n",
+            a.db.display().to_string()
+        ),
+    );
+    assert_eq!(threads_seen(&mut with_config(h)), 1);
+    assert_eq!(threads_seen(with_config(h).env("MODCON_DB", &b.db)), 2);
+    assert_eq!(
+        threads_seen(
+            with_config(h)
+                .env("MODCON_DB", &b.db)
+                .arg("--db")
+                .arg(&c.db)
+        ),
+        3
+    );
+
+    // retention_days and batch_size from the file; the flags beat them.
+    let out = with_config(h)
+        .args(["--now", DEMO_NOW, "purge", "--dry-run", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (plan["retention_days"].as_i64(), plan["batch_size"].as_i64()),
+        (Some(10), Some(7))
+    );
+    assert_eq!(plan["cutoff"], "2026-11-16 12:00:00");
+    let out = with_config(h)
+        .args([
+            "--now",
+            DEMO_NOW,
+            "purge",
+            "--dry-run",
+            "--json",
+            "--older-than",
+            "3",
+            "--batch-size",
+            "2",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (plan["retention_days"].as_i64(), plan["batch_size"].as_i64()),
+        (Some(3), Some(2))
+    );
+
+    // The actor: --actor, then MODCON_ACTOR, then the file, then SUDO_USER,
+    // then USER.
+    let actor_of = |cmd: &mut assert_cmd::Command, n: u32| -> String {
+        cmd.args(["--now", DEMO_NOW, "delete", "thread", &hex_id(n)])
+            .assert()
+            .success();
+        a.conn
+            .query_row(
+                "SELECT actor FROM modcon_action ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(actor_of(&mut with_config(h), 1), "from-config");
+    run_on(&a.db, DEMO_NOW, &["restore", "thread", &hex_id(1)]).success();
+    assert_eq!(
+        actor_of(with_config(h).env("MODCON_ACTOR", "from-env"), 1),
+        "from-env"
+    );
+    run_on(&a.db, DEMO_NOW, &["restore", "thread", &hex_id(1)]).success();
+    assert_eq!(
+        actor_of(
+            with_config(h)
+                .env("MODCON_ACTOR", "from-env")
+                .args(["--actor", "from-flag"]),
+            1
+        ),
+        "from-flag"
+    );
+    run_on(&a.db, DEMO_NOW, &["restore", "thread", &hex_id(1)]).success();
+    let bare = tempfile::tempdir().unwrap();
+    let plain = |n: u32, sudo: Option<&str>| -> String {
+        let mut cmd = modcon(bare.path());
+        cmd.arg("--db").arg(&a.db);
+        if let Some(s) = sudo {
+            cmd.env("SUDO_USER", s);
+        }
+        actor_of(&mut cmd, n)
+    };
+    assert_eq!(plain(1, Some("the-sudoer")), "the-sudoer");
+    run_on(&a.db, DEMO_NOW, &["restore", "thread", &hex_id(1)]).success();
+    assert_eq!(plain(1, None), "tester");
+}
+
+#[test]
+fn the_media_root_comes_from_the_flag_the_environment_or_the_file() {
+    let forum = Forum::new();
+    forum.thread(&hex_id(1), true);
+    forum.post(&hex_id(2), &hex_id(1), true);
+    forum.attachment(
+        &hex_id(3),
+        &hex_id(2),
+        "forum/attachments/x.png",
+        None,
+        true,
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let missing = |cmd: &mut assert_cmd::Command| -> usize {
+        let out = cmd
+            .arg("--db")
+            .arg(&forum.db)
+            .args(["--read-only", "check", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let check: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(check["report"]["files_checked"], true);
+        check["report"]["missing_files"].as_array().unwrap().len()
+    };
+    // `media` beside the database, by default.
+    assert_eq!(missing(&mut with_config(h)), 0);
+    write_config(
+        h,
+        &format!("media_root = {:?}\n", empty.path().display().to_string()),
+    );
+    assert_eq!(missing(&mut with_config(h)), 1);
+    assert_eq!(
+        missing(with_config(h).env("MODCON_MEDIA_ROOT", &forum.media)),
+        0
+    );
+    assert_eq!(
+        missing(
+            with_config(h)
+                .env("MODCON_MEDIA_ROOT", &forum.media)
+                .arg("--media-root")
+                .arg(empty.path())
+        ),
+        1
+    );
+    // A named media root must exist.
+    let line = error_line(
+        with_config(h)
+            .arg("--db")
+            .arg(&forum.db)
+            .arg("--media-root")
+            .arg(h.join("nowhere"))
+            .args(["check"])
+            .assert(),
+    );
+    assert!(
+        line.contains(&format!(
+            "media root {} not found",
+            h.join("nowhere").display()
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_config_file_is_found_under_xdg_config_home_or_dot_config() {
+    let forum = forum_with(2);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let xdg = h.join("xdg");
+    fs::create_dir_all(xdg.join("modcon")).unwrap();
+    fs::write(
+        xdg.join("modcon/config.toml"),
+        format!("db = {:?}\n", forum.db.display().to_string()),
+    )
+    .unwrap();
+    assert_eq!(threads_seen(with_config(h).env("XDG_CONFIG_HOME", &xdg)), 2);
+    let other = forum_with(4);
+    write_config(h, &format!("db = {:?}\n", other.db.display().to_string()));
+    assert_eq!(
+        threads_seen(with_config(h).env_remove("XDG_CONFIG_HOME")),
+        4
+    );
+}
+
+#[test]
+fn a_bad_config_file_is_an_error_naming_the_file_and_the_key() {
+    let forum = forum_with(1);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    for (text, key) in [
+        ("retention_days = \"lots\"\n", "retention_days"),
+        ("actor = \"mo\"\ncolour = \"red\"\n", "colour"),
+        ("batch_size = 0\n", "batch_size"),
+        ("retention_days = -1\n", "retention_days"),
+        ("theme = \"neon\"\n", "theme"),
+        ("mouse = \"yes\"\n", "mouse"),
+    ] {
+        let path = write_config(h, text);
+        let line = error_line(
+            with_config(h)
+                .arg("--db")
+                .arg(&forum.db)
+                .args(["stats"])
+                .assert(),
+        );
+        assert!(
+            line.starts_with(&format!("error: config file {}", path.display())),
+            "{text}: {line}"
+        );
+        assert!(line.contains(&format!("key `{key}`")), "{text}: {line}");
+    }
+    let path = write_config(h, "db = \n");
+    let line = error_line(with_config(h).args(["stats"]).assert());
+    assert!(
+        line.starts_with(&format!("error: config file {}", path.display())),
+        "{line}"
+    );
+}

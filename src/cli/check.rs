@@ -42,6 +42,8 @@ pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
     if json {
         return output::json(&serde_json::json!({
             "action": if fix { "fix" } else { "check" },
+            "kind": null,
+            "id": null,
             "fix": fixed,
             "threads": fixed.as_ref().map(|f| f.tally.threads).unwrap_or(0),
             "posts": fixed.as_ref().map(|f| f.tally.posts).unwrap_or(0),

@@ -586,6 +586,26 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
     let mut to_deleted: Vec<_> = changes.iter().filter(|c| !c.before.active).collect();
     to_deleted.sort_by_key(|c| std::cmp::Reverse(c.kind));
     let to_active: Vec<_> = changes.iter().filter(|c| c.before.active).collect();
+    // A fix deleted active rows it found under deleted parents: undoing it
+    // puts back exactly that state, a violation others made, so for those
+    // rows (the ones whose parent the fix did not change) a deleted parent
+    // does not hold the undo back. Any other row never goes active under a
+    // deleted parent.
+    let changed_rows: std::collections::HashSet<Target> = changes
+        .iter()
+        .map(|c| Target::new(c.kind, c.row_id.clone()))
+        .collect();
+    let found_by_fix = |row: &Target| -> Result<bool> {
+        if entry.action != action::FIX {
+            return Ok(false);
+        }
+        let (Some(parent_kind), Some(parent_id)) =
+            (row.kind.parent(), parent_of(conn, row.kind, &row.id)?)
+        else {
+            return Ok(false);
+        };
+        Ok(!changed_rows.contains(&Target::new(parent_kind, parent_id)))
+    };
     for ch in to_deleted.into_iter().chain(to_active) {
         let row = Target::new(ch.kind, ch.row_id.clone());
         let reason = match row_state(conn, ch.kind, &ch.row_id)? {
@@ -594,7 +614,7 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
             Some(_) if !ch.before.active && active_children(conn, &row)? > 0 => {
                 Some("has active rows below it added since".to_string())
             }
-            Some(_) if ch.before.active && !parent_active(conn, &row)? => {
+            Some(_) if ch.before.active && !parent_active(conn, &row)? && !found_by_fix(&row)? => {
                 Some("its parent is deleted".to_string())
             }
             Some(now) => {

@@ -40,6 +40,9 @@ pub struct Removal {
     pub missing: bool,
     pub refused: Option<String>,
     pub thumbnails: u64,
+    /// The thumbnail folder (relative to the root) and why it was not
+    /// touched, when it is there but leads outside the root.
+    pub thumbnails_refused: Option<(String, String)>,
 }
 
 impl MediaRoot {
@@ -139,7 +142,17 @@ impl MediaRoot {
             },
         }
         let thumbs = Self::thumbnail_dir_of(image);
-        if let Ok(dir) = self.resolve(&thumbs) {
+        let dir = match self.resolve(&thumbs) {
+            Ok(dir) => Some(dir),
+            Err(reason) => {
+                // Never touched; reported when something is there.
+                if fs::symlink_metadata(self.real.join(&thumbs)).is_ok() {
+                    removal.thumbnails_refused = Some((thumbs.clone(), reason));
+                }
+                None
+            }
+        };
+        if let Some(dir) = dir {
             if let Ok(meta) = fs::symlink_metadata(&dir) {
                 if meta.is_dir() {
                     removal.thumbnails = count_files(&dir);

@@ -386,6 +386,13 @@ fn finish_journal(db: &mut Db, media: &MediaRoot, report: &mut PurgeReport) -> R
                     reason,
                 });
             }
+            if let Some((thumbnails, reason)) = removal.thumbnails_refused {
+                report.files_refused += 1;
+                report.refused_paths.push(Refused {
+                    image: thumbnails,
+                    reason,
+                });
+            }
         }
         let tx = db.write_tx()?;
         let last = entries.last().map(|e| e.0).unwrap_or(0);

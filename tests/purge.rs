@@ -1,0 +1,1024 @@
+//! Purge (SPEC §2 "Purge", issue 3): eligibility at the retention
+//! boundary, dependents removed so foreign keys hold, files and thumbnails
+//! after the commit, shared file names, paths leaving the media root, the
+//! interrupted purge finished by the next run, rows referenced from
+//! unknown tables, a batch that keeps failing, held-back rows, dry runs.
+
+mod assertions;
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use assertions::{bytes, error_line, files, state, stdout_of};
+use chrono::{Duration, NaiveDateTime};
+use common::{FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
+use rusqlite::Connection;
+use serde_json::Value;
+
+const NOW: &str = "2026-11-26 12:00:00";
+
+fn id(n: u32) -> String {
+    hex_id(n)
+}
+
+fn img(n: u32) -> String {
+    format!("forum/attachments/2026/01/02/{n:x}.png")
+}
+
+fn thumb(image: &str) -> String {
+    format!(
+        "CACHE/images/{}/thumb.jpg",
+        Path::new(image).with_extension("").display()
+    )
+}
+
+/// `days` (and `extra_secs`) before NOW, in Django's form.
+fn ago(days: i64, extra_secs: i64) -> String {
+    let now = NaiveDateTime::parse_from_str(NOW, "%Y-%m-%d %H:%M:%S").unwrap();
+    (now - Duration::days(days) - Duration::seconds(extra_secs))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn at(text: &str, days: i64) -> String {
+    let t = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+    (t + Duration::days(days))
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string()
+}
+
+fn counts(v: &Value) -> (i64, i64, i64, i64) {
+    let n = |k: &str| v[k].as_i64().unwrap_or_else(|| panic!("no {k} in {v}"));
+    (n("threads"), n("posts"), n("attachments"), n("files"))
+}
+
+fn ids_in(conn: &Connection, table: &str) -> BTreeSet<String> {
+    conn.prepare(&format!("SELECT id FROM {table}"))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn fk_problems(conn: &Connection) -> Vec<(String, i64, String)> {
+    conn.prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A thread T(1) with an active post P(2) holding deleted attachments.
+fn post_forum() -> Forum {
+    let f = Forum::new();
+    f.thread(&id(1), true);
+    f.post(&id(2), &id(1), true);
+    f
+}
+
+// ----------------------------------------------------- retention boundary
+
+#[test]
+fn the_retention_boundary_29_30_and_31_days() {
+    let f = post_forum();
+    f.attachment(&id(0x29), &id(2), &img(0x29), Some(&ago(29, 0)), true);
+    f.attachment(&id(0x30), &id(2), &img(0x30), Some(&ago(30, 0)), true);
+    f.attachment(&id(0x31), &id(2), &img(0x31), Some(&ago(31, 0)), true);
+    f.attachment(&id(0x32), &id(2), &img(0x32), Some(&ago(29, 86399)), true);
+    f.attachment(&id(0x40), &id(2), &img(0x40), None, true);
+
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(out["action"], "purge");
+    assert_eq!(counts(&out), (0, 0, 2, 2));
+    assert_eq!(
+        (out["thumbnails"].as_i64(), out["batches"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(out["cutoff"], ago(30, 0));
+    let left = ids_in(&f.conn, "forum_attachment");
+    assert_eq!(left, [id(0x29), id(0x32), id(0x40)].into_iter().collect());
+    for (n, kept) in [
+        (0x29, true),
+        (0x30, false),
+        (0x31, false),
+        (0x32, true),
+        (0x40, true),
+    ] {
+        assert_eq!(f.exists(&img(n)), kept, "{n:x} file");
+        assert_eq!(f.exists(&thumb(&img(n))), kept, "{n:x} thumbnail");
+    }
+    // The thumbnail folder goes, not just its files.
+    assert!(
+        !f.media
+            .join("CACHE/images/forum/attachments/2026/01/02/31")
+            .exists()
+    );
+
+    // Two days later the 29-day ones are past retention too.
+    let out = json_on(&f.db, &at(NOW, 2), &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 2, 2));
+    assert_eq!(
+        ids_in(&f.conn, "forum_attachment"),
+        [id(0x40)].into_iter().collect()
+    );
+    // --older-than moves the boundary.
+    f.attachment(&id(0x05), &id(2), &img(0x05), Some(&ago(5, 0)), true);
+    assert_eq!(
+        json_on(&f.db, NOW, &["purge", "--older-than", "6"])["attachments"],
+        0
+    );
+    assert_eq!(
+        json_on(&f.db, NOW, &["purge", "--older-than", "5"])["attachments"],
+        1
+    );
+    assert!(!f.exists(&img(0x05)));
+}
+
+#[test]
+fn the_fixture_purged_at_its_moment() {
+    let fx = common::fixture();
+    let e = common::expected();
+    let conn = common::open(&fx.db);
+    let eligible: BTreeSet<String> = e["derived"]["purge_eligible_30d_attachment_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let images: BTreeMap<String, String> = conn
+        .prepare("SELECT id, image FROM forum_attachment")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let before_rows = ids_in(&conn, "forum_attachment");
+    let before_files = files(&fx.media);
+
+    // The dry run: the same plan, nothing changed.
+    let db_bytes = bytes(&fx.db);
+    let plan = json_on(
+        &fx.db,
+        FIXTURE_NOW,
+        &["purge", "--dry-run", "--batch-size", "5"],
+    );
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(counts(&plan), (0, 0, 16, 0));
+    assert_eq!(plan["batches"], 4);
+    let samples = plan["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 10);
+    for s in samples {
+        assert!(eligible.contains(s["id"].as_str().unwrap()));
+        assert!(!s["name"].as_str().unwrap().is_empty());
+        assert!(s["deleted_at"].as_str().unwrap() <= "2026-10-27 11:00:08.157597");
+    }
+    assert_eq!(bytes(&fx.db), db_bytes);
+    assert_eq!(files(&fx.media), before_files);
+    let text = stdout_of(run_on(&fx.db, FIXTURE_NOW, &["purge", "--dry-run"]));
+    assert!(
+        text.contains("would remove: 16 attachments in 1 batch(es)"),
+        "{text}"
+    );
+    assert!(text.contains("for example:"), "{text}");
+    assert_eq!(bytes(&fx.db), db_bytes);
+
+    let out = json_on(&fx.db, FIXTURE_NOW, &["purge", "--batch-size", "5"]);
+    assert_eq!(out["dry_run"], false);
+    assert_eq!(out["batches"], 4);
+    // 16 rows; one file is missing, one is shared with an active row.
+    assert_eq!(counts(&out), (0, 0, 16, 14));
+    assert_eq!(out["files_missing"], 1);
+    assert_eq!(out["files_refused"], 0);
+    assert_eq!(out["thumbnails"], 14);
+    let after_rows = ids_in(&conn, "forum_attachment");
+    assert_eq!(
+        before_rows
+            .difference(&after_rows)
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        eligible
+    );
+
+    let shared = &e["extras"]["g_shared_file"];
+    let shared_image = shared["image_name"].as_str().unwrap();
+    let mut want_gone: BTreeSet<String> = eligible
+        .iter()
+        .map(|a| images[a].clone())
+        .filter(|i| i != shared_image && before_files.contains_key(i))
+        .collect();
+    for c in e["derived"]["cache_files_of_purge_eligible_rows"]
+        .as_array()
+        .unwrap()
+    {
+        want_gone.insert(c.as_str().unwrap().to_string());
+    }
+    let after_files = files(&fx.media);
+    let gone: BTreeSet<String> = before_files
+        .keys()
+        .filter(|k| !after_files.contains_key(*k))
+        .cloned()
+        .collect();
+    assert_eq!(gone, want_gone);
+    assert!(after_files.contains_key(shared_image));
+    assert!(after_rows.contains(shared["active_attachment_id"].as_str().unwrap()));
+    // Files no row references are check's business, never purge's.
+    for orphan in e["derived"]["orphan_files"].as_array().unwrap() {
+        assert!(after_files.contains_key(orphan.as_str().unwrap()));
+    }
+    assert!(fk_problems(&conn).is_empty());
+    // The web app's deleted threads and posts are stamped, not purged.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM modcon_deletion WHERE source = 'seen'"
+        ),
+        12
+    );
+
+    // The 29-day rows, two days later.
+    let out = json_on(&fx.db, &at(FIXTURE_NOW, 2), &["purge"]);
+    let d29: BTreeSet<String> = e["categories"]["backdated_deleted_at"]["29d"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(out["attachments"], d29.len() as i64);
+    assert!(ids_in(&conn, "forum_attachment").is_disjoint(&d29));
+    assert_eq!(
+        (out["threads"].as_i64(), out["posts"].as_i64()),
+        (Some(0), Some(0))
+    );
+}
+
+// --------------------------------------------- threads, posts, dependents
+
+/// A thread with two posts, attachments, reactions, flags on a post and
+/// on the thread, and moderation actions on those flags.
+fn add_discussion(f: &Forum, t: u32) {
+    f.thread(&id(t), true);
+    for p in [t + 1, t + 2] {
+        f.post(&id(p), &id(t), true);
+        f.attachment(&id(p + 0x100), &id(p), &img(p + 0x100), None, true);
+        f.conn
+            .execute(
+                "INSERT INTO forum_reaction VALUES (?1, 'like', 1, ?2, 1)",
+                (id(p + 0x200), id(p)),
+            )
+            .unwrap();
+    }
+    f.conn
+        .execute_batch(&format!(
+            "INSERT INTO forum_flaggedcontent VALUES ('{fp}', 'post', 'spam', 'removed', '2026-01-03 00:00:00', 1, '{p}', NULL);
+             INSERT INTO forum_flaggedcontent VALUES ('{ft}', 'thread', 'spam', 'pending', '2026-01-03 00:00:00', 1, NULL, '{t}');
+             INSERT INTO forum_moderationaction VALUES ('{mp}', 'remove_post', '2026-01-04 00:00:00', '{fp}', 1);
+             INSERT INTO forum_moderationaction VALUES ('{mt}', 'warning', '2026-01-04 00:00:00', '{ft}', 1);",
+            fp = id(t + 0x300),
+            ft = id(t + 0x301),
+            mp = id(t + 0x400),
+            mt = id(t + 0x401),
+            p = id(t + 1),
+            t = id(t),
+        ))
+        .unwrap();
+}
+
+fn table_counts(conn: &Connection) -> [i64; 6] {
+    [
+        "forum_thread",
+        "forum_post",
+        "forum_attachment",
+        "forum_reaction",
+        "forum_flaggedcontent",
+        "forum_moderationaction",
+    ]
+    .map(|t| count(conn, &format!("SELECT count(*) FROM {t}")))
+}
+
+#[test]
+fn purging_a_thread_removes_its_posts_attachments_reactions_flags_and_their_actions() {
+    let f = Forum::new();
+    add_discussion(&f, 0x1000);
+    add_discussion(&f, 0x2000);
+    add_discussion(&f, 0x3000);
+    assert_eq!(table_counts(&f.conn), [3, 6, 6, 6, 6, 6]);
+    // The console deleted the first thread 45 days ago and one post of the
+    // third 40 days ago; the second stays.
+    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(0x1000)]).success();
+    run_on(&f.db, &ago(40, 0), &["delete", "post", &id(0x3001)]).success();
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (1, 3, 3, 3));
+    assert_eq!(out["batches"], 2);
+    assert_eq!(table_counts(&f.conn), [2, 3, 3, 3, 3, 3]);
+    assert!(
+        fk_problems(&f.conn).is_empty(),
+        "{:?}",
+        fk_problems(&f.conn)
+    );
+    let threads = ids_in(&f.conn, "forum_thread");
+    assert_eq!(threads, [id(0x2000), id(0x3000)].into_iter().collect());
+    let flags = ids_in(&f.conn, "forum_flaggedcontent");
+    assert_eq!(
+        flags,
+        [id(0x2300), id(0x2301), id(0x3301)].into_iter().collect()
+    );
+    let actions = ids_in(&f.conn, "forum_moderationaction");
+    assert_eq!(
+        actions,
+        [id(0x2400), id(0x2401), id(0x3401)].into_iter().collect()
+    );
+    assert!(!ids_in(&f.conn, "forum_reaction").contains(&id(0x3201)));
+    for p in [0x1001, 0x1002, 0x3001] {
+        assert!(!f.exists(&img(p + 0x100)));
+    }
+    for p in [0x2001, 0x2002, 0x3002] {
+        assert!(f.exists(&img(p + 0x100)));
+    }
+    // Their deletion records went with them; the audit log counts it all.
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM modcon_deletion"), 0);
+    let purge: (i64, i64, i64, i64) = f
+        .conn
+        .query_row(
+            "SELECT threads, posts, attachments, files FROM modcon_action WHERE action = 'purge'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(purge, (1, 3, 3, 3));
+}
+
+#[test]
+fn the_fixtures_moderated_content_is_purged_with_its_flags_once_old_enough() {
+    // check --fix deletes what the moderation queue left active; the web
+    // app's deleted threads and posts are first seen at the same moment.
+    let fx = common::fixture();
+    let e = common::expected();
+    let b = &e["categories"]["b_moderation_remove_post"];
+    let c = &e["categories"]["c_moderation_remove_thread"];
+    let conn = common::open(&fx.db);
+    run_on(&fx.db, FIXTURE_NOW, &["check", "--fix"]).success();
+    let strings = |v: &Value| -> BTreeSet<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // 29 days on: nothing of it is purged.
+    let out = json_on(&fx.db, &at(FIXTURE_NOW, 29), &["purge"]);
+    assert_eq!(
+        (out["threads"].as_i64(), out["posts"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert!(strings(&c["thread_ids"]).is_subset(&ids_in(&conn, "forum_thread")));
+
+    // 31 days on: the threads and posts go, with their flags and actions.
+    let out = json_on(&fx.db, &at(FIXTURE_NOW, 31), &["purge"]);
+    assert_eq!(out["threads"], 2);
+    // Every deleted post: the web app's ten and the five the fix deleted.
+    assert_eq!(out["posts"], 15);
+    assert!(ids_in(&conn, "forum_thread").is_disjoint(&strings(&c["thread_ids"])));
+    assert!(ids_in(&conn, "forum_post").is_disjoint(&strings(&b["post_ids"])));
+    assert!(ids_in(&conn, "forum_post").is_disjoint(&strings(&c["still_active_post_ids"])));
+    let flags = ids_in(&conn, "forum_flaggedcontent");
+    assert!(flags.is_disjoint(&strings(&b["flag_ids"])));
+    assert!(flags.is_disjoint(&strings(&c["flag_ids"])));
+    let actions = ids_in(&conn, "forum_moderationaction");
+    assert!(actions.is_disjoint(&strings(&b["moderation_action_ids"])));
+    assert!(actions.is_disjoint(&strings(&c["moderation_action_ids"])));
+    assert!(fk_problems(&conn).is_empty(), "{:?}", fk_problems(&conn));
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM forum_post WHERE is_active = 0"),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM forum_thread WHERE is_active = 0"
+        ),
+        0
+    );
+    // Active content is all still there.
+    let fresh = common::open(&common::fixture().db);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM forum_thread"),
+        count(
+            &fresh,
+            "SELECT count(*) FROM forum_thread WHERE is_active = 1"
+        )
+    );
+}
+
+#[test]
+fn an_active_row_or_a_row_with_an_active_descendant_is_never_removed() {
+    let f = Forum::new();
+    // Thread 1, deleted 45 days ago by the console; then the web app
+    // reactivated one of its posts.
+    f.thread(&id(1), true);
+    f.post(&id(3), &id(1), true);
+    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(1)]).success();
+    f.conn
+        .execute("UPDATE forum_post SET is_active = 1 WHERE id = ?1", [id(3)])
+        .unwrap();
+    // Post 5, deleted 45 days ago; the web app reactivated its attachment.
+    f.thread(&id(4), true);
+    f.post(&id(5), &id(4), true);
+    f.attachment(&id(6), &id(5), &img(6), None, true);
+    run_on(&f.db, &ago(45, 0), &["delete", "post", &id(5)]).success();
+    f.conn
+        .execute(
+            "UPDATE forum_attachment SET is_active = 1, deleted_at = NULL WHERE id = ?1",
+            [id(6)],
+        )
+        .unwrap();
+    let before = state(&f.conn);
+    let plan = json_on(&f.db, NOW, &["purge", "--dry-run"]);
+    assert_eq!(counts(&plan), (0, 0, 0, 0));
+    let held = &plan["held_back"];
+    assert_eq!(
+        (held["threads"].as_i64(), held["posts"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(plan["skipped"], 2);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 0, 0));
+    assert_eq!(out["skipped"], 2);
+    assert_eq!(state(&f.conn), before);
+    assert!(f.exists(&img(6)));
+    let text = stdout_of(run_on(&f.db, NOW, &["purge"]));
+    assert!(
+        text.contains("held back (an active row below them): 1 thread, 1 post"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_purge_stamps_first_seen_so_the_retention_clock_never_starts_early() {
+    let f = Forum::new();
+    // Deleted by the web app long ago; the console cannot know when.
+    f.thread(&id(1), false);
+    f.post(&id(2), &id(1), false);
+    f.attachment(&id(3), &id(2), &img(3), Some("2025-01-01 00:00:00"), true);
+    let bytes_before = bytes(&f.db);
+    let plan = json_on(&f.db, NOW, &["purge", "--dry-run"]);
+    assert_eq!(
+        counts(&plan),
+        (0, 0, 1, 0),
+        "only the attachment's age is known"
+    );
+    assert_eq!(bytes(&f.db), bytes_before, "a dry run stamps nothing");
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 1, 1));
+    assert_eq!(f.active("forum_thread", &id(1)), Some(false));
+    let out = json_on(&f.db, &at(NOW, 29), &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 0, 0));
+    let out = json_on(&f.db, &at(NOW, 30), &["purge"]);
+    assert_eq!(counts(&out), (1, 1, 0, 0));
+    assert_eq!(f.active("forum_thread", &id(1)), None);
+}
+
+// ------------------------------------------------------------------ files
+
+#[test]
+fn a_file_still_named_by_a_remaining_row_is_kept() {
+    let f = post_forum();
+    let shared = "forum/attachments/2026/01/02/shared.png";
+    f.attachment(&id(0x10), &id(2), shared, Some(&ago(45, 0)), true);
+    f.attachment(&id(0x11), &id(2), shared, None, false);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 1, 0));
+    assert!(f.exists(shared));
+    assert!(f.exists(&thumb(shared)));
+
+    // Two purgeable rows sharing a file: removed once, in one batch or two.
+    for batch in ["100", "1"] {
+        let f = post_forum();
+        f.attachment(&id(0x10), &id(2), shared, Some(&ago(45, 0)), true);
+        f.attachment(&id(0x11), &id(2), shared, Some(&ago(40, 0)), false);
+        let out = json_on(&f.db, NOW, &["purge", "--batch-size", batch]);
+        assert_eq!(counts(&out), (0, 0, 2, 1), "batch size {batch}");
+        assert_eq!(out["files_missing"], 0);
+        assert!(!f.exists(shared));
+        assert!(!f.exists(&thumb(shared)));
+    }
+}
+
+#[test]
+fn a_missing_file_is_counted_not_an_error() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), false);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 1, 0));
+    assert_eq!(out["files_missing"], 1);
+}
+
+#[test]
+fn paths_that_leave_the_media_root_are_never_touched_and_are_reported() {
+    let f = post_forum();
+    let outside = f.dir.path().join("media-evil");
+    fs::create_dir_all(&outside).unwrap();
+    for name in ["x.png", "y.png", "z.png", "target.png"] {
+        fs::write(outside.join(name), b"precious").unwrap();
+    }
+    fs::create_dir_all(outside.join("thumbs")).unwrap();
+    fs::write(outside.join("thumbs/t.jpg"), b"precious").unwrap();
+    let absolute = outside.join("target.png").display().to_string();
+    std::os::unix::fs::symlink(&outside, f.media.join("forum/attachments/link")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("y.png"),
+        f.media.join("forum/attachments/alias.png"),
+    )
+    .unwrap();
+    let bad = [
+        (
+            0x10,
+            "../media-evil/x.png".to_string(),
+            "'..' would leave the media root",
+        ),
+        (
+            0x11,
+            "forum/../../media-evil/x.png".to_string(),
+            "'..' would leave the media root",
+        ),
+        (
+            0x12,
+            absolute.clone(),
+            "absolute path, outside the media root",
+        ),
+        (
+            0x13,
+            "forum/attachments/link/z.png".to_string(),
+            "a symlink on the path leads outside the media root",
+        ),
+        (
+            0x14,
+            "forum/attachments/alias.png".to_string(),
+            "a symlink on the path leads outside the media root",
+        ),
+    ];
+    for (n, image, _) in &bad {
+        f.attachment(&id(*n), &id(2), image, Some(&ago(45, 0)), false);
+    }
+    // A good image whose thumbnail folder is a symlink leading out.
+    let good = "forum/attachments/good.png";
+    f.attachment(&id(0x20), &id(2), good, Some(&ago(45, 0)), false);
+    f.file(good);
+    fs::create_dir_all(f.media.join("CACHE/images/forum/attachments")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("thumbs"),
+        f.media.join("CACHE/images/forum/attachments/good"),
+    )
+    .unwrap();
+
+    let check = json_on(&f.db, NOW, &["check"]);
+    let unsafe_paths: BTreeMap<String, String> = check["report"]["unsafe_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["image"].as_str().unwrap().to_string(),
+                u["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, String> = bad
+        .iter()
+        .map(|(_, i, r)| (i.clone(), r.to_string()))
+        .collect();
+    assert_eq!(unsafe_paths, want);
+
+    let before_outside = files(&outside);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 6, 1));
+    let refused: BTreeMap<String, String> = out["refused_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["image"].as_str().unwrap().to_string(),
+                u["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (image, reason) in &want {
+        assert_eq!(refused.get(image), Some(reason), "{image}");
+    }
+    assert!(
+        refused.contains_key("CACHE/images/forum/attachments/good"),
+        "the thumbnail folder leading out is reported: {refused:?}"
+    );
+    assert_eq!(out["files_refused"].as_u64(), Some(refused.len() as u64));
+    assert_eq!(
+        files(&outside),
+        before_outside,
+        "nothing outside the media root was touched"
+    );
+    assert!(f.media.join("forum/attachments/link").is_symlink());
+    assert!(f.media.join("forum/attachments/alias.png").is_symlink());
+    assert!(!f.exists(good));
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM forum_attachment"), 0);
+    let text = stdout_of(run_on(&f.db, NOW, &["check"]));
+    assert!(
+        !text.contains("attachment paths outside the media root"),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_a_media_root_a_purge_that_would_leave_files_is_refused_unless_keep_files() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    // Move the database away from its media folder.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let db = elsewhere.path().join("forum.sqlite3");
+    fs::copy(&f.db, &db).unwrap();
+    let conn = common::open(&db);
+    let before = state(&conn);
+    let line = error_line(run_on(&db, NOW, &["purge"]));
+    assert_eq!(
+        line,
+        "error: no media root is set, so purging 1 attachment rows would leave their files behind: \
+         give --media-root, or --keep-files to purge the rows and keep the files"
+    );
+    assert_eq!(state(&conn), before);
+    // A dry run is fine.
+    assert_eq!(json_on(&db, NOW, &["purge", "--dry-run"])["attachments"], 1);
+    let out = json_on(&db, NOW, &["purge", "--keep-files"]);
+    assert_eq!(counts(&out), (0, 0, 1, 0));
+    assert_eq!(out["keep_files"], true);
+    assert_eq!(count(&conn, "SELECT count(*) FROM forum_attachment"), 0);
+    assert_eq!(count(&conn, "SELECT count(*) FROM modcon_file_journal"), 0);
+    // And with the media root named, files go.
+    let g = post_forum();
+    g.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    let db2 = elsewhere.path().join("second.sqlite3");
+    fs::copy(&g.db, &db2).unwrap();
+    let out = json_on(
+        &db2,
+        NOW,
+        &["--media-root", g.media.to_str().unwrap(), "purge"],
+    );
+    assert_eq!(counts(&out), (0, 0, 1, 1));
+    assert!(!g.exists(&img(0x10)));
+}
+
+// --------------------------------------------------- interrupted purge
+
+fn interrupted(f: &Forum, batch: &str) {
+    modcon(f.dir.path())
+        .env("MODCON_FAILPOINT", "purge-after-commit:exit")
+        .arg("--db")
+        .arg(&f.db)
+        .args(["--now", NOW, "purge", "--batch-size", batch])
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn a_purge_interrupted_between_commit_and_file_removal_is_finished_by_the_next_run() {
+    let f = post_forum();
+    for n in [0x10, 0x11, 0x12] {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    interrupted(&f, "1");
+    // The first batch committed: its row is gone, its file still there,
+    // and the journal says so.
+    assert_eq!(
+        ids_in(&f.conn, "forum_attachment"),
+        [id(0x11), id(0x12)].into_iter().collect()
+    );
+    assert!(f.exists(&img(0x10)) && f.exists(&thumb(&img(0x10))));
+    let journal: Vec<String> = f
+        .conn
+        .prepare("SELECT image FROM modcon_file_journal")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(journal, [img(0x10)]);
+
+    let out = json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
+    assert_eq!(out["journal_finished"], 1);
+    assert_eq!(counts(&out), (0, 0, 2, 3));
+    for n in [0x10, 0x11, 0x12] {
+        assert!(!f.exists(&img(n)), "{n:x}");
+        assert!(!f.exists(&thumb(&img(n))), "{n:x}");
+    }
+    assert_eq!(
+        count(&f.conn, "SELECT count(*) FROM modcon_file_journal"),
+        0
+    );
+    // The interrupted purge's log entry gets its file counted.
+    let files_per_purge: Vec<(i64, i64)> = f
+        .conn
+        .prepare("SELECT attachments, files FROM modcon_action WHERE action = 'purge' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(files_per_purge, [(1, 1), (2, 2)]);
+}
+
+#[test]
+fn the_journal_is_finished_even_when_nothing_else_is_purgeable() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    interrupted(&f, "100");
+    assert!(f.exists(&img(0x10)));
+    let text = stdout_of(run_on(&f.db, NOW, &["purge"]));
+    assert!(
+        text.contains("finished 1 file removals left by an interrupted purge"),
+        "{text}"
+    );
+    assert!(!f.exists(&img(0x10)));
+}
+
+#[test]
+fn a_journalled_file_named_again_by_a_new_row_is_kept() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    interrupted(&f, "100");
+    // The web app stores a new upload under the same name.
+    f.attachment(&id(0x11), &id(2), &img(0x10), None, false);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(out["journal_finished"], 1);
+    assert_eq!(counts(&out), (0, 0, 0, 0));
+    assert!(f.exists(&img(0x10)));
+    assert_eq!(
+        count(&f.conn, "SELECT count(*) FROM modcon_file_journal"),
+        0
+    );
+}
+
+#[test]
+fn a_pending_journal_without_a_media_root_is_refused_unless_keep_files() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    interrupted(&f, "100");
+    let moved = f.dir.path().join("media-moved");
+    fs::rename(&f.media, &moved).unwrap();
+    let line = error_line(run_on(&f.db, NOW, &["purge"]));
+    assert_eq!(
+        line,
+        "error: 1 files from an earlier purge are waiting to be removed, and no media root is set: \
+         give --media-root (or --keep-files to leave them)"
+    );
+    assert_eq!(
+        count(&f.conn, "SELECT count(*) FROM modcon_file_journal"),
+        1
+    );
+    let out = json_on(
+        &f.db,
+        NOW,
+        &["--media-root", moved.to_str().unwrap(), "purge"],
+    );
+    assert_eq!(out["journal_finished"], 1);
+    assert!(!moved.join(img(0x10)).exists());
+}
+
+// ---------------------------------------------- references from elsewhere
+
+#[test]
+fn a_row_referenced_from_an_unknown_table_is_skipped_and_reported() {
+    let f = Forum::new();
+    add_discussion(&f, 0x1000);
+    add_discussion(&f, 0x2000);
+    f.thread(&id(0x3000), true);
+    f.post(&id(0x3001), &id(0x3000), true);
+    for n in [0x3101, 0x3102] {
+        f.attachment(&id(n), &id(0x3001), &img(n), Some(&ago(45, 0)), true);
+    }
+    f.conn
+        .execute_batch(&format!(
+            "CREATE TABLE shop_order (id integer PRIMARY KEY, attachment_id char(32) NULL REFERENCES forum_attachment (id));
+             CREATE TABLE forum_bookmark (id integer PRIMARY KEY, reaction_id char(32) NOT NULL REFERENCES forum_reaction (id));
+             INSERT INTO shop_order VALUES (1, '{a}');
+             INSERT INTO forum_bookmark VALUES (1, '{r}');",
+            a = id(0x3101),
+            r = id(0x1201),
+        ))
+        .unwrap();
+    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(0x1000)]).success();
+    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(0x2000)]).success();
+
+    let check = json_on(&f.db, NOW, &["check"]);
+    let refs: BTreeSet<String> = check["report"]["foreign_references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            "forum_bookmark.reaction_id → forum_reaction",
+            "shop_order.attachment_id → forum_attachment"
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    );
+    let skips = |v: &Value| -> BTreeMap<String, String> {
+        v["skipped_rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    format!(
+                        "{} {}",
+                        s["kind"].as_str().unwrap(),
+                        s["id"].as_str().unwrap()
+                    ),
+                    s["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let want: BTreeMap<String, String> = [
+        (
+            format!("attachment {}", id(0x3101)),
+            "referenced from shop_order.attachment_id (not a table the web app cascades to)"
+                .to_string(),
+        ),
+        (
+            format!("thread {}", id(0x1000)),
+            "referenced from forum_bookmark.reaction_id (not a table the web app cascades to)"
+                .to_string(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let plan = json_on(&f.db, NOW, &["purge", "--dry-run"]);
+    assert_eq!(skips(&plan), want);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(skips(&out), want);
+    assert_eq!(out["skipped"], 2);
+    assert_eq!(counts(&out), (1, 2, 3, 3));
+    assert!(
+        fk_problems(&f.conn).is_empty(),
+        "{:?}",
+        fk_problems(&f.conn)
+    );
+    let threads = ids_in(&f.conn, "forum_thread");
+    assert!(threads.contains(&id(0x1000)) && !threads.contains(&id(0x2000)));
+    assert!(ids_in(&f.conn, "forum_attachment").contains(&id(0x3101)));
+    assert!(f.exists(&img(0x3101)) && !f.exists(&img(0x3102)));
+    let text = stdout_of(run_on(&f.db, NOW, &["purge"]));
+    assert!(
+        text.contains(&format!(
+            "skipped attachment {}: referenced from shop_order.attachment_id (not a table the web app cascades to)",
+            id(0x3101)
+        )),
+        "{text}"
+    );
+}
+
+// ------------------------------------------------------ a failing batch
+
+#[test]
+fn a_batch_that_keeps_failing_stops_the_purge_after_its_retries() {
+    let f = post_forum();
+    let all = [0x10, 0x11, 0x12, 0x13, 0x14];
+    for n in all {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    f.conn
+        .execute_batch(&format!(
+            "CREATE TRIGGER keep_one BEFORE DELETE ON forum_attachment WHEN old.id = '{}' \
+             BEGIN SELECT RAISE(ABORT, 'kept by a trigger'); END;",
+            id(0x12)
+        ))
+        .unwrap();
+    let line = error_line(run_on(&f.db, NOW, &["purge", "--batch-size", "1"]));
+    assert!(
+        line.starts_with(&format!(
+            "error: purge stopped: batch 3 (1 attachments starting {}) failed 4 times; \
+             the batches before it are done and a rerun continues",
+            id(0x12)
+        )),
+        "{line}"
+    );
+    assert!(line.contains("kept by a trigger"), "{line}");
+    // Batches 1 and 2 are done, files included; the rest is untouched.
+    assert_eq!(
+        ids_in(&f.conn, "forum_attachment"),
+        [id(0x12), id(0x13), id(0x14)].into_iter().collect()
+    );
+    for (n, gone) in [
+        (0x10, true),
+        (0x11, true),
+        (0x12, false),
+        (0x13, false),
+        (0x14, false),
+    ] {
+        assert_eq!(!f.exists(&img(n)), gone, "{n:x}");
+    }
+    assert_eq!(
+        count(&f.conn, "SELECT count(*) FROM modcon_file_journal"),
+        0
+    );
+    // A rerun stops the same way rather than looping, and once the
+    // trigger is gone it finishes.
+    let line = error_line(run_on(&f.db, NOW, &["purge", "--batch-size", "1"]));
+    assert!(line.contains("batch 1 (1 attachments starting"), "{line}");
+    f.conn.execute_batch("DROP TRIGGER keep_one").unwrap();
+    let out = json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
+    assert_eq!(counts(&out), (0, 0, 3, 3));
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM forum_attachment"), 0);
+}
+
+// ------------------------------------------------------ cancel, progress
+
+#[test]
+fn a_cancel_stops_after_the_batch_in_flight_and_a_rerun_continues() {
+    use modcon::core::db::{Access, Db, OpenOptions};
+    use modcon::core::media::MediaRoot;
+    use modcon::core::purge::{self, PurgeOptions};
+    use modcon::core::{Ctx, model};
+    let f = post_forum();
+    for n in [0x10, 0x11, 0x12] {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    let ctx = Ctx {
+        now: model::parse_now(NOW).unwrap(),
+        actor: "tester".into(),
+        client_addr: None,
+        retention_days: 30,
+    };
+    let options = PurgeOptions {
+        retention_days: 30,
+        batch_size: 1,
+        dry_run: false,
+        keep_files: false,
+    };
+    let media = MediaRoot::open(&f.media).unwrap();
+    let mut db = Db::open(&f.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let report = purge::run(
+        &mut db,
+        &ctx,
+        Some(&media),
+        &options,
+        &mut |p| {
+            seen.push((p.batch, p.batches, p.removed.attachments));
+            cancel.store(true, Ordering::Relaxed);
+        },
+        &cancel,
+    )
+    .unwrap();
+    assert!(report.cancelled);
+    assert_eq!(report.batches, 1);
+    assert_eq!(seen, [(1, 3, 1)]);
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM forum_attachment"), 2);
+    assert!(!f.exists(&img(0x10)));
+    let cancel = AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let report = purge::run(
+        &mut db,
+        &ctx,
+        Some(&media),
+        &options,
+        &mut |p| seen.push(p.batch),
+        &cancel,
+    )
+    .unwrap();
+    assert!(!report.cancelled);
+    assert_eq!(seen, [1, 2]);
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM forum_attachment"), 0);
+}
+
+#[test]
+fn without_a_terminal_there_is_no_progress_bar() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    let out = run_on(&f.db, NOW, &["purge"])
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "purged 1 attachment in 1 batch(es) (retention 30 days, deleted at or before {})\n  \
+             files removed: 1 (and 1 thumbnails); missing: 0; refused: 0\n",
+            ago(30, 0)
+        )
+    );
+}

@@ -983,3 +983,30 @@ fn a_bad_config_file_is_an_error_naming_the_file_and_the_key() {
         "{line}"
     );
 }
+
+#[test]
+fn output_cut_short_by_a_closed_pipe_is_not_an_error() {
+    // `modcon list attachments | head -1`: the reader goes away early.
+    let d = common::demo(30, 3);
+    for args in [
+        &["list", "attachments", "--limit", "100000"][..],
+        &["list", "posts", "--limit", "100000", "--json"],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("modcon"))
+            .env("HOME", d.dir.path())
+            .env("MODCON_CONFIG", d.dir.path().join("none.toml"))
+            .arg("--db")
+            .arg(&d.db)
+            .args(["--now", DEMO_NOW])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}

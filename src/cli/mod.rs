@@ -219,6 +219,11 @@ fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".into());
+        // `modcon list ... | head`: the reader has what it wanted and went
+        // away. Not an error; stop quietly, as other command-line tools do.
+        if what.starts_with("failed printing to stdout") && what.contains("Broken pipe") {
+            std::process::exit(0);
+        }
         let place = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))

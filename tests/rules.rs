@@ -79,7 +79,10 @@ fn counts(v: &Value) -> (i64, i64, i64, i64) {
     (n("threads"), n("posts"), n("attachments"), n("files"))
 }
 
-fn actions(f: &Forum) -> Vec<(String, String, Option<String>, Option<String>, [i64; 4])> {
+/// actor, action, kind, target, counts.
+type Action = (String, String, Option<String>, Option<String>, [i64; 4]);
+
+fn actions(f: &Forum) -> Vec<Action> {
     f.conn
         .prepare(
             "SELECT actor, action, kind, target_id, threads, posts, attachments, files \
@@ -171,7 +174,8 @@ fn delete_thread_takes_its_active_posts_and_their_active_attachments_with_one_ti
             [1, 2, 3, 0]
         )]
     );
-    let changes: Vec<(String, String, i64, Option<String>, i64, Option<String>)> = f
+    type Change = (String, String, i64, Option<String>, i64, Option<String>);
+    let changes: Vec<Change> = f
         .conn
         .prepare(
             "SELECT kind, row_id, before_active, before_deleted_at, after_active, after_deleted_at \

@@ -152,18 +152,16 @@ impl MediaRoot {
                 None
             }
         };
-        if let Some(dir) = dir {
-            if let Ok(meta) = fs::symlink_metadata(&dir) {
-                if meta.is_dir() {
-                    removal.thumbnails = count_files(&dir);
-                    match fs::remove_dir_all(&dir) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == ErrorKind::NotFound => {}
-                        Err(e) => {
-                            return Err(e)
-                                .with_context(|| format!("cannot remove {}", dir.display()));
-                        }
-                    }
+        if let Some(dir) = dir
+            && let Ok(meta) = fs::symlink_metadata(&dir)
+            && meta.is_dir()
+        {
+            removal.thumbnails = count_files(&dir);
+            match fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot remove {}", dir.display()));
                 }
             }
         }

@@ -36,8 +36,11 @@ pub fn stdout_of(assert: assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-/// `is_active` and the stored `deleted_at` (attachments) of every row.
-pub type State = BTreeMap<(String, String), (i64, Option<String>)>;
+/// `is_active` and the stored `deleted_at` (attachments) of one row.
+pub type Row = (i64, Option<String>);
+
+/// Every row's [`Row`], by `(kind, id)`.
+pub type State = BTreeMap<(String, String), Row>;
 
 pub fn state(conn: &Connection) -> State {
     let mut map = State::new();
@@ -73,15 +76,7 @@ pub fn state_of(path: &Path) -> State {
 
 /// The rows whose state differs between two snapshots, as
 /// `(kind, id, before, after)`.
-pub fn diff(
-    before: &State,
-    after: &State,
-) -> Vec<(
-    String,
-    String,
-    Option<(i64, Option<String>)>,
-    Option<(i64, Option<String>)>,
-)> {
+pub fn diff(before: &State, after: &State) -> Vec<(String, String, Option<Row>, Option<Row>)> {
     let mut keys: Vec<&(String, String)> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();

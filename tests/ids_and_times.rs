@@ -587,3 +587,52 @@ fn booleans_stay_integers_the_web_app_can_load() {
     let text = stdout_of(run_on(&forum.db, NOW, &["log"]));
     assert!(text.contains("restore thread"), "{text}");
 }
+
+#[test]
+fn hostile_text_in_an_error_stays_one_harmless_line() {
+    let forum = forum_with_threads(&[&hex_id(1)]);
+    let line = error_line(run_on(
+        &forum.db,
+        NOW,
+        &["delete", "thread", "\u{1b}[2J\u{1b}]0;owned\u{7}ab\ncd"],
+    ));
+    assert!(line.starts_with("error: invalid id "), "{line}");
+    assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+    // A database path with a newline in its name.
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("two\nlines\u{1b}[31m.sqlite3");
+    let line = error_line(run_on(&odd, NOW, &["stats"]));
+    assert!(line.ends_with(": database not found"), "{line:?}");
+    assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+}
+
+#[test]
+fn usage_errors_exit_with_status_2() {
+    let forum = forum_with_threads(&[&hex_id(1)]);
+    for args in [
+        &["delete", "threads", "abcd"][..],
+        &["delete", "thread"],
+        &["restore"],
+        &["frobnicate"],
+        &["purge", "--older-than", "many"],
+        &["list", "users"],
+        &["log", "--limit", "-1"],
+    ] {
+        let out = run_on(&forum.db, NOW, args).get_output().clone();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+    assert_eq!(forum.active("forum_thread", &hex_id(1)), Some(true));
+    for (args, expect) in [
+        (
+            &["purge", "--older-than=-1"][..],
+            "error: --older-than must be 0 or more days, not -1",
+        ),
+        (
+            &["purge", "--batch-size", "0"],
+            "error: --batch-size must be at least 1",
+        ),
+    ] {
+        assert_eq!(error_line(run_on(&forum.db, NOW, args)), expect);
+    }
+}

@@ -1270,3 +1270,118 @@ fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
         "the audit log is empty\n"
     );
 }
+
+// ------------------------------------------------------ on the demo data
+
+fn demo_id(conn: &rusqlite::Connection, sql: &str) -> String {
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[test]
+fn the_demos_restore_cases_behave_as_their_titles_say() {
+    let d = common::demo(0, 42);
+    let conn = common::open(&d.db);
+    let now = common::DEMO_NOW;
+
+    // A thread the console deleted 3 days ago, holding a post deleted 8
+    // days ago: restoring the thread leaves that post (and its photo)
+    // deleted.
+    let thread = demo_id(
+        &conn,
+        "SELECT id FROM forum_thread WHERE title = 'Restore me: a thread deleted 3 days ago'",
+    );
+    let earlier_post = demo_id(
+        &conn,
+        &format!(
+            "SELECT p.id FROM forum_post p JOIN modcon_change c ON c.row_id = p.id AND c.kind = 'post' \
+             JOIN modcon_action a ON a.id = c.action_id AND a.kind = 'post' WHERE p.thread_id = '{thread}'"
+        ),
+    );
+    let before = state(&conn);
+    let out = json_on(&d.db, now, &["restore", "thread", &thread]);
+    assert_eq!(counts(&out), (1, 3, 3, 0));
+    assert_eq!(out["stay_deleted"]["posts"], 1);
+    let after = state(&conn);
+    assert_eq!(after[&("post".to_string(), earlier_post.clone())].0, 0);
+    let changed_rows = changed(&before, &after);
+    assert_eq!(changed_rows.len(), 7);
+    assert!(!changed_rows.iter().any(|(_, i)| *i == earlier_post));
+
+    // A post the web app deleted 10 days ago, one of its photos deleted on
+    // its own 40 days ago: only the photos of the later delete come back.
+    let post = demo_id(
+        &conn,
+        "SELECT id FROM forum_post WHERE content_raw = 'My answer, with three photos.'",
+    );
+    let early: String = demo_id(
+        &conn,
+        &format!(
+            "SELECT id FROM forum_attachment WHERE post_id = '{post}' ORDER BY deleted_at LIMIT 1"
+        ),
+    );
+    let before = state(&conn);
+    let out = json_on(&d.db, now, &["restore", "post", &post]);
+    assert_eq!(counts(&out), (0, 1, 2, 0));
+    assert_eq!(out["stay_deleted"]["attachments"], 1);
+    let after = state(&conn);
+    assert_eq!(changed(&before, &after).len(), 3);
+    assert_eq!(
+        after[&("attachment".to_string(), early.clone())],
+        before[&("attachment".to_string(), early)]
+    );
+}
+
+#[test]
+fn delete_and_restore_round_trip_on_every_level_of_a_demo_thread() {
+    let d = common::demo(6, 9);
+    let conn = common::open(&d.db);
+    let now = common::DEMO_NOW;
+    // The active thread with the most active attachments.
+    let thread = demo_id(
+        &conn,
+        "SELECT t.id FROM forum_thread t JOIN forum_post p ON p.thread_id = t.id \
+         JOIN forum_attachment a ON a.post_id = p.id \
+         WHERE t.is_active = 1 AND p.is_active = 1 AND a.is_active = 1 \
+         GROUP BY t.id ORDER BY count(*) DESC, t.id LIMIT 1",
+    );
+    let post = demo_id(
+        &conn,
+        &format!(
+            "SELECT p.id FROM forum_post p JOIN forum_attachment a ON a.post_id = p.id \
+             WHERE p.thread_id = '{thread}' AND p.is_active = 1 AND a.is_active = 1 \
+             GROUP BY p.id ORDER BY count(*) DESC, p.id LIMIT 1"
+        ),
+    );
+    let attachment = demo_id(
+        &conn,
+        &format!(
+            "SELECT id FROM forum_attachment WHERE post_id = '{post}' AND is_active = 1 ORDER BY id LIMIT 1"
+        ),
+    );
+    let start = state(&conn);
+    for (kind, row) in [
+        ("attachment", &attachment),
+        ("post", &post),
+        ("thread", &thread),
+    ] {
+        run_on(&d.db, now, &["delete", kind, row]).success();
+        assert_ne!(state(&conn), start);
+    }
+    // Nested deletes come back one level at a time, each to its own state.
+    let out = json_on(&d.db, now, &["restore", "thread", &thread]);
+    assert!(out["stay_deleted"]["posts"].as_i64().unwrap() >= 1);
+    json_on(&d.db, now, &["restore", "post", &post]);
+    json_on(&d.db, now, &["restore", "attachment", &attachment]);
+    assert_eq!(state(&conn), start);
+    // And undo walks them back the other way.
+    for _ in 0..3 {
+        run_on(&d.db, now, &["undo"]).success();
+    }
+    let after_undos = state(&conn);
+    assert_eq!(after_undos[&("thread".to_string(), thread.clone())].0, 0);
+    for _ in 0..3 {
+        run_on(&d.db, now, &["undo"]).success();
+    }
+    assert_eq!(state(&conn), start);
+}

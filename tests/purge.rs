@@ -903,7 +903,7 @@ fn a_batch_that_keeps_failing_stops_the_purge_after_its_retries() {
     let line = error_line(run_on(&f.db, NOW, &["purge", "--batch-size", "1"]));
     assert!(
         line.starts_with(&format!(
-            "error: purge stopped: batch 3 (1 attachments starting {}) failed 4 times; \
+            "error: purge stopped: batch 3 (1 attachment starting {}) failed 4 times; \
              the batches before it are done and a rerun continues",
             id(0x12)
         )),
@@ -931,7 +931,7 @@ fn a_batch_that_keeps_failing_stops_the_purge_after_its_retries() {
     // A rerun stops the same way rather than looping, and once the
     // trigger is gone it finishes.
     let line = error_line(run_on(&f.db, NOW, &["purge", "--batch-size", "1"]));
-    assert!(line.contains("batch 1 (1 attachments starting"), "{line}");
+    assert!(line.contains("batch 1 (1 attachment starting"), "{line}");
     f.conn.execute_batch("DROP TRIGGER keep_one").unwrap();
     let out = json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
     assert_eq!(counts(&out), (0, 0, 3, 3));

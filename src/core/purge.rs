@@ -547,10 +547,9 @@ fn run_batch_with_retries(
                 let err = db::explain_any(err, db.busy_timeout());
                 return Err(err).with_context(|| {
                     format!(
-                        "purge stopped: batch {batch_number} ({} {} starting {}) failed {MAX_ATTEMPTS} times; \
+                        "purge stopped: batch {batch_number} ({} starting {}) failed {MAX_ATTEMPTS} times; \
                          the batches before it are done and a rerun continues",
-                        roots.len(),
-                        kind.plural(),
+                        audit::plural(roots.len() as i64, kind),
                         roots.first().map(String::as_str).unwrap_or("-")
                     )
                 });

@@ -58,8 +58,8 @@ pub fn has_active_descendant(kind: Kind, alias: &str) -> String {
         Kind::Thread => format!(
             "(EXISTS (SELECT 1 FROM forum_post xp \
                       WHERE xp.thread_id = {alias}.id AND xp.is_active = 1) \
-              OR EXISTS (SELECT 1 FROM forum_post xp JOIN forum_attachment xa ON xa.post_id = xp.id \
-                         WHERE xp.thread_id = {alias}.id AND xa.is_active = 1))"
+              OR EXISTS (SELECT 1 FROM forum_post xp CROSS JOIN forum_attachment xa ON xa.post_id = xp.id \
+                         WHERE xp.thread_id = {alias}.id AND +xa.is_active = 1))"
         ),
     }
 }
@@ -107,16 +107,19 @@ pub fn violation(kind: Kind, alias: &str) -> String {
 
 /// The same invariant as [`violation`], driven from the deleted parents
 /// (few) rather than every active row (many): `(id, parent_id)` pairs.
+/// CROSS JOIN fixes the join order and `+` keeps SQLite off the child's
+/// `is_active` index, which without statistics it would otherwise pick
+/// and walk every active row.
 pub fn violating_rows(kind: Kind) -> String {
     match kind {
         Kind::Thread => "SELECT NULL, NULL WHERE 0".to_string(),
         Kind::Post => "SELECT vr.id, vt.id FROM forum_thread vt \
-                       JOIN forum_post vr ON vr.thread_id = vt.id \
-                       WHERE vt.is_active = 0 AND vr.is_active = 1"
+                       CROSS JOIN forum_post vr ON vr.thread_id = vt.id \
+                       WHERE vt.is_active = 0 AND +vr.is_active = 1"
             .to_string(),
         Kind::Attachment => "SELECT vr.id, vp.id FROM forum_post vp \
-                             JOIN forum_attachment vr ON vr.post_id = vp.id \
-                             WHERE vp.is_active = 0 AND vr.is_active = 1"
+                             CROSS JOIN forum_attachment vr ON vr.post_id = vp.id \
+                             WHERE vp.is_active = 0 AND +vr.is_active = 1"
             .to_string(),
     }
 }

@@ -32,6 +32,10 @@ pub struct OpenOptions {
     /// `migrate` opens databases from before the attachment soft-delete
     /// migration; every other command refuses them.
     pub allow_outdated: bool,
+    /// A read-only open that finds the hot journal of an interrupted write
+    /// (a crash) rolls it back first, as any SQLite client that can write
+    /// does. Off for `--read-only`, which then fails with an error saying so.
+    pub recover_interrupted: bool,
 }
 
 impl OpenOptions {
@@ -40,6 +44,7 @@ impl OpenOptions {
             access,
             busy_timeout: busy_timeout_from_env(),
             allow_outdated: false,
+            recover_interrupted: false,
         }
     }
 }
@@ -112,11 +117,21 @@ impl Db {
         configure(&self.conn, options.busy_timeout)?;
         // The first read of the schema: a locked, corrupt or foreign file
         // fails here, before anything is written.
-        self.conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        let first_read = |conn: &Connection| {
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                 r.get::<_, i64>(0)
             })
-            .map_err(|e| explain(e, options.busy_timeout))?;
+        };
+        let mut read = first_read(&self.conn);
+        if options.access == Access::ReadOnly
+            && options.recover_interrupted
+            && read.as_ref().is_err_and(is_hot_journal)
+            && check_file(&self.path, Access::ReadWrite).is_ok()
+        {
+            roll_back_interrupted_write(&self.path, options.busy_timeout)?;
+            read = first_read(&self.conn);
+        }
+        read.map_err(|e| explain(e, options.busy_timeout))?;
         if options.access == Access::ReadWrite && self.conn.is_readonly("main")? {
             bail!("the database file is read-only; pass --read-only to open it for viewing");
         }
@@ -184,6 +199,8 @@ impl Db {
 
 fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {
     conn.busy_timeout(busy_timeout)?;
+    // The rules and lists use a few dozen distinct statements.
+    conn.set_prepared_statement_cache_capacity(128);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     register_functions(conn)?;
     Ok(())
@@ -255,6 +272,28 @@ fn check_file(path: &Path, access: Access) -> Result<()> {
     Ok(())
 }
 
+/// A read-only connection met the hot journal of an interrupted write.
+fn is_hot_journal(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _)
+        if e.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK)
+}
+
+/// Rolls back what a crashed writer left half done: opening read-write and
+/// reading is enough, SQLite restores the last committed state.
+fn roll_back_interrupted_write(path: &Path, busy_timeout: Duration) -> Result<()> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| explain(e, busy_timeout))?;
+    conn.busy_timeout(busy_timeout)?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| explain(e, busy_timeout))?;
+    Ok(())
+}
+
 /// Turns SQLite's error codes into sentences a moderator can act on.
 pub fn explain(err: rusqlite::Error, busy_timeout: Duration) -> anyhow::Error {
     if let rusqlite::Error::SqliteFailure(e, _) = &err {
@@ -268,6 +307,13 @@ pub fn explain(err: rusqlite::Error, busy_timeout: Duration) -> anyhow::Error {
             ErrorCode::NotADatabase => return anyhow!("not a SQLite database, or it is encrypted"),
             ErrorCode::DatabaseCorrupt => {
                 return anyhow!("database disk image is malformed (corrupt)");
+            }
+            ErrorCode::ReadOnly if e.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK => {
+                return anyhow!(
+                    "an interrupted write (a crash) left a hot journal that a read-only open \
+                     cannot roll back; open the database once without --read-only (or with \
+                     the web app) to roll it back"
+                );
             }
             ErrorCode::ReadOnly => {
                 return anyhow!(

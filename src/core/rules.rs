@@ -209,8 +209,8 @@ pub fn delete_set(conn: &Connection, target: &Target) -> Result<Vec<Target>> {
             }
             for att in ids(
                 conn,
-                "SELECT a.id FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id \
-                 WHERE p.thread_id = ?1 AND p.is_active = 1 AND a.is_active = 1 ORDER BY a.id",
+                "SELECT a.id FROM forum_post p CROSS JOIN forum_attachment a ON a.post_id = p.id \
+                 WHERE p.thread_id = ?1 AND p.is_active = 1 AND +a.is_active = 1 ORDER BY a.id",
                 id,
             )? {
                 rows.push(Target::new(Kind::Attachment, att));

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Ctx;
 use super::conditions as cond;
 use super::db::Db;
-use super::media::{FileStatus, MediaRoot};
+use super::media::{DirCache, FileStatus, MediaRoot};
 use super::model::Kind;
 use super::query::text_of;
 
@@ -159,12 +159,13 @@ pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckRep
     if let Some(media) = media {
         report.files_checked = true;
         let mut images = HashSet::new();
+        let mut dirs = DirCache::default();
         let mut stmt = conn.prepare("SELECT id, image FROM forum_attachment ORDER BY id")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let id = text_of(r.get_ref(0)?);
             let image = text_of(r.get_ref(1)?);
-            match media.status(&image) {
+            match media.status_in(&image, &mut dirs) {
                 FileStatus::Present(_) => {}
                 FileStatus::Missing => report.missing_files.push(FileProblem {
                     attachment_id: id,

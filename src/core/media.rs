@@ -1,7 +1,7 @@
 //! The media root: where attachment files and their thumbnails live, and
 //! the guard that keeps every file operation inside it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
@@ -20,6 +20,11 @@ pub struct MediaRoot {
     real: PathBuf,
     shown: PathBuf,
 }
+
+/// Folders already judged during one scan. Never kept between operations:
+/// a purge judges every path afresh, just before touching it.
+#[derive(Debug, Default)]
+pub struct DirCache(HashMap<PathBuf, Result<(), String>>);
 
 /// What became of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +73,12 @@ impl MediaRoot {
     /// or says why it is refused. Only plain relative components are
     /// accepted, and the deepest existing part must resolve inside the root.
     pub fn resolve(&self, relative: &str) -> Result<PathBuf, String> {
+        self.resolve_in(relative, &mut DirCache::default())
+    }
+
+    /// [`resolve`](Self::resolve), remembering the verdict on each folder
+    /// for the length of one scan (`check` looks at every row's file).
+    pub fn resolve_in(&self, relative: &str, cache: &mut DirCache) -> Result<PathBuf, String> {
         if relative.is_empty() {
             return Err("empty path".into());
         }
@@ -85,7 +96,27 @@ impl MediaRoot {
             }
         }
         let joined = self.real.join(rel);
-        let mut existing = joined.as_path();
+        if let Some(parent) = joined.parent() {
+            let verdict = match cache.0.get(parent) {
+                Some(v) => v.clone(),
+                None => {
+                    let v = self.inside(parent);
+                    cache.0.insert(parent.to_path_buf(), v.clone());
+                    v
+                }
+            };
+            verdict?;
+        }
+        // The folder is inside; the name itself may still be a symlink out.
+        if fs::symlink_metadata(&joined).is_ok_and(|m| m.file_type().is_symlink()) {
+            self.inside(&joined)?;
+        }
+        Ok(joined)
+    }
+
+    /// Whether `path`'s deepest existing part resolves inside the root.
+    fn inside(&self, path: &Path) -> Result<(), String> {
+        let mut existing = path;
         while fs::symlink_metadata(existing).is_err() {
             match existing.parent() {
                 Some(parent) => existing = parent,
@@ -97,7 +128,7 @@ impl MediaRoot {
         if !real.starts_with(&self.real) {
             return Err("a symlink on the path leads outside the media root".into());
         }
-        Ok(joined)
+        Ok(())
     }
 
     /// Where an image's thumbnails live, relative to the root.
@@ -111,7 +142,11 @@ impl MediaRoot {
     }
 
     pub fn status(&self, image: &str) -> FileStatus {
-        match self.resolve(image) {
+        self.status_in(image, &mut DirCache::default())
+    }
+
+    pub fn status_in(&self, image: &str, cache: &mut DirCache) -> FileStatus {
+        match self.resolve_in(image, cache) {
             Err(reason) => FileStatus::Refused(reason),
             Ok(path) => match fs::symlink_metadata(&path) {
                 Ok(meta) if meta.is_dir() => {

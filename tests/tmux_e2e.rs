@@ -1,0 +1,153 @@
+//! The real binary in a real terminal: started inside tmux on a demo
+//! database, driven with send-keys, read with capture-pane.
+
+mod common;
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "console"])
+    }
+
+    /// Waits (up to 20 s) until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never saw {text:?}; screen:\n{screen}"
+            );
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "console"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+#[test]
+fn delete_from_the_real_console_reaches_the_database() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        // CI installs tmux (see .ci/run); a machine without it cannot run this.
+        eprintln!("tmux is not installed: skipping the end-to-end console test");
+        return;
+    }
+    let demo = common::demo(5, 1);
+    let bin = assert_cmd::cargo::cargo_bin("modcon");
+    let command = format!(
+        "{} --db {} --now '{}' --actor e2e; echo EXITED $?; sleep 30",
+        bin.display(),
+        demo.db.display(),
+        common::DEMO_NOW
+    );
+    let tmux = Tmux {
+        socket: format!("modcon-e2e-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "console",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ]);
+    let screen = tmux.wait_for("Threads (all)");
+    assert!(screen.contains("? help"), "{screen}");
+
+    // The first thread, as the console shows it, newest first.
+    let conn = common::open(&demo.db);
+    let (id, title): (String, String) = conn
+        .query_row(
+            "SELECT id, title FROM forum_thread ORDER BY created_at DESC, id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    tmux.keys(&["d"]);
+    let screen = tmux.wait_for("Delete this thread?");
+    assert!(screen.contains(&id), "{screen}");
+    assert!(screen.contains("y delete"), "{screen}");
+    // Enter alone cancels.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("cancelled; nothing changed");
+    let active: i64 = conn
+        .query_row(
+            "SELECT is_active FROM forum_thread WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(active, 1, "{title}");
+
+    tmux.keys(&["d"]);
+    tmux.wait_for("Delete this thread?");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for(&format!("deleted thread {id}"));
+    assert!(
+        screen.contains("│x"),
+        "the row now shows the deleted marker:\n{screen}"
+    );
+    let active: i64 = conn
+        .query_row(
+            "SELECT is_active FROM forum_thread WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(active, 0);
+    let actor: String = conn
+        .query_row(
+            "SELECT actor FROM modcon_action ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(actor, "e2e");
+
+    // Too small: says so; q still quits, and the terminal comes back.
+    tmux.run(&["resize-window", "-t", "console", "-x", "40", "-y", "10"]);
+    tmux.wait_for("Terminal too small");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED 0");
+    assert!(
+        !screen.contains("Terminal too small"),
+        "the alternate screen was left:\n{screen}"
+    );
+}

@@ -111,6 +111,7 @@ impl Settings {
         }
         let mut options = OpenOptions::new(access);
         options.allow_outdated = allow_outdated;
+        options.recover_interrupted = !self.read_only;
         Db::open(&self.db, &options)
     }
 

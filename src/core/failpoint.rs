@@ -1,7 +1,7 @@
 //! Failpoints for the crash and race tests: `MODCON_FAILPOINT=NAME:ACTION`
 //! makes the process stop (`exit`) or wait for a file to appear
-//! (`wait=PATH`) when it reaches the point NAME. Unset, they cost one
-//! environment lookup per point.
+//! (`wait=PATH`; it first creates `PATH.waiting`) when it reaches the point
+//! NAME. Unset, they cost one environment lookup per point.
 //!
 //! Points: `purge-after-plan` (planned, before the first batch),
 //! `purge-after-commit` (a batch committed, its files not yet removed),
@@ -11,9 +11,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub fn hit(name: &str) {
-    let Ok(spec) = std::env::var("MODCON_FAILPOINT") else { return };
+    let Ok(spec) = std::env::var("MODCON_FAILPOINT") else {
+        return;
+    };
     for entry in spec.split(',') {
-        let Some((point, action)) = entry.split_once(':') else { continue };
+        let Some((point, action)) = entry.split_once(':') else {
+            continue;
+        };
         if point != name {
             continue;
         }
@@ -22,6 +26,8 @@ pub fn hit(name: &str) {
             std::process::exit(3);
         }
         if let Some(path) = action.strip_prefix("wait=") {
+            // Announce the wait, so a test knows the point was reached.
+            let _ = std::fs::write(format!("{path}.waiting"), b"");
             let started = Instant::now();
             while !Path::new(path).exists() && started.elapsed() < Duration::from_secs(30) {
                 std::thread::sleep(Duration::from_millis(20));

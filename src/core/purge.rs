@@ -610,6 +610,9 @@ pub fn run(
     report.held_back = plan.held_back;
     report.samples = plan.samples.clone();
     report.skipped_rows = plan.blocked.iter().cloned().collect();
+    if !options.dry_run {
+        super::failpoint::hit("purge-after-plan");
+    }
     if options.dry_run {
         report.removed = plan.rows;
         report.batches = plan.batches;

@@ -114,7 +114,7 @@ pub fn run(
                 }
             };
             vec![
-                r.id.clone(),
+                sanitize_line(&r.id),
                 state_text(r, ctx.now),
                 marks(r),
                 r.author.as_deref().map(sanitize_line).unwrap_or_default(),

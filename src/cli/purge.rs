@@ -128,7 +128,7 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
         println!(
             "  skipped {} {}: {}",
             skip.kind,
-            skip.id,
+            sanitize_line(&skip.id),
             sanitize_line(&skip.reason)
         );
     }
@@ -145,7 +145,7 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
             println!(
                 "    {:<10} {}  {}  deleted {} ({})",
                 s.kind.name(),
-                s.id,
+                sanitize_line(&s.id),
                 crate::display::fit(&sanitize_line(&s.name), 40),
                 s.deleted_at,
                 ago(settings.now, &s.deleted_at)

@@ -1022,3 +1022,47 @@ fn without_a_terminal_there_is_no_progress_bar() {
         )
     );
 }
+
+#[test]
+fn a_restore_committed_after_the_plan_keeps_its_row() {
+    let f = post_forum();
+    for n in [0x10, 0x11] {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    let gate = f.dir.path().join("go");
+    let mut purge = std::process::Command::new(assert_cmd::cargo::cargo_bin("modcon"))
+        .env("HOME", f.dir.path())
+        .env("MODCON_CONFIG", f.dir.path().join("none.toml"))
+        .env("USER", "tester")
+        .env(
+            "MODCON_FAILPOINT",
+            format!("purge-after-plan:wait={}", gate.display()),
+        )
+        .arg("--db")
+        .arg(&f.db)
+        .args(["--now", NOW, "purge", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the purge has made its plan (or has stopped early).
+    let waiting = f.dir.path().join("go.waiting");
+    while !waiting.exists() && purge.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(waiting.exists(), "the purge never reached its plan");
+    run_on(&f.db, NOW, &["restore", "attachment", &id(0x10)]).success();
+    fs::write(&gate, b"").unwrap();
+    let out = purge.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts(&report), (0, 0, 1, 1));
+    assert_eq!(report["skipped_rows"][0]["id"], id(0x10));
+    assert_eq!(
+        report["skipped_rows"][0]["reason"],
+        "no longer purgeable (changed since the plan)"
+    );
+    assert_eq!(f.active("forum_attachment", &id(0x10)), Some(true));
+    assert!(f.exists(&img(0x10)));
+    assert_eq!(f.active("forum_attachment", &id(0x11)), None);
+    assert!(!f.exists(&img(0x11)));
+}

@@ -73,13 +73,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
             path.display()
         )
     })?;
-    if let Some(days) = config.retention_days {
-        if days < 0 {
-            bail!(
-                "config file {}: key `retention_days` must be 0 or more, not {days}",
-                path.display()
-            );
-        }
+    if let Some(days) = config.retention_days
+        && days < 0
+    {
+        bail!(
+            "config file {}: key `retention_days` must be 0 or more, not {days}",
+            path.display()
+        );
     }
     if config.batch_size == Some(0) {
         bail!(
@@ -87,13 +87,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
             path.display()
         );
     }
-    if let Some(theme) = &config.theme {
-        if !["default", "mono"].contains(&theme.as_str()) {
-            bail!(
-                "config file {}: key `theme` must be \"default\" or \"mono\", not {theme:?}",
-                path.display()
-            );
-        }
+    if let Some(theme) = &config.theme
+        && !["default", "mono"].contains(&theme.as_str())
+    {
+        bail!(
+            "config file {}: key `theme` must be \"default\" or \"mono\", not {theme:?}",
+            path.display()
+        );
     }
     Ok(config)
 }

@@ -106,10 +106,10 @@ impl IdQuery {
     /// prefix of at least four hex digits (dashes of the UUID form allowed).
     pub fn parse(text: &str) -> Result<IdQuery> {
         let trimmed = text.trim();
-        if trimmed.len() == 36 {
-            if let Ok(uuid) = uuid::Uuid::try_parse(trimmed) {
-                return Ok(IdQuery::Full(uuid.simple().to_string()));
-            }
+        if trimmed.len() == 36
+            && let Ok(uuid) = uuid::Uuid::try_parse(trimmed)
+        {
+            return Ok(IdQuery::Full(uuid.simple().to_string()));
         }
         let digits: String = trimmed.chars().filter(|c| *c != '-').collect();
         let valid_dashes = trimmed

@@ -377,33 +377,32 @@ pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
             from_action: None,
         });
     }
-    if let Some(latest) = audit::latest_change(conn, target.kind, &target.id)? {
-        if !latest.after.active {
-            // The console deleted it last: bring back exactly what that
-            // action changed below it and is still as the action left it.
-            let mut rows = vec![target.clone()];
-            for ch in audit::changes(conn, latest.action_id)? {
-                let row = Target::new(ch.kind, ch.row_id.clone());
-                if row == *target || !is_within(conn, target, &row)? {
-                    continue;
-                }
-                let still_deleted = match row_state(conn, ch.kind, &ch.row_id)? {
-                    Some(now) => {
-                        !now.active
-                            && (ch.kind != Kind::Attachment
-                                || now.deleted_at == ch.after.deleted_at)
-                    }
-                    None => false,
-                };
-                if ch.before.active && !ch.after.active && still_deleted {
-                    rows.push(row);
-                }
+    if let Some(latest) = audit::latest_change(conn, target.kind, &target.id)?
+        && !latest.after.active
+    {
+        // The console deleted it last: bring back exactly what that
+        // action changed below it and is still as the action left it.
+        let mut rows = vec![target.clone()];
+        for ch in audit::changes(conn, latest.action_id)? {
+            let row = Target::new(ch.kind, ch.row_id.clone());
+            if row == *target || !is_within(conn, target, &row)? {
+                continue;
             }
-            return Ok(RestorePlan {
-                rows,
-                from_action: Some(latest.action_id),
-            });
+            let still_deleted = match row_state(conn, ch.kind, &ch.row_id)? {
+                Some(now) => {
+                    !now.active
+                        && (ch.kind != Kind::Attachment || now.deleted_at == ch.after.deleted_at)
+                }
+                None => false,
+            };
+            if ch.before.active && !ch.after.active && still_deleted {
+                rows.push(row);
+            }
         }
+        return Ok(RestorePlan {
+            rows,
+            from_action: Some(latest.action_id),
+        });
     }
     // Deleted outside the console.
     let mut rows = vec![target.clone()];

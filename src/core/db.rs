@@ -114,9 +114,10 @@ impl Db {
     }
 
     fn prepare(&mut self, options: &OpenOptions) -> Result<()> {
-        configure(&self.conn, options.busy_timeout)?;
+        self.conn.busy_timeout(options.busy_timeout)?;
         // The first read of the schema: a locked, corrupt or foreign file
-        // fails here, before anything is written.
+        // fails here, before anything is written (pragmas included: they
+        // too meet the hot journal of an interrupted write).
         let first_read = |conn: &Connection| {
             conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                 r.get::<_, i64>(0)
@@ -132,12 +133,16 @@ impl Db {
             read = first_read(&self.conn);
         }
         read.map_err(|e| explain(e, options.busy_timeout))?;
+        configure(&self.conn, options.busy_timeout)?;
         if options.access == Access::ReadWrite && self.conn.is_readonly("main")? {
             bail!("the database file is read-only; pass --read-only to open it for viewing");
         }
         self.schema = schema::inspect(&self.conn, options.allow_outdated)?;
         match options.access {
             Access::ReadWrite if migrate::needs_own_tables(&self.conn)? => {
+                // The console's first write into this database: a corrupt
+                // file is refused before it is changed.
+                verify_sound(&self.conn, options.busy_timeout)?;
                 let now = model::format_datetime(model::utc_now());
                 let tx = self.write_tx()?;
                 migrate::apply_on_open(&tx, &now)?;
@@ -201,6 +206,9 @@ fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {
     conn.busy_timeout(busy_timeout)?;
     // The rules and lists use a few dozen distinct statements.
     conn.set_prepared_statement_cache_capacity(128);
+    // 64 MB of page cache (SQLite's default is 2 MB): a purge touches
+    // index pages all over a large database, batch after batch.
+    conn.pragma_update(None, "cache_size", -65536)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     register_functions(conn)?;
     Ok(())
@@ -268,6 +276,18 @@ fn check_file(path: &Path, access: Access) -> Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// `PRAGMA quick_check`: the b-trees are sound (a corrupt page fails here
+/// rather than half-way through a change).
+fn verify_sound(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    let first: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(|e| explain(e, busy_timeout))?;
+    if first != "ok" {
+        bail!("database disk image is malformed (corrupt): {first}");
     }
     Ok(())
 }

@@ -3,9 +3,10 @@
 //!
 //! Order of events, and why:
 //! 1. finish the file journal an interrupted run left behind;
-//! 2. stamp "first seen" on deleted rows of unknown age (never purged now);
-//! 3. plan: the root rows to remove (a thread with its posts, a post with
-//!    its attachments, a lone attachment);
+//! 2. plan: the root rows to remove (a thread with its posts, a post with
+//!    its attachments, a lone attachment), before anything else is written;
+//! 3. stamp "first seen" on deleted rows of unknown age (not purged now,
+//!    unless the retention is zero days);
 //! 4. per batch, one `BEGIN IMMEDIATE` transaction: re-check each root,
 //!    delete children before parents, journal the files no remaining row
 //!    names, count; commit;
@@ -440,20 +441,22 @@ fn run_batch(
     let now = ctx.now_text();
     let tx = db.write_tx()?;
     let a = kind_alias(kind);
-    let marks = vec!["?"; roots.len()].join(",");
     // Eligibility again, inside the transaction: a restore committed since
-    // the plan keeps its row.
+    // the plan keeps its row. One lookup by id per root: a single
+    // `id IN (...)` query lets SQLite walk the is_active index instead.
     let still: HashSet<String> = {
-        let sql = format!(
-            "SELECT {a}.id FROM {} {a} WHERE {a}.id IN ({marks}) AND {}",
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {a}.id FROM {} {a} WHERE {a}.id = :id AND {}",
             kind.table(),
-            cond::purgeable(kind, a).replace(":cutoff", "?")
-        );
-        let mut stmt = tx.prepare(&sql)?;
-        let mut params: Vec<&str> = roots.iter().map(String::as_str).collect();
-        params.push(&cutoff);
-        stmt.query_map(params_from_iter(params), |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<_>>()?
+            cond::purgeable(kind, a)
+        ))?;
+        let mut still = HashSet::new();
+        for id in roots {
+            if stmt.exists(named_params! {":id": id, ":cutoff": cutoff})? {
+                still.insert(id.clone());
+            }
+        }
+        still
     };
     let mut tally = Tally::default();
     let mut skips = Vec::new();
@@ -487,6 +490,18 @@ fn run_batch(
             let Some(ids) = subtree(kind, table) else {
                 continue;
             };
+            // The console's deletion-time records go with their rows.
+            let record_kind = match table {
+                "forum_thread" => Some(Kind::Thread),
+                "forum_post" => Some(Kind::Post),
+                _ => None,
+            };
+            if let Some(k) = record_kind {
+                tx.prepare_cached(&format!(
+                    "DELETE FROM modcon_deletion WHERE kind = '{k}' AND row_id IN ({ids})"
+                ))?
+                .execute([id])?;
+            }
             let n = tx
                 .prepare_cached(&format!("DELETE FROM {table} WHERE id IN ({ids})"))?
                 .execute([id])?;
@@ -498,11 +513,6 @@ fn run_batch(
             }
         }
     }
-    // Deletion records of rows that are gone.
-    tx.execute_batch(
-        "DELETE FROM modcon_deletion WHERE kind = 'thread' AND row_id NOT IN (SELECT id FROM forum_thread WHERE is_active = 0);
-         DELETE FROM modcon_deletion WHERE kind = 'post' AND row_id NOT IN (SELECT id FROM forum_post WHERE is_active = 0);",
-    )?;
     if !keep_files && !images.is_empty() {
         let names: Vec<&str> = images.iter().map(String::as_str).collect();
         let in_use = still_referenced(&tx, &names)?;
@@ -599,14 +609,20 @@ pub fn run(
                 report.journal_finished = finish_journal(db, media, &mut report)?;
             }
         }
-        let tx = db.write_tx()?;
-        check::stamp_first_seen(&tx, &ctx.now_text())?;
-        tx.commit()?;
     }
-    let plan = {
-        let schema = db.schema().clone();
-        plan(db.conn(), &schema, ctx, batch_size)?
-    };
+    // Planned before "first seen" is stamped, so a database that cannot be
+    // read (a corrupt page) fails here as it was. Stamping makes nothing
+    // purgeable, except at a retention of zero days: then plan again.
+    let schema = db.schema().clone();
+    let mut plan = self::plan(db.conn(), &schema, ctx, batch_size)?;
+    if !options.dry_run {
+        let tx = db.write_tx()?;
+        let stamped = check::stamp_first_seen(&tx, &ctx.now_text())?;
+        tx.commit()?;
+        if stamped > 0 && ctx.retention_days <= 0 {
+            plan = self::plan(db.conn(), &schema, ctx, batch_size)?;
+        }
+    }
     report.held_back = plan.held_back;
     report.samples = plan.samples.clone();
     report.skipped_rows = plan.blocked.iter().cloned().collect();

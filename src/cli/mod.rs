@@ -109,11 +109,13 @@ pub enum Command {
         /// Replace an existing demo database
         #[arg(long)]
         force: bool,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
     /// Counts per kind and state, purgeable rows, violations
     Stats {
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
@@ -130,6 +132,7 @@ pub enum Command {
         state: StateArg,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
@@ -137,6 +140,7 @@ pub enum Command {
     Delete {
         kind: KindArg,
         id: String,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
@@ -144,11 +148,13 @@ pub enum Command {
     Restore {
         kind: KindArg,
         id: String,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
     /// Revert your latest action
     Undo {
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
@@ -166,6 +172,7 @@ pub enum Command {
         /// Remove rows but leave their files on disk
         #[arg(long)]
         keep_files: bool,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
@@ -173,6 +180,7 @@ pub enum Command {
     Check {
         #[arg(long)]
         fix: bool,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
@@ -180,6 +188,7 @@ pub enum Command {
     Log {
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
@@ -187,6 +196,7 @@ pub enum Command {
     Migrate {
         #[arg(long)]
         dry_run: bool,
+        /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },

@@ -103,6 +103,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_config_is_valid() {
+        let text = include_str!("../assets/config.example.toml");
+        let config = parse(text, Path::new("config.example.toml")).unwrap();
+        assert_eq!(config.retention_days, Some(30));
+    }
+
+    #[test]
     fn names_the_bad_key() {
         let p = Path::new("/x/config.toml");
         let err = parse("actor = \"mo\"\nretention_days = \"lots\"\n", p)

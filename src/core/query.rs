@@ -301,9 +301,10 @@ fn read_row(kind: Kind, r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-/// One keyset page of rows. Threads come newest first; posts and
-/// attachments in the order they were written.
-pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> Result<Vec<Row>> {
+/// The SQL of one keyset page (named parameters `:cutoff`, `:limit`, and
+/// `:thread`, `:post`, `:after_at`/`:after_id`, `:start_at`/`:start_id` as
+/// the query has them).
+pub fn list_sql(schema: &Schema, q: &ListQuery) -> Result<String> {
     let kind = q.kind.context("no kind to list")?;
     let a = alias(kind);
     let mut wheres = vec![q.state.sql(a)];
@@ -333,11 +334,18 @@ pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> 
         ));
     }
     let dir = if newest_first { "DESC" } else { "ASC" };
-    let sql = format!(
+    Ok(format!(
         "{select} WHERE {wheres} ORDER BY {a}.created_at {dir}, {a}.id {dir} LIMIT :limit",
         select = select_sql(kind, schema),
         wheres = wheres.join(" AND "),
-    );
+    ))
+}
+
+/// One keyset page of rows. Threads come newest first; posts and
+/// attachments in the order they were written.
+pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> Result<Vec<Row>> {
+    let kind = q.kind.context("no kind to list")?;
+    let sql = list_sql(schema, q)?;
     let mut stmt = conn.prepare_cached(&sql)?;
     let (after_at, after_id) = q
         .after

@@ -1,0 +1,109 @@
+//! The hot queries use an index, on a database with the web app's indexes
+//! and no statistics (as real ones are): EXPLAIN QUERY PLAN asserted.
+
+mod common;
+
+use modcon::core::conditions as cond;
+use modcon::core::db::{Access, Db, OpenOptions};
+use modcon::core::model::Kind;
+use modcon::core::query::{self, Cursor, ListQuery};
+
+fn plan(db: &Db, sql: &str) -> String {
+    // Parameters stay unbound (NULL): EXPLAIN needs no values.
+    let mut stmt = db
+        .conn()
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap();
+    let mut rows = stmt.raw_query();
+    let mut lines = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        lines.push(row.get::<_, String>(3).unwrap());
+    }
+    lines.join("\n")
+}
+
+fn open_demo() -> (common::Demo, Db) {
+    let demo = common::demo(10, 2);
+    let db = Db::open(&demo.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+    (demo, db)
+}
+
+#[test]
+fn invariant_and_descendant_checks_look_up_by_parent() {
+    let (_demo, db) = open_demo();
+    for kind in [Kind::Post, Kind::Attachment] {
+        let p = plan(&db, &cond::violating_rows(kind));
+        assert!(
+            !p.contains("is_active_4bfc911a"),
+            "{kind}: walks every active row:\n{p}"
+        );
+        assert!(
+            p.contains("USING INDEX") || p.contains("USING COVERING INDEX"),
+            "{kind}:\n{p}"
+        );
+    }
+    let p = plan(
+        &db,
+        &format!(
+            "SELECT t.id FROM forum_thread t WHERE t.id = :id AND {}",
+            cond::purgeable(Kind::Thread, "t")
+        ),
+    );
+    assert!(!p.contains("SCAN"), "a thread's purge check scans:\n{p}");
+    assert!(!p.contains("is_active_4bfc911a"), "{p}");
+    let p = plan(
+        &db,
+        &format!(
+            "SELECT p.id FROM forum_post p WHERE p.id = :id AND {}",
+            cond::purgeable(Kind::Post, "p")
+        ),
+    );
+    assert!(!p.contains("SCAN"), "a post's purge check scans:\n{p}");
+}
+
+#[test]
+fn pages_are_keyset_searches() {
+    let (_demo, db) = open_demo();
+    let schema = db.schema().clone();
+    let after = Some(Cursor {
+        created_at: "2026-01-01 00:00:00".into(),
+        id: "0".repeat(32),
+    });
+    let threads = ListQuery {
+        kind: Some(Kind::Thread),
+        limit: 200,
+        after,
+        ..ListQuery::default()
+    };
+    let p = plan(&db, &query::list_sql(&schema, &threads).unwrap());
+    assert!(
+        p.contains("SEARCH t USING INDEX forum_thread_created_idx"),
+        "{p}"
+    );
+    let posts = ListQuery {
+        kind: Some(Kind::Post),
+        thread: Some("x".into()),
+        limit: 200,
+        ..ListQuery::default()
+    };
+    let p = plan(&db, &query::list_sql(&schema, &posts).unwrap());
+    assert!(p.contains("SEARCH p USING INDEX"), "{p}");
+    let atts = ListQuery {
+        kind: Some(Kind::Attachment),
+        post: Some("x".into()),
+        limit: 200,
+        ..ListQuery::default()
+    };
+    let p = plan(&db, &query::list_sql(&schema, &atts).unwrap());
+    assert!(p.contains("SEARCH a USING INDEX"), "{p}");
+}
+
+#[test]
+fn purge_finds_shared_file_names_by_index_after_migrate() {
+    let (_demo, db) = open_demo();
+    let p = plan(
+        &db,
+        "SELECT DISTINCT image FROM forum_attachment WHERE image IN ('a', 'b')",
+    );
+    assert!(p.contains("modcon_purge_attachment_image"), "{p}");
+}

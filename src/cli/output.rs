@@ -12,6 +12,14 @@ pub fn one_line(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
         let text = cause.to_string().replace(['\n', '\r'], " ");
+        // rusqlite's cause repeats SQLite's message behind "Error code N: ".
+        let text = match text
+            .strip_prefix("Error code ")
+            .and_then(|t| t.split_once(": "))
+        {
+            Some((code, rest)) if code.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
+            _ => text,
+        };
         // anyhow repeats nothing, but rusqlite messages sometimes do.
         if parts.last().is_none_or(|last| !last.contains(&text)) {
             parts.push(text);

@@ -101,19 +101,27 @@ pub fn stamp_first_seen(conn: &Connection, now: &str) -> Result<i64> {
 }
 
 pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckReport> {
-    let mut report = CheckReport::default();
-    if !db.is_read_only() {
-        let tx = db.write_tx()?;
+    let mut report = CheckReport {
+        foreign_references: db
+            .schema()
+            .foreign_refs
+            .iter()
+            .map(|f| format!("{}.{} → {}", f.table, f.column, f.references))
+            .collect(),
+        ..CheckReport::default()
+    };
+    // The stamping and every read of the database in one transaction, so a
+    // read that fails (a corrupt page) leaves the file as it was. The files
+    // are looked at after it ends: the web app is not kept waiting meanwhile.
+    let read_only = db.is_read_only();
+    let tx = if read_only {
+        db.read_tx()?
+    } else {
+        db.write_tx()?
+    };
+    if !read_only {
         report.stamped = stamp_first_seen(&tx, &ctx.now_text())?;
-        tx.commit()?;
     }
-    report.foreign_references = db
-        .schema()
-        .foreign_refs
-        .iter()
-        .map(|f| format!("{}.{} → {}", f.table, f.column, f.references))
-        .collect();
-    let tx = db.read_tx()?;
     let conn: &Connection = &tx;
     for kind in [Kind::Post, Kind::Attachment] {
         let parent_kind = kind.parent().unwrap_or(Kind::Thread);
@@ -156,15 +164,19 @@ pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckRep
             report.unknown_deletion_time.push(row?);
         }
     }
+    let attachments: Vec<(String, String)> = if media.is_some() {
+        let mut stmt = conn.prepare("SELECT id, image FROM forum_attachment ORDER BY id")?;
+        stmt.query_map([], |r| Ok((text_of(r.get_ref(0)?), text_of(r.get_ref(1)?))))?
+            .collect::<rusqlite::Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    tx.commit()?;
     if let Some(media) = media {
         report.files_checked = true;
         let mut images = HashSet::new();
         let mut dirs = DirCache::default();
-        let mut stmt = conn.prepare("SELECT id, image FROM forum_attachment ORDER BY id")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let id = text_of(r.get_ref(0)?);
-            let image = text_of(r.get_ref(1)?);
+        for (id, image) in attachments {
             match media.status_in(&image, &mut dirs) {
                 FileStatus::Present(_) => {}
                 FileStatus::Missing => report.missing_files.push(FileProblem {

@@ -557,3 +557,61 @@ fn lists_load_by_pages_as_the_selection_moves() {
     ids.dedup();
     assert_eq!(ids.len(), all, "no row twice across pages");
 }
+
+#[test]
+fn mouse_only_with_the_flag_clicks_select_and_the_wheel_scrolls() {
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let demo = common::demo(20, 3);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    h.mouse(MouseEventKind::Down(MouseButton::Left), 5, 4);
+    assert_eq!(
+        h.app.threads.state.selected(),
+        Some(0),
+        "no --mouse: clicks do nothing"
+    );
+    let mut h = console(&demo.db, 120, 40, &["--mouse"]);
+    // Row 4 of the screen is the fourth thread (row 0 is the border).
+    h.mouse(MouseEventKind::Down(MouseButton::Left), 5, 4);
+    assert_eq!(h.app.threads.state.selected(), Some(3));
+    h.mouse(MouseEventKind::ScrollDown, 5, 4);
+    assert_eq!(h.app.threads.state.selected(), Some(6));
+    // A click in the posts pane focuses it.
+    h.mouse(MouseEventKind::Down(MouseButton::Left), 60, 1);
+    assert_eq!(h.app.focus, modcon::tui::app::Focus::Posts);
+}
+
+#[test]
+fn the_audit_log_lists_actions_newest_first() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    h.keys(&["d", "y", "L"]);
+    let screen = h.screen();
+    assert!(screen.contains("Audit log, newest first"), "{screen}");
+    let first_entry = screen
+        .lines()
+        .find(|l| l.contains(" mo delete thread "))
+        .unwrap_or_default();
+    assert!(!first_entry.is_empty(), "{screen}");
+    // The demo's own history is there too, under its actor.
+    assert!(screen.contains(" demo delete "), "{screen}");
+    let mo = screen.find(" mo delete thread ").unwrap();
+    let demo_line = screen.find(" demo delete ").unwrap();
+    assert!(mo < demo_line, "newest first:\n{screen}");
+}
+
+#[test]
+fn a_slow_database_shows_a_message_not_a_hang_and_ctrl_l_redraws() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    h.app.waiting_since = Some(std::time::Instant::now() - std::time::Duration::from_secs(2));
+    h.draw();
+    assert!(h.screen().contains("waiting for the database…"));
+    h.app
+        .on_response(modcon::tui::worker::Response::Busy(false));
+    h.draw();
+    assert!(!h.screen().contains("waiting for the database…"));
+    assert!(!h.app.clear);
+    let out = h.app.on_key(modcon::tui::harness::key_event("Ctrl-l"));
+    assert!(out.is_empty());
+    assert!(h.app.clear, "Ctrl-L asks the loop for a full redraw");
+}

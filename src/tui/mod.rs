@@ -258,6 +258,24 @@ pub mod harness {
             self.draw();
         }
 
+        /// A mouse event at a cell (needs `--mouse`).
+        pub fn mouse(
+            &mut self,
+            kind: ratatui::crossterm::event::MouseEventKind,
+            column: u16,
+            row: u16,
+        ) {
+            let event = ratatui::crossterm::event::MouseEvent {
+                kind,
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            };
+            let out = self.app.on_terminal(TermEvent::Mouse(event));
+            self.answer(out);
+            self.draw();
+        }
+
         /// As if another process had committed.
         pub fn data_changed(&mut self) {
             let out = self.app.on_response(Response::DataChanged);

@@ -268,13 +268,13 @@ fn check_file(path: &Path, access: Access) -> Result<()> {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        if let Ok(dir_meta) = fs::metadata(dir) {
-            if dir_meta.permissions().readonly() {
-                bail!(
-                    "the database's directory is read-only, so SQLite cannot write its journal \
-                     there; pass --read-only to open it for viewing"
-                );
-            }
+        if let Ok(dir_meta) = fs::metadata(dir)
+            && dir_meta.permissions().readonly()
+        {
+            bail!(
+                "the database's directory is read-only, so SQLite cannot write its journal \
+                 there; pass --read-only to open it for viewing"
+            );
         }
     }
     Ok(())

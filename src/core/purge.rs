@@ -625,7 +625,7 @@ pub fn run(
     }
     report.held_back = plan.held_back;
     report.samples = plan.samples.clone();
-    report.skipped_rows = plan.blocked.iter().cloned().collect();
+    report.skipped_rows = plan.blocked.to_vec();
     if !options.dry_run {
         super::failpoint::hit("purge-after-plan");
     }

@@ -259,8 +259,17 @@ pub struct Binding {
 use Action as A;
 use Layer as L;
 
-/// The default bindings: (layer, keys, action, hint label, description).
-const DEFAULTS: &[(Layer, &[&str], Action, Option<&str>, &str)] = &[
+/// A default binding: layer, keys, action, hint label, description.
+type Default = (
+    Layer,
+    &'static [&'static str],
+    Action,
+    Option<&'static str>,
+    &'static str,
+);
+
+/// The default bindings.
+const DEFAULTS: &[Default] = &[
     (L::List, &["j", "down"], A::Down, None, "move down"),
     (L::List, &["k", "up"], A::Up, None, "move up"),
     (L::List, &["pgdn"], A::PageDown, None, "page down"),

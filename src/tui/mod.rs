@@ -40,7 +40,8 @@ use worker::{Request, Response, Worker, WorkerConfig};
 #[derive(Debug)]
 pub enum Event {
     Terminal(TermEvent),
-    Worker(Response),
+    /// Boxed: answers can be large, keys are small.
+    Worker(Box<Response>),
 }
 
 /// A fresh console state.
@@ -170,7 +171,7 @@ fn event_loop(
         for event in batch {
             let out = match event {
                 Event::Terminal(e) => app.on_terminal(e),
-                Event::Worker(r) => app.on_response(r),
+                Event::Worker(r) => app.on_response(*r),
             };
             send(requests, out);
         }

@@ -145,8 +145,8 @@ impl App {
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-(self.page_rows() as isize)),
             Action::PageDown => self.move_by(self.page_rows() as isize),
-            Action::Top => self.to_top(),
-            Action::Bottom => self.to_end(),
+            Action::Top => self.go_top(),
+            Action::Bottom => self.go_end(),
             Action::NextPane => self.cycle_focus(1),
             Action::PrevPane => self.cycle_focus(-1),
             Action::PaneRight => self.cycle_focus(1),
@@ -245,7 +245,7 @@ impl App {
         out
     }
 
-    fn to_top(&mut self) -> Vec<Request> {
+    fn go_top(&mut self) -> Vec<Request> {
         let Some(pane) = self.focus.pane() else {
             self.text.scroll = 0;
             return Vec::new();
@@ -261,7 +261,7 @@ impl App {
         self.select(pane, 0)
     }
 
-    fn to_end(&mut self) -> Vec<Request> {
+    fn go_end(&mut self) -> Vec<Request> {
         let Some(pane) = self.focus.pane() else {
             self.text.scroll = u16::MAX / 2;
             return Vec::new();
@@ -778,30 +778,30 @@ impl App {
                 Vec::new()
             }
             Response::Preview { op, result } => {
-                if let Some(Overlay::Confirm(c)) = &mut self.overlay {
-                    if c.op == op {
-                        if let (Some(Ok(old)), Ok(new)) = (&c.preview, &result) {
-                            c.changed |= old != new;
-                        }
-                        c.preview = Some(result);
+                if let Some(Overlay::Confirm(c)) = &mut self.overlay
+                    && c.op == op
+                {
+                    if let (Some(Ok(old)), Ok(new)) = (&c.preview, &result) {
+                        c.changed |= old != new;
                     }
+                    c.preview = Some(result);
                 }
                 Vec::new()
             }
             Response::Executed { op, result } => self.on_executed(op, result),
             Response::PurgePlan(result) => {
-                if let Some(Overlay::Purge(d)) = &mut self.overlay {
-                    if d.running.is_none() {
-                        d.plan = Some(result);
-                    }
+                if let Some(Overlay::Purge(d)) = &mut self.overlay
+                    && d.running.is_none()
+                {
+                    d.plan = Some(result.map(|r| *r));
                 }
                 Vec::new()
             }
             Response::PurgeProgress(progress) => {
-                if let Some(Overlay::Purge(d) | Overlay::Quit(d)) = &mut self.overlay {
-                    if let Some(run) = &mut d.running {
-                        run.progress = progress;
-                    }
+                if let Some(Overlay::Purge(d) | Overlay::Quit(d)) = &mut self.overlay
+                    && let Some(run) = &mut d.running
+                {
+                    run.progress = progress;
                 }
                 Vec::new()
             }
@@ -834,7 +834,7 @@ impl App {
                 match self.overlay.take() {
                     Some(Overlay::Purge(mut d) | Overlay::Quit(mut d)) => {
                         d.running = None;
-                        d.finished = Some(result);
+                        d.finished = Some(result.map(|r| *r));
                         self.overlay = Some(Overlay::Purge(d));
                     }
                     other => self.overlay = other,
@@ -920,7 +920,7 @@ impl App {
                 Vec::new()
             }
             Response::Located(result) => match result {
-                Ok(location) => self.jump(location),
+                Ok(location) => self.jump(*location),
                 Err(e) => {
                     self.say(Level::Warning, e);
                     Vec::new()
@@ -928,10 +928,10 @@ impl App {
             },
             Response::DataChanged => {
                 let mut out = self.refresh();
-                if let Some(Overlay::Confirm(c)) = &self.overlay {
-                    if !c.sent {
-                        out.push(Request::Preview { op: c.op.clone() });
-                    }
+                if let Some(Overlay::Confirm(c)) = &self.overlay
+                    && !c.sent
+                {
+                    out.push(Request::Preview { op: c.op.clone() });
                 }
                 out
             }

@@ -121,16 +121,16 @@ pub enum Response {
         op: Op,
         result: Result<Executed, String>,
     },
-    PurgePlan(Result<PurgeReport, String>),
+    PurgePlan(Result<Box<PurgeReport>, String>),
     PurgeProgress(Progress),
-    PurgeDone(Result<PurgeReport, String>),
-    Check(Result<CheckReport, String>),
+    PurgeDone(Result<Box<PurgeReport>, String>),
+    Check(Result<Box<CheckReport>, String>),
     Log(Result<Vec<LogEntry>, String>),
     Search {
         needle: String,
         result: Result<Vec<Hit>, String>,
     },
-    Located(Result<Location, String>),
+    Located(Result<Box<Location>, String>),
     /// Another process committed: reload what is on screen.
     DataChanged,
     /// The worker started (true) or finished (false) a batch of requests.
@@ -253,12 +253,8 @@ impl Worker {
             } => {
                 let ctx = self.config.ctx(retention_days);
                 let media = self.config.media_root.clone();
-                out(Response::PurgePlan(err(executor::purge_plan(
-                    &mut self.db,
-                    &ctx,
-                    media.as_ref(),
-                    batch_size,
-                ))));
+                let plan = executor::purge_plan(&mut self.db, &ctx, media.as_ref(), batch_size);
+                out(Response::PurgePlan(err(plan).map(Box::new)));
             }
             Request::StartPurge {
                 retention_days,
@@ -277,14 +273,14 @@ impl Worker {
                         &mut |p| send(Response::PurgeProgress(p.clone())),
                         &cancel,
                     );
-                    send(Response::PurgeDone(err(result)));
+                    send(Response::PurgeDone(err(result).map(Box::new)));
                 };
                 match &self.events {
                     Some(events) => {
                         let events = events.clone();
                         thread::spawn(move || {
                             run(&mut |r| {
-                                let _ = events.send(super::Event::Worker(r));
+                                let _ = events.send(super::Event::Worker(Box::new(r)));
                             })
                         });
                     }
@@ -294,11 +290,8 @@ impl Worker {
             Request::Check => {
                 let ctx = self.config.ctx(self.config.retention_days);
                 let media = self.config.media_root.clone();
-                out(Response::Check(err(check::run(
-                    &mut self.db,
-                    &ctx,
-                    media.as_ref(),
-                ))));
+                let report = check::run(&mut self.db, &ctx, media.as_ref());
+                out(Response::Check(err(report).map(Box::new)));
             }
             Request::Log => out(Response::Log(err(audit::list(self.db.conn(), 500)))),
             Request::Search { needle } => {
@@ -306,7 +299,9 @@ impl Worker {
                 let result = err(query::search(self.db.conn(), &schema, &needle, 500));
                 out(Response::Search { needle, result });
             }
-            Request::Locate { target } => out(Response::Located(err(self.locate(&target)))),
+            Request::Locate { target } => {
+                out(Response::Located(err(self.locate(&target)).map(Box::new)))
+            }
         }
     }
 
@@ -387,20 +382,20 @@ pub fn spawn(mut worker: Worker, events: Sender<super::Event>) -> Sender<Request
                     while let Ok(more) = rx.try_recv() {
                         batch.push(more);
                     }
-                    let _ = events.send(super::Event::Worker(Response::Busy(true)));
+                    let _ = events.send(super::Event::Worker(Box::new(Response::Busy(true))));
                     for request in coalesce(batch) {
                         worker.handle(request, &mut |r| {
-                            let _ = events.send(super::Event::Worker(r));
+                            let _ = events.send(super::Event::Worker(Box::new(r)));
                         });
                     }
-                    let _ = events.send(super::Event::Worker(Response::Busy(false)));
+                    let _ = events.send(super::Event::Worker(Box::new(Response::Busy(false))));
                     if let Some(changed) = worker.poll() {
-                        let _ = events.send(super::Event::Worker(changed));
+                        let _ = events.send(super::Event::Worker(Box::new(changed)));
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(changed) = worker.poll() {
-                        let _ = events.send(super::Event::Worker(changed));
+                        let _ = events.send(super::Event::Worker(Box::new(changed)));
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => break,

@@ -15,7 +15,7 @@ use crate::tui::executor::Op;
 use crate::tui::keymap::{Keymap, Layer};
 use crate::tui::theme::{Theme, marker};
 
-fn popup<'a>(frame: &mut Frame, area: Rect, title: &'a str, theme: &Theme) -> Rect {
+fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)

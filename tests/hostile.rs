@@ -581,3 +581,64 @@ fn odd_datetimes_are_unknown_never_expired() {
         .args(["--now", "yesterday", "stats"]);
     hardening::assert_error(&run(cmd), "invalid time \"yesterday\"");
 }
+
+#[test]
+fn rows_of_unknown_age_start_their_clock_when_first_seen() {
+    let forum = Forum::new();
+    forum.thread(&hex_id(1), true);
+    // Deleted by the web app: no deletion time anywhere.
+    forum.post(&hex_id(2), &hex_id(1), false);
+    forum.attachment(
+        &hex_id(3),
+        &hex_id(2),
+        "forum/attachments/3.png",
+        Some(""),
+        false,
+    );
+    forum
+        .conn
+        .execute("UPDATE forum_attachment SET deleted_at = NULL", [])
+        .unwrap();
+    let r = ok(&forum, &["purge", "--json"]).json();
+    assert_eq!(
+        (r["posts"].as_i64(), r["attachments"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let list = ok(&forum, &["list", "posts", "--json"]).json();
+    assert_eq!(list["rows"][0]["deletion_time"], "first_seen");
+    assert_eq!(list["rows"][0]["deleted_at"], NOW);
+    // A month later it is past the default retention, and goes with its
+    // attachment (a child goes with its parent, whatever its own age).
+    let mut later = bin(forum.dir.path());
+    later.arg("--db").arg(&forum.db).args([
+        "--now",
+        "2026-12-27 12:00:01",
+        "purge",
+        "--dry-run",
+        "--json",
+    ]);
+    let plan = run(later).json();
+    assert_eq!(
+        (plan["posts"].as_i64(), plan["attachments"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let mut early = bin(forum.dir.path());
+    early.arg("--db").arg(&forum.db).args([
+        "--now",
+        "2026-12-26 11:59:59",
+        "purge",
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(run(early).json()["posts"], 0, "not a second before 30 days");
+    // A retention of zero days counts from the moment it was first seen:
+    // the post (and the attachment with it) go in the same run.
+    forum.thread(&hex_id(4), true);
+    forum.post(&hex_id(5), &hex_id(4), false);
+    let r = ok(&forum, &["purge", "--older-than", "0", "--json"]).json();
+    assert_eq!(
+        (r["posts"].as_i64(), r["attachments"].as_i64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+}

@@ -7,5 +7,8 @@ fn fixture_stats_match_expected_counts() {
     let expected = common::expected();
     let counts = &expected["counts"];
     assert_eq!(stats["threads"]["active"], counts["threads_active"]);
-    assert_eq!(stats["attachments"]["purgeable"], counts["attachments_purge_eligible_30d"]);
+    assert_eq!(
+        stats["attachments"]["purgeable"],
+        counts["attachments_purge_eligible_30d"]
+    );
 }

@@ -64,7 +64,14 @@ pub fn expected() -> serde_json::Value {
 /// variables, HOME in a temporary folder, a short busy timeout.
 pub fn modcon(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("modcon").unwrap();
-    for var in ["MODCON_DB", "MODCON_MEDIA_ROOT", "MODCON_ACTOR", "SUDO_USER", "SSH_CLIENT", "XDG_DATA_HOME"] {
+    for var in [
+        "MODCON_DB",
+        "MODCON_MEDIA_ROOT",
+        "MODCON_ACTOR",
+        "SUDO_USER",
+        "SSH_CLIENT",
+        "XDG_DATA_HOME",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("HOME", home)
@@ -89,7 +96,12 @@ pub fn json_on(db: &Path, now: &str, args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();
     all.push("--json");
     let out = run_on(db, now, &all).success().get_output().stdout.clone();
-    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}: {}", String::from_utf8_lossy(&out)))
+    serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON from {args:?}: {e}: {}",
+            String::from_utf8_lossy(&out)
+        )
+    })
 }
 
 /// A demo database made by the binary, with its media beside it.
@@ -105,10 +117,19 @@ pub fn demo(threads: usize, seed: u64) -> Demo {
     modcon(dir.path())
         .args(["--now", DEMO_NOW, "demo", "--out"])
         .arg(&db)
-        .args(["--threads", &threads.to_string(), "--seed", &seed.to_string()])
+        .args([
+            "--threads",
+            &threads.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
         .assert()
         .success();
-    Demo { media: dir.path().join("media"), db, dir }
+    Demo {
+        media: dir.path().join("media"),
+        db,
+        dir,
+    }
 }
 
 pub fn open(db: &Path) -> Connection {
@@ -164,7 +185,12 @@ impl Forum {
              INSERT INTO forum_category VALUES ('c0000000000000000000000000000000', 'General', 'general', 1);",
         )
         .unwrap();
-        Forum { dir, db, media, conn }
+        Forum {
+            dir,
+            db,
+            media,
+            conn,
+        }
     }
 
     pub fn thread(&self, id: &str, active: bool) {
@@ -189,7 +215,14 @@ impl Forum {
 
     /// An attachment row, with its file (and one thumbnail) on disk when
     /// `with_file`.
-    pub fn attachment(&self, id: &str, post: &str, image: &str, deleted_at: Option<&str>, with_file: bool) {
+    pub fn attachment(
+        &self,
+        id: &str,
+        post: &str,
+        image: &str,
+        deleted_at: Option<&str>,
+        with_file: bool,
+    ) {
         self.conn
             .execute(
                 "INSERT INTO forum_attachment VALUES (?1, ?2, 'photo.png', 10, 'image/png', 0, '', \
@@ -216,7 +249,11 @@ impl Forum {
 
     pub fn active(&self, table: &str, id: &str) -> Option<bool> {
         self.conn
-            .query_row(&format!("SELECT is_active FROM {table} WHERE id = ?1"), [id], |r| r.get(0))
+            .query_row(
+                &format!("SELECT is_active FROM {table} WHERE id = ?1"),
+                [id],
+                |r| r.get(0),
+            )
             .ok()
     }
 }

@@ -58,6 +58,15 @@ fn select_thread(h: &mut Harness, text: &str) {
     }
 }
 
+fn post_active(conn: &rusqlite::Connection, id: &str) -> i64 {
+    conn.query_row(
+        "SELECT is_active FROM forum_post WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 fn no_control_characters(screen: &str) {
     for c in screen.chars() {
         assert!(
@@ -218,22 +227,10 @@ fn delete_a_post_confirm_shows_counts_then_attachments_show_deleted() {
     h.keys(&["Enter"]);
     assert!(h.app.overlay.is_none());
     let conn = common::open(&demo.db);
-    let active: i64 = conn
-        .query_row(
-            "SELECT is_active FROM forum_post WHERE id = ?1",
-            [&post.id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let active: i64 = post_active(&conn, &post.id);
     assert_eq!(active, 1, "Enter cancelled; nothing changed");
     h.keys(&["d", "y"]);
-    let active: i64 = conn
-        .query_row(
-            "SELECT is_active FROM forum_post WHERE id = ?1",
-            [&post.id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let active: i64 = post_active(&conn, &post.id);
     assert_eq!(active, 0);
     let still_active: i64 = conn
         .query_row(
@@ -264,26 +261,14 @@ fn delete_a_post_confirm_shows_counts_then_attachments_show_deleted() {
     h.keys(&["r"]);
     assert!(h.screen().contains("Restore this post?"));
     h.keys(&["y"]);
-    let active: i64 = conn
-        .query_row(
-            "SELECT is_active FROM forum_post WHERE id = ?1",
-            [&post.id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let active: i64 = post_active(&conn, &post.id);
     assert_eq!(active, 1);
     assert!(h.app.attachments.rows.iter().all(|r| r.is_active));
     assert!(h.screen().contains(&format!("restored post {}", post.id)));
 
     // Undo reverts the restore: deleted again, row by row.
     h.keys(&["u"]);
-    let active: i64 = conn
-        .query_row(
-            "SELECT is_active FROM forum_post WHERE id = ?1",
-            [&post.id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let active: i64 = post_active(&conn, &post.id);
     assert_eq!(active, 0);
     assert!(h.screen().contains("undid #"), "{}", h.screen());
     let log: i64 = conn
@@ -324,13 +309,7 @@ fn a_row_changed_under_an_open_confirmation_is_checked_again() {
         screen.contains(&format!("{} attachments", before + 1)),
         "{screen}"
     );
-    let active: i64 = conn
-        .query_row(
-            "SELECT is_active FROM forum_post WHERE id = ?1",
-            [&post],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let active: i64 = post_active(&conn, &post);
     assert_eq!(active, 1, "nothing was changed on the stale confirmation");
     h.keys(&["y"]);
     let active: i64 = conn

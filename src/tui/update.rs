@@ -72,6 +72,15 @@ impl App {
         let Some(action) = action else {
             return Vec::new();
         };
+        // The same in every layer that binds them.
+        match action {
+            Action::Redraw => {
+                self.clear = true;
+                return Vec::new();
+            }
+            Action::Interrupt => return self.ask_quit(),
+            _ => {}
+        }
         match layer {
             Layer::List => self.list_action(action),
             Layer::Confirm => self.confirm_action(action),
@@ -185,11 +194,7 @@ impl App {
                 self.overlay = Some(Overlay::Help { scroll: 0 });
                 Vec::new()
             }
-            Action::Redraw => {
-                self.clear = true;
-                Vec::new()
-            }
-            Action::Quit | Action::Interrupt => self.ask_quit(),
+            Action::Quit => self.ask_quit(),
             _ => Vec::new(),
         }
     }
@@ -483,11 +488,6 @@ impl App {
                 self.say(Level::Info, "cancelled; nothing changed");
                 Vec::new()
             }
-            Action::Redraw => {
-                self.clear = true;
-                Vec::new()
-            }
-            Action::Interrupt => self.ask_quit(),
             _ => Vec::new(),
         }
     }
@@ -559,11 +559,6 @@ impl App {
                 self.say(Level::Info, "purge cancelled; nothing changed");
                 Vec::new()
             }
-            Action::Redraw => {
-                self.clear = true;
-                Vec::new()
-            }
-            Action::Interrupt => self.ask_quit(),
             _ => Vec::new(),
         }
     }
@@ -581,11 +576,7 @@ impl App {
                 self.say(Level::Warning, "stopping after the batch in flight…");
                 Vec::new()
             }
-            Action::Redraw => {
-                self.clear = true;
-                Vec::new()
-            }
-            Action::Interrupt | Action::Quit => self.ask_quit(),
+            Action::Quit => self.ask_quit(),
             _ => Vec::new(),
         }
     }
@@ -626,8 +617,6 @@ impl App {
                     Action::PageUp => *scroll = scroll.saturating_sub(page as u16),
                     Action::Top => *scroll = 0,
                     Action::Cancel => self.overlay = None,
-                    Action::Redraw => self.clear = true,
-                    Action::Interrupt => self.quit = true,
                     _ => {}
                 }
                 Vec::new()
@@ -664,8 +653,6 @@ impl App {
                         };
                     }
                     Action::Cancel => self.overlay = None,
-                    Action::Redraw => self.clear = true,
-                    Action::Interrupt => self.quit = true,
                     _ => {}
                 }
                 Vec::new()
@@ -696,7 +683,6 @@ impl App {
                 self.overlay = None;
                 Vec::new()
             }
-            Action::Interrupt => self.ask_quit(),
             _ => Vec::new(),
         }
     }

@@ -3,6 +3,7 @@
 //! afterwards.
 
 mod common;
+mod hardening;
 
 use std::path::Path;
 
@@ -391,7 +392,8 @@ fn purge_shows_the_dry_run_plan_and_needs_a_capital_y() {
 #[test]
 fn read_only_keys_say_why_and_change_nothing() {
     let demo = common::demo(5, 1);
-    let before = std::fs::read(&demo.db).unwrap();
+    // The database and the media root, every byte.
+    let before = hardening::snapshot(demo.dir.path());
     let mut h = console(&demo.db, 100, 30, &["--read-only"]);
     assert!(h.screen().contains("READ-ONLY"));
     for key in ["d", "r", "u", "P"] {
@@ -400,15 +402,14 @@ fn read_only_keys_say_why_and_change_nothing() {
         assert!(screen.contains("read-only:"), "{key}: {screen}");
         assert!(h.app.overlay.is_none());
     }
-    h.keys(&["c", "Esc", "/"]);
+    // Everything that only looks still works.
+    h.keys(&["c"]);
+    assert!(h.screen().contains("Check:"), "{}", h.screen());
+    h.keys(&["Esc", "/"]);
     h.type_text("plant");
-    h.keys(&["Enter", "Esc", "L", "Esc"]);
+    h.keys(&["Enter", "Esc", "L", "Esc", "f", "Tab", "j", "Enter", "?", "Esc"]);
     drop(h);
-    assert_eq!(
-        std::fs::read(&demo.db).unwrap(),
-        before,
-        "not a byte changed"
-    );
+    assert_eq!(hardening::snapshot(demo.dir.path()), before, "not a byte changed");
 }
 
 #[test]

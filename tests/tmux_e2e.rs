@@ -151,3 +151,51 @@ fn delete_from_the_real_console_reaches_the_database() {
         "the alternate screen was left:\n{screen}"
     );
 }
+
+#[test]
+fn purge_on_a_terminal_shows_a_progress_bar() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the progress-bar test");
+        return;
+    }
+    let demo = common::demo(5, 1);
+    let gate = demo.dir.path().join("go-on");
+    let bin = assert_cmd::cargo::cargo_bin("modcon");
+    // The first batch commits, then the purge waits at a failpoint until
+    // the test has looked at the screen.
+    let command = format!(
+        "MODCON_FAILPOINT=purge-after-commit:wait={} {} --db {} --now '{}' purge --batch-size 1; echo EXITED $?; sleep 30",
+        gate.display(),
+        bin.display(),
+        demo.db.display(),
+        common::DEMO_NOW
+    );
+    let tmux = Tmux {
+        socket: format!("modcon-bar-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "console",
+        "-x",
+        "100",
+        "-y",
+        "10",
+        &command,
+    ]);
+    let waiting = demo.dir.path().join("go-on.waiting");
+    let started = Instant::now();
+    while !waiting.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the purge never reached its first commit"
+        );
+        sleep(Duration::from_millis(50));
+    }
+    let screen = tmux.wait_for("batch 0/");
+    assert!(screen.contains("batch 0/"), "{screen}");
+    std::fs::write(&gate, b"").unwrap();
+    let screen = tmux.wait_for("EXITED 0");
+    assert!(screen.contains("purged "), "{screen}");
+}

@@ -207,14 +207,14 @@ pub enum Command {
 pub fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
-    match std::panic::catch_unwind(|| run(cli)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(err)) => {
+    // A panic never comes back here: the hook restores the terminal,
+    // prints its `error:` line and exits 1.
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
             eprintln!("error: {}", output::one_line(&err));
             ExitCode::from(1)
         }
-        // The hook has already printed the `error:` line.
-        Err(_) => ExitCode::from(1),
     }
 }
 
@@ -242,6 +242,9 @@ fn install_panic_hook() {
             "error: internal error{place}: {}",
             crate::display::sanitize_line(&what)
         );
+        // A panic is a bug wherever it happens, the console's worker threads
+        // included: with the terminal back and the line printed, stop.
+        std::process::exit(1);
     }));
 }
 

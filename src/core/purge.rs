@@ -665,6 +665,9 @@ pub fn run(
         batches: plan.batches,
         ..Progress::default()
     };
+    // Batch 0 of N: a bar or gauge can show its length before the first
+    // batch commits.
+    progress(&state);
     for kind in [Kind::Attachment, Kind::Post, Kind::Thread] {
         let roots: Vec<String> = plan
             .root_ids

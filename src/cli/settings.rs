@@ -1,7 +1,7 @@
 //! The settings a run works with, from flags, environment and the config
 //! file (in that order of precedence), and opening the database with them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
@@ -139,9 +139,5 @@ impl Settings {
             Some(path) if path.is_dir() => Ok(Some(MediaRoot::open(path)?)),
             _ => Ok(None),
         }
-    }
-
-    pub fn db_path(&self) -> &Path {
-        &self.db
     }
 }

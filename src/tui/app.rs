@@ -210,8 +210,7 @@ pub struct App {
     pub message: Option<Message>,
     pub counts: Option<Counts>,
     pub counts_asked: Option<Instant>,
-    /// Requests out and since when: a slow answer shows "waiting".
-    pub in_flight: usize,
+    /// Since when the worker has been busy: a slow answer shows "waiting".
     pub waiting_since: Option<Instant>,
     pub keymap: Keymap,
     pub theme: Theme,

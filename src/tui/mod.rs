@@ -61,7 +61,6 @@ pub fn new_app(settings: &Settings, read_only: bool, keymap: Keymap, area: Rect)
         }),
         counts: None,
         counts_asked: None,
-        in_flight: 0,
         waiting_since: None,
         keymap,
         theme: Theme::from_env(settings.config.theme.as_deref()),

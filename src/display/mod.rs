@@ -81,6 +81,26 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// Like [`fit`], but keeps the end: "…/share/modcon/demo.sqlite3". For
+/// paths, whose last part matters most.
+pub fn fit_tail(text: &str, width: usize) -> String {
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return text.to_string();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
 /// "3d ago", "5h ago", "just now"; for a datetime the console cannot
 /// read, "unknown".
 pub fn ago(now: NaiveDateTime, then: &str) -> String {
@@ -173,6 +193,11 @@ mod tests {
         assert_eq!(fit("冬の管理", 5), "冬の…");
         assert_eq!(fit("short", 10), "short");
         assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(
+            fit_tail("/home/mo/.local/share/modcon/demo.sqlite3", 20),
+            "…modcon/demo.sqlite3"
+        );
+        assert_eq!(fit_tail("demo.sqlite3", 20), "demo.sqlite3");
     }
 
     #[test]

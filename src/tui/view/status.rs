@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Layout;
-use crate::display::{fit, sanitize_line};
+use crate::display::{fit_tail, sanitize_line};
 use crate::tui::app::{App, Level};
 
 /// A request slower than this shows "waiting for the database".
@@ -17,7 +17,7 @@ const SLOW: Duration = Duration::from_millis(400);
 pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
     let theme = &app.theme;
     let mut spans = vec![
-        Span::raw(fit(&sanitize_line(&app.db_label), 30)),
+        Span::raw(fit_tail(&sanitize_line(&app.db_label), 30)),
         Span::raw(" │ "),
     ];
     if app.read_only {

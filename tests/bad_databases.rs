@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 
 use common::{Forum, fixture, hex_id};
 use hardening::{Run, assert_error, assert_sound, bin, run, web_conn};
-use modcon::core::Ctx;
 use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::model::{Kind, parse_datetime};
+use modcon::core::model::Kind;
 use modcon::core::rules::{self, Target};
 
 const NOW: &str = "2026-11-26 12:00:00";
@@ -160,14 +159,7 @@ fn a_corrupt_page_fails_cleanly_and_changes_nothing() {
 
 // ------------------------------------------------------------ other tables
 
-fn ctx(at: &str) -> Ctx {
-    Ctx {
-        now: parse_datetime(at).unwrap(),
-        actor: "builder".into(),
-        client_addr: None,
-        retention_days: 30,
-    }
-}
+use hardening::ctx;
 
 #[test]
 fn unknown_tables_referencing_forum_rows_keep_those_rows() {

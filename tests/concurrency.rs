@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 
 use common::{Forum, hex_id};
 use hardening::{Rng, assert_sound, bin, run, web_conn};
-use modcon::core::Ctx;
 use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::model::{Kind, parse_datetime};
+use modcon::core::model::Kind;
 use modcon::core::rules::{self, Target};
 
 const NOW: &str = "2026-11-26 12:00:00";
@@ -27,14 +26,7 @@ const OLD: &str = "2026-10-12 12:00:00";
 const WEB_DELETED_AT: &str = "2026-11-26 11:00:00";
 const SEED: u64 = 0xc0c0_7e57;
 
-fn ctx(at: &str) -> Ctx {
-    Ctx {
-        now: parse_datetime(at).unwrap(),
-        actor: "builder".into(),
-        client_addr: None,
-        retention_days: 30,
-    }
-}
+use hardening::ctx;
 
 /// The console, with the default 5 s busy timeout.
 fn console(db: &Path, args: &[&str]) -> Command {

@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::{Forum, hex_id};
 use hardening::{Rng, arg, assert_sound, bin, dump, run};
-use modcon::core::Ctx;
 use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::model::{Kind, parse_datetime};
+use modcon::core::model::Kind;
 use modcon::core::rules::{self, Target};
 
 const NOW: &str = "2026-11-26 12:00:00";
@@ -272,14 +271,7 @@ impl Builder {
     }
 }
 
-fn ctx(at: &str) -> Ctx {
-    Ctx {
-        now: parse_datetime(at).unwrap(),
-        actor: "builder".into(),
-        client_addr: None,
-        retention_days: 30,
-    }
-}
+use hardening::ctx;
 
 /// Builds the site: about 3000 attachments deleted 45 days ago (whole
 /// threads, posts, lone attachments), their reactions, flags and

@@ -12,6 +12,35 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// Runs `args` of the binary (after `prefix`, e.g. environment
+    /// settings) in a new tmux server of its own, on a `width`x`height`
+    /// terminal; `None` when tmux is not installed (CI installs it: see
+    /// .ci/run).
+    fn start(name: &str, prefix: &str, args: &str, width: u16, height: u16) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("tmux is not installed: skipping {name}");
+            return None;
+        }
+        let bin = env!("CARGO_BIN_EXE_modcon");
+        let command = format!("{prefix} {bin} {args}; echo EXITED $?; sleep 30");
+        let tmux = Tmux {
+            socket: format!("modcon-{name}-{}", std::process::id()),
+        };
+        let (w, h) = (width.to_string(), height.to_string());
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "console",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            &command,
+        ]);
+        Some(tmux)
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
@@ -61,33 +90,15 @@ impl Drop for Tmux {
 
 #[test]
 fn delete_from_the_real_console_reaches_the_database() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        // CI installs tmux (see .ci/run); a machine without it cannot run this.
-        eprintln!("tmux is not installed: skipping the end-to-end console test");
-        return;
-    }
     let demo = common::demo(5, 1);
-    let bin = assert_cmd::cargo::cargo_bin("modcon");
-    let command = format!(
-        "{} --db {} --now '{}' --actor e2e; echo EXITED $?; sleep 30",
-        bin.display(),
+    let args = format!(
+        "--db {} --now '{}' --actor e2e",
         demo.db.display(),
         common::DEMO_NOW
     );
-    let tmux = Tmux {
-        socket: format!("modcon-e2e-{}", std::process::id()),
+    let Some(tmux) = Tmux::start("e2e", "", &args, 100, 30) else {
+        return;
     };
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "console",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
     let screen = tmux.wait_for("Threads (all)");
     assert!(screen.contains("? help"), "{screen}");
 
@@ -154,36 +165,22 @@ fn delete_from_the_real_console_reaches_the_database() {
 
 #[test]
 fn purge_on_a_terminal_shows_a_progress_bar() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed: skipping the progress-bar test");
-        return;
-    }
     let demo = common::demo(5, 1);
     let gate = demo.dir.path().join("go-on");
-    let bin = assert_cmd::cargo::cargo_bin("modcon");
     // The first batch commits, then the purge waits at a failpoint until
     // the test has looked at the screen.
-    let command = format!(
-        "MODCON_FAILPOINT=purge-after-commit:wait={} {} --db {} --now '{}' purge --batch-size 1; echo EXITED $?; sleep 30",
-        gate.display(),
-        bin.display(),
+    let prefix = format!(
+        "MODCON_FAILPOINT=purge-after-commit:wait={}",
+        gate.display()
+    );
+    let args = format!(
+        "--db {} --now '{}' purge --batch-size 1",
         demo.db.display(),
         common::DEMO_NOW
     );
-    let tmux = Tmux {
-        socket: format!("modcon-bar-{}", std::process::id()),
+    let Some(tmux) = Tmux::start("bar", &prefix, &args, 100, 10) else {
+        return;
     };
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "console",
-        "-x",
-        "100",
-        "-y",
-        "10",
-        &command,
-    ]);
     let waiting = demo.dir.path().join("go-on.waiting");
     let started = Instant::now();
     while !waiting.exists() {

@@ -60,14 +60,15 @@ pub fn expected() -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The binary in a clean environment: no user config, no MODCON_*
-/// variables, HOME in a temporary folder, a short busy timeout.
-pub fn modcon(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("modcon").unwrap();
+/// The binary as a plain process in a clean environment: no user config,
+/// no MODCON_* variables, HOME in a temporary folder, a short busy timeout.
+pub fn clean_command(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_modcon"));
     for var in [
         "MODCON_DB",
         "MODCON_MEDIA_ROOT",
         "MODCON_ACTOR",
+        "MODCON_FAILPOINT",
         "SUDO_USER",
         "SSH_CLIENT",
         "XDG_DATA_HOME",
@@ -81,6 +82,11 @@ pub fn modcon(home: &Path) -> Command {
         .env("MODCON_BUSY_TIMEOUT_MS", "300")
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// [`clean_command`], with assert_cmd's assertions.
+pub fn modcon(home: &Path) -> Command {
+    Command::from_std(clean_command(home))
 }
 
 /// `modcon --db DB --now NOW ARGS...`

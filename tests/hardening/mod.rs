@@ -45,29 +45,21 @@ impl Rng {
 }
 
 /// The binary as a plain process, in the same clean environment as
-/// `common::modcon` (no user config, no MODCON_* variables, a short busy
-/// timeout), so it can be spawned and killed.
+/// `common::modcon`, so it can be spawned and killed.
 pub fn bin(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_modcon"));
-    for var in [
-        "MODCON_DB",
-        "MODCON_MEDIA_ROOT",
-        "MODCON_ACTOR",
-        "MODCON_FAILPOINT",
-        "SUDO_USER",
-        "SSH_CLIENT",
-        "XDG_DATA_HOME",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("MODCON_CONFIG", home.join("no-config.toml"))
-        .env("USER", "tester")
-        .env("MODCON_BUSY_TIMEOUT_MS", "300")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+    let mut cmd = crate::common::clean_command(home);
+    cmd.stdin(Stdio::null());
     cmd
+}
+
+/// A context for building data through the core, at a given moment.
+pub fn ctx(at: &str) -> modcon::core::Ctx {
+    modcon::core::Ctx {
+        now: modcon::core::model::parse_datetime(at).unwrap(),
+        actor: "builder".into(),
+        client_addr: None,
+        retention_days: 30,
+    }
 }
 
 /// What a finished run printed.

@@ -407,9 +407,15 @@ fn read_only_keys_say_why_and_change_nothing() {
     assert!(h.screen().contains("Check:"), "{}", h.screen());
     h.keys(&["Esc", "/"]);
     h.type_text("plant");
-    h.keys(&["Enter", "Esc", "L", "Esc", "f", "Tab", "j", "Enter", "?", "Esc"]);
+    h.keys(&[
+        "Enter", "Esc", "L", "Esc", "f", "Tab", "j", "Enter", "?", "Esc",
+    ]);
     drop(h);
-    assert_eq!(hardening::snapshot(demo.dir.path()), before, "not a byte changed");
+    assert_eq!(
+        hardening::snapshot(demo.dir.path()),
+        before,
+        "not a byte changed"
+    );
 }
 
 #[test]
@@ -536,6 +542,18 @@ fn lists_load_by_pages_as_the_selection_moves() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), all, "no row twice across pages");
+    // A live refresh of a list longer than a reload keeps (here lowered
+    // to 300 rows) keeps the selection on its row.
+    h.app.reload_cap = 300;
+    let last = h.app.threads.selected().unwrap().id.clone();
+    h.data_changed();
+    assert_eq!(h.app.threads.selected().unwrap().id, last);
+    for _ in 0..5 {
+        h.keys(&["k"]);
+    }
+    let moved = h.app.threads.selected().unwrap().id.clone();
+    h.data_changed();
+    assert_eq!(h.app.threads.selected().unwrap().id, moved);
 }
 
 #[test]

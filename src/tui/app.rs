@@ -228,6 +228,9 @@ pub struct App {
     pub quit_after_purge: bool,
     /// `G` was pressed: keep loading pages until the list is complete.
     pub to_bottom: bool,
+    /// A reload keeps at most this many rows of a pane, as a window around
+    /// the selection.
+    pub reload_cap: usize,
 }
 
 impl App {

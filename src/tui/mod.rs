@@ -74,6 +74,7 @@ pub fn new_app(settings: &Settings, read_only: bool, keymap: Keymap, area: Rect)
         clear: false,
         quit_after_purge: false,
         to_bottom: false,
+        reload_cap: update::RELOAD_CAP,
     }
 }
 

@@ -26,8 +26,8 @@ use crate::display::{fit, sanitize_line, short_id};
 
 /// Load the next page when the selection comes this close to the end.
 const PREFETCH: usize = 40;
-/// A reload keeps at most this many rows of a pane.
-const RELOAD_CAP: usize = 2000;
+/// A reload keeps at most this many rows of a pane (`App::reload_cap`).
+pub const RELOAD_CAP: usize = 2000;
 /// Counts are the slowest query; a live refresh asks at most this often.
 const COUNTS_EVERY: Duration = Duration::from_secs(3);
 
@@ -337,6 +337,7 @@ impl App {
 
     /// A page request for a pane: the next page, or (re)loading it.
     fn page(&mut self, pane: Pane, append: bool) -> Option<Request> {
+        let cap = self.reload_cap;
         let p = self.pane_mut(pane);
         if pane != Pane::Threads && p.parent.is_none() {
             return None;
@@ -345,7 +346,7 @@ impl App {
         let limit = if append {
             PAGE
         } else {
-            p.rows.len().clamp(PAGE, RELOAD_CAP)
+            p.rows.len().clamp(PAGE, cap)
         };
         let query = ListQuery {
             kind: Some(pane.kind()),
@@ -405,10 +406,17 @@ impl App {
     /// Reloads everything on screen, keeping each selection on its row.
     pub fn refresh(&mut self) -> Vec<Request> {
         let mut out = Vec::new();
+        let cap = self.reload_cap;
         for pane in [Pane::Threads, Pane::Posts, Pane::Attachments] {
             let p = self.pane_mut(pane);
             p.want = p.selected_id();
             p.generation += 1;
+            // A list longer than a reload keeps: reload a window around the
+            // selection instead, so the selection stays on its row.
+            if p.rows.len() > cap {
+                let first = p.state.selected().unwrap_or(0).saturating_sub(cap / 2);
+                p.start_at = p.rows.get(first).map(|r| r.cursor());
+            }
             out.extend(self.page(pane, false));
         }
         let post = self.text.post_id.clone();

@@ -46,22 +46,22 @@ pub fn help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scroll: u16) {
     let mut lines = vec![
         Line::from(Span::styled("Markers", theme.key())),
         Line::from(format!(
-            "  {} active   {} deleted   {} purgeable (past retention)   {} held back by an active row below",
+            "  {} active   {} deleted   {} purgeable (past retention)",
             marker::ACTIVE,
             marker::DELETED,
-            marker::PURGEABLE,
+            marker::PURGEABLE
+        )),
+        Line::from(format!(
+            "  {} past retention, held back by an active row below it",
             marker::HELD_BACK
         )),
         Line::from(format!(
-            "  {} active under a deleted parent (someone broke the rules; see check)",
+            "  {} active under a deleted parent (the rules broken; see check)",
             marker::VIOLATION
         )),
-        Line::from(
-            "  ages: 20d created · del 3d deleted 3 days ago · seen 2d found deleted 2 days ago · del ? unknown",
-        ),
-        Line::from(
-            "  status line counts: active+deleted (x) per kind, P purgeable, ! rows breaking the invariant",
-        ),
+        Line::from("  20d: created 20 days ago   del 3d: deleted 3 days ago"),
+        Line::from("  seen 2d: found deleted 2 days ago   del ?: deletion time unknown"),
+        Line::from("  status counts: active+deleted (x) per kind, P purgeable, ! violations"),
     ];
     let mut layer = None;
     for (l, keys, description) in keymap.help() {
@@ -72,7 +72,12 @@ pub fn help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scroll: u16) {
         }
         lines.push(Line::from(format!("  {keys:<18} {description}")));
     }
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        inner,
+    );
 }
 
 /// "  1 thread", "  12 posts" — the kinds with a count.

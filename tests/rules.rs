@@ -1073,7 +1073,7 @@ fn undo_never_breaks_the_invariant() {
     assert_eq!(out["left_alone"][0]["kind"], "post");
     assert_eq!(
         out["left_alone"][0]["reason"],
-        "has active rows below it added since"
+        "active rows below it would be left under a deleted parent"
     );
     let s = state(&f.conn);
     assert_eq!(s[&key("post", P1)], (1, None));

@@ -611,7 +611,7 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
             None => Some("no longer exists".to_string()),
             Some(now) if now != ch.after => Some("changed since".to_string()),
             Some(_) if !ch.before.active && active_children(conn, &row)? > 0 => {
-                Some("has active rows below it added since".to_string())
+                Some("active rows below it would be left under a deleted parent".to_string())
             }
             Some(_) if ch.before.active && !parent_active(conn, &row)? && !found_by_fix(&row)? => {
                 Some("its parent is deleted".to_string())

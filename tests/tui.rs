@@ -258,6 +258,15 @@ fn delete_a_post_confirm_shows_counts_then_attachments_show_deleted() {
     // The selection stayed on the same post.
     assert_eq!(h.app.posts.selected().unwrap().id, post.id);
 
+    // Deleting it again asks nothing: it says there is nothing to do.
+    h.keys(&["d"]);
+    assert!(h.app.overlay.is_none());
+    assert!(
+        h.screen().contains("is already deleted; nothing to do"),
+        "{}",
+        h.screen()
+    );
+
     // Restore brings the post and its attachments back.
     h.keys(&["r"]);
     assert!(h.screen().contains("Restore this post?"));

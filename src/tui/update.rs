@@ -439,20 +439,33 @@ impl App {
 
     /// The row the moderation keys act on: the focused pane's selection
     /// (the text pane acts on its post).
-    fn target(&self) -> Option<(Target, String)> {
+    fn target(&self) -> Option<(Target, String, bool)> {
         let pane = self.focus.pane().unwrap_or(Pane::Posts);
         let row = self.pane(pane).selected()?;
         let label = fit(&sanitize_line(&row.label), 60);
-        Some((Target::new(row.kind, row.id.clone()), label))
+        Some((Target::new(row.kind, row.id.clone()), label, row.is_active))
     }
 
     // ------------------------------------------------------ dialogs
 
     fn open_confirm(&mut self, delete: bool) -> Vec<Request> {
-        let Some((target, label)) = self.target() else {
+        let Some((target, label, active)) = self.target() else {
             self.say(Level::Warning, "nothing selected");
             return Vec::new();
         };
+        // Nothing to confirm when there is nothing to do.
+        if delete != active {
+            let state = if active { "active" } else { "deleted" };
+            self.say(
+                Level::Info,
+                format!(
+                    "{} {} is already {state}; nothing to do",
+                    target.kind,
+                    short_id(&target.id)
+                ),
+            );
+            return Vec::new();
+        }
         let op = if delete {
             Op::Delete(target)
         } else {

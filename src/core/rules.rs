@@ -275,30 +275,26 @@ pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcom
     )?;
     let tally = delete_rows(conn, ctx, action_id, &rows)?;
     audit::finish(conn, action_id, &tally)?;
-    let below = below_target(&tally, target.kind);
     Ok(Outcome {
         changed: true,
         action_id: Some(action_id),
-        message: format!(
-            "deleted {} {}{}",
-            target.kind,
-            target.id,
-            if below.rows() > 0 {
-                format!(" with {}", below.describe())
-            } else {
-                String::new()
-            }
-        ),
+        message: done_message("deleted", target, &tally),
         tally,
         ..Outcome::unchanged(action::DELETE, Some(target), String::new())
     })
 }
 
-/// The tally without the target row itself.
-fn below_target(tally: &Tally, kind: Kind) -> Tally {
+/// "deleted thread … with 3 posts, 5 attachments": the row, then what
+/// went with it.
+fn done_message(verb: &str, target: &Target, tally: &Tally) -> String {
     let mut below = *tally;
-    below.add(kind, -1);
-    below
+    below.add(target.kind, -1);
+    let with = if below.rows() > 0 {
+        format!(" with {}", below.describe())
+    } else {
+        String::new()
+    };
+    format!("{verb} {} {}{with}", target.kind, target.id)
 }
 
 pub fn delete(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
@@ -503,17 +499,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
     }
     audit::finish(conn, action_id, &tally)?;
     let stay_deleted = still_deleted_below(conn, target)?;
-    let below = below_target(&tally, target.kind);
-    let mut message = format!(
-        "restored {} {}{}",
-        target.kind,
-        target.id,
-        if below.rows() > 0 {
-            format!(" with {}", below.describe())
-        } else {
-            String::new()
-        }
-    );
+    let mut message = done_message("restored", target, &tally);
     if stay_deleted.rows() > 0 {
         message.push_str(&format!(
             "; {} stay{} deleted",

@@ -116,3 +116,61 @@ pub fn markers(row: &Row) -> String {
     };
     format!("{state}{mark}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::Kind;
+    use crate::core::query::{Detail, Row};
+
+    fn row(active: bool, purgeable: bool, violation: bool) -> Row {
+        Row {
+            kind: Kind::Attachment,
+            id: "a".repeat(32),
+            parent_id: None,
+            is_active: active,
+            label: "x.png".into(),
+            author: None,
+            created_at: "2026-01-01 00:00:00".into(),
+            deleted_at: None,
+            deletion_time: None,
+            purgeable,
+            held_back: false,
+            violation,
+            detail: Detail::Attachment {
+                image: "x.png".into(),
+                file_size: 1,
+                mime_type: "image/png".into(),
+                display_order: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn every_state_has_a_text_marker() {
+        assert_eq!(markers(&row(true, false, false)), "+ ");
+        assert_eq!(markers(&row(false, false, false)), "x ");
+        assert_eq!(markers(&row(false, true, false)), "xP");
+        assert_eq!(markers(&row(true, false, true)), "+!");
+    }
+
+    #[test]
+    fn mono_has_no_colour_but_keeps_the_selection_visible() {
+        let mono = Theme { color: false };
+        for r in [
+            row(true, false, false),
+            row(false, false, false),
+            row(false, true, false),
+        ] {
+            assert_eq!(mono.row(&r).fg, None);
+        }
+        assert!(
+            mono.selected(true)
+                .add_modifier
+                .contains(Modifier::REVERSED)
+        );
+        let colour = Theme { color: true };
+        assert_eq!(colour.row(&row(false, false, false)).fg, Some(Color::Red));
+        assert_eq!(Theme::from_env(Some("mono")), mono);
+    }
+}

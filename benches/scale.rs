@@ -164,13 +164,7 @@ fn main() {
         h.keys(&["G"]);
     });
     let mut purge_db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).expect("open");
-    if std::env::var_os("MODCON_BENCH_NO_MIGRATE").is_none() {
-        time("migrate: the purge indexes", || {
-            let tx = purge_db.write_tx().expect("tx");
-            modcon::core::migrate::apply_requested(&tx, NOW, false).expect("migrate");
-            tx.commit().expect("commit");
-        });
-    }
+    // The demo has the purge indexes of `modcon migrate` already.
     let started = Instant::now();
     let report_ = purge::run(
         &mut purge_db,

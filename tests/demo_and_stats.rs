@@ -1010,3 +1010,39 @@ fn output_cut_short_by_a_closed_pipe_is_not_an_error() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
     }
 }
+
+#[test]
+fn demo_json_is_one_flat_object_with_the_usual_count_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::modcon(dir.path())
+        .args([
+            "--now",
+            common::DEMO_NOW,
+            "demo",
+            "--threads",
+            "2",
+            "--json",
+            "--out",
+        ])
+        .arg(dir.path().join("d.sqlite3"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["action"], "demo");
+    let conn = common::open(&dir.path().join("d.sqlite3"));
+    for (key, table) in [
+        ("threads", "forum_thread"),
+        ("posts", "forum_post"),
+        ("attachments", "forum_attachment"),
+    ] {
+        assert_eq!(
+            json[key],
+            common::count(&conn, &format!("SELECT count(*) FROM {table}")),
+            "{key}"
+        );
+    }
+    assert!(json["files"].as_u64().unwrap() > 0);
+}

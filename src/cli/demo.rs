@@ -28,7 +28,12 @@ pub fn run(
         now: settings.now,
     })?;
     if json {
-        return output::json(&serde_json::json!({ "action": "demo", "summary": summary }));
+        // One flat object: `action`, then the counts under the usual keys.
+        let mut object = serde_json::to_value(&summary)?;
+        if let Some(map) = object.as_object_mut() {
+            map.insert("action".into(), "demo".into());
+        }
+        return output::json(&object);
     }
     println!(
         "wrote {} ({} threads, {} posts, {} attachments, {} users) in {:.1}s",

@@ -622,3 +622,23 @@ fn a_slow_database_shows_a_message_not_a_hang_and_ctrl_l_redraws() {
     assert!(out.is_empty());
     assert!(h.app.clear, "Ctrl-L asks the loop for a full redraw");
 }
+
+#[test]
+fn purge_fields_are_replaced_by_the_first_digit_typed() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 100, 30, &[]);
+    h.keys(&["P", "4", "5"]);
+    h.keys(&["Tab", "2", "5", "0", "Backspace"]);
+    let Some(modcon::tui::app::Overlay::Purge(d)) = &h.app.overlay else {
+        panic!("the purge dialog is open")
+    };
+    assert_eq!((d.retention.as_str(), d.batch.as_str()), ("45", "25"));
+    let screen = h.screen();
+    assert!(screen.contains("retention, days  45"), "{screen}");
+    assert!(screen.contains("batch size       25"), "{screen}");
+    // The plan follows the fields: 45 days back.
+    let plan = d.plan.clone().unwrap().unwrap();
+    assert_eq!(plan.retention_days, 45);
+    h.keys(&["Esc"]);
+    assert!(h.app.overlay.is_none());
+}

@@ -119,6 +119,8 @@ pub struct PurgeDialog {
     pub batch: String,
     /// 0: retention, 1: batch size.
     pub field: usize,
+    /// The focused field was just entered: the first digit replaces it.
+    pub fresh: bool,
     pub plan: Option<Result<PurgeReport, String>>,
     pub running: Option<PurgeRun>,
     /// The purge ended: its report (or error), shown until closed.
@@ -126,6 +128,15 @@ pub struct PurgeDialog {
 }
 
 impl PurgeDialog {
+    /// The focused field's text.
+    pub fn field_mut(&mut self) -> &mut String {
+        if self.field == 0 {
+            &mut self.retention
+        } else {
+            &mut self.batch
+        }
+    }
+
     pub fn values(&self) -> Option<(i64, usize)> {
         let days = self.retention.parse::<i64>().ok()?;
         let batch = self.batch.parse::<usize>().ok().filter(|b| *b > 0)?;

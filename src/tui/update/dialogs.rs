@@ -80,6 +80,7 @@ impl App {
             retention: self.retention_days.to_string(),
             batch: self.batch_size.to_string(),
             field: 0,
+            fresh: true,
             plan: None,
             running: None,
             finished: None,
@@ -113,6 +114,7 @@ impl App {
         match action {
             Action::NextField => {
                 d.field = 1 - d.field;
+                d.fresh = true;
                 Vec::new()
             }
             Action::ConfirmPurge => {

@@ -66,23 +66,18 @@ impl App {
             (Layer::PurgeSetup, Some(Overlay::Purge(d)), KeyCode::Char(c))
                 if plain && c.is_ascii_digit() =>
             {
-                let field = if d.field == 0 {
-                    &mut d.retention
-                } else {
-                    &mut d.batch
-                };
+                if std::mem::take(&mut d.fresh) {
+                    d.field_mut().clear();
+                }
+                let field = d.field_mut();
                 if field.len() < 6 {
                     field.push(c);
                 }
                 true
             }
             (Layer::PurgeSetup, Some(Overlay::Purge(d)), KeyCode::Backspace) => {
-                let field = if d.field == 0 {
-                    &mut d.retention
-                } else {
-                    &mut d.batch
-                };
-                field.pop();
+                d.fresh = false;
+                d.field_mut().pop();
                 true
             }
             _ => false,

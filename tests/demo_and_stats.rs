@@ -864,15 +864,7 @@ fn flags_beat_the_environment_which_beats_the_config_file() {
 #[test]
 fn the_media_root_comes_from_the_flag_the_environment_or_the_file() {
     let forum = Forum::new();
-    forum.thread(&hex_id(1), true);
-    forum.post(&hex_id(2), &hex_id(1), true);
-    forum.attachment(
-        &hex_id(3),
-        &hex_id(2),
-        "forum/attachments/x.png",
-        None,
-        true,
-    );
+    forum.one_of_each("forum/attachments/x.png", None, true);
     let empty = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     let h = home.path();

@@ -184,15 +184,7 @@ fn paths_leaving_the_media_root_are_never_touched_and_are_reported() {
 #[test]
 fn purge_reports_refused_paths_in_its_human_output() {
     let forum = Forum::new();
-    forum.thread(&hex_id(1), true);
-    forum.post(&hex_id(2), &hex_id(1), true);
-    forum.attachment(
-        &hex_id(3),
-        &hex_id(2),
-        "../media-evil/z.png",
-        Some(OLD),
-        false,
-    );
+    forum.one_of_each("../media-evil/z.png", Some(OLD), false);
     forum.attachment(&hex_id(4), &hex_id(2), "/etc/passwd", Some(OLD), false);
     let r = ok(&forum, &["purge"]);
     assert!(r.stdout.contains("refused: 2"), "{}", r.stdout);

@@ -558,15 +558,7 @@ fn undo_puts_back_the_stored_deletion_time_exactly() {
 #[test]
 fn booleans_stay_integers_the_web_app_can_load() {
     let forum = Forum::new();
-    forum.thread(&hex_id(1), true);
-    forum.post(&hex_id(2), &hex_id(1), true);
-    forum.attachment(
-        &hex_id(3),
-        &hex_id(2),
-        "forum/attachments/x.png",
-        None,
-        false,
-    );
+    forum.one_of_each("forum/attachments/x.png", None, false);
     run_on(&forum.db, NOW, &["delete", "thread", &hex_id(1)]).success();
     let types = |f: &Forum| -> Vec<String> {
         f.conn

@@ -185,15 +185,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
 #[test]
 fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
     let forum = Forum::new();
-    forum.thread(&hex_id(1), true);
-    forum.post(&hex_id(2), &hex_id(1), true);
-    forum.attachment(
-        &hex_id(3),
-        &hex_id(2),
-        "forum/attachments/a.png",
-        None,
-        true,
-    );
+    forum.one_of_each("forum/attachments/a.png", None, true);
     let not_own = "tbl_name NOT LIKE 'modcon\\_%' ESCAPE '\\' AND name <> 'sqlite_sequence'";
     let schema_before = table_sql(&forum.conn, not_own);
 

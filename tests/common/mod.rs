@@ -243,6 +243,14 @@ impl Forum {
         }
     }
 
+    /// Active thread 1 with active post 2 holding attachment 3 (deleted at
+    /// `deleted_at` when given).
+    pub fn one_of_each(&self, image: &str, deleted_at: Option<&str>, with_file: bool) {
+        self.thread(&hex_id(1), true);
+        self.post(&hex_id(2), &hex_id(1), true);
+        self.attachment(&hex_id(3), &hex_id(2), image, deleted_at, with_file);
+    }
+
     pub fn file(&self, rel: &str) {
         let path = self.media.join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();

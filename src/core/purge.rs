@@ -133,6 +133,14 @@ pub struct PurgeReport {
     pub keep_files: bool,
 }
 
+impl PurgeReport {
+    /// Rows left in place: those listed (referenced, changed since the
+    /// plan) and those held back by an active row below.
+    fn count_skipped(&mut self) {
+        self.skipped = self.skipped_rows.len() as u64 + self.held_back.rows() as u64;
+    }
+}
+
 /// The SQL selecting the ids of `table`'s rows that go with root `?1` of
 /// `kind`: the one definition of what a purge cascades to, used both to
 /// delete and to look for references from other tables.
@@ -547,8 +555,9 @@ fn run_batch_with_retries(
     loop {
         match run_batch(db, ctx, action_id, kind, roots, keep_files) {
             Ok(result) => return Ok(result),
-            Err(err) if attempt < MAX_ATTEMPTS => {
-                let _ = err;
+            // The error of a failed attempt is dropped: only the last one
+            // is reported.
+            Err(_) if attempt < MAX_ATTEMPTS => {
                 std::thread::sleep(pause);
                 pause *= 4;
                 attempt += 1;
@@ -626,15 +635,13 @@ pub fn run(
     report.held_back = plan.held_back;
     report.samples = plan.samples.clone();
     report.skipped_rows = plan.blocked.to_vec();
-    if !options.dry_run {
-        super::failpoint::hit("purge-after-plan");
-    }
     if options.dry_run {
         report.removed = plan.rows;
         report.batches = plan.batches;
-        report.skipped = (plan.held_back.rows() as u64) + plan.blocked.len() as u64;
+        report.count_skipped();
         return Ok(report);
     }
+    super::failpoint::hit("purge-after-plan");
     if media.is_none() && !options.keep_files && plan.rows.attachments > 0 {
         bail!(
             "no media root is set, so purging {} attachment rows would leave their files behind: \
@@ -644,7 +651,7 @@ pub fn run(
     }
     if plan.root_ids.is_empty() {
         // Nothing to remove: no batches, no audit entry.
-        report.skipped = plan.held_back.rows() as u64;
+        report.count_skipped();
         return Ok(report);
     }
     let detail = serde_json::json!({
@@ -707,6 +714,6 @@ pub fn run(
         }
     }
     report.batches = state.batch;
-    report.skipped = report.skipped_rows.len() as u64 + plan.held_back.rows() as u64;
+    report.count_skipped();
     Ok(report)
 }

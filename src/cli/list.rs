@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Settings, StateArg, open_for_reading, output};
 use crate::core::model::{IdQuery, Kind};
 use crate::core::query::{self, DeletionTime, Detail, ListQuery, Row, StateFilter};
-use crate::display::{ago, sanitize_line, short_id, size};
+use crate::display::{ago, sanitize_line, size};
 
 #[derive(Serialize)]
 struct ListJson<'a> {
@@ -138,6 +138,5 @@ pub fn run(
     if rows.len() == limit {
         println!("(first {limit}; --limit N for more)");
     }
-    let _ = short_id;
     Ok(())
 }

@@ -533,19 +533,14 @@ impl<'c> Writer<'c> {
             false,
             false,
         )?;
-        let mut first = None;
         for i in 0..3 {
             let text = self.random_text();
             let p = self.post(&t, &text, i == 0, i)?;
             self.attachment(&p, 0, None)?;
-            first.get_or_insert(p.id);
         }
         let id = t.id.clone();
         self.webapp_deactivate(Kind::Thread, &id)?;
-        if let Some(post) = first {
-            self.flag(None, Some(&id), "remove_thread")?;
-            let _ = post;
-        }
+        self.flag(None, Some(&id), "remove_thread")?;
 
         // A post the moderation queue deactivated without its attachments.
         let t = self.thread(

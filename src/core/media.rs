@@ -18,7 +18,6 @@ pub const THUMBNAIL_DIR: &str = "CACHE/images";
 #[derive(Debug, Clone)]
 pub struct MediaRoot {
     real: PathBuf,
-    shown: PathBuf,
 }
 
 /// Folders already judged during one scan. Never kept between operations:
@@ -59,14 +58,7 @@ impl MediaRoot {
         }
         let real = fs::canonicalize(path)
             .with_context(|| format!("cannot resolve media root {}", path.display()))?;
-        Ok(MediaRoot {
-            real,
-            shown: path.to_path_buf(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.shown
+        Ok(MediaRoot { real })
     }
 
     /// Resolves a path stored in the database to a path inside the root,

@@ -132,12 +132,6 @@ impl IdQuery {
             _ => Ok(IdQuery::Prefix(digits)),
         }
     }
-
-    pub fn text(&self) -> &str {
-        match self {
-            IdQuery::Full(s) | IdQuery::Prefix(s) => s,
-        }
-    }
 }
 
 /// The part of a row that moderation changes: whether it is active, and

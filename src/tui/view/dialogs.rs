@@ -12,7 +12,7 @@ use crate::core::audit::Tally;
 use crate::display::{ago, fit, sanitize_line};
 use crate::tui::app::{Confirm, ListOverlay, PurgeDialog};
 use crate::tui::executor::Op;
-use crate::tui::keymap::{Keymap, Layer};
+use crate::tui::keymap::Keymap;
 use crate::tui::theme::{Theme, marker};
 
 fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
@@ -431,5 +431,4 @@ pub fn search(frame: &mut Frame, theme: &Theme, input: &str, hints: Rect) {
         theme,
     );
     frame.render_widget(Paragraph::new(format!("/{}▏", sanitize_line(input))), inner);
-    let _ = Layer::Input;
 }

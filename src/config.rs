@@ -19,6 +19,8 @@ pub struct Config {
     pub mouse: Option<bool>,
     /// "default" or "mono".
     pub theme: Option<String>,
+    /// Draw the console with ASCII only, whatever the locale says.
+    pub ascii: Option<bool>,
     /// Key overrides: action name → key, e.g. `delete = "x"`.
     #[serde(default)]
     pub keys: BTreeMap<String, String>,

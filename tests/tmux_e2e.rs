@@ -22,7 +22,9 @@ impl Tmux {
             return None;
         }
         let bin = env!("CARGO_BIN_EXE_modcon");
-        let command = format!("{prefix} {bin} {args}; echo EXITED $?; sleep 30");
+        // A UTF-8 locale unless the test says otherwise: the console draws
+        // ASCII only on other terminals.
+        let command = format!("LANG=C.UTF-8 {prefix} {bin} {args}; echo EXITED $?; sleep 30");
         let tmux = Tmux {
             socket: format!("modcon-{name}-{}", std::process::id()),
         };

@@ -12,6 +12,7 @@ use modcon::cli::{Cli, Settings};
 use modcon::config::Config;
 use modcon::core::db::{Access, Db, OpenOptions};
 use modcon::tui::harness::Harness;
+use modcon::tui::theme::TermEnv;
 
 fn settings(db: &Path, extra: &[&str]) -> Settings {
     let mut args = vec![
@@ -29,6 +30,11 @@ fn settings(db: &Path, extra: &[&str]) -> Settings {
 }
 
 fn console(db: &Path, width: u16, height: u16, extra: &[&str]) -> Harness {
+    console_in(db, width, height, extra, TermEnv::standard())
+}
+
+/// A console on a terminal with the given environment (locale, NO_COLOR).
+fn console_in(db: &Path, width: u16, height: u16, extra: &[&str], env: TermEnv) -> Harness {
     let settings = settings(db, extra);
     let access = if settings.read_only {
         Access::ReadOnly
@@ -36,7 +42,7 @@ fn console(db: &Path, width: u16, height: u16, extra: &[&str]) -> Harness {
         Access::ReadWrite
     };
     let db = Db::open(db, &OpenOptions::new(access)).unwrap();
-    let mut h = Harness::new(&settings, db, width, height).unwrap();
+    let mut h = Harness::with_env(&settings, db, width, height, env).unwrap();
     // The temporary folder's name changes every run; snapshots must not.
     h.app.db_label = "demo.sqlite3".into();
     h.draw();
@@ -641,4 +647,53 @@ fn purge_fields_are_replaced_by_the_first_digit_typed() {
     assert_eq!(plan.retention_days, 45);
     h.keys(&["Esc"]);
     assert!(h.app.overlay.is_none());
+}
+
+/// The environment of a terminal where only `vars` are set.
+fn env_of(vars: &'static [(&'static str, &'static str)]) -> TermEnv {
+    TermEnv::from_lookup(&move |name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+fn assert_ascii(screen: &str) {
+    let bad: Vec<char> = screen.chars().filter(|c| !c.is_ascii()).collect();
+    assert!(bad.is_empty(), "non-ASCII {bad:?} on screen:\n{screen}");
+}
+
+#[test]
+fn a_terminal_without_utf8_gets_ascii_only() {
+    let demo = common::demo(5, 1);
+    let mut h = console_in(&demo.db, 80, 24, &[], env_of(&[("LANG", "C")]));
+    select_thread(&mut h, "Welcome to the plant forum");
+    let screen = h.screen();
+    assert!(screen.starts_with("+ Threads"), "{screen}");
+    assert!(
+        screen.contains("|+ "),
+        "ASCII borders and markers:\n{screen}"
+    );
+    assert_ascii(&screen);
+    insta::assert_snapshot!("ascii_80x24", screen);
+    // Dialogs and help too.
+    h.keys(&["d"]);
+    assert_ascii(&h.screen());
+    h.keys(&["Esc", "?"]);
+    assert_ascii(&h.screen());
+    h.keys(&["Esc", "P"]);
+    assert_ascii(&h.screen());
+    // LC_ALL beats a UTF-8 LANG; --ascii forces it on a UTF-8 terminal.
+    let h = console_in(
+        &demo.db,
+        80,
+        24,
+        &[],
+        env_of(&[("LANG", "en_US.UTF-8"), ("LC_ALL", "POSIX")]),
+    );
+    assert_ascii(&h.screen());
+    let h = console(&demo.db, 80, 24, &["--ascii"]);
+    assert_ascii(&h.screen());
+    let h = console_in(&demo.db, 80, 24, &[], env_of(&[("LC_CTYPE", "C.UTF-8")]));
+    assert!(h.screen().contains('│'), "{}", h.screen());
 }

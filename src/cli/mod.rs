@@ -49,6 +49,9 @@ pub struct Cli {
     /// In the console, turn on wheel scrolling and click-to-select
     #[arg(long, global = true)]
     pub mouse: bool,
+    /// In the console, draw with ASCII only (the default when the locale is not UTF-8)
+    #[arg(long, global = true)]
+    pub ascii: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -29,6 +29,9 @@ pub struct Settings {
     pub retention_days: i64,
     pub batch_size: usize,
     pub mouse: bool,
+    /// `--ascii` or the config's `ascii`: draw with ASCII only. (Without
+    /// it the console still does when the locale is not UTF-8.)
+    pub ascii: bool,
     pub config: Config,
 }
 
@@ -90,6 +93,7 @@ impl Settings {
                 .unwrap_or(core::DEFAULT_RETENTION_DAYS),
             batch_size: config.batch_size.unwrap_or(core::DEFAULT_BATCH_SIZE),
             mouse: cli.mouse || config.mouse.unwrap_or(false),
+            ascii: cli.ascii || config.ascii.unwrap_or(false),
             config,
         })
     }

@@ -8,6 +8,7 @@
 //!   `executor`: the one place mutations run;
 //! - `terminal`: raw mode and its restoration; `theme`: colours, markers.
 
+pub mod ansi;
 pub mod app;
 pub mod executor;
 pub mod keymap;
@@ -33,7 +34,7 @@ use crate::core::db::Db;
 use crate::core::model::utc_now;
 use app::{App, Focus, ListPane, TextPane};
 use keymap::Keymap;
-use theme::Theme;
+use theme::{TermEnv, Theme};
 use worker::{Request, Response, Worker, WorkerConfig};
 
 /// Everything the main loop waits for, on one channel.
@@ -45,7 +46,13 @@ pub enum Event {
 }
 
 /// A fresh console state.
-pub fn new_app(settings: &Settings, read_only: bool, keymap: Keymap, area: Rect) -> App {
+pub fn new_app(
+    settings: &Settings,
+    read_only: bool,
+    keymap: Keymap,
+    area: Rect,
+    env: TermEnv,
+) -> App {
     App {
         db_label: settings.db.display().to_string(),
         read_only,
@@ -63,7 +70,7 @@ pub fn new_app(settings: &Settings, read_only: bool, keymap: Keymap, area: Rect)
         counts_asked: None,
         waiting_since: None,
         keymap,
-        theme: Theme::from_env(settings.config.theme.as_deref()),
+        theme: Theme::new(env, settings.config.theme.as_deref(), settings.ascii),
         now: settings.now,
         now_fixed: settings.now_fixed,
         retention_days: settings.retention_days,
@@ -107,6 +114,7 @@ pub fn run(settings: Settings, db: Db) -> Result<()> {
         read_only,
         keymap,
         Rect::new(0, 0, size.width, size.height),
+        TermEnv::from_process(),
     );
     send(&requests, app.start());
     event_loop(&mut terminal, &mut app, &events_rx, &requests)
@@ -198,13 +206,31 @@ pub mod harness {
     }
 
     impl Harness {
+        /// A console on a UTF-8 terminal with colour, whatever the test
+        /// process's own locale is.
         pub fn new(settings: &Settings, db: Db, width: u16, height: u16) -> Result<Harness> {
+            Harness::with_env(settings, db, width, height, TermEnv::standard())
+        }
+
+        pub fn with_env(
+            settings: &Settings,
+            db: Db,
+            width: u16,
+            height: u16,
+            env: TermEnv,
+        ) -> Result<Harness> {
             let keymap = Keymap::with_overrides(&settings.config.keys)?;
             let config = worker_config(settings, &db)?;
             let read_only = db.is_read_only();
             let mut worker = Worker::new(db, config);
             let _ = worker.poll();
-            let app = new_app(settings, read_only, keymap, Rect::new(0, 0, width, height));
+            let app = new_app(
+                settings,
+                read_only,
+                keymap,
+                Rect::new(0, 0, width, height),
+                env,
+            );
             let terminal = Terminal::new(TestBackend::new(width, height))?;
             let frame = ratatui::buffer::Buffer::empty(Rect::new(0, 0, width, height));
             let mut h = Harness {

@@ -1,6 +1,7 @@
 //! Colours and text markers. Every state has a text marker, so nothing is
 //! told by colour alone; colours use the 16 ANSI colours only; `NO_COLOR`
-//! (or `theme = "mono"`) drops colour but keeps the markers.
+//! (or `theme = "mono"`) drops colour but keeps the markers. A terminal
+//! whose locale is not UTF-8 (or `--ascii`) gets ASCII only.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -15,17 +16,56 @@ pub mod marker {
     pub const VIOLATION: &str = "!";
 }
 
+/// What the terminal's environment says about drawing: colour wanted,
+/// UTF-8 understood. Read once from the process at start; tests build it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermEnv {
+    pub no_color: bool,
+    pub utf8: bool,
+}
+
+impl TermEnv {
+    pub fn from_process() -> TermEnv {
+        TermEnv::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// `NO_COLOR` set to anything non-empty turns colour off. The locale is
+    /// the first non-empty of `LC_ALL`, `LC_CTYPE`, `LANG` (POSIX order);
+    /// none at all is the C locale, which is not UTF-8.
+    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> TermEnv {
+        let no_color = env("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .find_map(|name| env(name).filter(|v| !v.is_empty()))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let utf8 = locale.contains("utf-8") || locale.contains("utf8");
+        TermEnv { no_color, utf8 }
+    }
+
+    /// A UTF-8 terminal with colour: what the tests draw on by default.
+    pub fn standard() -> TermEnv {
+        TermEnv {
+            no_color: false,
+            utf8: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
+    /// Draw with ASCII only: borders, markers, the gauge, and text.
+    pub ascii: bool,
 }
 
 impl Theme {
-    /// Colour unless `NO_COLOR` is set (to anything) or the theme is "mono".
-    pub fn from_env(theme: Option<&str>) -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// Colour unless `NO_COLOR` is set or the theme is "mono"; ASCII when
+    /// asked for or when the locale is not UTF-8.
+    pub fn new(env: TermEnv, theme: Option<&str>, force_ascii: bool) -> Theme {
         Theme {
-            color: !no_color && theme != Some("mono"),
+            color: !env.no_color && theme != Some("mono"),
+            ascii: force_ascii || !env.utf8,
         }
     }
 
@@ -156,7 +196,10 @@ mod tests {
 
     #[test]
     fn mono_has_no_colour_but_keeps_the_selection_visible() {
-        let mono = Theme { color: false };
+        let mono = Theme {
+            color: false,
+            ascii: false,
+        };
         for r in [
             row(true, false, false),
             row(false, false, false),
@@ -169,8 +212,38 @@ mod tests {
                 .add_modifier
                 .contains(Modifier::REVERSED)
         );
-        let colour = Theme { color: true };
+        let colour = Theme {
+            color: true,
+            ascii: false,
+        };
         assert_eq!(colour.row(&row(false, false, false)).fg, Some(Color::Red));
-        assert_eq!(Theme::from_env(Some("mono")), mono);
+        assert_eq!(Theme::new(TermEnv::standard(), Some("mono"), false), mono);
+        let no_color = TermEnv {
+            no_color: true,
+            utf8: true,
+        };
+        assert_eq!(Theme::new(no_color, None, false), mono);
+    }
+
+    #[test]
+    fn the_locale_decides_utf8_in_posix_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            TermEnv::from_lookup(&move |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        assert!(env(&[("LANG", "en_US.UTF-8")]).utf8);
+        assert!(env(&[("LANG", "C.utf8")]).utf8);
+        assert!(!env(&[("LANG", "C")]).utf8);
+        assert!(!env(&[]).utf8, "no locale at all is C");
+        assert!(!env(&[("LANG", "en_US.UTF-8"), ("LC_ALL", "C")]).utf8);
+        assert!(!env(&[("LANG", "en_US.UTF-8"), ("LC_CTYPE", "POSIX")]).utf8);
+        assert!(env(&[("LANG", "C"), ("LC_CTYPE", "de_DE.UTF-8")]).utf8);
+        assert!(env(&[("LC_ALL", ""), ("LANG", "en_US.UTF-8")]).utf8);
+        assert!(env(&[("NO_COLOR", "1")]).no_color);
+        assert!(!env(&[("NO_COLOR", "")]).no_color);
     }
 }

@@ -2,6 +2,7 @@
 //! console knows; the only state touched is the lists' scroll offsets,
 //! which ratatui keeps in `ListState`.
 
+pub mod ascii;
 mod dialogs;
 mod panes;
 mod status;
@@ -68,6 +69,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
             area,
         );
+        if app.theme.ascii {
+            ascii::downgrade(frame.buffer_mut());
+        }
         return;
     }
     let l = layout(area);
@@ -84,6 +88,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         }
         Some(Overlay::List(list)) => dialogs::list(frame, &app.theme, list),
         Some(Overlay::Search { input }) => dialogs::search(frame, &app.theme, input, l.hints),
+    }
+    if app.theme.ascii {
+        ascii::downgrade(frame.buffer_mut());
     }
 }
 

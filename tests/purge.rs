@@ -1069,3 +1069,300 @@ fn a_restore_committed_after_the_plan_keeps_its_row() {
     assert_eq!(f.active("forum_attachment", &id(0x11)), None);
     assert!(!f.exists(&img(0x11)));
 }
+
+// ------------------------------------ thumbnail folders, normalised paths
+
+/// The files below the media root, relative to it.
+fn media_files(f: &Forum) -> BTreeSet<String> {
+    files(&f.media).into_keys().collect()
+}
+
+#[test]
+fn an_image_whose_thumbnail_folder_holds_other_images_renditions_takes_only_its_own_files() {
+    // `forum/attachments.png` has the folder CACHE/images/forum/attachments/,
+    // where every other image's renditions live in subfolders; a legacy
+    // `forum.jpg` has CACHE/images/forum/, above them all.
+    let f = post_forum();
+    for n in 0x10..0x18 {
+        f.attachment(&id(n), &id(2), &img(n), None, true);
+    }
+    f.attachment(
+        &id(0x20),
+        &id(2),
+        "forum/attachments.png",
+        Some(&ago(45, 0)),
+        true,
+    );
+    f.file("CACHE/images/forum/attachments/second-rendition.jpg");
+    f.attachment(&id(0x21), &id(2), "forum.jpg", Some(&ago(45, 0)), true);
+    let before = media_files(&f);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 2, 2));
+    assert_eq!(out["thumbnails"], 3);
+    let gone: BTreeSet<String> = before.difference(&media_files(&f)).cloned().collect();
+    assert_eq!(
+        gone,
+        [
+            "forum/attachments.png",
+            "CACHE/images/forum/attachments/thumb.jpg",
+            "CACHE/images/forum/attachments/second-rendition.jpg",
+            "forum.jpg",
+            "CACHE/images/forum/thumb.jpg",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    );
+    // Every active image keeps its renditions, and the folders that hold
+    // them stay.
+    for n in 0x10..0x18 {
+        assert!(f.exists(&thumb(&img(n))), "{n:x}");
+    }
+    assert!(f.media.join("CACHE/images/forum/attachments").is_dir());
+}
+
+#[test]
+fn a_thumbnail_folder_of_dot_or_dot_dot_is_never_touched_and_never_fails_a_purge() {
+    let f = post_forum();
+    for n in 0x10..0x14 {
+        f.attachment(&id(n), &id(2), &img(n), None, true);
+    }
+    f.file("CACHE/images/forum/direct.jpg");
+    f.file("CACHE/images/forum/attachments/2026/01/02/direct.jpg");
+    // The web app's own spelling of an image that is all extension: its
+    // renditions go to `CACHE/images/forum/..png/` (Python's splitext keeps
+    // leading dots), never to `CACHE/images/forum/.`.
+    let images = [
+        (0x20, "forum/..png"),
+        (0x21, "forum/attachments/2026/01/02/..png"),
+        (0x22, "forum/."),
+        (0x23, "forum/attachments/2026/01/02/"),
+        (0x24, "forum/attachments/2026/01/02/.."),
+        (0x25, ".png"),
+    ];
+    for (n, image) in images {
+        f.attachment(&id(n), &id(2), image, Some(&ago(45, 0)), false);
+    }
+    f.file("forum/..png");
+    f.file("CACHE/images/forum/..png/own.jpg");
+    let before = media_files(&f);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 6, 1));
+    let gone: BTreeSet<String> = before.difference(&media_files(&f)).cloned().collect();
+    assert_eq!(
+        gone,
+        ["forum/..png", "CACHE/images/forum/..png/own.jpg"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+    assert_eq!(
+        count(&f.conn, "SELECT count(*) FROM modcon_file_journal"),
+        0
+    );
+    // The next purge is not held up by anything left behind.
+    f.attachment(&id(0x30), &id(2), &img(0x30), Some(&ago(45, 0)), true);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 1, 1));
+    assert!(!f.exists(&img(0x30)) && !f.exists(&thumb(&img(0x30))));
+    for n in 0x10..0x14 {
+        assert!(f.exists(&img(n)) && f.exists(&thumb(&img(n))), "{n:x}");
+    }
+    assert!(f.exists("CACHE/images/forum/direct.jpg"));
+}
+
+#[test]
+fn photo_png_and_photo_jpg_share_one_thumbnail_folder_kept_while_either_remains() {
+    let f = post_forum();
+    let png = "forum/attachments/2026/01/02/photo.png";
+    let jpg = "forum/attachments/2026/01/02/photo.jpg";
+    f.attachment(&id(0x10), &id(2), png, Some(&ago(45, 0)), true);
+    f.attachment(&id(0x11), &id(2), jpg, None, true);
+    let folder = "CACHE/images/forum/attachments/2026/01/02/photo";
+    f.file(&format!("{folder}/large.jpg"));
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 1, 1));
+    assert_eq!(out["thumbnails"], 0);
+    assert!(!f.exists(png) && f.exists(jpg));
+    assert!(f.exists(&format!("{folder}/thumb.jpg")));
+    assert!(f.exists(&format!("{folder}/large.jpg")));
+    // Once the other row goes too, so do the renditions and the folder.
+    run_on(&f.db, &ago(45, 0), &["delete", "attachment", &id(0x11)]).success();
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 1, 1));
+    assert_eq!(out["thumbnails"], 2);
+    assert!(!f.media.join(folder).exists());
+}
+
+#[test]
+fn paths_are_compared_normalised_for_still_referenced_and_for_unreferenced() {
+    let plain = "forum/attachments/2026/01/02/a.png";
+    for (purged, remaining) in [
+        ("./forum/attachments/2026/01/02/a.png", plain),
+        ("forum//attachments/2026/01/02/a.png", plain),
+        (plain, "./forum/attachments/2026/01/02/a.png"),
+        (plain, "forum/attachments//2026/./01/02/a.png"),
+    ] {
+        let f = post_forum();
+        f.attachment(&id(0x10), &id(2), purged, Some(&ago(45, 0)), false);
+        f.attachment(&id(0x11), &id(2), remaining, None, false);
+        f.file(plain);
+        f.file(&thumb(plain));
+        // check sees the file as the remaining row's: neither missing nor
+        // unreferenced.
+        let report = json_on(&f.db, NOW, &["check"])["report"].clone();
+        assert_eq!(report["missing_files"], serde_json::json!([]), "{purged}");
+        assert_eq!(
+            report["unreferenced_files"],
+            serde_json::json!([]),
+            "{purged}"
+        );
+        assert_eq!(
+            report["unreferenced_thumbnails"],
+            serde_json::json!([]),
+            "{purged}"
+        );
+        let out = json_on(&f.db, NOW, &["purge"]);
+        assert_eq!(counts(&out), (0, 0, 1, 0), "{purged} / {remaining}");
+        assert!(f.exists(plain), "{purged} / {remaining}");
+        assert!(f.exists(&thumb(plain)), "{purged} / {remaining}");
+    }
+    // Two spellings of one file, both purged: removed once.
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), plain, Some(&ago(45, 0)), true);
+    f.attachment(
+        &id(0x11),
+        &id(2),
+        "./forum/attachments/2026/01/02/a.png",
+        Some(&ago(45, 0)),
+        false,
+    );
+    let out = json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
+    assert_eq!(counts(&out), (0, 0, 2, 1));
+    assert_eq!(out["files_missing"], 0);
+    assert!(!f.exists(plain) && !f.exists(&thumb(plain)));
+}
+
+// ------------------------------------------- files that cannot be removed
+
+/// `purge --json ARGS` with a failpoint set.
+fn purge_with_failpoint(f: &Forum, failpoint: &str, args: &[&str]) -> Value {
+    let out = modcon(f.dir.path())
+        .env("MODCON_FAILPOINT", failpoint)
+        .arg("--db")
+        .arg(&f.db)
+        .args(["--now", NOW, "purge", "--json"])
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn journal(conn: &Connection) -> Vec<String> {
+    conn.prepare("SELECT image FROM modcon_file_journal ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn purge_files_logged(conn: &Connection) -> Vec<i64> {
+    conn.prepare("SELECT files FROM modcon_action WHERE action = 'purge' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_file_that_cannot_be_removed_is_reported_kept_for_later_and_never_stops_a_purge() {
+    // Tests run as root, whom permissions do not stop: the `remove-file`
+    // failpoint makes the file one that cannot be removed (EACCES), as a
+    // file of another owner is for the web server's user.
+    let f = post_forum();
+    for n in 0x10..0x14 {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    let stuck = img(0x11);
+    let deny = format!("remove-file:deny={stuck}");
+    let out = purge_with_failpoint(&f, &deny, &["--batch-size", "1"]);
+    assert_eq!(counts(&out), (0, 0, 4, 3));
+    assert_eq!(out["batches"], 4);
+    assert_eq!(out["files_failed"], 1);
+    assert_eq!(out["failed_paths"][0]["image"], stuck);
+    assert!(
+        out["failed_paths"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ermission denied"),
+        "{out}"
+    );
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM forum_attachment"), 0);
+    for n in [0x10, 0x12, 0x13] {
+        assert!(!f.exists(&img(n)) && !f.exists(&thumb(&img(n))), "{n:x}");
+    }
+    assert!(f.exists(&stuck));
+    assert_eq!(journal(&f.conn), std::slice::from_ref(&stuck));
+    // The audit counts the files really removed.
+    assert_eq!(purge_files_logged(&f.conn), [3]);
+
+    // The next purge is not stopped either: it tries again, reports again,
+    // and purges what there is.
+    f.attachment(&id(0x20), &id(2), &img(0x20), Some(&ago(45, 0)), true);
+    let out = purge_with_failpoint(&f, &deny, &[]);
+    assert_eq!(counts(&out), (0, 0, 1, 1));
+    assert_eq!(out["files_failed"], 1);
+    assert_eq!(journal(&f.conn), std::slice::from_ref(&stuck));
+    let text = stdout_of(
+        modcon(f.dir.path())
+            .env("MODCON_FAILPOINT", &deny)
+            .arg("--db")
+            .arg(&f.db)
+            .args(["--now", NOW, "purge"])
+            .assert(),
+    );
+    assert!(
+        text.contains(&format!("could not remove \"{stuck}\": Permission denied")),
+        "{text}"
+    );
+    assert!(
+        text.contains("could not remove: 1 (kept for the next purge)"),
+        "{text}"
+    );
+
+    // Once it can be removed, a purge finishes it and the first purge's
+    // entry counts it.
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(out["files_failed"], 0);
+    assert_eq!(out["journal_finished"], 1);
+    assert!(!f.exists(&stuck) && !f.exists(&thumb(&stuck)));
+    assert!(journal(&f.conn).is_empty());
+    assert_eq!(purge_files_logged(&f.conn), [4, 1]);
+}
+
+#[test]
+fn a_thumbnail_that_cannot_be_removed_keeps_its_entry_and_the_rest_goes() {
+    let f = post_forum();
+    for n in 0x10..0x13 {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    let stuck = thumb(&img(0x11));
+    let out = purge_with_failpoint(&f, &format!("remove-file:deny={stuck}"), &[]);
+    assert_eq!(counts(&out), (0, 0, 3, 3));
+    assert_eq!(out["thumbnails"], 2);
+    assert_eq!(out["failed_paths"][0]["image"], stuck);
+    assert!(f.exists(&stuck) && !f.exists(&img(0x11)));
+    assert_eq!(journal(&f.conn), [img(0x11)]);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(
+        (out["thumbnails"].as_i64(), out["files"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert!(!f.exists(&stuck));
+    assert!(journal(&f.conn).is_empty());
+}

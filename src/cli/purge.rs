@@ -106,8 +106,16 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
         if r.keep_files {
             println!("  files kept (--keep-files)");
         } else {
+            let failed = if r.files_failed > 0 {
+                format!(
+                    "; could not remove: {} (kept for the next purge)",
+                    r.files_failed
+                )
+            } else {
+                String::new()
+            };
             println!(
-                "  files removed: {} (and {} thumbnails); missing: {}; refused: {}",
+                "  files removed: {} (and {} thumbnails); missing: {}; refused: {}{failed}",
                 r.removed.files, r.thumbnails, r.files_missing, r.files_refused
             );
         }
@@ -137,6 +145,13 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
             "  refused path {:?}: {}",
             sanitize_line(&refused.image),
             refused.reason
+        );
+    }
+    for failed in &r.failed_paths {
+        println!(
+            "  could not remove {:?}: {}",
+            sanitize_line(&failed.image),
+            sanitize_line(&failed.reason)
         );
     }
     if r.dry_run && !r.samples.is_empty() {

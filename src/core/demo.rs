@@ -769,7 +769,9 @@ fn write_media(media: &Path, images: &[String]) -> Result<u64> {
     for (i, image) in images.iter().enumerate() {
         let bytes = if image.ends_with(".png") { PNG } else { JPEG };
         write(image, bytes)?;
-        let thumbs = MediaRoot::thumbnail_dir_of(image);
+        let Some(thumbs) = MediaRoot::thumbnail_dir_of(image) else {
+            continue;
+        };
         for n in 0..(1 + i % 2) {
             write(
                 &format!("{thumbs}/{:032x}.jpg", (i * 7 + n) as u128 * 0x9e37_79b9),
@@ -780,10 +782,9 @@ fn write_media(media: &Path, images: &[String]) -> Result<u64> {
     for n in 0..5 {
         let orphan = format!("forum/attachments/2025/01/0{}/left_behind_{n}.jpg", n + 1);
         write(&orphan, JPEG)?;
-        write(
-            &format!("{}/{:032x}.jpg", MediaRoot::thumbnail_dir_of(&orphan), n),
-            THUMB,
-        )?;
+        if let Some(thumbs) = MediaRoot::thumbnail_dir_of(&orphan) {
+            write(&format!("{thumbs}/{n:032x}.jpg"), THUMB)?;
+        }
     }
     Ok(written)
 }

@@ -6,9 +6,24 @@
 //! Points: `purge-after-plan` (planned, before the first batch),
 //! `purge-after-commit` (a batch committed, its files not yet removed),
 //! `before-commit` (a delete, restore, undo or fix, all written, not committed).
+//!
+//! `remove-file:deny=TEXT` makes every file whose path contains TEXT one
+//! that cannot be removed (permission denied), as a file of another owner
+//! is for an ordinary user: tests run as root, which permissions do not stop.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// Whether the `remove-file:deny=TEXT` failpoint names this path.
+pub fn refuses_removal(path: &Path) -> bool {
+    let Ok(spec) = std::env::var("MODCON_FAILPOINT") else {
+        return false;
+    };
+    let shown = path.to_string_lossy();
+    spec.split(',')
+        .filter_map(|entry| entry.strip_prefix("remove-file:deny="))
+        .any(|text| !text.is_empty() && shown.contains(text))
+}
 
 pub fn hit(name: &str) {
     let Ok(spec) = std::env::var("MODCON_FAILPOINT") else {

@@ -12,12 +12,13 @@
 //!    names, count; commit;
 //! 5. after the commit, remove the journalled files and clear the journal.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use rusqlite::{Connection, named_params, params_from_iter};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, named_params};
 use serde::Serialize;
 
 use super::Ctx;
@@ -25,7 +26,7 @@ use super::audit::{self, Tally, action};
 use super::check;
 use super::conditions as cond;
 use super::db::{self, Db};
-use super::media::MediaRoot;
+use super::media::{self, MediaRoot};
 use super::model::Kind;
 use super::query::text_of;
 use super::schema::Schema;
@@ -124,6 +125,10 @@ pub struct PurgeReport {
     pub files_missing: u64,
     pub files_refused: u64,
     pub refused_paths: Vec<Refused>,
+    /// Files that could not be removed (permissions, busy): kept in the
+    /// journal, tried again by the next purge.
+    pub files_failed: u64,
+    pub failed_paths: Vec<Refused>,
     /// Files from an interrupted earlier purge removed first.
     pub journal_finished: u64,
     pub samples: Vec<Sample>,
@@ -357,42 +362,85 @@ fn samples(conn: &Connection, cutoff: &str) -> Result<Vec<Sample>> {
     Ok(rows)
 }
 
-/// Removes the files an earlier batch journalled, then clears their
-/// journal entries. A file some row names again is left in place.
-fn finish_journal(db: &mut Db, media: &MediaRoot, report: &mut PurgeReport) -> Result<u64> {
+/// Removes the files the batches journalled, then clears their journal
+/// entries. A file some remaining row names again is left in place, and so
+/// are the renditions in a thumbnail folder a remaining row's image maps
+/// to. A file that cannot be removed keeps its entry for a later run; each
+/// entry is tried once per run (`after` is the last entry tried).
+fn finish_journal(
+    db: &mut Db,
+    media: &MediaRoot,
+    report: &mut PurgeReport,
+    after: &mut i64,
+) -> Result<u64> {
     let mut finished = 0;
     loop {
         let entries: Vec<(i64, Option<i64>, String)> = {
-            let mut stmt = db.conn().prepare(
-                "SELECT id, action_id, image FROM modcon_file_journal ORDER BY id LIMIT 200",
+            let mut stmt = db.conn().prepare_cached(
+                "SELECT id, action_id, image FROM modcon_file_journal WHERE id > ?1 \
+                 ORDER BY id LIMIT 5000",
             )?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            stmt.query_map([*after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?
         };
-        if entries.is_empty() {
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
             return Ok(finished);
-        }
-        let names: Vec<&str> = entries.iter().map(|(_, _, image)| image.as_str()).collect();
-        let in_use = still_referenced(db.conn(), &names)?;
-        let mut files_by_action: Vec<(Option<i64>, i64)> = Vec::new();
-        for (_, action_id, image) in &entries {
-            if in_use.contains(image) {
+        };
+        let (first, last) = (first.0, last.0);
+        let names: HashSet<String> = entries
+            .iter()
+            .map(|(_, _, image)| media::normalize(image).into_owned())
+            .collect();
+        let folders: HashSet<String> = names
+            .iter()
+            .filter_map(|name| media::thumbnail_key(name).map(|k| k.into_owned()))
+            .collect();
+        let used = still_used(db.conn(), &names, &folders)?;
+        // The outcome per file: several entries may name one file, in one
+        // spelling or several. `Some(reason)` when the path was refused.
+        let mut done: HashMap<String, (bool, Option<String>)> = HashMap::new();
+        let mut kept: Vec<i64> = Vec::new();
+        let mut files_by_action: HashMap<i64, i64> = HashMap::new();
+        for (id, action_id, image) in &entries {
+            let name = media::normalize(image).into_owned();
+            if used.names.contains(&name) {
                 continue;
             }
-            let removal = media.remove_image(image)?;
+            if let Some((failed, refused)) = done.get(&name) {
+                if *failed {
+                    kept.push(*id);
+                }
+                // Each spelling of a refused path is reported, so its rows
+                // can be found.
+                if let Some(reason) = refused
+                    && !report.refused_paths.iter().any(|r| r.image == *image)
+                {
+                    report.files_refused += 1;
+                    report.refused_paths.push(Refused {
+                        image: image.clone(),
+                        reason: reason.clone(),
+                    });
+                }
+                continue;
+            }
+            let thumbnails =
+                media::thumbnail_key(&name).is_some_and(|key| !used.folders.contains(key.as_ref()));
+            let removal = media.remove_image(&name, thumbnails);
             if removal.removed {
                 report.removed.files += 1;
-                files_by_action.push((*action_id, 1));
+                if let Some(action_id) = action_id {
+                    *files_by_action.entry(*action_id).or_default() += 1;
+                }
             }
             report.thumbnails += removal.thumbnails;
             if removal.missing {
                 report.files_missing += 1;
             }
-            if let Some(reason) = removal.refused {
+            if let Some(reason) = &removal.refused {
                 report.files_refused += 1;
                 report.refused_paths.push(Refused {
                     image: image.clone(),
-                    reason,
+                    reason: reason.clone(),
                 });
             }
             if let Some((thumbnails, reason)) = removal.thumbnails_refused {
@@ -402,37 +450,74 @@ fn finish_journal(db: &mut Db, media: &MediaRoot, report: &mut PurgeReport) -> R
                     reason,
                 });
             }
+            let failed = !removal.failed.is_empty();
+            for (path, reason) in removal.failed {
+                report.files_failed += 1;
+                report.failed_paths.push(Refused {
+                    image: path,
+                    reason,
+                });
+            }
+            if failed {
+                kept.push(*id);
+            }
+            done.insert(name, (failed, removal.refused));
         }
         let tx = db.write_tx()?;
-        let last = entries.last().map(|e| e.0).unwrap_or(0);
-        tx.execute("DELETE FROM modcon_file_journal WHERE id <= ?1", [last])?;
+        tx.execute(
+            "DELETE FROM modcon_file_journal WHERE id BETWEEN ?1 AND ?2 \
+             AND id NOT IN (SELECT value FROM json_each(?3))",
+            (first, last, serde_json::to_string(&kept)?),
+        )?;
         for (action_id, n) in files_by_action {
-            if let Some(id) = action_id {
-                tx.execute(
-                    "UPDATE modcon_action SET files = files + ?2 WHERE id = ?1",
-                    (id, n),
-                )?;
-            }
+            tx.execute(
+                "UPDATE modcon_action SET files = files + ?2 WHERE id = ?1",
+                (action_id, n),
+            )?;
         }
         tx.commit()?;
-        finished += entries.len() as u64;
+        finished += (entries.len() - kept.len()) as u64;
+        *after = last;
     }
 }
 
-/// Which of these file names some attachment row still names.
-fn still_referenced(conn: &Connection, names: &[&str]) -> Result<HashSet<String>> {
-    let mut found = HashSet::new();
-    for chunk in names.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(",");
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT DISTINCT image FROM forum_attachment WHERE image IN ({marks})"
-        ))?;
-        let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| r.get::<_, String>(0))?;
-        for row in rows {
-            found.insert(row?);
+/// The file names and thumbnail folders (below `CACHE/images/`) that
+/// remaining attachment rows use.
+struct InUse {
+    names: HashSet<String>,
+    folders: HashSet<String>,
+}
+
+/// Which of `names` (normalised) and `folders` some attachment row still
+/// uses, compared on normalised paths: one pass over every row's image, so
+/// it needs no index and sees every spelling of a path.
+fn still_used(
+    conn: &Connection,
+    names: &HashSet<String>,
+    folders: &HashSet<String>,
+) -> Result<InUse> {
+    let mut used = InUse {
+        names: HashSet::new(),
+        folders: HashSet::new(),
+    };
+    let mut stmt = conn.prepare_cached("SELECT image FROM forum_attachment")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let image = match row.get_ref(0)? {
+            ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t),
+            _ => continue,
+        };
+        let name = media::normalize(&image);
+        if names.contains(name.as_ref()) {
+            used.names.insert(name.into_owned());
+        }
+        if let Some(key) = media::thumbnail_key(&image)
+            && folders.contains(key.as_ref())
+        {
+            used.folders.insert(key.into_owned());
         }
     }
-    Ok(found)
+    Ok(used)
 }
 
 /// One batch, in one write transaction: re-check, delete, journal, count.
@@ -521,13 +606,13 @@ fn run_batch(
             }
         }
     }
+    // Every file of a removed row is journalled; whether a remaining row
+    // still names it is decided just before the file is removed.
     if !keep_files && !images.is_empty() {
-        let names: Vec<&str> = images.iter().map(String::as_str).collect();
-        let in_use = still_referenced(&tx, &names)?;
         let mut stmt = tx.prepare_cached(
             "INSERT INTO modcon_file_journal (action_id, image, queued_at) VALUES (?1, ?2, ?3)",
         )?;
-        for image in names.iter().filter(|n| !in_use.contains(**n)) {
+        for image in &images {
             stmt.execute((action_id, image, &now))?;
         }
     }
@@ -598,6 +683,8 @@ pub fn run(
         keep_files: options.keep_files,
         ..PurgeReport::default()
     };
+    // The last journal entry this run has tried.
+    let mut tried = 0;
     if !options.dry_run {
         if db.is_read_only() {
             bail!(
@@ -615,7 +702,7 @@ pub fn run(
                          is set: give --media-root (or --keep-files to leave them)"
                     );
                 };
-                report.journal_finished = finish_journal(db, media, &mut report)?;
+                report.journal_finished = finish_journal(db, media, &mut report, &mut tried)?;
             }
         }
     }
@@ -701,7 +788,7 @@ pub fn run(
             report.removed.merge(&tally);
             report.skipped_rows.extend(skips);
             if let (Some(media), false) = (media, options.keep_files) {
-                finish_journal(db, media, &mut report)?;
+                finish_journal(db, media, &mut report, &mut tried)?;
             }
             state.removed = report.removed;
             state.skipped = report.skipped_rows.len() as u64;

@@ -3,6 +3,8 @@
 //! Django-style schema, and the binary run in a clean environment.
 #![allow(dead_code)]
 
+pub mod webapp;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

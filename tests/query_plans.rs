@@ -107,3 +107,30 @@ fn purge_finds_shared_file_names_by_index_after_migrate() {
     );
     assert!(p.contains("modcon_purge_attachment_image"), "{p}");
 }
+
+#[test]
+fn deletion_times_look_up_the_moderation_queue_and_the_records_by_row() {
+    let (_demo, db) = open_demo();
+    for kind in [Kind::Thread, Kind::Post] {
+        let p = plan(
+            &db,
+            &format!(
+                "SELECT r.id FROM {} r WHERE r.id = :id AND {} AND {}",
+                kind.table(),
+                cond::purgeable(kind, "r"),
+                cond::deletion_source(kind, "r")
+            ),
+        );
+        assert!(!p.contains("SCAN"), "{kind}:\n{p}");
+        // Never every removal in the forum for each row.
+        assert!(!p.contains("forum_modaction_type_idx"), "{kind}:\n{p}");
+        assert!(
+            p.contains("SEARCH ma USING INDEX forum_modaction_flag_idx"),
+            "{kind}:\n{p}"
+        );
+        assert!(
+            p.contains(&format!("forum_flaggedcontent_{kind}_id")),
+            "{kind}:\n{p}"
+        );
+    }
+}

@@ -17,13 +17,17 @@ struct ListJson<'a> {
     rows: &'a [Row],
 }
 
-/// "active", "deleted 3d ago", "deleted (age unknown)".
+/// "active", "deleted 3d ago", "removed by the moderation queue 3d ago",
+/// "deleted, seen 2d ago", "deleted, age unknown".
 pub fn state_text(row: &Row, now: chrono::NaiveDateTime) -> String {
     if row.is_active {
         return "active".into();
     }
     match (&row.deleted_at, row.deletion_time) {
         (Some(at), Some(DeletionTime::FirstSeen)) => format!("deleted, seen {}", ago(now, at)),
+        (Some(at), _) if row.deletion_source.as_deref() == Some("moderation_action") => {
+            format!("removed by the moderation queue {}", ago(now, at))
+        }
         (Some(at), _) => format!("deleted {}", ago(now, at)),
         _ => "deleted, age unknown".into(),
     }

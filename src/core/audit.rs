@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row as SqlRow};
 use serde::Serialize;
 
 use super::Ctx;
-use super::model::{Kind, RowState};
+use super::model::{DeletionSource, Kind, RowState};
 
 /// How many rows of each kind (and files) an action touched.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -129,8 +129,8 @@ pub fn record_change(
 ) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO modcon_change (action_id, kind, row_id, before_active, before_deleted_at, \
-                                    after_active, after_deleted_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                    before_source, after_active, after_deleted_at, after_source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute((
         action_id,
@@ -138,8 +138,10 @@ pub fn record_change(
         row_id,
         before.active,
         &before.deleted_at,
+        before.source.map(DeletionSource::stored),
         after.active,
         &after.deleted_at,
+        after.source.map(DeletionSource::stored),
     ))?;
     Ok(())
 }
@@ -250,29 +252,54 @@ pub struct Change {
 
 fn read_change(r: &SqlRow<'_>) -> rusqlite::Result<Change> {
     let kind: String = r.get(1)?;
+    let kind = Kind::parse(&kind).unwrap_or(Kind::Attachment);
+    let state = |active: usize, at: usize, source: usize| -> rusqlite::Result<RowState> {
+        let active: bool = r.get(active)?;
+        let deleted_at: Option<String> = r.get(at)?;
+        let stored: Option<String> = r.get(source)?;
+        // Records from before sources were kept: every deletion time of a
+        // thread or post the console wrote was its own.
+        let source = match stored.as_deref().and_then(DeletionSource::parse) {
+            Some(source) => Some(source),
+            None if kind != Kind::Attachment && !active && deleted_at.is_some() => {
+                Some(DeletionSource::Console)
+            }
+            None => None,
+        };
+        Ok(RowState {
+            active,
+            deleted_at,
+            source,
+        })
+    };
     Ok(Change {
         action_id: r.get(0)?,
-        kind: Kind::parse(&kind).unwrap_or(Kind::Attachment),
+        kind,
         row_id: r.get(2)?,
-        before: RowState {
-            active: r.get(3)?,
-            deleted_at: r.get(4)?,
-        },
-        after: RowState {
-            active: r.get(5)?,
-            deleted_at: r.get(6)?,
-        },
+        before: state(3, 4, 5)?,
+        after: state(6, 7, 8)?,
     })
 }
 
-const CHANGE_COLUMNS: &str =
-    "action_id, kind, row_id, before_active, before_deleted_at, after_active, after_deleted_at";
+/// The columns of a change record. A database opened read-only that
+/// predates the sources (migration 0005) reads them as NULL.
+fn change_columns(conn: &Connection) -> Result<&'static str> {
+    let with_sources = super::schema::column_exists(conn, "modcon_change", "before_source")?;
+    Ok(if with_sources {
+        "action_id, kind, row_id, before_active, before_deleted_at, before_source, \
+         after_active, after_deleted_at, after_source"
+    } else {
+        "action_id, kind, row_id, before_active, before_deleted_at, NULL, \
+         after_active, after_deleted_at, NULL"
+    })
+}
 
 /// Every row an action changed, parents before children.
 pub fn changes(conn: &Connection, action_id: i64) -> Result<Vec<Change>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CHANGE_COLUMNS} FROM modcon_change WHERE action_id = ?1 \
-         ORDER BY CASE kind WHEN 'thread' THEN 0 WHEN 'post' THEN 1 ELSE 2 END, row_id"
+        "SELECT {} FROM modcon_change WHERE action_id = ?1 \
+         ORDER BY CASE kind WHEN 'thread' THEN 0 WHEN 'post' THEN 1 ELSE 2 END, row_id",
+        change_columns(conn)?
     ))?;
     let list = stmt
         .query_map([action_id], read_change)?
@@ -284,8 +311,9 @@ pub fn changes(conn: &Connection, action_id: i64) -> Result<Vec<Change>> {
 pub fn latest_change(conn: &Connection, kind: Kind, row_id: &str) -> Result<Option<Change>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {CHANGE_COLUMNS} FROM modcon_change WHERE kind = ?1 AND row_id = ?2 \
-             ORDER BY action_id DESC LIMIT 1"
+            "SELECT {} FROM modcon_change WHERE kind = ?1 AND row_id = ?2 \
+             ORDER BY action_id DESC LIMIT 1",
+            change_columns(conn)?
         ))?
         .query_row((kind.name(), row_id), read_change)
         .optional()?)

@@ -139,18 +139,13 @@ pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckRep
         }
     }
     for kind in Kind::ALL {
-        let first_seen = match kind {
-            Kind::Attachment => "NULL".to_string(),
-            _ => format!(
-                "(SELECT d.deleted_at FROM modcon_deletion d WHERE d.kind = '{kind}' AND d.row_id = r.id \
-                   AND d.source = 'seen' AND d.row_updated_at IS r.updated_at)"
-            ),
-        };
+        // Rows whose age is unknown, and those only known as first seen.
         let sql = format!(
-            "SELECT r.id, {first_seen} FROM {table} r \
-             WHERE r.is_active = 0 AND ({unknown} OR {first_seen} IS NOT NULL) ORDER BY r.id",
+            "SELECT r.id, CASE WHEN {src} = 'first_seen' THEN {time} END FROM {table} r \
+             WHERE r.is_active = 0 AND ({time} IS NULL OR {src} = 'first_seen') ORDER BY r.id",
             table = kind.table(),
-            unknown = cond::unknown_deletion_time(kind, "r"),
+            time = cond::deletion_time(kind, "r"),
+            src = cond::deletion_source(kind, "r"),
         );
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {

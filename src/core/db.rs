@@ -10,6 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
+use super::conditions;
 use super::migrate;
 use super::model;
 use super::schema::{self, Schema};
@@ -104,6 +105,7 @@ impl Db {
         migrate::apply_fresh(&conn, now)?;
         conn.execute_batch("COMMIT")?;
         let schema = schema::inspect(&conn, false)?;
+        conditions::install(&conn, &schema)?;
         Ok(Db {
             conn,
             path: path.to_path_buf(),
@@ -151,6 +153,7 @@ impl Db {
             Access::ReadWrite => {}
             Access::ReadOnly => migrate::shadow_own_tables(&self.conn)?,
         }
+        conditions::install(&self.conn, &self.schema)?;
         Ok(())
     }
 

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::Ctx;
 use super::db::Db;
 use super::media::MediaRoot;
-use super::model::{Kind, format_datetime};
+use super::model::{DeletionSource, Kind, format_datetime};
 use super::rules::{self, Target};
 
 pub const DEFAULT_SEED: u64 = 42;
@@ -375,16 +375,22 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    /// A flag on a post (or a thread), reviewed with a moderation action.
+    /// A flag on a post (or a thread) made after `not_before` (when the
+    /// content was written), reviewed with a moderation action at once.
     fn flag(
         &mut self,
         post_id: Option<&str>,
         thread_id: Option<&str>,
         action_type: &str,
+        not_before: NaiveDateTime,
     ) -> Result<()> {
         let id = self.g.uuid();
         let days = 2 + self.g.below(60) as i64;
-        let at = format_datetime(self.g.ago(self.now, days));
+        let mut at = self.g.ago(self.now, days);
+        if at < not_before {
+            at = not_before + (self.now - not_before) / 2;
+        }
+        let at = format_datetime(at);
         let reason = self.g.pick(FLAG_REASONS);
         let reporter = self.user();
         let content_type = if post_id.is_some() { "post" } else { "thread" };
@@ -476,9 +482,13 @@ impl<'c> Writer<'c> {
                         ))?
                         .execute([&target.id])?;
                 }
-                Later::Seen { target, at } => {
-                    rules::record_deletion(self.conn, target.kind, &target.id, &at, "seen")?
-                }
+                Later::Seen { target, at } => rules::record_deletion(
+                    self.conn,
+                    target.kind,
+                    &target.id,
+                    &at,
+                    DeletionSource::FirstSeen,
+                )?,
             }
         }
         Ok(())
@@ -533,14 +543,16 @@ impl<'c> Writer<'c> {
             false,
             false,
         )?;
+        let mut last_post = t.created;
         for i in 0..3 {
             let text = self.random_text();
             let p = self.post(&t, &text, i == 0, i)?;
             self.attachment(&p, 0, None)?;
+            last_post = p.created;
         }
         let id = t.id.clone();
         self.webapp_deactivate(Kind::Thread, &id)?;
-        self.flag(None, Some(&id), "remove_thread")?;
+        self.flag(None, Some(&id), "remove_thread", last_post)?;
 
         // A post the moderation queue deactivated without its attachments.
         let t = self.thread(
@@ -560,7 +572,7 @@ impl<'c> Writer<'c> {
         self.attachment(&p, 1, None)?;
         let id = p.id.clone();
         self.webapp_deactivate(Kind::Post, &id)?;
-        self.flag(Some(&id), None, "remove_post")?;
+        self.flag(Some(&id), None, "remove_post", p.created)?;
 
         // Attachments deleted 1, 29, 31 and 45 days ago, side by side.
         let t = self.thread(
@@ -733,9 +745,9 @@ impl<'c> Writer<'c> {
                     }
                 } else if i > 0 && self.g.permille(3) {
                     self.webapp_deactivate(Kind::Post, &p.id)?;
-                    self.flag(Some(&p.id), None, "remove_post")?;
+                    self.flag(Some(&p.id), None, "remove_post", p.created)?;
                 } else if self.g.permille(10) {
-                    self.flag(Some(&p.id), None, "warning")?;
+                    self.flag(Some(&p.id), None, "warning", p.created)?;
                 }
             }
             if self.g.permille(10) {

@@ -28,8 +28,9 @@ pub const FORUM_SCHEMA: &str = "0001_forum_schema";
 pub const OWN_TABLES: &str = "0002_modcon_tables";
 pub const ATTACHMENT_SOFT_DELETE: &str = "0003_attachment_soft_delete";
 pub const PURGE_INDEXES: &str = "0004_purge_indexes";
+pub const CHANGE_SOURCES: &str = "0005_change_sources";
 
-pub static MIGRATIONS: [Migration; 4] = [
+pub static MIGRATIONS: [Migration; 5] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: include_str!("../../migrations/0001_forum_schema.sql"),
@@ -53,6 +54,12 @@ pub static MIGRATIONS: [Migration; 4] = [
         sql: include_str!("../../migrations/0004_purge_indexes.sql"),
         when: When::OnRequest,
         purpose: "partial indexes over deleted rows, for purge",
+    },
+    Migration {
+        name: CHANGE_SOURCES,
+        sql: include_str!("../../migrations/0005_change_sources.sql"),
+        when: When::OnOpen,
+        purpose: "where each recorded deletion time came from, so undo puts it back",
     },
 ];
 
@@ -94,6 +101,7 @@ fn satisfied(conn: &Connection, name: &str) -> Result<bool> {
             schema::column_exists(conn, "forum_attachment", "is_active")?
                 && schema::column_exists(conn, "forum_attachment", "deleted_at")?
         }
+        CHANGE_SOURCES => schema::column_exists(conn, "modcon_change", "before_source")?,
         _ => false,
     })
 }
@@ -147,7 +155,12 @@ fn run(conn: &Connection, now: &str, allowed: &[When], apply: bool) -> Result<Ve
 
 /// Whether a read-write open has the console's own tables to create.
 pub fn needs_own_tables(conn: &Connection) -> Result<bool> {
-    Ok(!recorded(conn, OWN_TABLES)?)
+    for m in MIGRATIONS.iter().filter(|m| m.when == When::OnOpen) {
+        if !recorded(conn, m.name)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Applied on a read-write open (inside its write transaction): the

@@ -134,13 +134,51 @@ impl IdQuery {
     }
 }
 
+/// Where a deleted thread's or post's deletion time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionSource {
+    /// The console deleted it (exact).
+    Console,
+    /// The web app's moderation queue removed it (exact).
+    ModerationAction,
+    /// Deleted by someone else; when the console first saw it.
+    FirstSeen,
+}
+
+impl DeletionSource {
+    /// As `modcon_deletion.source` and `modcon_change` store it.
+    pub fn stored(self) -> &'static str {
+        match self {
+            DeletionSource::Console => "console",
+            DeletionSource::ModerationAction => "moderation",
+            DeletionSource::FirstSeen => "seen",
+        }
+    }
+
+    /// Reads a stored value, or a name as `conditions::deletion_source`
+    /// gives it.
+    pub fn parse(text: &str) -> Option<DeletionSource> {
+        match text {
+            "console" => Some(DeletionSource::Console),
+            "moderation" | "moderation_action" => Some(DeletionSource::ModerationAction),
+            "seen" | "first_seen" => Some(DeletionSource::FirstSeen),
+            _ => None,
+        }
+    }
+}
+
 /// The part of a row that moderation changes: whether it is active, and
-/// when it was deleted (the `deleted_at` column of an attachment; the
-/// console's record for a thread or post).
+/// when it was deleted — for an attachment its `deleted_at` column exactly
+/// as stored (a stale value on an active row included); for a thread or
+/// post the deletion time and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowState {
     pub active: bool,
     pub deleted_at: Option<String>,
+    /// Threads and posts: where `deleted_at` comes from (`None` while
+    /// active or unknown). Always `None` for attachments.
+    pub source: Option<DeletionSource>,
 }
 
 impl RowState {
@@ -148,13 +186,16 @@ impl RowState {
         RowState {
             active: true,
             deleted_at: None,
+            source: None,
         }
     }
 
-    pub fn deleted(at: Option<String>) -> Self {
+    /// Deleted by the console at `at`.
+    pub fn deleted_by_console(kind: Kind, at: String) -> Self {
         RowState {
             active: false,
-            deleted_at: at,
+            deleted_at: Some(at),
+            source: (kind != Kind::Attachment).then_some(DeletionSource::Console),
         }
     }
 }

@@ -107,6 +107,11 @@ pub struct Row {
     pub deleted_at: Option<String>,
     /// How the deletion time is known; `None` while active.
     pub deletion_time: Option<DeletionTime>,
+    /// Where the deletion time comes from: `console` (the console deleted
+    /// it), `moderation_action` (the web app's moderation queue removed
+    /// it), `first_seen`, `deleted_at` (an attachment's column); `None`
+    /// while active or unknown.
+    pub deletion_source: Option<String>,
     /// Past retention with nothing active below: a purge removes it.
     pub purgeable: bool,
     /// Past retention but an active row below it holds it back.
@@ -275,11 +280,12 @@ fn read_row(kind: Kind, r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     };
     let is_active = bool_of(v(10)?);
     let deleted_at = opt_text_of(v(12)?);
+    let deletion_source = if is_active { None } else { opt_text_of(v(13)?) };
     let deletion_time = if is_active {
         None
     } else {
-        Some(match opt_text_of(v(13)?).as_deref() {
-            Some("seen") => DeletionTime::FirstSeen,
+        Some(match deletion_source.as_deref() {
+            Some("first_seen") => DeletionTime::FirstSeen,
             Some(_) => DeletionTime::Exact,
             None => DeletionTime::Unknown,
         })
@@ -294,6 +300,7 @@ fn read_row(kind: Kind, r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         created_at: text_of(v(11)?),
         deleted_at: if is_active { None } else { deleted_at },
         deletion_time,
+        deletion_source,
         purgeable: bool_of(v(14)?),
         held_back: bool_of(v(15)?),
         violation: bool_of(v(16)?),

@@ -11,7 +11,7 @@ use super::Ctx;
 use super::audit::{self, Tally, action};
 use super::conditions as cond;
 use super::db::Db;
-use super::model::{Kind, RowState};
+use super::model::{DeletionSource, Kind, RowState};
 
 /// A row named by kind and full id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -90,15 +90,28 @@ fn parent_of(conn: &Connection, kind: Kind, id: &str) -> Result<Option<String>> 
         .flatten())
 }
 
-/// The current state of a row, or `None` when it does not exist.
+/// The current state of a row, or `None` when it does not exist: for an
+/// attachment its columns as stored (so an undo puts back exactly what was
+/// there); for a thread or post its deletion time and where that comes
+/// from, by the rules of `conditions::deletion_time`.
 pub fn row_state(conn: &Connection, kind: Kind, id: &str) -> Result<Option<RowState>> {
-    let time = match kind {
-        // The column as stored, so an undo puts back exactly what was there.
-        Kind::Attachment => "r.deleted_at".to_string(),
-        _ => cond::deletion_time(kind, "r"),
-    };
+    if kind == Kind::Attachment {
+        return Ok(conn
+            .prepare_cached("SELECT is_active, deleted_at FROM forum_attachment WHERE id = ?1")?
+            .query_row([id], |r| {
+                let active: i64 = r.get(0)?;
+                Ok(RowState {
+                    active: active != 0,
+                    deleted_at: r.get(1).ok().flatten(),
+                    source: None,
+                })
+            })
+            .optional()?);
+    }
     let sql = format!(
-        "SELECT r.is_active, {time} FROM {} r WHERE r.id = ?1",
+        "SELECT r.is_active, {}, {} FROM {} r WHERE r.id = ?1",
+        cond::deletion_time(kind, "r"),
+        cond::deletion_source(kind, "r"),
         kind.table()
     );
     Ok(conn
@@ -106,16 +119,24 @@ pub fn row_state(conn: &Connection, kind: Kind, id: &str) -> Result<Option<RowSt
         .query_row([id], |r| {
             let active: i64 = r.get(0)?;
             let at: Option<String> = r.get(1).ok().flatten();
-            Ok(RowState {
-                active: active != 0,
-                deleted_at: if active != 0 { None } else { at },
+            let source: Option<String> = r.get(2).ok().flatten();
+            Ok(if active != 0 {
+                RowState::active()
+            } else {
+                RowState {
+                    active: false,
+                    source: at
+                        .as_ref()
+                        .and(source.as_deref().and_then(DeletionSource::parse)),
+                    deleted_at: at,
+                }
             })
         })
         .optional()?)
 }
 
 /// Writes a row's state: the forum table, and for threads and posts the
-/// console's record of the deletion time.
+/// console's record of the deletion time and its source.
 fn write_state(conn: &Connection, kind: Kind, id: &str, state: &RowState) -> Result<()> {
     let table = kind.table();
     if kind.has_deleted_at_column() {
@@ -127,28 +148,34 @@ fn write_state(conn: &Connection, kind: Kind, id: &str, state: &RowState) -> Res
     }
     conn.prepare_cached(&format!("UPDATE {table} SET is_active = ?2 WHERE id = ?1"))?
         .execute((id, state.active))?;
-    match (&state.active, &state.deleted_at) {
-        (false, Some(at)) => record_deletion(conn, kind, id, at, "console")?,
+    match (state.active, &state.deleted_at) {
+        (false, Some(at)) => record_deletion(
+            conn,
+            kind,
+            id,
+            at,
+            state.source.unwrap_or(DeletionSource::Console),
+        )?,
         _ => forget_deletion(conn, kind, id)?,
     }
     Ok(())
 }
 
-/// Records when a thread or post was deleted, tied to the row's current
-/// `updated_at` (see `conditions::deletion_time`).
+/// Records when a thread or post was deleted and how that is known, tied
+/// to the row's current `updated_at` (see `conditions::deletion_time`).
 pub fn record_deletion(
     conn: &Connection,
     kind: Kind,
     id: &str,
     at: &str,
-    source: &str,
+    source: DeletionSource,
 ) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT OR REPLACE INTO modcon_deletion (kind, row_id, deleted_at, source, row_updated_at) \
          VALUES (?1, ?2, ?3, ?4, (SELECT updated_at FROM {} WHERE id = ?2))",
         kind.table()
     ))?
-    .execute((kind.name(), id, at, source))?;
+    .execute((kind.name(), id, at, source.stored()))?;
     Ok(())
 }
 
@@ -171,10 +198,10 @@ fn change(
     audit::record_change(conn, action_id, kind, id, before, after)
 }
 
-fn ids(conn: &Connection, sql: &str, param: &str) -> Result<Vec<String>> {
+fn ids(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let list = stmt
-        .query_map([param], |r| r.get::<_, String>(0))?
+        .query_map(params, |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(list)
 }
@@ -203,7 +230,7 @@ pub fn delete_set(conn: &Connection, target: &Target) -> Result<Vec<Target>> {
             for post in ids(
                 conn,
                 "SELECT id FROM forum_post WHERE thread_id = ?1 AND is_active = 1 ORDER BY id",
-                id,
+                [id],
             )? {
                 rows.push(Target::new(Kind::Post, post));
             }
@@ -211,7 +238,7 @@ pub fn delete_set(conn: &Connection, target: &Target) -> Result<Vec<Target>> {
                 conn,
                 "SELECT a.id FROM forum_post p CROSS JOIN forum_attachment a ON a.post_id = p.id \
                  WHERE p.thread_id = ?1 AND p.is_active = 1 AND +a.is_active = 1 ORDER BY a.id",
-                id,
+                [id],
             )? {
                 rows.push(Target::new(Kind::Attachment, att));
             }
@@ -220,7 +247,7 @@ pub fn delete_set(conn: &Connection, target: &Target) -> Result<Vec<Target>> {
             for att in ids(
                 conn,
                 "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = 1 ORDER BY id",
-                id,
+                [id],
             )? {
                 rows.push(Target::new(Kind::Attachment, att));
             }
@@ -246,9 +273,9 @@ pub fn preview_delete(conn: &Connection, target: &Target) -> Result<Tally> {
 /// Makes `rows` deleted at `ctx.now`, recorded under `action_id`.
 fn delete_rows(conn: &Connection, ctx: &Ctx, action_id: i64, rows: &[Target]) -> Result<Tally> {
     let now = ctx.now_text();
-    let after = RowState::deleted(Some(now));
     for row in rows {
         let before = require(conn, row)?;
+        let after = RowState::deleted_by_console(row.kind, now.clone());
         change(conn, action_id, row.kind, &row.id, &before, &after)?;
     }
     Ok(tally_of(rows))
@@ -357,10 +384,26 @@ pub struct RestorePlan {
     pub from_action: Option<i64>,
 }
 
-/// The rows a restore brings back (see SPEC §2). Empty when the row is
-/// active. Fails, naming the parent, under a deleted parent.
+/// Whether a row is still exactly as a recorded change left it (for a
+/// thread or post: deleted at the same time, known the same way — so the
+/// console's record of it still holds).
+fn still_as_left(conn: &Connection, ch: &audit::Change) -> Result<bool> {
+    Ok(row_state(conn, ch.kind, &ch.row_id)?.is_some_and(|now| now == ch.after))
+}
+
+/// The rows a restore brings back. Empty when the row is active. Fails,
+/// naming the parent, under a deleted parent.
+///
+/// When the console's record of the row's delete still holds (the deletion
+/// time comes from the console): the row and exactly the rows that delete
+/// changed below it which are still as it left them. Otherwise the row was
+/// deleted outside the console: a thread alone; a post with those of its
+/// attachments that share the latest `deleted_at` (the web app's cascade
+/// stamps one time), none deleted before the post when its time is exact
+/// (a moderation removal).
 pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
-    if require(conn, target)?.active {
+    let state = require(conn, target)?;
+    if state.active {
         return Ok(RestorePlan {
             rows: Vec::new(),
             from_action: None,
@@ -373,25 +416,17 @@ pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
             from_action: None,
         });
     }
-    if let Some(latest) = audit::latest_change(conn, target.kind, &target.id)?
-        && !latest.after.active
+    if state.source == Some(DeletionSource::Console)
+        && let Some(latest) = audit::latest_change(conn, target.kind, &target.id)?
+        && latest.after == state
     {
-        // The console deleted it last: bring back exactly what that
-        // action changed below it and is still as the action left it.
         let mut rows = vec![target.clone()];
         for ch in audit::changes(conn, latest.action_id)? {
             let row = Target::new(ch.kind, ch.row_id.clone());
-            if row == *target || !is_within(conn, target, &row)? {
+            if row == *target || !ch.before.active || ch.after.active {
                 continue;
             }
-            let still_deleted = match row_state(conn, ch.kind, &ch.row_id)? {
-                Some(now) => {
-                    !now.active
-                        && (ch.kind != Kind::Attachment || now.deleted_at == ch.after.deleted_at)
-                }
-                None => false,
-            };
-            if ch.before.active && !ch.after.active && still_deleted {
+            if is_within(conn, target, &row)? && still_as_left(conn, &ch)? {
                 rows.push(row);
             }
         }
@@ -400,18 +435,20 @@ pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
             from_action: Some(latest.action_id),
         });
     }
-    // Deleted outside the console.
     let mut rows = vec![target.clone()];
     if target.kind == Kind::Post {
-        // The web app's cascade stamps one deleted_at on the post's
-        // attachments: bring back those sharing the latest one.
+        let not_before = match state.source {
+            Some(DeletionSource::ModerationAction) => state.deleted_at.clone(),
+            _ => None,
+        };
         for att in ids(
             conn,
             "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = 0 \
                AND modcon_ts(deleted_at) = (SELECT max(modcon_ts(deleted_at)) FROM forum_attachment \
                                             WHERE post_id = ?1 AND is_active = 0) \
+               AND modcon_ts(deleted_at) >= COALESCE(?2, '') \
              ORDER BY id",
-            &target.id,
+            (&target.id, &not_before),
         )? {
             rows.push(Target::new(Kind::Attachment, att));
         }

@@ -174,6 +174,7 @@ mod tests {
             created_at: "2026-01-01 00:00:00".into(),
             deleted_at: None,
             deletion_time: None,
+            deletion_source: None,
             purgeable,
             held_back: false,
             violation,

@@ -15,8 +15,9 @@ pub mod purge;
 pub mod query;
 pub mod rules;
 pub mod schema;
+pub mod system;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
 /// Who acts, and when: passed to every operation that changes data.
 #[derive(Debug, Clone)]
@@ -40,9 +41,43 @@ impl Ctx {
     }
 }
 
+/// Deletion times at or before the cutoff are past retention. A retention
+/// reaching back before the year 1 (no Django datetime is earlier, and
+/// chrono's range ends not far beyond) clamps the cutoff to
+/// `0001-01-01 00:00:00`: nothing is past it. A negative retention is
+/// refused where it is given; here it counts as 0, so the cutoff is never
+/// in the future.
 pub fn cutoff(now: NaiveDateTime, retention_days: i64) -> String {
-    model::format_datetime(now - Duration::days(retention_days))
+    let earliest = NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(NaiveDateTime::MIN);
+    let at = TimeDelta::try_days(retention_days.max(0))
+        .and_then(|days| now.checked_sub_signed(days))
+        .filter(|at| *at >= earliest)
+        .unwrap_or(earliest);
+    model::format_datetime(at)
 }
 
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
 pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// Each batch is one write transaction that the web app waits behind: a
+/// larger batch would hold it up for seconds.
+pub const MAX_BATCH_SIZE: usize = 10_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retention_beyond_the_calendar_clamps_to_the_year_one() {
+        let now = model::parse_now("2026-11-26 11:00:08").unwrap();
+        assert_eq!(cutoff(now, 30), "2026-10-27 11:00:08");
+        assert_eq!(cutoff(now, 0), "2026-11-26 11:00:08");
+        assert_eq!(cutoff(now, 739_945), "0001-01-01 11:00:08");
+        for days in [739_946, 99_999_999, 99_999_999_999_999, i64::MAX] {
+            assert_eq!(cutoff(now, days), "0001-01-01 00:00:00", "{days}");
+        }
+        assert_eq!(cutoff(now, -5), "2026-11-26 11:00:08");
+        assert_eq!(cutoff(now, i64::MIN), "2026-11-26 11:00:08");
+    }
+}

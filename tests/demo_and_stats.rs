@@ -923,9 +923,14 @@ fn the_media_root_comes_from_the_flag_the_environment_or_the_file() {
     };
     // `media` beside the database, by default.
     assert_eq!(missing(&mut with_config(h)), 0);
+    // The config file's media root, for the config file's database.
     write_config(
         h,
-        &format!("media_root = {:?}\n", empty.path().display().to_string()),
+        &format!(
+            "db = {:?}\nmedia_root = {:?}\n",
+            forum.db.display().to_string(),
+            empty.path().display().to_string()
+        ),
     );
     assert_eq!(missing(&mut with_config(h)), 1);
     assert_eq!(
@@ -1026,7 +1031,8 @@ fn output_cut_short_by_a_closed_pipe_is_not_an_error() {
     ] {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("modcon"))
             .env("HOME", d.dir.path())
-            .env("MODCON_CONFIG", d.dir.path().join("none.toml"))
+            .env_remove("MODCON_CONFIG")
+            .env("XDG_CONFIG_HOME", d.dir.path().join(".config"))
             .arg("--db")
             .arg(&d.db)
             .args(["--now", DEMO_NOW])

@@ -566,12 +566,12 @@ fn odd_datetimes_are_unknown_never_expired() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(left, garbage_ids);
-    // A garbage clock is a clear error.
+    // A garbage clock is a clear usage error.
     let mut cmd = bin(forum.dir.path());
     cmd.arg("--db")
         .arg(&forum.db)
         .args(["--now", "yesterday", "stats"]);
-    hardening::assert_error(&run(cmd), "invalid time \"yesterday\"");
+    hardening::assert_usage_error(&run(cmd), "invalid time \"yesterday\"");
 }
 
 #[test]

@@ -5,8 +5,8 @@
 mod assertions;
 mod common;
 
-use assertions::{error_line, is_django_datetime, state_of, stdout_of};
-use common::{Forum, hex_id, json_on, run_on};
+use assertions::{error_line, is_django_datetime, state_of, stdout_of, usage_line};
+use common::{Forum, hex_id, json_on, modcon, run_on};
 use rusqlite::Connection;
 
 const NOW: &str = "2026-11-26 12:00:00";
@@ -373,10 +373,12 @@ fn now_is_read_in_every_form_and_bad_times_are_refused() {
     let forum = forum_with_threads(&[&hex_id(1)]);
     let before = state_of(&forum.db);
     for bad in ["yesterday", "2026-11-26", "2026-13-01 00:00:00"] {
-        let line = error_line(run_on(&forum.db, bad, &["delete", "thread", &hex_id(1)]));
+        let line = usage_line(run_on(&forum.db, bad, &["delete", "thread", &hex_id(1)]));
         assert_eq!(
             line,
-            format!("error: invalid time {bad:?}: expected YYYY-MM-DD HH:MM:SS[.ffffff] in UTC")
+            format!(
+                "error: invalid value '{bad}' for '--now <TIME>': invalid time {bad:?}: expected YYYY-MM-DD HH:MM:SS[.ffffff] in UTC; see --help"
+            )
         );
     }
     assert_eq!(state_of(&forum.db), before);
@@ -615,16 +617,48 @@ fn usage_errors_exit_with_status_2() {
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     }
     assert_eq!(forum.active("forum_thread", &hex_id(1)), Some(true));
+    // Values out of range are usage errors too: one `error:` line, exit 2.
     for (args, expect) in [
         (
             &["purge", "--older-than=-1"][..],
-            "error: --older-than must be 0 or more days, not -1",
+            "error: invalid value '-1' for '--older-than <DAYS>': the retention must be a whole number of days, 0 or more; see --help",
+        ),
+        (
+            &["purge", "--older-than", "-1"],
+            "error: invalid value '-1' for '--older-than <DAYS>': the retention must be a whole number of days, 0 or more; see --help",
         ),
         (
             &["purge", "--batch-size", "0"],
-            "error: --batch-size must be at least 1",
+            "error: invalid value '0' for '--batch-size <N>': the batch size must be a number from 1 to 10000; see --help",
+        ),
+        (
+            &["purge", "--batch-size", "18446744073709551615"],
+            "error: invalid value '18446744073709551615' for '--batch-size <N>': the batch size must be a number from 1 to 10000; see --help",
+        ),
+        (
+            &["log", "--limit", "0"],
+            "error: invalid value '0' for '--limit <LIMIT>': the limit must be a number of 1 or more; see --help",
+        ),
+        (
+            &["list", "threads", "--limit", "0"],
+            "error: invalid value '0' for '--limit <LIMIT>': the limit must be a number of 1 or more; see --help",
         ),
     ] {
-        assert_eq!(error_line(run_on(&forum.db, NOW, args)), expect);
+        let out = run_on(&forum.db, NOW, args).get_output().clone();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("{expect}\n"));
+        assert!(out.stdout.is_empty());
     }
+    // --now is read with the arguments: garbage is a usage error.
+    let out = modcon(forum.dir.path())
+        .arg("--db")
+        .arg(&forum.db)
+        .args(["--now", "garbage", "stats"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: invalid value 'garbage' for '--now <TIME>': invalid time \"garbage\": expected YYYY-MM-DD HH:MM:SS[.ffffff] in UTC; see --help\n"
+    );
 }

@@ -1036,7 +1036,8 @@ fn a_restore_committed_after_the_plan_keeps_its_row() {
     let gate = f.dir.path().join("go");
     let mut purge = std::process::Command::new(assert_cmd::cargo::cargo_bin("modcon"))
         .env("HOME", f.dir.path())
-        .env("MODCON_CONFIG", f.dir.path().join("none.toml"))
+        .env_remove("MODCON_CONFIG")
+        .env("XDG_CONFIG_HOME", f.dir.path().join(".config"))
         .env("USER", "tester")
         .env(
             "MODCON_FAILPOINT",

@@ -2,6 +2,7 @@
 //! way the command needs, call the core, print. One module per command.
 
 mod check;
+mod config;
 mod demo;
 mod list;
 mod log;
@@ -12,11 +13,14 @@ mod purge;
 mod settings;
 mod stats;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use anyhow::{Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use chrono::NaiveDateTime;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::core::db::{Access, Db};
 use crate::core::model::Kind;
@@ -31,21 +35,21 @@ pub use settings::Settings;
                   With no command it opens the console; without --db it uses a demo database."
 )]
 pub struct Cli {
-    /// The forum database (default: MODCON_DB, the config file, then the demo database)
-    #[arg(long, env = "MODCON_DB", global = true, value_name = "PATH")]
+    /// The forum database [env: MODCON_DB] (default: the config file's db, else the demo database)
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub db: Option<PathBuf>,
-    /// The folder attachment paths are relative to (default: `media` beside the database)
-    #[arg(long, env = "MODCON_MEDIA_ROOT", global = true, value_name = "DIR")]
+    /// The folder attachment paths are relative to [env: MODCON_MEDIA_ROOT] (default: the config file's, for its own db; else `media` beside the database)
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub media_root: Option<PathBuf>,
     /// Open the database read-only at the SQLite level; changing anything is refused
     #[arg(long, global = true)]
     pub read_only: bool,
-    /// Who is acting, for the audit log (default: MODCON_ACTOR, SUDO_USER, USER)
-    #[arg(long, env = "MODCON_ACTOR", global = true, value_name = "NAME")]
+    /// Who is acting, for the audit log [env: MODCON_ACTOR] (default: the config file, SUDO_USER, USER, the account of your user id)
+    #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
     /// Fix the clock, e.g. "2026-11-26 11:00:08" (UTC), for reproducible runs
-    #[arg(long, global = true, value_name = "TIME")]
-    pub now: Option<String>,
+    #[arg(long, global = true, value_name = "TIME", value_parser = now_arg)]
+    pub now: Option<NaiveDateTime>,
     /// In the console, turn on wheel scrolling and click-to-select
     #[arg(long, global = true)]
     pub mouse: bool,
@@ -54,6 +58,32 @@ pub struct Cli {
     pub ascii: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+fn now_arg(text: &str) -> Result<NaiveDateTime, String> {
+    crate::core::model::parse_now(text).map_err(|e| e.to_string())
+}
+
+fn days_arg(text: &str) -> Result<i64, String> {
+    match text.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err("the retention must be a whole number of days, 0 or more".into()),
+    }
+}
+
+fn batch_size_arg(text: &str) -> Result<usize, String> {
+    let max = crate::core::MAX_BATCH_SIZE;
+    match text.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("the batch size must be a number from 1 to {max}")),
+    }
+}
+
+fn limit_arg(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("the limit must be a number of 1 or more".into()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -102,7 +132,7 @@ pub enum Command {
     /// Write a deterministic demo database and its media folder
     Demo {
         /// Where to write the database (its media folder goes beside it)
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
         out: Option<PathBuf>,
         /// How many ordinary threads (about 50 attachments each)
         #[arg(long, default_value_t = crate::core::demo::DEFAULT_THREADS)]
@@ -133,7 +163,8 @@ pub enum Command {
         post: Option<String>,
         #[arg(long, value_enum, default_value = "all")]
         state: StateArg,
-        #[arg(long, default_value_t = 50)]
+        /// At most this many rows (1 or more)
+        #[arg(long, default_value_t = 50, value_parser = limit_arg)]
         limit: usize,
         /// Print one JSON object instead of text
         #[arg(long)]
@@ -163,11 +194,11 @@ pub enum Command {
     },
     /// Hard-delete rows deleted longer ago than the retention, and their files
     Purge {
-        /// Retention in days (default: the config file's retention_days, else 30)
-        #[arg(long, value_name = "DAYS")]
+        /// Retention in days, 0 or more (default: the config file's retention_days, else 30)
+        #[arg(long, value_name = "DAYS", allow_negative_numbers = true, value_parser = days_arg)]
         older_than: Option<i64>,
-        /// Root rows per transaction (default: the config file's batch_size, else 100)
-        #[arg(long, value_name = "N")]
+        /// Root rows per transaction, 1 to 10000 (default: the config file's batch_size, else 100)
+        #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = batch_size_arg)]
         batch_size: Option<usize>,
         /// Show the plan; change nothing
         #[arg(long)]
@@ -189,7 +220,8 @@ pub enum Command {
     },
     /// The audit log, newest first
     Log {
-        #[arg(long, default_value_t = 20)]
+        /// At most this many entries (1 or more)
+        #[arg(long, default_value_t = 20, value_parser = limit_arg)]
         limit: usize,
         /// Print one JSON object instead of text
         #[arg(long)]
@@ -203,22 +235,148 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every effective setting and where it came from, and the config files searched
+    Config {
+        /// Print a commented default config file instead
+        #[arg(long)]
+        default: bool,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script (e.g. `modcon completions bash > ~/.local/share/bash-completion/completions/modcon`)
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `modcon man > ~/.local/share/man/man1/modcon.1`
+    Man,
 }
 
+impl Command {
+    /// The `action` of the command's JSON object.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Demo { .. } => "demo",
+            Command::Stats { .. } => "stats",
+            Command::List { .. } => "list",
+            Command::Delete { .. } => "delete",
+            Command::Restore { .. } => "restore",
+            Command::Undo { .. } => "undo",
+            Command::Purge { .. } => "purge",
+            Command::Check { fix: true, .. } => "fix",
+            Command::Check { .. } => "check",
+            Command::Log { .. } => "log",
+            Command::Migrate { .. } => "migrate",
+            Command::Config { .. } => "config",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+        }
+    }
+
+    /// Was `--json` asked for?
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Demo { json, .. }
+            | Command::Stats { json }
+            | Command::List { json, .. }
+            | Command::Delete { json, .. }
+            | Command::Restore { json, .. }
+            | Command::Undo { json }
+            | Command::Purge { json, .. }
+            | Command::Check { json, .. }
+            | Command::Log { json, .. }
+            | Command::Migrate { json, .. }
+            | Command::Config { json, .. } => *json,
+            Command::Completions { .. } | Command::Man => false,
+        }
+    }
+}
+
+/// With `--json`, the action a failure is reported under (`None` for a
+/// failure before the command is known). Set once the arguments are read;
+/// the panic hook reads it too.
+static FAILURE_JSON: OnceLock<Option<String>> = OnceLock::new();
+
 /// The entry point: exit status 0 on success (no-ops included), 1 on an
-/// error (one `error:` line on stderr), 2 on a usage error.
+/// error (one `error:` line on stderr), 2 on a usage error. With `--json`
+/// a failure is also one JSON object on stdout.
 pub fn main() -> ExitCode {
     install_panic_hook();
-    let cli = Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => return parse_failure(err, &args),
+    };
+    if let Some(command) = cli.command.as_ref().filter(|c| c.json()) {
+        let _ = FAILURE_JSON.set(Some(command.action().to_string()));
+    }
     // A panic never comes back here: the hook restores the terminal,
     // prints its `error:` line and exits 1.
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", output::one_line(&err));
-            ExitCode::from(1)
+            let message = output::one_line(&err);
+            fail(&message, if output::is_usage(&err) { 2 } else { 1 })
         }
     }
+}
+
+/// Reports a failure: the `error:` line on stderr and, with `--json`, the
+/// JSON object on stdout.
+fn fail(message: &str, status: u8) -> ExitCode {
+    if let Some(action) = FAILURE_JSON.get() {
+        output::json_failure(action.as_deref(), message);
+    }
+    eprintln!("error: {message}");
+    ExitCode::from(status)
+}
+
+/// Was `--json` among the arguments (before a `--`)? Asked when clap
+/// could not make sense of them.
+fn json_among(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+/// Arguments clap refused: a usage error (exit 2), one `error:` line like
+/// every other error (with clap's tip, when it has one); help and version
+/// are printed as usual.
+fn parse_failure(err: clap::Error, args: &[OsString]) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        err.exit();
+    }
+    if json_among(args) {
+        // Which command was meant, as far as the arguments tell.
+        let action = Cli::command()
+            .ignore_errors(true)
+            .try_get_matches_from(args)
+            .ok()
+            .and_then(|m| {
+                let (name, sub) = m.subcommand()?;
+                let fix = sub.try_get_one::<bool>("fix").ok().flatten() == Some(&true);
+                Some(if name == "check" && fix { "fix" } else { name }.to_string())
+            });
+        let _ = FAILURE_JSON.set(action);
+    }
+    // clap's first paragraph is the error ("… [possible values: …]"),
+    // then a tip, the usage and a pointer to --help.
+    let text = err.to_string();
+    let first: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let first = first.join(" ");
+    let mut message = first.strip_prefix("error: ").unwrap_or(&first).to_string();
+    if let Some(tip) = text.lines().find_map(|l| l.trim().strip_prefix("tip: ")) {
+        message.push_str(&format!(" ({tip})"));
+    }
+    message.push_str("; see --help");
+    fail(&crate::display::sanitize_line(&message), 2)
 }
 
 /// A panic is a bug; it still ends as one `error:` line, with the terminal
@@ -241,10 +399,14 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
-            "error: internal error{place}: {}",
+        let message = format!(
+            "internal error{place}: {}",
             crate::display::sanitize_line(&what)
         );
+        if let Some(action) = FAILURE_JSON.get() {
+            output::json_failure(action.as_deref(), &message);
+        }
+        eprintln!("error: {message}");
         // A panic is a bug wherever it happens, the console's worker threads
         // included: with the terminal back and the line printed, stop.
         std::process::exit(1);
@@ -252,6 +414,13 @@ fn install_panic_hook() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // These need no settings: they work with a broken config file too.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return config::completions(*shell),
+        Some(Command::Man) => return config::man(),
+        Some(Command::Config { default: true, .. }) => return config::default_file(),
+        _ => {}
+    }
     let settings = Settings::resolve(&cli)?;
     let Some(command) = cli.command else {
         let access = if settings.read_only {
@@ -292,6 +461,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check { fix, json } => check::run(&settings, fix, json),
         Command::Log { limit, json } => log::run(&settings, limit, json),
         Command::Migrate { dry_run, json } => migrate::run(&settings, dry_run, json),
+        Command::Config { json, .. } => config::show(&settings, json),
+        Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
 

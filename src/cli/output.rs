@@ -6,6 +6,28 @@ use serde::Serialize;
 
 use crate::display::{fit, sanitize_line};
 
+/// A usage error: an option or environment value that cannot be used.
+/// It ends the run with exit status 2 instead of 1.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Usage(message.into()))
+}
+
+/// Is this a usage error (exit 2), wherever it sits in the chain?
+pub fn is_usage(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.is::<Usage>())
+}
+
 /// An error chain as one line: "what failed: why". Control characters from
 /// paths or data are made visible, so the line stays one line.
 pub fn one_line(err: &anyhow::Error) -> String {
@@ -32,6 +54,16 @@ pub fn one_line(err: &anyhow::Error) -> String {
 pub fn json<T: Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// The one JSON object of a failed `--json` run: `{"action", "error"}`.
+/// Printing it cannot fail the run a second time: a closed stdout is
+/// ignored, the `error:` line on stderr still goes out.
+pub fn json_failure(action: Option<&str>, message: &str) {
+    use std::io::Write;
+    let object = serde_json::json!({ "action": action, "error": message });
+    let text = serde_json::to_string_pretty(&object).unwrap_or_default();
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 /// A plain table: columns padded to their widest cell (by terminal

@@ -20,10 +20,7 @@ pub fn run(
     keep_files: bool,
     json: bool,
 ) -> Result<()> {
-    if let Some(days) = older_than {
-        anyhow::ensure!(days >= 0, "--older-than must be 0 or more days, not {days}");
-    }
-    anyhow::ensure!(batch_size != Some(0), "--batch-size must be at least 1");
+    // --older-than and --batch-size were checked when the arguments were read.
     if !dry_run {
         refuse_read_only(settings, "purge")?;
     }

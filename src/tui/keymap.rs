@@ -571,6 +571,14 @@ impl Keymap {
                 });
             }
         }
+        let can_quit = map.bindings.iter().any(|b| {
+            b.layer == Layer::List && matches!(b.action, Action::Quit | Action::Interrupt)
+        });
+        if !can_quit {
+            bail!(
+                "config keys `keys.quit` and `keys.interrupt` leave no key to quit the console; bind one of them"
+            );
+        }
         Ok(map)
     }
 
@@ -742,6 +750,24 @@ mod tests {
             let err = Keymap::with_overrides(&o).unwrap_err().to_string();
             assert!(err.contains(&format!("keys.{name}")), "{err}");
         }
+    }
+
+    #[test]
+    fn a_keymap_without_a_way_to_quit_is_refused() {
+        let overrides = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        // Either way out alone is enough.
+        assert!(Keymap::with_overrides(&overrides(&[("quit", "")])).is_ok());
+        assert!(Keymap::with_overrides(&overrides(&[("interrupt", "")])).is_ok());
+        assert!(Keymap::with_overrides(&overrides(&[("quit", "x"), ("interrupt", "")])).is_ok());
+        let err = Keymap::with_overrides(&overrides(&[("quit", ""), ("interrupt", " ")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no key to quit"), "{err}");
     }
 
     #[test]

@@ -8,12 +8,26 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-/// Asserts a failed run: exit status 1, nothing on stdout, exactly one
-/// line on stderr starting `error: `, no panic; returns that line.
+/// Asserts a failed run: exit status 1, exactly one line on stderr
+/// starting `error: `, no panic, and on stdout nothing or (with `--json`)
+/// the same error as one JSON object; returns that line.
 pub fn error_line(assert: assert_cmd::assert::Assert) -> String {
+    failure_line(assert, 1)
+}
+
+/// [`error_line`] for a usage error: exit status 2.
+pub fn usage_line(assert: assert_cmd::assert::Assert) -> String {
+    failure_line(assert, 2)
+}
+
+fn failure_line(assert: assert_cmd::assert::Assert, status: i32) -> String {
     let out = assert.get_output().clone();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "exit status; stderr: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "a panic: {stderr}");
     assert!(!stderr.contains("RUST_BACKTRACE"), "a backtrace: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
@@ -22,11 +36,24 @@ pub fn error_line(assert: assert_cmd::assert::Assert) -> String {
         lines[0].starts_with("error: "),
         "starts with error: {stderr:?}"
     );
-    assert!(
-        out.stdout.is_empty(),
-        "nothing on stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    // Nothing on stdout, or (with --json) one JSON object carrying the
+    // same error.
+    if !out.stdout.is_empty() {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout of a failure is one JSON object or nothing ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        assert_eq!(
+            json["error"]
+                .as_str()
+                .map(|e| format!("error: {e}"))
+                .as_deref(),
+            Some(lines[0]),
+            "{json}"
+        );
+    }
     lines[0].to_string()
 }
 

@@ -62,11 +62,13 @@ pub fn expected() -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The binary as a plain process in a clean environment: no user config,
+/// The binary as a plain process in a clean environment: no user config
+/// (the config file would be `HOME/.config/modcon/config.toml`),
 /// no MODCON_* variables, HOME in a temporary folder, a short busy timeout.
 pub fn clean_command(home: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_modcon"));
     for var in [
+        "MODCON_CONFIG",
         "MODCON_DB",
         "MODCON_MEDIA_ROOT",
         "MODCON_ACTOR",
@@ -79,7 +81,6 @@ pub fn clean_command(home: &Path) -> std::process::Command {
     }
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("MODCON_CONFIG", home.join("no-config.toml"))
         .env("USER", "tester")
         .env("MODCON_BUSY_TIMEOUT_MS", "300")
         .env("NO_COLOR", "1");

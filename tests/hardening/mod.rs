@@ -88,7 +88,16 @@ pub fn run(mut cmd: Command) -> Run {
 /// Asserts the one-line error contract: exit 1, nothing on stdout, one
 /// `error:` line on stderr that contains `needle`.
 pub fn assert_error(r: &Run, needle: &str) {
-    assert_eq!(r.code, Some(1), "exit status; stderr: {}", r.stderr);
+    assert_failure(r, 1, needle);
+}
+
+/// [`assert_error`] for a usage error: exit 2.
+pub fn assert_usage_error(r: &Run, needle: &str) {
+    assert_failure(r, 2, needle);
+}
+
+fn assert_failure(r: &Run, status: i32, needle: &str) {
+    assert_eq!(r.code, Some(status), "exit status; stderr: {}", r.stderr);
     assert_eq!(r.stdout, "", "stdout of a failed command");
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "exactly one stderr line: {:?}", r.stderr);

@@ -45,6 +45,7 @@ fn console_in(db: &Path, width: u16, height: u16, extra: &[&str], env: TermEnv) 
     let mut h = Harness::with_env(&settings, db, width, height, env).unwrap();
     // The temporary folder's name changes every run; snapshots must not.
     h.app.db_label = "demo.sqlite3".into();
+    h.app.db_path = "/srv/forum/demo.sqlite3".into();
     h.draw();
     h
 }
@@ -91,12 +92,14 @@ fn three_panes_at_80x24_and_120x40() {
     assert!(screen.contains("Threads (all)"), "{screen}");
     assert!(screen.contains("Posts (all)"), "{screen}");
     assert!(screen.contains("Attachments (all)"), "{screen}");
-    assert!(screen.contains("Post by"), "{screen}");
+    assert!(screen.contains("Details: thread"), "{screen}");
     assert!(screen.contains("? help"), "{screen}");
+    // At 80 columns the status line abbreviates, but keeps every count.
     assert!(
         screen
             .lines()
-            .any(|l| l.contains("threads ") && l.contains("posts ") && l.contains("att."))
+            .any(|l| l.contains("thr ") && l.contains("pst ") && l.contains("att ")),
+        "{screen}"
     );
     no_control_characters(&screen);
     insta::assert_snapshot!("panes_80x24", screen);
@@ -177,11 +180,12 @@ fn help_lists_every_key() {
         "soft-delete the selected row (asks first)",
         "restore the selected row (asks first)",
         "undo your latest action",
-        "purge rows past retention (plan first)",
+        "purge: the plan, then Y (read-only: the plan only)",
         "check the data for broken rules",
         "the audit log",
-        "search titles, post text, authors, file names",
+        "search titles, text, authors, file names (as shown)",
         "filter the pane: all, active, deleted",
+        "this session's messages, in full",
         "redraw the whole screen",
         "start the purge (capital Y only)",
         "stop after the batch in flight",
@@ -193,7 +197,7 @@ fn help_lists_every_key() {
     }
     insta::assert_snapshot!("help", screen);
     h.keys(&["Esc"]);
-    assert!(!h.screen().contains("Help — every key"));
+    assert!(!h.screen().contains("Help: every key"));
 }
 
 #[test]
@@ -411,12 +415,25 @@ fn read_only_keys_say_why_and_change_nothing() {
     let before = hardening::snapshot(demo.dir.path());
     let mut h = console(&demo.db, 100, 30, &["--read-only"]);
     assert!(h.screen().contains("READ-ONLY"));
-    for key in ["d", "r", "u", "P"] {
+    for key in ["d", "r", "u"] {
         h.keys(&[key]);
         let screen = h.screen();
         assert!(screen.contains("read-only:"), "{key}: {screen}");
         assert!(h.app.overlay.is_none());
     }
+    // P shows the purge plan, reading only; Y does nothing there.
+    h.keys(&["P"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Purge plan (read-only: nothing will be removed)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Deleted at or before"), "{screen}");
+    assert!(!screen.contains("Y purge"), "{screen}");
+    h.keys(&["Y"]);
+    assert!(h.screen().contains("read-only: a purge cannot run"));
+    h.keys(&["Esc"]);
+    assert!(h.app.overlay.is_none());
     // Everything that only looks still works.
     h.keys(&["c"]);
     assert!(h.screen().contains("Check:"), "{}", h.screen());
@@ -548,15 +565,36 @@ fn lists_load_by_pages_as_the_selection_moves() {
         h.answer(out);
     }
     assert!(h.app.threads.rows.len() > first, "the next page came in");
+    // G shows the last row at once, read from the end of the list.
     h.keys(&["G"]);
     let conn = common::open(&demo.db);
     let all = common::count(&conn, "SELECT count(*) FROM forum_thread") as usize;
-    assert_eq!(h.app.threads.rows.len(), all, "G loads the rest");
-    assert_eq!(h.app.threads.state.selected(), Some(all - 1));
+    let oldest: String = conn
+        .query_row(
+            "SELECT id FROM forum_thread ORDER BY created_at, id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(h.app.threads.selected().unwrap().id, oldest);
+    assert!(
+        h.screen().contains(&format!("Threads (all) {all}/{all}")),
+        "{}",
+        h.screen()
+    );
+    // k walks back up through pages loaded above: every row once, in order.
+    for _ in 0..all - 1 {
+        let out = h.app.on_key(modcon::tui::harness::key_event("k"));
+        h.answer(out);
+    }
+    assert_eq!(h.app.threads.state.selected(), Some(0));
+    assert_eq!(h.app.threads.above, 0);
+    assert_eq!(h.app.threads.rows.len(), all);
     let mut ids: Vec<&str> = h.app.threads.rows.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), all, "no row twice across pages");
+    h.keys(&["G"]);
     // A live refresh of a list longer than a reload keeps (here lowered
     // to 300 rows) keeps the selection on its row.
     h.app.reload_cap = 300;
@@ -669,7 +707,7 @@ fn a_terminal_without_utf8_gets_ascii_only() {
     let mut h = console_in(&demo.db, 80, 24, &[], env_of(&[("LANG", "C")]));
     select_thread(&mut h, "Welcome to the plant forum");
     let screen = h.screen();
-    assert!(screen.starts_with("+ Threads"), "{screen}");
+    assert!(screen.starts_with("+> Threads"), "{screen}");
     assert!(
         screen.contains("|+ "),
         "ASCII borders and markers:\n{screen}"
@@ -696,4 +734,633 @@ fn a_terminal_without_utf8_gets_ascii_only() {
     assert_ascii(&h.screen());
     let h = console_in(&demo.db, 80, 24, &[], env_of(&[("LC_CTYPE", "C.UTF-8")]));
     assert!(h.screen().contains('│'), "{}", h.screen());
+}
+
+// ------------------------------------------------------------------
+// The console tells the whole truth: each defect found by trying it as a
+// new moderator would, and each view a moderator expects.
+
+/// Selects the first row of the focused list pane whose label contains
+/// `text` (from the top of the loaded rows).
+fn select_in_focus(h: &mut Harness, text: &str) {
+    let pane = h.app.focus.pane().expect("a list pane has the focus");
+    let index = h
+        .app
+        .pane(pane)
+        .rows
+        .iter()
+        .position(|r| r.label.contains(text))
+        .unwrap_or_else(|| panic!("no row {text:?}"));
+    h.keys(&["g"]);
+    for _ in 0..index {
+        h.keys(&["j"]);
+    }
+}
+
+/// The key-hint lines at the bottom of the screen (the last one or two).
+fn hint_text(h: &Harness) -> String {
+    let screen = h.screen();
+    let lines: Vec<&str> = screen.lines().collect();
+    let status = lines
+        .iter()
+        .rposition(|l| l.contains("demo.sqlite3"))
+        .expect("a status line");
+    lines[status + 2..].join("\n")
+}
+
+#[test]
+fn a_refusal_is_shown_whole_and_its_dialog_only_closes() {
+    let demo = common::demo(5, 1);
+    for (w, hgt) in [(80, 24), (120, 40)] {
+        let mut h = console(&demo.db, w, hgt, &[]);
+        select_thread(&mut h, "Restore me: a thread deleted 3 days ago");
+        h.keys(&["Tab", "r"]);
+        let screen = h.screen();
+        // The whole reason, however narrow the screen.
+        let joined = screen.replace(['│', '\n'], " ");
+        let joined = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(joined.contains("Cannot restore this post"), "{screen}");
+        assert!(joined.contains("is deleted"), "{screen}");
+        assert!(joined.contains("restore the thread first"), "{screen}");
+        // Only closing is offered, in the dialog and in the hints.
+        let hints = hint_text(&h);
+        assert!(hints.contains("close"), "{hints}");
+        assert!(!hints.contains("yes"), "{hints}");
+        assert!(!screen.contains("y restore"), "{screen}");
+        insta::assert_snapshot!(format!("refusal_{w}x{hgt}"), screen);
+        // y is not a key of this dialog: it stays open.
+        h.keys(&["y"]);
+        assert!(matches!(
+            h.app.overlay,
+            Some(modcon::tui::app::Overlay::Info(_))
+        ));
+        h.keys(&["Esc"]);
+        assert!(h.app.overlay.is_none());
+        // And the reason is kept among the session's messages.
+        h.keys(&["m"]);
+        let joined = h.screen().replace(['│', '\n'], " ");
+        let joined = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(joined.contains("restore the thread first"), "{joined}");
+    }
+}
+
+/// The counts the status line must show for the database as it is.
+fn true_counts(db: &Path) -> modcon::core::query::Counts {
+    let db = Db::open(db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+    let cutoff = modcon::core::cutoff(
+        modcon::core::model::parse_datetime(common::DEMO_NOW).unwrap(),
+        30,
+    );
+    modcon::core::query::counts(db.conn(), &cutoff).unwrap()
+}
+
+#[test]
+fn counts_follow_every_change_even_one_made_while_counting() {
+    use modcon::tui::worker::{Request, Response};
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    assert_eq!(h.app.counts.counts, Some(true_counts(&demo.db)));
+    let conn = common::open(&demo.db);
+    // Two outside commits, a moment apart: the second lands while the
+    // count asked for the first is still running.
+    conn.execute(
+        "UPDATE forum_attachment SET is_active = 0, deleted_at = '2026-11-26 11:00:00' \
+         WHERE id = (SELECT id FROM forum_attachment WHERE is_active = 1 ORDER BY id LIMIT 1)",
+        [],
+    )
+    .unwrap();
+    let out = h.app.on_response(Response::DataChanged);
+    let counts: Vec<Request> = out
+        .iter()
+        .filter(|r| matches!(r, Request::Counts { .. }))
+        .cloned()
+        .collect();
+    assert_eq!(counts.len(), 1, "the change asks for counts");
+    let others: Vec<Request> = out
+        .into_iter()
+        .filter(|r| !matches!(r, Request::Counts { .. }))
+        .collect();
+    h.answer(others);
+    // The worker computes the count now...
+    let mut running = Vec::new();
+    h.worker.handle(counts[0].clone(), &mut |r| running.push(r));
+    // ...and the web app commits again before it is delivered.
+    conn.execute(
+        "UPDATE forum_thread SET is_active = 0 \
+         WHERE id = (SELECT id FROM forum_thread WHERE is_active = 1 ORDER BY id LIMIT 1)",
+        [],
+    )
+    .unwrap();
+    let during = h.app.on_response(Response::DataChanged);
+    assert!(
+        !during.iter().any(|r| matches!(r, Request::Counts { .. })),
+        "one count at a time"
+    );
+    h.answer(during);
+    // The first count arrives: stale, so the console asks again at once.
+    let mut after = Vec::new();
+    for r in running {
+        after.extend(h.app.on_response(r));
+    }
+    assert!(
+        after.iter().any(|r| matches!(r, Request::Counts { .. })),
+        "a change during the count is counted: {after:?}"
+    );
+    h.answer(after);
+    h.draw();
+    let truth = true_counts(&demo.db);
+    assert_eq!(h.app.counts.counts, Some(truth));
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!(
+            "threads {}+{}x",
+            truth.threads.active, truth.threads.deleted
+        )),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "att. {}+{}x",
+            truth.attachments.active, truth.attachments.deleted
+        )),
+        "{screen}"
+    );
+}
+
+#[test]
+fn every_scroll_stops_at_the_end_and_every_listed_key_works() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 80, 24, &[]);
+    // A long post's details: G shows its end, j never scrolls past it.
+    select_thread(&mut h, "Hostile");
+    h.keys(&["Tab"]);
+    let longest = (0..h.app.posts.rows.len())
+        .max_by_key(|i| h.app.posts.rows[*i].label.len())
+        .unwrap();
+    h.keys(&["g"]);
+    for _ in 0..longest {
+        h.keys(&["j"]);
+    }
+    h.keys(&["Tab", "Tab"]);
+    assert_eq!(h.app.focus, modcon::tui::app::Focus::Details);
+    h.keys(&["G"]);
+    let end = h.app.details.scroll;
+    assert!(end > 0, "a long post scrolls:\n{}", h.screen());
+    let last_screen = h.screen();
+    h.keys(&["j", "j", "PgDn"]);
+    assert_eq!(h.app.details.scroll, end, "no scrolling into emptiness");
+    assert_eq!(h.screen(), last_screen);
+    h.keys(&["g"]);
+    assert_eq!(h.app.details.scroll, 0);
+    // Help: j stops at the last line; G and End go there; g back up.
+    h.keys(&["?"]);
+    let max = modcon::tui::view::help_max_scroll(&h.app);
+    assert!(max > 0);
+    for _ in 0..max + 10 {
+        h.keys(&["j"]);
+    }
+    let at_end = |h: &Harness| match h.app.overlay {
+        Some(modcon::tui::app::Overlay::Help { scroll }) => scroll,
+        _ => panic!("help is open"),
+    };
+    assert_eq!(at_end(&h), max, "j stops at the end");
+    let screen = h.screen();
+    assert!(
+        screen.contains("keep the purge running"),
+        "the last line is on screen:\n{screen}"
+    );
+    h.keys(&["g"]);
+    assert_eq!(at_end(&h), 0);
+    h.keys(&["G"]);
+    assert_eq!(at_end(&h), max);
+    h.keys(&["g"]);
+    let end_key = modcon::tui::harness::press(
+        ratatui::crossterm::event::KeyCode::End,
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    );
+    let out = h.app.on_key(end_key);
+    h.answer(out);
+    assert_eq!(at_end(&h), max, "End works as listed");
+}
+
+#[test]
+fn searches_say_when_they_were_capped_and_count_one_hit_as_one() {
+    let demo = common::demo(40, 2);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    h.keys(&["/"]);
+    h.type_text("e");
+    h.keys(&["Enter"]);
+    let screen = h.screen();
+    assert!(screen.contains("(500+ hits)"), "{screen}");
+    assert!(screen.contains("the search stopped at 500"), "{screen}");
+    h.keys(&["Esc", "/"]);
+    h.type_text("shared_photo.jpg");
+    h.keys(&["Enter", "Esc", "/"]);
+    h.type_text("Welcome to the plant forum");
+    h.keys(&["Enter"]);
+    let screen = h.screen();
+    assert!(screen.contains("(1 hit)"), "{screen}");
+    assert!(!screen.contains("1 hits"), "{screen}");
+}
+
+#[test]
+fn a_jump_selects_the_row_inside_its_whole_list() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    // The posts of the thread the queue removed are all active: hide them
+    // with the deleted filter, then jump to the last one from the check view.
+    select_thread(&mut h, "Heated argument");
+    h.keys(&["Tab", "f", "f"]);
+    assert!(h.screen().contains("Posts (deleted)"), "{}", h.screen());
+    h.keys(&["c"]);
+    let Some(modcon::tui::app::Overlay::Check(check)) = &h.app.overlay else {
+        panic!("the check view is open:\n{}", h.screen())
+    };
+    let shown = check.shown();
+    let last_post = shown
+        .iter()
+        .rposition(|(p, _)| {
+            p.is_some_and(|p| {
+                p.kind == modcon::tui::app::ProblemKind::Violation
+                    && p.target
+                        .as_ref()
+                        .is_some_and(|t| t.kind == modcon::core::model::Kind::Post)
+            })
+        })
+        .unwrap();
+    let at = check.state.selected().unwrap();
+    for _ in at..last_post {
+        h.keys(&["j"]);
+    }
+    let target = match &h.app.overlay {
+        Some(modcon::tui::app::Overlay::Check(c)) => c.selected().unwrap().target.clone().unwrap(),
+        _ => panic!("the check view is open"),
+    };
+    h.keys(&["Enter"]);
+    let screen = h.screen();
+    // All three posts are there, on screen, the target selected at its
+    // place in the list, and the filter that hid them was set back to all,
+    // with a word about it.
+    assert_eq!(h.app.posts.rows.len(), 3, "{screen}");
+    let at = h
+        .app
+        .posts
+        .rows
+        .iter()
+        .position(|r| r.id == target.id)
+        .unwrap();
+    assert_eq!(h.app.posts.state.selected(), Some(at));
+    assert!(
+        screen.contains(&format!("Posts (all) {}/3", at + 1)),
+        "{screen}"
+    );
+    assert!(
+        at > 0,
+        "the target is not the first post: rows above it show"
+    );
+    assert_eq!(h.app.posts.state.offset(), 0, "{screen}");
+    assert!(screen.contains("filter set to all"), "{screen}");
+    h.keys(&["k"]);
+    assert!(
+        h.screen().contains(&format!("Posts (all) {at}/3")),
+        "{}",
+        h.screen()
+    );
+    // The threads list holds the thread inside the whole list too.
+    let threads = h.app.threads.position();
+    assert!(!threads.starts_with("1/"), "{threads}");
+    assert_eq!(
+        h.app.threads.selected().unwrap().label,
+        "Heated argument about peat (removed by the web app's queue)"
+    );
+}
+
+#[test]
+fn each_action_replaces_the_message_and_the_messages_view_keeps_them_whole() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 80, 24, &[]);
+    select_thread(&mut h, "Welcome to the plant forum");
+    h.keys(&["Tab"]);
+    let post = h.app.posts.selected().unwrap().clone();
+    h.keys(&["d", "y"]);
+    assert!(h.screen().contains("deleted post"), "{}", h.screen());
+    // The next key replaces it: no stale answer under a new question.
+    h.keys(&["Tab"]);
+    assert!(!h.screen().contains("deleted post"), "{}", h.screen());
+    // The web app changes one of the rows since: undo leaves it alone and
+    // says why, whole, in the messages view.
+    let conn = common::open(&demo.db);
+    conn.execute(
+        "UPDATE forum_attachment SET is_active = 1, deleted_at = NULL WHERE post_id = ?1",
+        [&post.id],
+    )
+    .unwrap();
+    h.data_changed();
+    h.keys(&["u"]);
+    let screen = h.screen();
+    assert!(screen.contains("(m: all of it)"), "{screen}");
+    h.keys(&["m"]);
+    let screen = h.screen();
+    assert!(screen.contains("Messages of this session"), "{screen}");
+    assert!(screen.contains("left alone:"), "{screen}");
+    assert!(screen.contains(": changed since"), "{screen}");
+    insta::assert_snapshot!("messages_80x24", screen);
+}
+
+#[test]
+fn every_hinted_key_does_something_here() {
+    let demo = common::demo(5, 1);
+    // Contexts: each pane, read-only, a dialog, an overlay.
+    let contexts: Vec<(&str, Vec<&str>, Vec<&str>)> = vec![
+        ("threads", vec![], vec![]),
+        ("posts", vec!["Tab"], vec![]),
+        ("attachments", vec!["Tab", "Tab"], vec![]),
+        ("details", vec!["Tab", "Tab", "Tab"], vec![]),
+        ("read-only", vec![], vec!["--read-only"]),
+        ("confirm", vec!["d"], vec![]),
+        ("help", vec!["?"], vec![]),
+        ("log", vec!["L"], vec![]),
+        ("check", vec!["c"], vec![]),
+    ];
+    for (name, setup, flags) in contexts {
+        let mut h = console(&demo.db, 120, 40, &flags);
+        select_thread(&mut h, "Welcome to the plant forum");
+        h.keys(&setup);
+        let layer = h.app.layer();
+        let hints = h.app.keymap.hints(layer, &|a| h.app.works(a));
+        assert!(!hints.is_empty(), "{name}");
+        for (key, label) in hints {
+            let mut h = console(&demo.db, 120, 40, &flags);
+            select_thread(&mut h, "Welcome to the plant forum");
+            h.keys(&setup);
+            let before = h.frame.clone();
+            let key = match key.as_str() {
+                "↓" => "Down",
+                "↑" => "Up",
+                other => other,
+            }
+            .to_string();
+            h.keys(&[&key]);
+            assert!(
+                h.app.quit || h.frame != before,
+                "{name}: hint {key} {label} did nothing:\n{}",
+                h.screen()
+            );
+        }
+    }
+    // What never works here is not hinted.
+    let h = console(&demo.db, 120, 40, &["--read-only"]);
+    let hints = hint_text(&h);
+    for gone in ["d delete", "r restore", "u undo"] {
+        assert!(!hints.contains(gone), "{hints}");
+    }
+    let mut h = console(&demo.db, 120, 40, &[]);
+    h.keys(&["Tab", "Tab"]);
+    assert!(!hint_text(&h).contains("Enter open"), "{}", hint_text(&h));
+    h.keys(&["?"]);
+    assert!(!h.screen().contains("go to row"), "{}", h.screen());
+}
+
+#[test]
+fn at_80x24_the_status_line_keeps_every_count_and_the_filter() {
+    let demo = common::demo(30, 7);
+    let mut h = console(&demo.db, 80, 24, &["--read-only"]);
+    let truth = true_counts(&demo.db);
+    let screen = h.screen();
+    let status = screen
+        .lines()
+        .find(|l| l.contains("demo.sqlite3"))
+        .unwrap()
+        .to_string();
+    for k in [truth.threads, truth.posts, truth.attachments] {
+        assert!(
+            status.contains(&format!("{}+{}x", k.active, k.deleted)),
+            "{status}"
+        );
+    }
+    let purgeable = truth.threads.purgeable + truth.posts.purgeable + truth.attachments.purgeable;
+    let violations = truth.posts.violations + truth.attachments.violations;
+    assert!(status.contains(&format!("P{purgeable}")), "{status}");
+    assert!(status.contains(&format!("!{violations}")), "{status}");
+    assert!(status.contains("f:all"), "{status}");
+    assert!(status.contains("READ-ONLY"), "{status}");
+    let hints = hint_text(&h);
+    assert!(hints.contains("L log"), "{hints}");
+    assert!(hints.contains("Tab pane"), "{hints}");
+    // The whole path is in help.
+    h.keys(&["?"]);
+    assert!(h.screen().contains("/srv/forum/demo.sqlite3"));
+    insta::assert_snapshot!("help_80x24", h.screen());
+}
+
+#[test]
+fn the_details_pane_says_everything_about_the_row() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    // A thread with no posts: its whole title can be read.
+    select_thread(&mut h, "A very long title");
+    let screen = h.screen();
+    // The list cuts it; the details wrap all 60 of its "leaves".
+    assert!(screen.matches("leaves").count() >= 60, "{screen}");
+    assert!(screen.contains("category:"), "{screen}");
+    assert!(screen.contains("pinned: no   locked: no"), "{screen}");
+    // A deleted thread: when, and where that time comes from.
+    select_thread(&mut h, "Restore me: a thread deleted 3 days ago");
+    let screen = h.screen();
+    assert!(screen.contains("deleted: 2026-11-23"), "{screen}");
+    assert!(screen.contains("exact: the console deleted it"), "{screen}");
+    insta::assert_snapshot!("details_deleted_thread_120x40", screen);
+    // Removed by the web app's moderation queue: its action's time, exact.
+    select_thread(&mut h, "Heated argument");
+    let screen = h.screen();
+    assert!(
+        screen.contains("exact: the web app's moderation queue removed it"),
+        "{screen}"
+    );
+    // An attachment: stored path, original name, type, size, the file and
+    // its thumbnails on disk.
+    select_thread(&mut h, "Welcome to the plant forum");
+    h.keys(&["Tab", "Tab"]);
+    let screen = h.screen();
+    assert!(screen.contains("Details: attachment"), "{screen}");
+    assert!(screen.contains("stored as: forum/attachments/"), "{screen}");
+    assert!(screen.contains("original name: photo_1.jpg"), "{screen}");
+    assert!(screen.contains("file: present"), "{screen}");
+    assert!(screen.contains("thumbnails: "), "{screen}");
+    insta::assert_snapshot!("details_attachment_120x40", screen);
+    h.resize(80, 24);
+    insta::assert_snapshot!("details_attachment_80x24", h.screen());
+    // A post seen deleted by someone else: first seen, not exact.
+    h.resize(120, 40);
+    select_thread_at(&mut h, "Restore me: a post deleted by the web app");
+    h.keys(&["Tab"]);
+    select_in_focus(&mut h, "My answer");
+    let screen = h.screen();
+    assert!(screen.contains("first seen deleted"), "{screen}");
+}
+
+/// [`select_thread`], from any pane.
+fn select_thread_at(h: &mut Harness, text: &str) {
+    while h.app.focus != modcon::tui::app::Focus::Threads {
+        h.keys(&["h"]);
+    }
+    select_thread(h, text);
+}
+
+#[test]
+fn the_check_view_groups_problems_filters_them_and_fixes_with_a_count() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    h.keys(&["c"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("violations: active under a deleted parent (5)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("missing files") || screen.contains("unsafe paths"),
+        "{screen}"
+    );
+    let stamped = match &h.app.overlay {
+        Some(modcon::tui::app::Overlay::Check(c)) => c.report.stamped,
+        _ => panic!("the check view is open"),
+    };
+    assert!(stamped > 0, "the demo has rows of unknown deletion time");
+    assert!(
+        screen.contains(&format!("This check stamped {stamped} deleted row")),
+        "{screen}"
+    );
+    insta::assert_snapshot!("check_120x40", screen);
+    h.resize(80, 24);
+    insta::assert_snapshot!("check_80x24", h.screen());
+    h.resize(120, 40);
+    // One kind at a time.
+    h.keys(&["f"]);
+    let screen = h.screen();
+    assert!(screen.contains("showing: violations"), "{screen}");
+    assert!(!screen.contains("unreferenced files ("), "{screen}");
+    // The fix, with what it will delete counted first.
+    h.keys(&["F"]);
+    let screen = h.screen();
+    assert!(screen.contains("Fix: delete every active row"), "{screen}");
+    assert!(screen.contains("3 posts"), "{screen}");
+    assert!(screen.contains("y fix"), "{screen}");
+    h.keys(&["y"]);
+    let conn = common::open(&demo.db);
+    let violations = common::count(
+        &conn,
+        "SELECT count(*) FROM forum_post p JOIN forum_thread t ON t.id = p.thread_id \
+         WHERE p.is_active = 1 AND t.is_active = 0",
+    );
+    assert_eq!(violations, 0);
+    // The view was checked again: no violations left.
+    let screen = h.screen();
+    assert!(screen.contains("Check:"), "{screen}");
+    assert!(
+        screen.contains("violations: active under a deleted parent (0)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn search_results_show_author_and_thread_and_n_steps_through_them() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &[]);
+    // What is seen can be found: the escape as the console shows it.
+    h.keys(&["/"]);
+    h.type_text("\\x1b[31mRED");
+    h.keys(&["Enter"]);
+    let screen = h.screen();
+    assert!(screen.contains("(1 hit)"), "{screen}");
+    h.keys(&["Esc", "/"]);
+    h.type_text("photo");
+    h.keys(&["Enter"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Two attachments sharing one…"),
+        "the thread of each hit:\n{screen}"
+    );
+    insta::assert_snapshot!("search_120x40", screen);
+    let first = match &h.app.search {
+        Some(s) => s.hits.clone(),
+        None => panic!("a search"),
+    };
+    assert!(first.len() > 2);
+    h.keys(&["Enter"]);
+    assert_eq!(h.app.details.target.as_ref().unwrap().id, first[0].id);
+    h.keys(&["n"]);
+    assert_eq!(h.app.details.target.as_ref().unwrap().id, first[1].id);
+    assert!(
+        h.screen().contains(&format!("hit 2/{}", first.len())),
+        "{}",
+        h.screen()
+    );
+    h.keys(&["N", "N"]);
+    assert_eq!(
+        h.app.details.target.as_ref().unwrap().id,
+        first[first.len() - 1].id
+    );
+}
+
+#[test]
+fn a_restore_confirmation_counts_what_comes_back_and_what_stays() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 80, 24, &[]);
+    select_thread(&mut h, "Restore me: a thread deleted 3 days ago");
+    h.keys(&["r"]);
+    let screen = h.screen();
+    assert!(screen.contains("This brings back:"), "{screen}");
+    assert!(screen.contains("1 thread"), "{screen}");
+    assert!(screen.contains("3 posts"), "{screen}");
+    assert!(screen.contains("Stays deleted below it:"), "{screen}");
+    assert!(screen.contains("1 post"), "{screen}");
+    insta::assert_snapshot!("confirm_restore_80x24", screen);
+}
+
+#[test]
+fn read_only_purge_shows_the_plan() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 80, 24, &["--read-only"]);
+    h.keys(&["P"]);
+    insta::assert_snapshot!("purge_plan_read_only_80x24", h.screen());
+}
+
+#[test]
+fn the_log_fits_80_columns_and_leads_to_the_row() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 80, 24, &[]);
+    select_thread(&mut h, "Welcome to the plant forum");
+    h.keys(&["d", "y", "L"]);
+    let screen = h.screen();
+    insta::assert_snapshot!("log_80x24", screen);
+    let first = screen
+        .lines()
+        .find(|l| l.contains("#16 11-26 12:00 mo delete thread"))
+        .unwrap_or_default();
+    assert!(first.contains("1 thread 1 post 1 attachment"), "{screen}");
+    assert!(!screen.contains("attachmen…"), "counts fit:\n{screen}");
+    h.keys(&["Enter"]);
+    assert!(h.app.overlay.is_none());
+    assert_eq!(
+        h.app.threads.selected().unwrap().label,
+        "Welcome to the plant forum 🌱 — read this first"
+    );
+}
+
+#[test]
+fn without_colour_the_focused_pane_is_marked_in_its_title() {
+    let demo = common::demo(5, 1);
+    let env = env_of(&[("LANG", "C.UTF-8"), ("NO_COLOR", "1")]);
+    let mut h = console_in(&demo.db, 120, 40, &[], env);
+    assert!(!h.app.theme.color);
+    assert!(h.screen().contains("▶ Threads"), "{}", h.screen());
+    h.keys(&["Tab"]);
+    let screen = h.screen();
+    assert!(screen.contains("▶ Posts"), "{screen}");
+    assert!(!screen.contains("▶ Threads"), "{screen}");
+    // h at the first pane stays there; l at the last too.
+    h.keys(&["h", "h", "h"]);
+    assert_eq!(h.app.focus, modcon::tui::app::Focus::Threads);
+    h.keys(&["l", "l", "l", "l", "l"]);
+    assert_eq!(h.app.focus, modcon::tui::app::Focus::Details);
 }

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, named_params};
 use serde::Serialize;
 
 use super::conditions as cond;
+use super::media::{FileStatus, MediaRoot};
 use super::model::{IdQuery, Kind};
 use super::schema::Schema;
 
@@ -151,6 +152,12 @@ pub struct ListQuery {
     pub after: Option<Cursor>,
     /// At or after this row (a list that starts at a jumped-to row).
     pub start_at: Option<Cursor>,
+    /// Strictly before this row: the page above a window, read backwards
+    /// and returned in list order.
+    pub before: Option<Cursor>,
+    /// The list's last page (read backwards from the end, returned in
+    /// list order).
+    pub from_end: bool,
 }
 
 /// Text of any SQLite value, so odd data (a blob title, a NULL where the
@@ -308,10 +315,9 @@ fn read_row(kind: Kind, r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-/// The SQL of one keyset page (named parameters `:cutoff`, `:limit`, and
-/// `:thread`, `:post`, `:after_at`/`:after_id`, `:start_at`/`:start_id` as
-/// the query has them).
-pub fn list_sql(schema: &Schema, q: &ListQuery) -> Result<String> {
+/// The conditions of a list query shared by its pages and its counts:
+/// kind, parent and state (no cursor).
+fn list_filters(q: &ListQuery) -> Result<(Kind, Vec<String>)> {
     let kind = q.kind.context("no kind to list")?;
     let a = alias(kind);
     let mut wheres = vec![q.state.sql(a)];
@@ -327,25 +333,73 @@ pub fn list_sql(schema: &Schema, q: &ListQuery) -> Result<String> {
         (Kind::Thread, _, _) => bail!("threads are not listed by --thread or --post"),
         (Kind::Post, _, Some(_)) => bail!("posts are listed by --thread, not --post"),
     }
+    Ok((kind, wheres))
+}
+
+/// Whether a list query reads backwards (the page above a window, or the
+/// last page); its rows are put back in list order after reading.
+fn reads_backwards(q: &ListQuery) -> bool {
+    q.before.is_some() || q.from_end
+}
+
+/// The SQL of one keyset page (named parameters `:cutoff`, `:limit`, and
+/// `:thread`, `:post`, `:after_at`/`:after_id`, `:start_at`/`:start_id`,
+/// `:before_at`/`:before_id` as the query has them).
+pub fn list_sql(schema: &Schema, q: &ListQuery) -> Result<String> {
+    let (kind, mut wheres) = list_filters(q)?;
+    let a = alias(kind);
+    // Threads come newest first; posts and attachments oldest first.
     let newest_first = kind == Kind::Thread;
+    let (later, earlier) = if newest_first { ("<", ">") } else { (">", "<") };
     if q.after.is_some() {
-        let op = if newest_first { "<" } else { ">" };
         wheres.push(format!(
-            "({a}.created_at, {a}.id) {op} (:after_at, :after_id)"
+            "({a}.created_at, {a}.id) {later} (:after_at, :after_id)"
         ));
     }
     if q.start_at.is_some() {
-        let op = if newest_first { "<=" } else { ">=" };
         wheres.push(format!(
-            "({a}.created_at, {a}.id) {op} (:start_at, :start_id)"
+            "({a}.created_at, {a}.id) {later}= (:start_at, :start_id)"
         ));
     }
-    let dir = if newest_first { "DESC" } else { "ASC" };
+    if q.before.is_some() {
+        wheres.push(format!(
+            "({a}.created_at, {a}.id) {earlier} (:before_at, :before_id)"
+        ));
+    }
+    let descending = newest_first != reads_backwards(q);
+    let dir = if descending { "DESC" } else { "ASC" };
     Ok(format!(
         "{select} WHERE {wheres} ORDER BY {a}.created_at {dir}, {a}.id {dir} LIMIT :limit",
         select = select_sql(kind, schema),
         wheres = wheres.join(" AND "),
     ))
+}
+
+/// The named parameters of a list query, as its SQL uses them.
+fn list_params<'a>(
+    q: &'a ListQuery,
+    cutoff: &'a &'a str,
+    limit: &'a i64,
+) -> Vec<(&'static str, &'a dyn rusqlite::ToSql)> {
+    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":cutoff", cutoff)];
+    params.push((":limit", limit));
+    if let Some(t) = &q.thread {
+        params.push((":thread", t));
+    }
+    if let Some(p) = &q.post {
+        params.push((":post", p));
+    }
+    for (cursor, at, id) in [
+        (&q.after, ":after_at", ":after_id"),
+        (&q.start_at, ":start_at", ":start_id"),
+        (&q.before, ":before_at", ":before_id"),
+    ] {
+        if let Some(c) = cursor {
+            params.push((at, &c.created_at));
+            params.push((id, &c.id));
+        }
+    }
+    params
 }
 
 /// One keyset page of rows. Threads come newest first; posts and
@@ -354,37 +408,48 @@ pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> 
     let kind = q.kind.context("no kind to list")?;
     let sql = list_sql(schema, q)?;
     let mut stmt = conn.prepare_cached(&sql)?;
-    let (after_at, after_id) = q
-        .after
-        .as_ref()
-        .map(|c| (c.created_at.as_str(), c.id.as_str()))
-        .unwrap_or(("", ""));
-    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":cutoff", &cutoff)];
     let limit = q.limit as i64;
-    params.push((":limit", &limit));
-    if let Some(t) = &q.thread {
-        params.push((":thread", t));
-    }
-    if let Some(p) = &q.post {
-        params.push((":post", p));
-    }
-    if q.after.is_some() {
-        params.push((":after_at", &after_at));
-        params.push((":after_id", &after_id));
-    }
-    let (start_at, start_id) = q
-        .start_at
-        .as_ref()
-        .map(|c| (c.created_at.as_str(), c.id.as_str()))
-        .unwrap_or(("", ""));
-    if q.start_at.is_some() {
-        params.push((":start_at", &start_at));
-        params.push((":start_id", &start_id));
-    }
-    let rows = stmt
+    let params = list_params(q, &cutoff, &limit);
+    let mut rows = stmt
         .query_map(params.as_slice(), |r| read_row(kind, r))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    if reads_backwards(q) {
+        rows.reverse();
+    }
     Ok(rows)
+}
+
+/// How many rows a list holds (kind, parent and state of `q`); with
+/// `q.before`, how many come before that row. Cursors and the limit of
+/// `q` are otherwise ignored.
+pub fn count_list(conn: &Connection, q: &ListQuery) -> Result<usize> {
+    let (kind, mut wheres) = list_filters(q)?;
+    let a = alias(kind);
+    if q.before.is_some() {
+        let earlier = if kind == Kind::Thread { ">" } else { "<" };
+        wheres.push(format!(
+            "({a}.created_at, {a}.id) {earlier} (:before_at, :before_id)"
+        ));
+    }
+    let sql = format!(
+        "SELECT count(*) FROM {table} {a} WHERE {wheres}",
+        table = kind.table(),
+        wheres = wheres.join(" AND "),
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let counted = ListQuery {
+        after: None,
+        start_at: None,
+        ..q.clone()
+    };
+    let limit = 0;
+    let no_cutoff = "";
+    let params: Vec<_> = list_params(&counted, &no_cutoff, &limit)
+        .into_iter()
+        .filter(|(name, _)| sql.contains(name))
+        .collect();
+    let n: i64 = stmt.query_row(params.as_slice(), |r| r.get(0))?;
+    Ok(n as usize)
 }
 
 /// One row by its full id.
@@ -557,6 +622,10 @@ pub struct Hit {
     pub post_id: Option<String>,
     pub is_active: bool,
     pub text: String,
+    /// Who wrote the thread or post (the post of an attachment).
+    pub author: Option<String>,
+    /// The title of the thread the hit belongs to.
+    pub thread_title: String,
 }
 
 /// Finds `needle` in thread titles, post text, authors and attachment file
@@ -572,19 +641,24 @@ pub fn search(conn: &Connection, schema: &Schema, needle: &str, limit: usize) ->
             String::new()
         }
     };
+    let who = |alias: &str| author_sql(schema, alias);
     let sql = format!(
-        "SELECT 'thread', t.id, t.id, NULL, t.is_active, t.title FROM forum_thread t \
+        "SELECT 'thread', t.id, t.id, NULL, t.is_active, t.title, {tw}, t.title FROM forum_thread t \
            WHERE instr(lower(t.title), lower(:q)) > 0 {ta} \
          UNION ALL \
-         SELECT 'post', p.id, p.thread_id, p.id, p.is_active, substr(p.content_raw, 1, 200) FROM forum_post p \
+         SELECT 'post', p.id, p.thread_id, p.id, p.is_active, substr(p.content_raw, 1, 200), {pw}, \
+                (SELECT pt.title FROM forum_thread pt WHERE pt.id = p.thread_id) FROM forum_post p \
            WHERE instr(lower(p.content_raw), lower(:q)) > 0 {pa} \
          UNION ALL \
-         SELECT 'attachment', a.id, p.thread_id, a.post_id, a.is_active, a.original_filename \
+         SELECT 'attachment', a.id, p.thread_id, a.post_id, a.is_active, a.original_filename, {pw}, \
+                (SELECT pt.title FROM forum_thread pt WHERE pt.id = p.thread_id) \
            FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id \
            WHERE instr(lower(a.original_filename), lower(:q)) > 0 OR instr(lower(a.image), lower(:q)) > 0 \
          LIMIT :limit",
         ta = author("t"),
         pa = author("p"),
+        tw = who("t"),
+        pw = who("p"),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let limit = limit as i64;
@@ -602,8 +676,160 @@ pub fn search(conn: &Connection, schema: &Schema, needle: &str, limit: usize) ->
                 post_id: opt_text_of(r.get_ref(3)?),
                 is_active: bool_of(r.get_ref(4)?),
                 text: text_of(r.get_ref(5)?),
+                author: opt_text_of(r.get_ref(6)?),
+                thread_title: text_of(r.get_ref(7)?),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(hits)
+}
+
+/// Everything the console's details pane says about one row: the row as
+/// lists show it, and the facts lists leave out. Raw text from the
+/// database: a front end sanitises it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Facts {
+    pub row: Row,
+    /// The thread the row belongs to (itself for a thread): id and title.
+    pub thread_id: String,
+    pub thread_title: String,
+    pub updated_at: Option<String>,
+    /// Where a deleted row's deletion time comes from, as `conditions`
+    /// says it: "console", "seen", "column", or another source; `None`
+    /// when unknown or active.
+    pub deletion_source: Option<String>,
+    /// A post's whole text.
+    pub text: Option<String>,
+    pub edited_at: Option<String>,
+    /// An attachment's original file name and alt text.
+    pub original_filename: Option<String>,
+    pub alt_text: Option<String>,
+    /// Children: (active, deleted) posts of a thread, attachments of a post.
+    pub children: Option<(i64, i64)>,
+}
+
+/// The facts of one row for the details pane, or `None` when it is gone.
+pub fn details(
+    conn: &Connection,
+    schema: &Schema,
+    kind: Kind,
+    id: &str,
+    cutoff: &str,
+) -> Result<Option<Facts>> {
+    let Some(row) = get(conn, schema, kind, id, cutoff)? else {
+        return Ok(None);
+    };
+    let a = alias(kind);
+    let (extra, thread_sql) = match kind {
+        Kind::Thread => ("NULL, NULL, NULL, NULL", format!("{a}.id")),
+        Kind::Post => (
+            "p.content_raw, p.edited_at, NULL, NULL",
+            format!("{a}.thread_id"),
+        ),
+        Kind::Attachment => (
+            "NULL, NULL, a.original_filename, a.alt_text",
+            "(SELECT ap.thread_id FROM forum_post ap WHERE ap.id = a.post_id)".to_string(),
+        ),
+    };
+    let updated = match kind {
+        Kind::Attachment => "NULL".to_string(),
+        _ => format!("{a}.updated_at"),
+    };
+    let sql = format!(
+        "SELECT {updated}, {source}, {extra}, {thread_sql} FROM {table} {a} WHERE {a}.id = :id",
+        source = cond::deletion_source(kind, a),
+        table = kind.table(),
+    );
+    let (updated_at, source, text, edited_at, original_filename, alt_text, thread_id) = conn
+        .prepare_cached(&sql)?
+        .query_row(named_params! {":id": id}, |r| {
+            Ok((
+                opt_text_of(r.get_ref(0)?),
+                opt_text_of(r.get_ref(1)?),
+                opt_text_of(r.get_ref(2)?),
+                opt_text_of(r.get_ref(3)?),
+                opt_text_of(r.get_ref(4)?),
+                opt_text_of(r.get_ref(5)?),
+                text_of(r.get_ref(6)?),
+            ))
+        })
+        .with_context(|| format!("reading the details of {kind} {id}"))?;
+    let thread_title: String = conn
+        .prepare_cached("SELECT title FROM forum_thread WHERE id = ?1")?
+        .query_row([&thread_id], |r| Ok(text_of(r.get_ref(0)?)))
+        .optional()?
+        .unwrap_or_default();
+    let children = match kind.child() {
+        Some(child) => {
+            let column = child.parent_column().unwrap_or_default();
+            Some(
+                conn.prepare_cached(&format!(
+                    "SELECT COALESCE(sum(is_active = 1), 0), COALESCE(sum(is_active = 0), 0) \
+                 FROM {} WHERE {column} = ?1",
+                    child.table()
+                ))?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?,
+            )
+        }
+        None => None,
+    };
+    Ok(Some(Facts {
+        deletion_source: if row.is_active { None } else { source },
+        row,
+        thread_id,
+        thread_title,
+        updated_at,
+        text,
+        edited_at,
+        original_filename,
+        alt_text,
+        children,
+    }))
+}
+
+/// What is on disk for an attachment's image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileFacts {
+    /// "present", "missing", or why the path is refused; `None` without a
+    /// media root.
+    pub file: Option<String>,
+    /// The thumbnail folder, relative to the media root; `None` when the
+    /// image has no folder of its own (its name is not a plain file name).
+    pub thumbnail_dir: Option<String>,
+    /// Rendition files directly in that folder; `None` when there is no
+    /// such folder (or no media root).
+    pub thumbnails: Option<usize>,
+}
+
+/// Whether an attachment's file and its thumbnails exist under the media
+/// root. Paths that leave the root are judged, never followed.
+pub fn file_facts(media: Option<&MediaRoot>, image: &str) -> FileFacts {
+    let thumbnail_dir = MediaRoot::thumbnail_dir_of(image);
+    let Some(media) = media else {
+        return FileFacts {
+            file: None,
+            thumbnail_dir,
+            thumbnails: None,
+        };
+    };
+    let file = match media.status(image) {
+        FileStatus::Present(_) => "present".to_string(),
+        FileStatus::Missing => "missing".to_string(),
+        FileStatus::Refused(reason) => format!("not looked at: {reason}"),
+    };
+    let thumbnails = thumbnail_dir
+        .as_deref()
+        .and_then(|dir| media.resolve(dir).ok())
+        .and_then(|dir| std::fs::read_dir(dir).ok())
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .count()
+        });
+    FileFacts {
+        file: Some(file),
+        thumbnail_dir,
+        thumbnails,
+    }
 }

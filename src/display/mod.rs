@@ -3,6 +3,8 @@
 
 use chrono::NaiveDateTime;
 use unicode_width::UnicodeWidthChar;
+#[cfg(test)]
+use unicode_width::UnicodeWidthStr;
 
 use crate::core::audit::LogEntry;
 use crate::core::model::parse_datetime;
@@ -53,6 +55,60 @@ pub fn sanitize_text(text: &str) -> String {
             c if needs_escape(c) => escape_into(&mut out, c),
             c => out.push(c),
         }
+    }
+    out
+}
+
+/// The text a sanitised string stands for: `\xNN` and `<U+XXXX>` as the
+/// sanitiser writes them become the characters again, so what a moderator
+/// sees on screen can be searched for. Anything else is kept as typed.
+pub fn unsanitize(shown: &str) -> String {
+    let mut out = String::with_capacity(shown.len());
+    let mut rest = shown;
+    while let Some(c) = rest.chars().next() {
+        if let Some(hex) = rest.strip_prefix("\\x").and_then(|r| r.get(..2))
+            && let Ok(n) = u32::from_str_radix(hex, 16)
+            && let Some(decoded) = char::from_u32(n)
+            && hex.chars().all(|h| h.is_ascii_hexdigit())
+        {
+            out.push(decoded);
+            rest = &rest[4..];
+            continue;
+        }
+        if let Some(tail) = rest.strip_prefix("<U+")
+            && let Some(end) = tail.find('>')
+            && (4..=6).contains(&end)
+            && let Ok(n) = u32::from_str_radix(&tail[..end], 16)
+            && let Some(decoded) = char::from_u32(n)
+        {
+            out.push(decoded);
+            rest = &tail[end + 1..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Wraps sanitised text to `width` columns: words kept whole where they
+/// fit, long words broken, every line of the text kept.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        if line.is_empty() {
+            out.push(String::new());
+            continue;
+        }
+        let options = textwrap::Options::new(width)
+            .break_words(true)
+            .word_separator(textwrap::WordSeparator::AsciiSpace);
+        out.extend(
+            textwrap::wrap(line, options)
+                .into_iter()
+                .map(|l| l.into_owned()),
+        );
     }
     out
 }
@@ -142,6 +198,54 @@ pub fn short_id(id: &str) -> String {
     sanitize_line(&id.chars().take(8).collect::<String>())
 }
 
+/// A count that may have been capped: "500+" when it stopped at its limit.
+pub fn counted(n: usize, capped: bool) -> String {
+    if capped {
+        format!("{n}+")
+    } else {
+        n.to_string()
+    }
+}
+
+/// A count in at most five columns: "950", "9632", "12k", "1.0M".
+pub fn abbreviated(n: i64) -> String {
+    match n {
+        n if n < 10_000 => n.to_string(),
+        n if n < 1_000_000 => format!("{}k", n / 1000),
+        n => format!("{:.1}M", n as f64 / 1_000_000.0),
+    }
+}
+
+/// A log entry in a line that fits 80 columns: short ids, minutes, the
+/// year only when it is not this one.
+/// "#12 11-26 11:00 alice delete thread 5d4f1a2b: 1 thread, 3 posts"
+pub fn log_line_short(e: &LogEntry, now: NaiveDateTime) -> String {
+    use chrono::Datelike;
+    let target = match (&e.kind, &e.target_id) {
+        (Some(k), Some(id)) => format!(" {k} {}", short_id(id)),
+        _ => String::new(),
+    };
+    let when = match parse_datetime(&e.at) {
+        Some(t) if t.year() == now.year() => t.format("%m-%d %H:%M").to_string(),
+        Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+        None => e.at.clone(),
+    };
+    let mut line = format!(
+        "#{} {when} {} {}{target}: {}",
+        e.id,
+        e.actor,
+        e.action,
+        e.tally().describe().replace(", ", " ")
+    );
+    if let Some(of) = e.undoes {
+        line.push_str(&format!(" [undoes #{of}]"));
+    }
+    if let Some(by) = e.undone_by {
+        line.push_str(&format!(" [undone by #{by}]"));
+    }
+    sanitize_line(&line)
+}
+
 /// "#12 2026-11-26 11:00:08 alice (10.0.0.5) delete thread 5d4f… 1 thread, 3 posts"
 pub fn log_line(e: &LogEntry) -> String {
     let who = match &e.client_addr {
@@ -198,6 +302,24 @@ mod tests {
             "…modcon/demo.sqlite3"
         );
         assert_eq!(fit_tail("demo.sqlite3", 20), "demo.sqlite3");
+    }
+
+    #[test]
+    fn what_is_shown_can_be_searched_for() {
+        let raw = "\u{1b}[2J\u{1b}[31mRED \u{202e}gnp.exe";
+        assert_eq!(unsanitize(&sanitize_line(raw)), raw);
+        assert_eq!(unsanitize("\\x1b"), "\u{1b}");
+        assert_eq!(unsanitize("plain \\xzz <U+> text"), "plain \\xzz <U+> text");
+    }
+
+    #[test]
+    fn wrapping_keeps_every_word_and_line() {
+        let text = "cannot restore post 0123456789abcdef: its thread 89abcdef is deleted; restore the thread first";
+        let lines = wrap(text, 30);
+        assert!(lines.iter().all(|l| l.width() <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrap("a\n\nb", 10), vec!["a", "", "b"]);
+        assert_eq!(wrap("0123456789abc", 5), vec!["01234", "56789", "abc"]);
     }
 
     #[test]

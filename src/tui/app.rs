@@ -8,26 +8,27 @@ use std::time::Instant;
 use chrono::NaiveDateTime;
 use ratatui::widgets::ListState;
 
-use super::executor::Op;
+use super::executor::{Op, Preview};
 use super::keymap::{Keymap, Layer};
 use super::theme::Theme;
 use super::worker::Pane;
-use crate::core::audit::Tally;
+use crate::core::check::CheckReport;
 use crate::core::purge::{Progress, PurgeReport};
-use crate::core::query::{Counts, Cursor, Row, StateFilter};
+use crate::core::query::{Counts, Cursor, Hit, Row, StateFilter};
 use crate::core::rules::Target;
 
 /// Below this the console says so instead of drawing.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 
-/// Which pane has the focus. The text pane shows the selected post.
+/// Which pane has the focus. The details pane shows the selected row of
+/// the list focused last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Threads,
     Posts,
     Attachments,
-    Text,
+    Details,
 }
 
 impl Focus {
@@ -35,7 +36,7 @@ impl Focus {
         Focus::Threads,
         Focus::Posts,
         Focus::Attachments,
-        Focus::Text,
+        Focus::Details,
     ];
 
     pub fn pane(self) -> Option<Pane> {
@@ -43,7 +44,7 @@ impl Focus {
             Focus::Threads => Some(Pane::Threads),
             Focus::Posts => Some(Pane::Posts),
             Focus::Attachments => Some(Pane::Attachments),
-            Focus::Text => None,
+            Focus::Details => None,
         }
     }
 
@@ -56,7 +57,9 @@ impl Focus {
     }
 }
 
-/// One list pane: rows loaded so far (keyset pages), selection, filter.
+/// One list pane: a window of rows loaded by keyset pages, the selection,
+/// the filter. The window may start below the list's top (after a jump or
+/// `G`): `above` rows come before it.
 #[derive(Debug, Clone, Default)]
 pub struct ListPane {
     pub rows: Vec<Row>,
@@ -70,10 +73,16 @@ pub struct ListPane {
     pub generation: u64,
     /// A page request is out.
     pub loading: bool,
-    /// The last page came back short: nothing more to load.
+    /// Nothing more below the window.
     pub exhausted: bool,
-    /// The list starts at this row (after a jump), not at the top.
+    /// Rows of the whole list before the window's first row.
+    pub above: usize,
+    /// Rows in the whole list (under the filter), when known.
+    pub total: Option<usize>,
+    /// The window starts at this row (a jump, a reload of a long list).
     pub start_at: Option<Cursor>,
+    /// The window is the list's last page (`G`).
+    pub from_end: bool,
     /// Select this row when it arrives (keeps the selection over reloads).
     pub want: Option<String>,
 }
@@ -86,30 +95,58 @@ impl ListPane {
     pub fn selected_id(&self) -> Option<String> {
         self.selected().map(|r| r.id.clone())
     }
+
+    /// "12/213", or "12/200+" while the length is not known.
+    pub fn position(&self) -> String {
+        let at = self.state.selected().map(|i| self.above + i + 1);
+        let known = self.above + self.rows.len();
+        let total = match self.total {
+            Some(t) => t.to_string(),
+            None if self.exhausted => known.to_string(),
+            None => format!("{known}+"),
+        };
+        match at {
+            Some(at) => format!("{at}/{total}"),
+            None => format!("0/{total}"),
+        }
+    }
 }
 
-/// The selected post's text.
+/// The details of the selected row of the subject list.
 #[derive(Debug, Clone, Default)]
-pub struct TextPane {
-    pub post_id: Option<String>,
+pub struct DetailsPane {
+    pub target: Option<Target>,
     pub generation: u64,
-    /// Sanitised text; `None` while loading.
-    pub text: Option<String>,
+    /// `None` while loading.
+    pub facts: Option<Result<Box<super::worker::Details>, String>>,
     pub scroll: u16,
 }
 
-/// The delete/restore confirmation.
+/// The delete/restore/fix confirmation.
 #[derive(Debug, Clone)]
 pub struct Confirm {
     pub op: Op,
     /// What the row is called, sanitised.
     pub label: String,
-    /// What the cascade will touch; `None` while it is being worked out.
-    pub preview: Option<Result<Tally, String>>,
+    /// What the action will do; `None` while it is being worked out.
+    pub preview: Option<Result<Preview, String>>,
     /// The rows changed while the dialog was open: the counts are new.
     pub changed: bool,
     /// A "yes" was sent and the answer is awaited.
     pub sent: bool,
+    /// The overlay to go back to when the dialog closes (the check view).
+    pub back: Option<Box<Overlay>>,
+}
+
+/// A dialog that only informs: a refusal, a whole result.
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub title: String,
+    /// Sanitised, possibly many lines.
+    pub text: String,
+    pub level: Level,
+    pub scroll: u16,
+    pub back: Option<Box<Overlay>>,
 }
 
 /// The purge dialog, then the purge's gauge.
@@ -121,6 +158,8 @@ pub struct PurgeDialog {
     pub field: usize,
     /// The focused field was just entered: the first digit replaces it.
     pub fresh: bool,
+    /// Opened read-only: the plan alone, nothing can start.
+    pub plan_only: bool,
     pub plan: Option<Result<PurgeReport, String>>,
     pub running: Option<PurgeRun>,
     /// The purge ended: its report (or error), shown until closed.
@@ -151,33 +190,150 @@ pub struct PurgeRun {
     pub cancelling: bool,
 }
 
-/// An entry of a list overlay (check results, search hits, the log),
-/// with the row it leads to, if any.
+/// An entry of a list overlay (search hits, the log, messages), with the
+/// row it leads to, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// Sanitised; may hold several lines (a whole message).
     pub text: String,
     pub target: Option<Target>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultsKind {
+    Search,
+    Log,
+    Messages,
+}
+
 #[derive(Debug, Clone)]
-pub struct ListOverlay {
+pub struct Results {
+    pub kind: ResultsKind,
     pub title: String,
+    /// A line above the entries (column names, a note); may be empty.
+    pub header: String,
     pub entries: Vec<Entry>,
     pub state: ListState,
 }
 
-impl ListOverlay {
-    pub fn new(title: String, entries: Vec<Entry>) -> ListOverlay {
+impl Results {
+    pub fn new(kind: ResultsKind, title: String, header: String, entries: Vec<Entry>) -> Results {
         let mut state = ListState::default();
         if !entries.is_empty() {
             state.select(Some(0));
         }
-        ListOverlay {
+        Results {
+            kind,
             title,
+            header,
             entries,
             state,
         }
     }
+
+    pub fn selected(&self) -> Option<&Entry> {
+        self.state.selected().and_then(|i| self.entries.get(i))
+    }
+}
+
+/// The kinds of problem `check` reports, in the order the view shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    Violation,
+    UnknownTime,
+    MissingFile,
+    UnsafePath,
+    UnreferencedFile,
+    UnreferencedThumbnail,
+    ForeignReference,
+}
+
+impl ProblemKind {
+    pub const ALL: [ProblemKind; 7] = [
+        ProblemKind::Violation,
+        ProblemKind::UnknownTime,
+        ProblemKind::MissingFile,
+        ProblemKind::UnsafePath,
+        ProblemKind::UnreferencedFile,
+        ProblemKind::UnreferencedThumbnail,
+        ProblemKind::ForeignReference,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemKind::Violation => "violations: active under a deleted parent",
+            ProblemKind::UnknownTime => "deletion time unknown (or only first seen)",
+            ProblemKind::MissingFile => "missing files",
+            ProblemKind::UnsafePath => "unsafe paths: outside the media root",
+            ProblemKind::UnreferencedFile => "unreferenced files",
+            ProblemKind::UnreferencedThumbnail => "unreferenced thumbnails",
+            ProblemKind::ForeignReference => {
+                "foreign references: other tables pointing at forum rows"
+            }
+        }
+    }
+}
+
+/// One problem of the check view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub text: String,
+    pub target: Option<Target>,
+}
+
+/// The check view: problems grouped by kind, one kind or all shown.
+#[derive(Debug, Clone)]
+pub struct CheckView {
+    pub report: Box<CheckReport>,
+    pub problems: Vec<Problem>,
+    /// Show this kind only; `None`: all.
+    pub only: Option<ProblemKind>,
+    pub state: ListState,
+}
+
+impl CheckView {
+    /// The lines shown: a heading per kind with its count, then its
+    /// problems. `None` entries are headings.
+    pub fn shown(&self) -> Vec<(Option<&Problem>, String)> {
+        let mut out = Vec::new();
+        for kind in ProblemKind::ALL {
+            if self.only.is_some_and(|o| o != kind) {
+                continue;
+            }
+            let of_kind: Vec<&Problem> = self.problems.iter().filter(|p| p.kind == kind).collect();
+            if of_kind.is_empty() && self.only.is_none() {
+                continue;
+            }
+            out.push((None, format!("{} ({})", kind.title(), of_kind.len())));
+            for p in of_kind {
+                out.push((Some(p), p.text.clone()));
+            }
+        }
+        out
+    }
+
+    pub fn selected(&self) -> Option<&Problem> {
+        let shown = self.shown();
+        self.state
+            .selected()
+            .and_then(|i| shown.get(i).and_then(|(p, _)| *p))
+    }
+
+    pub fn count(&self, kind: ProblemKind) -> usize {
+        self.problems.iter().filter(|p| p.kind == kind).count()
+    }
+}
+
+/// The latest search, for `n`/`N`.
+#[derive(Debug, Clone)]
+pub struct SearchState {
+    pub needle: String,
+    pub hits: Vec<Hit>,
+    /// The search stopped at its limit: there are more hits.
+    pub capped: bool,
+    /// The hit shown last.
+    pub at: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -186,8 +342,10 @@ pub enum Overlay {
         scroll: u16,
     },
     Confirm(Confirm),
+    Info(Info),
     Purge(PurgeDialog),
-    List(ListOverlay),
+    Results(Results),
+    Check(CheckView),
     Search {
         input: String,
     },
@@ -205,22 +363,48 @@ pub enum Level {
 
 #[derive(Debug, Clone)]
 pub struct Message {
+    /// Whole, sanitised; may hold several lines.
     pub text: String,
     pub level: Level,
+    pub at: NaiveDateTime,
+}
+
+/// The status counts and the requests for them: every change of the data
+/// bumps `wanted`; one request is out at a time, and when its answer is
+/// older than `wanted` another is asked, so the last change is always
+/// counted (none is dropped, and none piles up behind a slow count).
+#[derive(Debug, Clone, Default)]
+pub struct CountsState {
+    pub counts: Option<Counts>,
+    /// The generation of the data the counts must reflect.
+    pub wanted: u64,
+    /// The generation the request out was asked at.
+    pub asked: Option<u64>,
+    /// The generation the shown counts were asked at.
+    pub have: Option<u64>,
 }
 
 pub struct App {
+    /// The database's file name, for the status line.
     pub db_label: String,
+    /// Its whole path, for help and details.
+    pub db_path: String,
     pub read_only: bool,
+    pub actor: String,
     pub threads: ListPane,
     pub posts: ListPane,
     pub attachments: ListPane,
-    pub text: TextPane,
+    pub details: DetailsPane,
     pub focus: Focus,
+    /// The list whose selection the details pane shows.
+    pub subject: Pane,
     pub overlay: Option<Overlay>,
+    /// The message line: the latest message, until the next action.
     pub message: Option<Message>,
-    pub counts: Option<Counts>,
-    pub counts_asked: Option<Instant>,
+    /// This session's messages, oldest first, in full.
+    pub messages: Vec<Message>,
+    pub counts: CountsState,
+    pub search: Option<SearchState>,
     /// Since when the worker has been busy: a slow answer shows "waiting".
     pub waiting_since: Option<Instant>,
     pub keymap: Keymap,
@@ -237,8 +421,6 @@ pub struct App {
     pub clear: bool,
     /// Quit once the running purge has stopped after its batch.
     pub quit_after_purge: bool,
-    /// `G` was pressed: keep loading pages until the list is complete.
-    pub to_bottom: bool,
     /// A reload keeps at most this many rows of a pane, as a window around
     /// the selection.
     pub reload_cap: usize,
@@ -265,8 +447,11 @@ impl App {
     pub fn layer(&self) -> Layer {
         match &self.overlay {
             None => Layer::List,
-            Some(Overlay::Help { .. }) | Some(Overlay::List(_)) => Layer::Overlay,
-            Some(Overlay::Purge(d)) if d.finished.is_some() => Layer::Overlay,
+            Some(Overlay::Help { .. }) => Layer::Help,
+            Some(Overlay::Results(_)) => Layer::Results,
+            Some(Overlay::Check(_)) => Layer::Check,
+            Some(Overlay::Info(_)) => Layer::Info,
+            Some(Overlay::Purge(d)) if d.finished.is_some() => Layer::Info,
             Some(Overlay::Confirm(_)) => Layer::Confirm,
             Some(Overlay::Purge(d)) if d.running.is_some() => Layer::PurgeRunning,
             Some(Overlay::Purge(_)) => Layer::PurgeSetup,
@@ -279,10 +464,36 @@ impl App {
         self.area.width < MIN_WIDTH || self.area.height < MIN_HEIGHT
     }
 
+    /// Puts a message on the message line and in this session's history.
+    /// The text is sanitised here, once.
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
-        self.message = Some(Message {
-            text: text.into(),
+        let text: String = text.into();
+        let text = text
+            .lines()
+            .map(crate::display::sanitize_line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let message = Message {
+            text,
             level,
+            at: self.now,
+        };
+        self.messages.push(message.clone());
+        self.message = Some(message);
+    }
+
+    /// A passing note (progress, "nothing selected"): on the message line,
+    /// not kept in the history.
+    pub fn note(&mut self, level: Level, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: crate::display::sanitize_line(&text.into()),
+            level,
+            at: self.now,
         });
+    }
+
+    /// The row the details pane and the moderation keys are about.
+    pub fn subject_row(&self) -> Option<&Row> {
+        self.pane(self.subject).selected()
     }
 }

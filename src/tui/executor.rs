@@ -21,6 +21,8 @@ pub enum Op {
     Delete(Target),
     Restore(Target),
     Undo,
+    /// `check --fix`: soft-delete every active row under a deleted parent.
+    Fix,
 }
 
 impl Op {
@@ -29,15 +31,24 @@ impl Op {
             Op::Delete(_) => "delete",
             Op::Restore(_) => "restore",
             Op::Undo => "undo",
+            Op::Fix => "fix",
         }
     }
 
     pub fn target(&self) -> Option<&Target> {
         match self {
             Op::Delete(t) | Op::Restore(t) => Some(t),
-            Op::Undo => None,
+            Op::Undo | Op::Fix => None,
         }
     }
+}
+
+/// What an op would do, for its confirmation: the rows it changes, and
+/// (for a restore) the rows below that stay deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Preview {
+    pub changes: Tally,
+    pub stay_deleted: Tally,
 }
 
 /// What executing an op came to.
@@ -45,8 +56,8 @@ impl Op {
 pub enum Executed {
     Done(Outcome),
     /// The rows changed since the confirmation was shown: here is what the
-    /// op would touch now. Nothing was changed.
-    Stale(Tally),
+    /// op would do now. Nothing was changed.
+    Stale(Preview),
 }
 
 fn refuse_read_only(db: &Db, what: &str) -> Result<()> {
@@ -56,35 +67,51 @@ fn refuse_read_only(db: &Db, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// What an op would touch, for its confirmation.
-pub fn preview(db: &Db, op: &Op) -> Result<Tally> {
+/// Runs an op's rule inside the caller's transaction.
+fn apply(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Outcome> {
     match op {
-        Op::Delete(t) => rules::preview_delete(db.conn(), t),
-        Op::Restore(t) => rules::preview_restore(db.conn(), t),
-        Op::Undo => Ok(Tally::default()),
+        Op::Delete(t) => rules::delete_in(conn, ctx, t),
+        Op::Restore(t) => rules::restore_in(conn, ctx, t),
+        Op::Undo => rules::undo_in(conn, ctx),
+        Op::Fix => rules::fix_in(conn, ctx),
     }
 }
 
-/// Runs an op. With `expected`, the preview is computed again inside the
+/// What an op would do, worked out by the very rule that will do it,
+/// inside a savepoint that is then rolled back: the counts cannot differ
+/// from what "yes" does, and nothing is changed.
+fn dry_run(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Preview> {
+    conn.execute_batch("SAVEPOINT modcon_preview")?;
+    let outcome = apply(conn, ctx, op);
+    conn.execute_batch("ROLLBACK TO modcon_preview; RELEASE modcon_preview")?;
+    let outcome = outcome?;
+    Ok(Preview {
+        changes: outcome.tally,
+        stay_deleted: outcome.stay_deleted,
+    })
+}
+
+/// What an op would do, for its confirmation. Read-only: refused.
+pub fn preview(db: &mut Db, ctx: &Ctx, op: &Op) -> Result<Preview> {
+    refuse_read_only(db, op.verb())?;
+    let tx = db.write_tx()?;
+    let preview = dry_run(&tx, ctx, op);
+    drop(tx);
+    preview
+}
+
+/// Runs an op. With `expected`, the preview is worked out again inside the
 /// write transaction and the op goes ahead only if it still matches.
-pub fn execute(db: &mut Db, ctx: &Ctx, op: &Op, expected: Option<Tally>) -> Result<Executed> {
+pub fn execute(db: &mut Db, ctx: &Ctx, op: &Op, expected: Option<Preview>) -> Result<Executed> {
     refuse_read_only(db, op.verb())?;
     let tx = db.write_tx()?;
     if let Some(expected) = expected {
-        let now = match op {
-            Op::Delete(t) => rules::preview_delete(&tx, t)?,
-            Op::Restore(t) => rules::preview_restore(&tx, t)?,
-            Op::Undo => expected,
-        };
+        let now = dry_run(&tx, ctx, op)?;
         if now != expected {
             return Ok(Executed::Stale(now));
         }
     }
-    let outcome = match op {
-        Op::Delete(t) => rules::delete_in(&tx, ctx, t)?,
-        Op::Restore(t) => rules::restore_in(&tx, ctx, t)?,
-        Op::Undo => rules::undo_in(&tx, ctx)?,
-    };
+    let outcome = apply(&tx, ctx, op)?;
     tx.commit()?;
     Ok(Executed::Done(outcome))
 }

@@ -15,14 +15,20 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 pub enum Layer {
     /// The panes.
     List,
-    /// The delete/restore confirmation.
+    /// The delete/restore/fix confirmation.
     Confirm,
+    /// A dialog that only informs (a refusal, a whole result): close only.
+    Info,
     /// The purge dialog: retention, batch size and the dry-run plan.
     PurgeSetup,
     /// A purge running, its gauge on screen.
     PurgeRunning,
-    /// Help, check results, search results, the audit log.
-    Overlay,
+    /// The help overlay.
+    Help,
+    /// Search results, the audit log, this session's messages.
+    Results,
+    /// The check view: problems grouped by kind.
+    Check,
     /// Typing a search.
     Input,
     /// "A purge is running: quit anyway?"
@@ -34,9 +40,12 @@ impl Layer {
         match self {
             Layer::List => "Panes",
             Layer::Confirm => "Confirmation",
+            Layer::Info => "Information dialog",
             Layer::PurgeSetup => "Purge dialog",
             Layer::PurgeRunning => "Purge running",
-            Layer::Overlay => "Lists (help, check, search, log)",
+            Layer::Help => "Help",
+            Layer::Results => "Lists (search results, log, messages)",
+            Layer::Check => "Check view",
             Layer::Input => "Search input",
             Layer::QuitConfirm => "Quit while purging",
         }
@@ -57,6 +66,8 @@ pub enum Action {
     PaneRight,
     Enter,
     Search,
+    NextHit,
+    PrevHit,
     Filter,
     Delete,
     Restore,
@@ -64,6 +75,7 @@ pub enum Action {
     Purge,
     Check,
     Log,
+    Messages,
     Help,
     Redraw,
     Quit,
@@ -74,6 +86,7 @@ pub enum Action {
     NextField,
     Open,
     Submit,
+    Fix,
 }
 
 impl Action {
@@ -92,6 +105,8 @@ impl Action {
             Action::PaneRight => "pane_right",
             Action::Enter => "enter",
             Action::Search => "search",
+            Action::NextHit => "next_hit",
+            Action::PrevHit => "prev_hit",
             Action::Filter => "filter",
             Action::Delete => "delete",
             Action::Restore => "restore",
@@ -99,6 +114,7 @@ impl Action {
             Action::Purge => "purge",
             Action::Check => "check",
             Action::Log => "log",
+            Action::Messages => "messages",
             Action::Help => "help",
             Action::Redraw => "redraw",
             Action::Quit => "quit",
@@ -109,6 +125,7 @@ impl Action {
             Action::NextField => "next_field",
             Action::Open => "open",
             Action::Submit => "submit",
+            Action::Fix => "fix",
         }
     }
 
@@ -117,7 +134,7 @@ impl Action {
     pub fn mutates(self) -> bool {
         matches!(
             self,
-            Action::Delete | Action::Restore | Action::Undo | Action::Purge
+            Action::Delete | Action::Restore | Action::Undo | Action::Fix
         )
     }
 }
@@ -270,24 +287,18 @@ type Default = (
 
 /// The default bindings.
 const DEFAULTS: &[Default] = &[
-    (L::List, &["j", "down"], A::Down, None, "move down"),
+    (
+        L::List,
+        &["j", "down"],
+        A::Down,
+        None,
+        "move down (scroll the details)",
+    ),
     (L::List, &["k", "up"], A::Up, None, "move up"),
     (L::List, &["pgdn"], A::PageDown, None, "page down"),
     (L::List, &["pgup"], A::PageUp, None, "page up"),
-    (
-        L::List,
-        &["g", "home"],
-        A::Top,
-        None,
-        "first row (and back to the top of a jumped list)",
-    ),
-    (
-        L::List,
-        &["G", "end"],
-        A::Bottom,
-        None,
-        "last row (loads the rest of the list)",
-    ),
+    (L::List, &["g", "home"], A::Top, None, "first row"),
+    (L::List, &["G", "end"], A::Bottom, None, "last row"),
     (
         L::List,
         &["l", "right"],
@@ -316,7 +327,21 @@ const DEFAULTS: &[Default] = &[
         &["/"],
         A::Search,
         Some("search"),
-        "search titles, post text, authors, file names",
+        "search titles, text, authors, file names (as shown)",
+    ),
+    (
+        L::List,
+        &["n"],
+        A::NextHit,
+        Some("next"),
+        "go to the next search hit",
+    ),
+    (
+        L::List,
+        &["N"],
+        A::PrevHit,
+        Some("prev"),
+        "go to the previous search hit",
     ),
     (
         L::List,
@@ -351,7 +376,7 @@ const DEFAULTS: &[Default] = &[
         &["P"],
         A::Purge,
         Some("purge"),
-        "purge rows past retention (plan first)",
+        "purge: the plan, then Y (read-only: the plan only)",
     ),
     (
         L::List,
@@ -361,6 +386,13 @@ const DEFAULTS: &[Default] = &[
         "check the data for broken rules",
     ),
     (L::List, &["L"], A::Log, Some("log"), "the audit log"),
+    (
+        L::List,
+        &["m"],
+        A::Messages,
+        Some("msgs"),
+        "this session's messages, in full",
+    ),
     (L::List, &["?"], A::Help, Some("help"), "this help"),
     (
         L::List,
@@ -376,7 +408,7 @@ const DEFAULTS: &[Default] = &[
         L::Confirm,
         &["n", "esc", "enter"],
         A::Cancel,
-        Some("no"),
+        Some("cancel"),
         "cancel (the default)",
     ),
     (
@@ -387,6 +419,29 @@ const DEFAULTS: &[Default] = &[
         "redraw the whole screen",
     ),
     (L::Confirm, &["ctrl-c"], A::Interrupt, None, "quit"),
+    (
+        L::Info,
+        &["j", "down"],
+        A::Down,
+        Some("scroll"),
+        "scroll down",
+    ),
+    (L::Info, &["k", "up"], A::Up, None, "scroll up"),
+    (
+        L::Info,
+        &["esc", "enter", "q"],
+        A::Cancel,
+        Some("close"),
+        "close",
+    ),
+    (
+        L::Info,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
+    (L::Info, &["ctrl-c"], A::Interrupt, None, "quit"),
     (
         L::PurgeSetup,
         &["Y"],
@@ -399,7 +454,7 @@ const DEFAULTS: &[Default] = &[
         &["tab", "down", "up"],
         A::NextField,
         Some("field"),
-        "switch between retention and batch size",
+        "switch between retention and batch size (digits edit)",
     ),
     (
         L::PurgeSetup,
@@ -437,34 +492,111 @@ const DEFAULTS: &[Default] = &[
         None,
         "redraw the whole screen",
     ),
-    (L::Overlay, &["j", "down"], A::Down, None, "move down"),
-    (L::Overlay, &["k", "up"], A::Up, None, "move up"),
-    (L::Overlay, &["pgdn"], A::PageDown, None, "page down"),
-    (L::Overlay, &["pgup"], A::PageUp, None, "page up"),
-    (L::Overlay, &["g", "home"], A::Top, None, "first entry"),
-    (L::Overlay, &["G", "end"], A::Bottom, None, "last entry"),
     (
-        L::Overlay,
-        &["enter"],
-        A::Open,
-        Some("go to row"),
-        "go to the entry's row",
+        L::Help,
+        &["j", "down"],
+        A::Down,
+        Some("scroll"),
+        "scroll down",
     ),
+    (L::Help, &["k", "up"], A::Up, None, "scroll up"),
+    (L::Help, &["pgdn"], A::PageDown, None, "page down"),
+    (L::Help, &["pgup"], A::PageUp, None, "page up"),
+    (L::Help, &["g", "home"], A::Top, None, "top"),
+    (L::Help, &["G", "end"], A::Bottom, None, "bottom"),
     (
-        L::Overlay,
+        L::Help,
         &["esc", "q", "?"],
         A::Cancel,
         Some("close"),
         "close",
     ),
     (
-        L::Overlay,
+        L::Help,
         &["ctrl-l"],
         A::Redraw,
         None,
         "redraw the whole screen",
     ),
-    (L::Overlay, &["ctrl-c"], A::Interrupt, None, "quit"),
+    (L::Help, &["ctrl-c"], A::Interrupt, None, "quit"),
+    (
+        L::Results,
+        &["j", "down"],
+        A::Down,
+        Some("move"),
+        "move down",
+    ),
+    (L::Results, &["k", "up"], A::Up, None, "move up"),
+    (L::Results, &["pgdn"], A::PageDown, None, "page down"),
+    (L::Results, &["pgup"], A::PageUp, None, "page up"),
+    (L::Results, &["g", "home"], A::Top, None, "first entry"),
+    (L::Results, &["G", "end"], A::Bottom, None, "last entry"),
+    (
+        L::Results,
+        &["enter"],
+        A::Open,
+        Some("go to row"),
+        "go to the entry's row",
+    ),
+    (L::Results, &["esc", "q"], A::Cancel, Some("close"), "close"),
+    (
+        L::Results,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
+    (L::Results, &["ctrl-c"], A::Interrupt, None, "quit"),
+    (L::Check, &["j", "down"], A::Down, Some("move"), "move down"),
+    (L::Check, &["k", "up"], A::Up, None, "move up"),
+    (L::Check, &["pgdn"], A::PageDown, None, "page down"),
+    (L::Check, &["pgup"], A::PageUp, None, "page up"),
+    (L::Check, &["g", "home"], A::Top, None, "first entry"),
+    (L::Check, &["G", "end"], A::Bottom, None, "last entry"),
+    (
+        L::Check,
+        &["enter"],
+        A::Open,
+        Some("go to row"),
+        "go to the problem's row",
+    ),
+    (
+        L::Check,
+        &["f"],
+        A::Filter,
+        Some("kind"),
+        "show one kind of problem, then the next, then all",
+    ),
+    (
+        L::Check,
+        &["d"],
+        A::Delete,
+        Some("delete"),
+        "soft-delete the problem's row (asks first)",
+    ),
+    (
+        L::Check,
+        &["r"],
+        A::Restore,
+        Some("restore"),
+        "restore the problem's row (asks first)",
+    ),
+    (
+        L::Check,
+        &["F"],
+        A::Fix,
+        Some("fix"),
+        "check --fix: soft-delete every active row under a deleted parent (asks first)",
+    ),
+    (L::Check, &["esc", "q"], A::Cancel, Some("close"), "close"),
+    (
+        L::Check,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
+    (L::Check, &["ctrl-c"], A::Interrupt, None, "quit"),
     (
         L::Input,
         &["enter"],
@@ -601,19 +733,23 @@ impl Keymap {
             .join(", ")
     }
 
-    /// The key-hint line of a layer: "? help  q quit  d delete ...", the
-    /// ways out first (a narrow screen cuts the end).
-    pub fn hints(&self, layer: Layer) -> Vec<(String, &'static str)> {
-        // Help and quit first, then the moderation keys, then moving about.
+    /// The key hints of a layer, for the actions that do something now
+    /// (`works`): ("?", "help"), ("q", "quit"), ... The ways out first,
+    /// then what the layer is for, then moving about.
+    pub fn hints(
+        &self,
+        layer: Layer,
+        works: &dyn Fn(Action) -> bool,
+    ) -> Vec<(String, &'static str)> {
         let rank = |a: Action| match a {
             Action::Help | Action::Quit => 0,
-            Action::NextPane | Action::Enter => 2,
+            Action::NextPane | Action::Enter | Action::Down | Action::NextField => 2,
             _ => 1,
         };
         let mut hinted: Vec<&Binding> = self
             .bindings
             .iter()
-            .filter(|b| b.layer == layer && b.hint.is_some())
+            .filter(|b| b.layer == layer && b.hint.is_some() && works(b.action))
             .collect();
         hinted.sort_by_key(|b| rank(b.action));
         hinted

@@ -32,10 +32,10 @@ use ratatui::layout::Rect;
 use crate::cli::Settings;
 use crate::core::db::Db;
 use crate::core::model::utc_now;
-use app::{App, Focus, ListPane, TextPane};
+use app::{App, CountsState, DetailsPane, Focus, ListPane};
 use keymap::Keymap;
 use theme::{TermEnv, Theme};
-use worker::{Request, Response, Worker, WorkerConfig};
+use worker::{Lanes, Pane, Request, Response, Worker, WorkerConfig};
 
 /// Everything the main loop waits for, on one channel.
 #[derive(Debug)]
@@ -53,21 +53,31 @@ pub fn new_app(
     area: Rect,
     env: TermEnv,
 ) -> App {
+    let db_path = settings.db.display().to_string();
     App {
-        db_label: settings.db.display().to_string(),
+        db_label: settings
+            .db
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| db_path.clone()),
+        db_path,
         read_only,
+        actor: settings.actor.clone(),
         threads: ListPane::default(),
         posts: ListPane::default(),
         attachments: ListPane::default(),
-        text: TextPane::default(),
+        details: DetailsPane::default(),
         focus: Focus::Threads,
+        subject: Pane::Threads,
         overlay: None,
         message: Some(app::Message {
             text: format!("acting as {} — ? shows every key", settings.actor),
             level: app::Level::Info,
+            at: settings.now,
         }),
-        counts: None,
-        counts_asked: None,
+        messages: Vec::new(),
+        counts: CountsState::default(),
+        search: None,
         waiting_since: None,
         keymap,
         theme: Theme::new(env, settings.config.theme.as_deref(), settings.ascii),
@@ -80,7 +90,6 @@ pub fn new_app(
         quit: false,
         clear: false,
         quit_after_purge: false,
-        to_bottom: false,
         reload_cap: update::RELOAD_CAP,
     }
 }
@@ -103,7 +112,7 @@ pub fn run(settings: Settings, db: Db) -> Result<()> {
     let config = worker_config(&settings, &db)?;
     let read_only = db.is_read_only();
     let (events_tx, events_rx) = mpsc::channel();
-    let requests = worker::spawn(Worker::new(db, config), events_tx.clone());
+    let requests = worker::spawn(Worker::new(db, config), events_tx.clone())?;
     spawn_input(events_tx);
 
     let mut terminal = terminal::enter(settings.mouse).context("cannot set up the terminal")?;
@@ -120,9 +129,9 @@ pub fn run(settings: Settings, db: Db) -> Result<()> {
     event_loop(&mut terminal, &mut app, &events_rx, &requests)
 }
 
-fn send(requests: &Sender<Request>, batch: Vec<Request>) {
+fn send(lanes: &Lanes, batch: Vec<Request>) {
     for request in batch {
-        let _ = requests.send(request);
+        lanes.send(request);
     }
 }
 
@@ -142,7 +151,7 @@ fn event_loop(
     terminal: &mut terminal::Term,
     app: &mut App,
     events: &Receiver<Event>,
-    requests: &Sender<Request>,
+    requests: &Lanes,
 ) -> Result<()> {
     let mut dirty = true;
     loop {
@@ -168,6 +177,9 @@ fn event_loop(
             Ok(event) => event,
             Err(RecvTimeoutError::Timeout) => {
                 dirty = app.waiting_since.is_some() || !app.now_fixed;
+                if dirty && !app.now_fixed {
+                    app.now = utc_now();
+                }
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => return Ok(()),

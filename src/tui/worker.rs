@@ -1,7 +1,13 @@
-//! The worker: a thread owning its own database connection. The UI thread
-//! sends requests and never waits; answers come back as messages. A purge
-//! gets a thread and a connection of its own, so lists keep loading while
-//! it runs.
+//! The workers: threads each owning a database connection of their own.
+//! The UI thread sends requests and never waits; answers come back as
+//! messages. Requests go to one of four lanes, so what a key needs is
+//! never queued behind slow work:
+//! - `Nav`: pages of the lists, the details pane, jumps — small indexed
+//!   reads, and the lane that watches for other processes' commits;
+//! - `Counts`: the status counts, the slowest query on a large database;
+//! - `Slow`: search, check, the log, the purge plan (a purge itself runs
+//!   on a thread and a connection of its own);
+//! - `Write`: confirmations' previews and the actions themselves.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,23 +19,26 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDateTime;
 
-use super::executor::{self, Executed, Op};
+use super::executor::{self, Executed, Op, Preview};
 use crate::cli::output::one_line;
-use crate::core::audit::{self, LogEntry, Tally};
+use crate::core::audit::{self, LogEntry};
 use crate::core::check::{self, CheckReport};
-use crate::core::db::Db;
+use crate::core::db::{Access, Db, OpenOptions};
 use crate::core::media::MediaRoot;
 use crate::core::model::{Kind, utc_now};
 use crate::core::purge::{Progress, PurgeReport};
-use crate::core::query::{self, Counts, Hit, ListQuery, Row};
+use crate::core::query::{self, Counts, Facts, FileFacts, Hit, ListQuery, Row};
 use crate::core::rules::Target;
 use crate::core::{Ctx, cutoff};
-use crate::display::sanitize_text;
+use crate::display::unsanitize;
 
-/// How often the worker asks SQLite whether another process committed.
+/// How often the navigation lane asks SQLite whether another process
+/// committed.
 pub const POLL_EVERY: Duration = Duration::from_millis(400);
 /// Rows per keyset page.
 pub const PAGE: usize = 200;
+/// A search stops after this many hits (and says so: "500+").
+pub const SEARCH_LIMIT: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
@@ -46,29 +55,52 @@ impl Pane {
             Pane::Attachments => Kind::Attachment,
         }
     }
+
+    pub fn of(kind: Kind) -> Pane {
+        match kind {
+            Kind::Thread => Pane::Threads,
+            Kind::Post => Pane::Posts,
+            Kind::Attachment => Pane::Attachments,
+        }
+    }
+}
+
+/// How a page joins the rows a pane has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageMode {
+    /// A new window (a new parent, filter, jump or reload).
+    Replace,
+    /// The page below the window.
+    Append,
+    /// The page above the window.
+    Prepend,
 }
 
 #[derive(Debug, Clone)]
 pub enum Request {
     /// A page of a pane. `generation` ties the answer to the pane's
-    /// contents when asked; `append` adds to the rows already there.
+    /// contents when asked.
     Page {
         pane: Pane,
         generation: u64,
         query: ListQuery,
-        append: bool,
+        mode: PageMode,
     },
-    PostText {
+    /// The facts of a row, for the details pane.
+    Details {
         generation: u64,
-        post_id: String,
+        target: Target,
     },
-    Counts,
+    /// The status counts, for the data as of `generation`.
+    Counts {
+        generation: u64,
+    },
     Preview {
         op: Op,
     },
     Execute {
         op: Op,
-        expected: Option<Tally>,
+        expected: Option<Preview>,
     },
     PurgePlan {
         retention_days: i64,
@@ -90,12 +122,49 @@ pub enum Request {
     },
 }
 
+/// The lanes requests travel on; each has its own thread and connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    Nav,
+    Counts,
+    Slow,
+    Write,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 4] = [Lane::Nav, Lane::Counts, Lane::Slow, Lane::Write];
+}
+
+impl Request {
+    pub fn lane(&self) -> Lane {
+        match self {
+            Request::Page { .. } | Request::Details { .. } | Request::Locate { .. } => Lane::Nav,
+            Request::Counts { .. } => Lane::Counts,
+            Request::Search { .. }
+            | Request::Check
+            | Request::Log
+            | Request::PurgePlan { .. }
+            | Request::StartPurge { .. } => Lane::Slow,
+            Request::Preview { .. } | Request::Execute { .. } => Lane::Write,
+        }
+    }
+}
+
 /// Where a row lives in the panes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Location {
+    pub target: Target,
     pub thread: Row,
     pub post: Option<Row>,
-    pub attachment: Option<String>,
+    pub attachment: Option<Row>,
+}
+
+/// The details pane's answer: the row's facts and, for an attachment,
+/// what is on disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Details {
+    pub facts: Facts,
+    pub files: Option<FileFacts>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,18 +173,27 @@ pub enum Response {
         pane: Pane,
         generation: u64,
         rows: Vec<Row>,
-        exhausted: bool,
-        append: bool,
+        mode: PageMode,
+        /// More rows lie beyond this page (below for Replace and Append,
+        /// above for Prepend).
+        more: bool,
+        /// For a new window: rows of the whole list before its first row.
+        above: Option<usize>,
+        /// For a new window: rows in the whole list.
+        total: Option<usize>,
     },
-    PostText {
+    Details {
         generation: u64,
-        post_id: String,
-        text: Option<String>,
+        target: Target,
+        result: Result<Option<Box<Details>>, String>,
     },
-    Counts(Counts),
+    Counts {
+        generation: u64,
+        result: Result<Counts, String>,
+    },
     Preview {
         op: Op,
-        result: Result<Tally, String>,
+        result: Result<Preview, String>,
     },
     Executed {
         op: Op,
@@ -128,18 +206,20 @@ pub enum Response {
     Log(Result<Vec<LogEntry>, String>),
     Search {
         needle: String,
-        result: Result<Vec<Hit>, String>,
+        /// The hits, and whether the search stopped at its limit.
+        result: Result<(Vec<Hit>, bool), String>,
     },
     Located(Result<Box<Location>, String>),
     /// Another process committed: reload what is on screen.
     DataChanged,
-    /// The worker started (true) or finished (false) a batch of requests.
+    /// The navigation lane started (true) or finished (false) a batch of
+    /// requests.
     Busy(bool),
     /// A request failed in a way no other answer carries.
     Error(String),
 }
 
-/// What the worker needs to know besides its connection.
+/// What the workers need to know besides their connections.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub db_path: PathBuf,
@@ -205,41 +285,39 @@ impl Worker {
                 pane,
                 generation,
                 query,
-                append,
-            } => {
-                let limit = query.limit;
-                let schema = self.db.schema().clone();
-                match query::list(self.db.conn(), &schema, &query, &self.cutoff()) {
-                    Ok(rows) => {
-                        let exhausted = rows.len() < limit;
-                        out(Response::Page {
-                            pane,
-                            generation,
-                            rows,
-                            exhausted,
-                            append,
-                        })
-                    }
-                    Err(e) => out(Response::Error(one_line(&e))),
-                }
-            }
-            Request::PostText {
-                generation,
-                post_id,
-            } => match query::post_text(self.db.conn(), &post_id) {
-                Ok(text) => out(Response::PostText {
+                mode,
+            } => match self.page(&query, mode) {
+                Ok((rows, more, above, total)) => out(Response::Page {
+                    pane,
                     generation,
-                    post_id,
-                    text: text.map(|t| sanitize_text(&t)),
+                    rows,
+                    mode,
+                    more,
+                    above,
+                    total,
                 }),
                 Err(e) => out(Response::Error(one_line(&e))),
             },
-            Request::Counts => match query::counts(self.db.conn(), &self.cutoff()) {
-                Ok(counts) => out(Response::Counts(counts)),
-                Err(e) => out(Response::Error(one_line(&e))),
-            },
+            Request::Details { generation, target } => {
+                let result = err(self.details(&target)).map(|d| d.map(Box::new));
+                out(Response::Details {
+                    generation,
+                    target,
+                    result,
+                });
+            }
+            Request::Counts { generation } => {
+                let cutoff = self.cutoff();
+                // One snapshot, so the kinds agree with one another.
+                let result = self.db.read_tx().and_then(|tx| query::counts(&tx, &cutoff));
+                out(Response::Counts {
+                    generation,
+                    result: err(result),
+                });
+            }
             Request::Preview { op } => {
-                let result = err(executor::preview(&self.db, &op));
+                let ctx = self.config.ctx(self.config.retention_days);
+                let result = err(executor::preview(&mut self.db, &ctx, &op));
                 out(Response::Preview { op, result });
             }
             Request::Execute { op, expected } => {
@@ -295,14 +373,92 @@ impl Worker {
             }
             Request::Log => out(Response::Log(err(audit::list(self.db.conn(), 500)))),
             Request::Search { needle } => {
-                let schema = self.db.schema().clone();
-                let result = err(query::search(self.db.conn(), &schema, &needle, 500));
+                let result = err(self.search(&needle));
                 out(Response::Search { needle, result });
             }
             Request::Locate { target } => {
                 out(Response::Located(err(self.locate(&target)).map(Box::new)))
             }
         }
+    }
+
+    /// A page, whether more lie beyond it, and for a new window the rows
+    /// above it and in the whole list.
+    #[allow(clippy::type_complexity)]
+    fn page(
+        &self,
+        q: &ListQuery,
+        mode: PageMode,
+    ) -> Result<(Vec<Row>, bool, Option<usize>, Option<usize>)> {
+        let conn = self.db.conn();
+        let schema = self.db.schema().clone();
+        let rows = query::list(conn, &schema, q, &self.cutoff())?;
+        let full = rows.len() >= q.limit;
+        if mode != PageMode::Replace {
+            return Ok((rows, full, None, None));
+        }
+        let whole = ListQuery {
+            after: None,
+            start_at: None,
+            before: None,
+            from_end: false,
+            ..q.clone()
+        };
+        let total = query::count_list(conn, &whole)?;
+        let above = match rows.first() {
+            Some(first) if q.start_at.is_some() || q.from_end => query::count_list(
+                conn,
+                &ListQuery {
+                    before: Some(first.cursor()),
+                    ..whole
+                },
+            )?,
+            _ => 0,
+        };
+        // Read from the end, the window is the list's last page.
+        let more = if q.from_end { false } else { full };
+        Ok((rows, more, Some(above), Some(total)))
+    }
+
+    fn details(&self, target: &Target) -> Result<Option<Details>> {
+        let schema = self.db.schema().clone();
+        let Some(facts) = query::details(
+            self.db.conn(),
+            &schema,
+            target.kind,
+            &target.id,
+            &self.cutoff(),
+        )?
+        else {
+            return Ok(None);
+        };
+        let files = match &facts.row.detail {
+            query::Detail::Attachment { image, .. } => {
+                Some(query::file_facts(self.config.media_root.as_ref(), image))
+            }
+            _ => None,
+        };
+        Ok(Some(Details { facts, files }))
+    }
+
+    /// Finds the needle as typed and, when it holds escapes as the console
+    /// shows them (`\x1b`, `<U+202E>`), as the text they stand for: what
+    /// is seen on screen can be searched for.
+    fn search(&self, needle: &str) -> Result<(Vec<Hit>, bool)> {
+        let schema = self.db.schema().clone();
+        let conn = self.db.conn();
+        let mut hits = query::search(conn, &schema, needle, SEARCH_LIMIT + 1)?;
+        let raw = unsanitize(needle);
+        if raw != needle {
+            for hit in query::search(conn, &schema, &raw, SEARCH_LIMIT + 1)? {
+                if !hits.iter().any(|h| h.kind == hit.kind && h.id == hit.id) {
+                    hits.push(hit);
+                }
+            }
+        }
+        let capped = hits.len() > SEARCH_LIMIT;
+        hits.truncate(SEARCH_LIMIT);
+        Ok((hits, capped))
     }
 
     fn locate(&self, target: &Target) -> Result<Location> {
@@ -319,7 +475,7 @@ impl Worker {
             Kind::Attachment => {
                 let att = get(Kind::Attachment, &target.id)?;
                 let post_id = att.parent_id.clone().unwrap_or_default();
-                (Some(get(Kind::Post, &post_id)?), Some(att.id))
+                (Some(get(Kind::Post, &post_id)?), Some(att))
             }
         };
         let thread_id = match &post {
@@ -327,6 +483,7 @@ impl Worker {
             None => target.id.clone(),
         };
         Ok(Location {
+            target: target.clone(),
             thread: get(Kind::Thread, &thread_id)?,
             post,
             attachment,
@@ -342,8 +499,9 @@ impl Worker {
     }
 }
 
-/// Keeps, of the requests waiting, only the newest page per pane and the
-/// newest post text: scrolling fast asks for many, only the last matters.
+/// Keeps, of the requests waiting on a lane, only the newest of each kind
+/// where only the last matters: a new window per pane, the details, the
+/// counts, the purge plan.
 fn coalesce(batch: Vec<Request>) -> Vec<Request> {
     let mut kept: Vec<Request> = Vec::new();
     for request in batch.into_iter().rev() {
@@ -351,14 +509,14 @@ fn coalesce(batch: Vec<Request>) -> Vec<Request> {
             (
                 Request::Page {
                     pane: a,
-                    append: false,
+                    mode: PageMode::Replace,
                     ..
                 },
                 Request::Page { pane: b, .. },
             ) => a == b,
-            (Request::PostText { .. }, Request::PostText { .. }) => true,
+            (Request::Details { .. }, Request::Details { .. }) => true,
             (Request::PurgePlan { .. }, Request::PurgePlan { .. }) => true,
-            (Request::Counts, Request::Counts) => true,
+            (Request::Counts { .. }, Request::Counts { .. }) => true,
             _ => false,
         });
         if !superseded {
@@ -369,38 +527,92 @@ fn coalesce(batch: Vec<Request>) -> Vec<Request> {
     kept
 }
 
-/// Starts the worker thread; returns where to send requests.
-pub fn spawn(mut worker: Worker, events: Sender<super::Event>) -> Sender<Request> {
-    let (tx, rx): (Sender<Request>, Receiver<Request>) = std::sync::mpsc::channel();
-    worker.events = Some(events.clone());
-    let _ = worker.poll();
-    thread::spawn(move || {
-        loop {
-            match rx.recv_timeout(POLL_EVERY) {
-                Ok(first) => {
-                    let mut batch = vec![first];
-                    while let Ok(more) = rx.try_recv() {
-                        batch.push(more);
-                    }
-                    let _ = events.send(super::Event::Worker(Box::new(Response::Busy(true))));
-                    for request in coalesce(batch) {
-                        worker.handle(request, &mut |r| {
-                            let _ = events.send(super::Event::Worker(Box::new(r)));
-                        });
-                    }
-                    let _ = events.send(super::Event::Worker(Box::new(Response::Busy(false))));
-                    if let Some(changed) = worker.poll() {
-                        let _ = events.send(super::Event::Worker(Box::new(changed)));
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    if let Some(changed) = worker.poll() {
-                        let _ = events.send(super::Event::Worker(Box::new(changed)));
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
+/// Where the UI thread sends requests: one channel per lane.
+#[derive(Clone)]
+pub struct Lanes {
+    senders: Vec<(Lane, Sender<Request>)>,
+}
+
+impl Lanes {
+    pub fn send(&self, request: Request) {
+        let lane = request.lane();
+        if let Some((_, tx)) = self.senders.iter().find(|(l, _)| *l == lane) {
+            let _ = tx.send(request);
         }
-    });
-    tx
+    }
+}
+
+/// Starts one thread per lane, each with its own connection (the given
+/// one serves navigation); returns where to send requests.
+pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
+    let config = nav.config.clone();
+    let access = if config.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let mut senders = Vec::new();
+    let mut nav = Some(nav);
+    for lane in Lane::ALL {
+        let mut worker = match lane {
+            Lane::Nav => nav.take().expect("the navigation worker is used once"),
+            _ => {
+                let db = Db::open(&config.db_path, &OpenOptions::new(access))?;
+                // The counts and searches read much of a large database;
+                // a smaller cache than the main connection's keeps the
+                // console's memory in bounds.
+                let _ = db.conn().pragma_update(None, "cache_size", -16384);
+                Worker::new(db, config.clone())
+            }
+        };
+        worker.events = Some(events.clone());
+        let (tx, rx): (Sender<Request>, Receiver<Request>) = std::sync::mpsc::channel();
+        senders.push((lane, tx));
+        let events = events.clone();
+        let watches = lane == Lane::Nav;
+        if watches {
+            let _ = worker.poll();
+        }
+        thread::spawn(move || run_lane(worker, rx, events, watches));
+    }
+    Ok(Lanes { senders })
+}
+
+fn run_lane(
+    mut worker: Worker,
+    rx: Receiver<Request>,
+    events: Sender<super::Event>,
+    watches: bool,
+) {
+    let send = |r: Response| {
+        let _ = events.send(super::Event::Worker(Box::new(r)));
+    };
+    loop {
+        match rx.recv_timeout(POLL_EVERY) {
+            Ok(first) => {
+                let mut batch = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    batch.push(more);
+                }
+                if watches {
+                    send(Response::Busy(true));
+                }
+                for request in coalesce(batch) {
+                    worker.handle(request, &mut |r| send(r));
+                }
+                if watches {
+                    send(Response::Busy(false));
+                    if let Some(changed) = worker.poll() {
+                        send(changed);
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if watches && let Some(changed) = worker.poll() {
+                    send(changed);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
 }

@@ -2,14 +2,18 @@
 
 use std::time::Instant;
 
+use crate::core::audit::LogEntry;
 use crate::core::check::CheckReport;
-use crate::core::model::Kind;
-use crate::core::query::StateFilter;
-use crate::core::rules::Target;
-use crate::display::{sanitize_line, short_id};
-use crate::tui::app::{App, Entry, Focus, Level, ListOverlay, Overlay};
+use crate::core::model::{Kind, parse_datetime};
+use crate::core::query::{Hit, Row, StateFilter};
+use crate::core::rules::{Outcome, Target};
+use crate::display::{counted, sanitize_line, short_id};
+use crate::tui::app::{
+    App, CheckView, Entry, Focus, Level, Overlay, Problem, ProblemKind, Results, ResultsKind,
+    SearchState,
+};
 use crate::tui::executor::{Executed, Op};
-use crate::tui::worker::{Location, Pane, Request, Response};
+use crate::tui::worker::{Location, PageMode, Pane, Request, Response};
 
 impl App {
     pub fn on_response(&mut self, response: Response) -> Vec<Request> {
@@ -18,34 +22,68 @@ impl App {
                 pane,
                 generation,
                 rows,
-                exhausted,
-                append,
-            } => self.on_page(pane, generation, rows, exhausted, append),
-            Response::PostText {
+                mode,
+                more,
+                above,
+                total,
+            } => self.on_page(pane, generation, rows, mode, more, above, total),
+            Response::Details {
                 generation,
-                post_id,
-                text,
+                target,
+                result,
             } => {
-                if generation == self.text.generation
-                    && self.text.post_id.as_deref() == Some(&post_id)
+                if generation == self.details.generation
+                    && self.details.target.as_ref() == Some(&target)
                 {
-                    self.text.text =
-                        Some(text.unwrap_or_else(|| "(this post no longer exists)".into()));
+                    self.details.facts = Some(match result {
+                        Ok(Some(d)) => Ok(d),
+                        Ok(None) => Err(format!("{} {} no longer exists", target.kind, target.id)),
+                        Err(e) => Err(e),
+                    });
+                    self.clamp_scrolls();
                 }
                 Vec::new()
             }
-            Response::Counts(counts) => {
-                self.counts = Some(counts);
-                Vec::new()
+            Response::Counts { generation, result } => {
+                self.counts.asked = None;
+                match result {
+                    Ok(counts) => {
+                        self.counts.counts = Some(counts);
+                        self.counts.have = Some(generation);
+                    }
+                    Err(e) => self.say(Level::Error, format!("counting failed: {e}")),
+                }
+                // The data changed while this count ran: count again.
+                if self.counts.wanted > generation {
+                    self.ask_counts().into_iter().collect()
+                } else {
+                    Vec::new()
+                }
             }
             Response::Preview { op, result } => {
+                let mut refused = None;
                 if let Some(Overlay::Confirm(c)) = &mut self.overlay
                     && c.op == op
                 {
-                    if let (Some(Ok(old)), Ok(new)) = (&c.preview, &result) {
-                        c.changed |= old != new;
+                    match result {
+                        Ok(new) => {
+                            if let Some(Ok(old)) = &c.preview {
+                                c.changed |= *old != new;
+                            }
+                            c.preview = Some(Ok(new));
+                        }
+                        Err(e) => refused = Some((e, c.back.take())),
                     }
-                    c.preview = Some(result);
+                }
+                // A refusal is not a question: it becomes a dialog that
+                // says why, whole, and only closes.
+                if let Some((e, back)) = refused {
+                    let title = match op.target() {
+                        Some(t) => format!("Cannot {} this {}", op.verb(), t.kind),
+                        None => format!("Cannot {}", op.verb()),
+                    };
+                    self.say(Level::Error, e.clone());
+                    self.open_info(title, &e, Level::Error, back);
                 }
                 Vec::new()
             }
@@ -74,7 +112,7 @@ impl App {
                 let summary = match &result {
                     Ok(report) => {
                         let mut text = format!(
-                            "purged {} in {} batches; {} files removed",
+                            "purged {} in {} batches; {} files and {} thumbnails removed",
                             crate::core::audit::Tally {
                                 files: 0,
                                 ..report.removed
@@ -82,6 +120,7 @@ impl App {
                             .describe(),
                             report.batches,
                             report.removed.files,
+                            report.thumbnails,
                         );
                         if report.cancelled {
                             text.push_str("; stopped early, purge again to continue");
@@ -100,82 +139,30 @@ impl App {
                     }
                     other => self.overlay = other,
                 }
-                self.counts_asked = None;
                 self.refresh()
             }
             Response::Check(result) => {
                 match result {
-                    Ok(report) => {
-                        let entries = check_entries(&report);
-                        self.say(
-                            Level::Info,
-                            format!("check: {} problems", report.problems()),
-                        );
-                        self.overlay = Some(Overlay::List(ListOverlay::new(
-                            format!(
-                                "Check: {} problems (Enter goes to the row)",
-                                report.problems()
-                            ),
-                            entries,
-                        )));
+                    Ok(report) => self.open_check(report),
+                    Err(e) => {
+                        self.say(Level::Error, format!("check failed: {e}"));
+                        if let Some(Overlay::Check(_)) = &self.overlay {
+                            self.overlay = None;
+                        }
                     }
-                    Err(e) => self.say(Level::Error, format!("check failed: {e}")),
                 }
                 Vec::new()
             }
             Response::Log(result) => {
                 match result {
-                    Ok(entries) => {
-                        let entries = entries
-                            .iter()
-                            .map(|e| Entry {
-                                text: crate::display::log_line(e),
-                                target: e
-                                    .kind
-                                    .as_deref()
-                                    .and_then(|k| Kind::parse(k).ok())
-                                    .zip(e.target_id.clone())
-                                    .map(|(k, id)| Target::new(k, id)),
-                            })
-                            .collect();
-                        self.overlay = Some(Overlay::List(ListOverlay::new(
-                            "Audit log, newest first".into(),
-                            entries,
-                        )));
-                    }
+                    Ok(entries) => self.open_log(entries),
                     Err(e) => self.say(Level::Error, format!("log: {e}")),
                 }
                 Vec::new()
             }
             Response::Search { needle, result } => {
                 match result {
-                    Ok(hits) => {
-                        let entries: Vec<Entry> = hits
-                            .iter()
-                            .map(|h| Entry {
-                                text: format!(
-                                    "{:<10} {} {} {}",
-                                    h.kind.name(),
-                                    if h.is_active { "+" } else { "x" },
-                                    short_id(&h.id),
-                                    sanitize_line(&h.text)
-                                ),
-                                target: Some(Target::new(h.kind, h.id.clone())),
-                            })
-                            .collect();
-                        self.say(
-                            Level::Info,
-                            format!("{} hits for {:?}", entries.len(), sanitize_line(&needle)),
-                        );
-                        self.overlay = Some(Overlay::List(ListOverlay::new(
-                            format!(
-                                "Search: {} ({} hits)",
-                                sanitize_line(&needle),
-                                entries.len()
-                            ),
-                            entries,
-                        )));
-                    }
+                    Ok((hits, capped)) => self.open_search(needle, hits, capped),
                     Err(e) => self.say(Level::Error, format!("search failed: {e}")),
                 }
                 Vec::new()
@@ -201,65 +188,96 @@ impl App {
                 Vec::new()
             }
             Response::Error(e) => {
+                for pane in [Pane::Threads, Pane::Posts, Pane::Attachments] {
+                    self.pane_mut(pane).loading = false;
+                }
                 self.say(Level::Error, e);
                 Vec::new()
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_page(
         &mut self,
         pane: Pane,
         generation: u64,
-        rows: Vec<crate::core::query::Row>,
-        exhausted: bool,
-        append: bool,
+        rows: Vec<Row>,
+        mode: PageMode,
+        more: bool,
+        above: Option<usize>,
+        total: Option<usize>,
     ) -> Vec<Request> {
         let p = self.pane_mut(pane);
         if generation != p.generation {
             return Vec::new();
         }
+        p.loading = false;
+        match mode {
+            PageMode::Append => {
+                p.exhausted = !more;
+                p.rows.extend(rows);
+                return self.sync_children(pane);
+            }
+            PageMode::Prepend => {
+                let n = rows.len();
+                p.above = if more { p.above.saturating_sub(n) } else { 0 };
+                p.rows.splice(0..0, rows);
+                // The view stays where it was while the user scrolls up;
+                // a fresh window (a jump) shows the rows above its row.
+                let scrolled = p.state.selected().is_some_and(|i| i > 0) || p.state.offset() > 0;
+                if let Some(i) = p.state.selected() {
+                    p.state.select(Some(i + n));
+                }
+                if scrolled {
+                    *p.state.offset_mut() += n;
+                }
+                return self.sync_children(pane);
+            }
+            PageMode::Replace => {}
+        }
         let previous = p.selected_id();
         let previous_index = p.state.selected();
-        p.loading = false;
-        p.exhausted = exhausted;
-        if append {
-            p.rows.extend(rows);
-        } else {
-            p.rows = rows;
-        }
+        p.exhausted = !more;
+        p.above = above.unwrap_or(0);
+        p.total = total;
+        p.rows = rows;
         let wanted = p.want.take().or(previous.clone());
         let index = wanted
             .as_ref()
             .and_then(|id| p.rows.iter().position(|r| &r.id == id))
             .or_else(|| {
-                (!p.rows.is_empty()).then(|| previous_index.unwrap_or(0).min(p.rows.len() - 1))
+                if p.rows.is_empty() {
+                    None
+                } else if p.from_end && previous_index.is_none() {
+                    Some(p.rows.len() - 1)
+                } else {
+                    Some(previous_index.unwrap_or(0).min(p.rows.len() - 1))
+                }
             });
         p.state.select(index);
         let mut out = Vec::new();
-        if self.to_bottom && self.focus.pane() == Some(pane) {
-            let p = self.pane_mut(pane);
-            if p.rows.is_empty() {
-                self.to_bottom = false;
-            } else {
-                let last = p.rows.len() - 1;
-                p.state.select(Some(last));
-                if p.exhausted {
-                    self.to_bottom = false;
-                    self.message = None;
-                } else {
-                    out.extend(self.page(pane, true));
-                }
-            }
+        // Rows above a window that starts near its selection are brought
+        // in, so the selected row is seen inside its list and `k` works.
+        if let Some(i) = index
+            && i < super::PREFETCH
+            && p.above > 0
+        {
+            out.extend(self.page(pane, PageMode::Prepend));
         }
         out.extend(self.sync_children(pane));
         out
     }
 
     pub(super) fn on_executed(&mut self, op: Op, result: Result<Executed, String>) -> Vec<Request> {
-        let confirm_open = matches!(&self.overlay, Some(Overlay::Confirm(c)) if c.op == op);
+        let back = match &mut self.overlay {
+            Some(Overlay::Confirm(c)) if c.op == op => Some(c.back.take()),
+            _ => None,
+        };
+        let confirm_open = back.is_some();
         match result {
             Ok(Executed::Done(outcome)) => {
+                let back = back.flatten();
                 if confirm_open {
                     self.overlay = None;
                 }
@@ -268,83 +286,294 @@ impl App {
                 } else {
                     Level::Warning
                 };
-                self.say(level, sanitize_line(&outcome.message));
-                self.counts_asked = None;
-                self.refresh()
+                self.say(level, whole_message(&outcome));
+                let mut out = self.refresh();
+                // After an action from the check view, check again: the
+                // view shows what is left.
+                if let Some(back) = back {
+                    if let Overlay::Check(_) = *back {
+                        self.overlay = Some(*back);
+                        self.note(Level::Info, "checking again…");
+                        out.push(Request::Check);
+                    } else {
+                        self.overlay = Some(*back);
+                    }
+                }
+                // Undo shows the row it changed.
+                if op == Op::Undo
+                    && outcome.changed
+                    && let (Some(kind), Some(id)) = (outcome.kind, outcome.id.clone())
+                {
+                    out.push(Request::Locate {
+                        target: Target::new(kind, id),
+                    });
+                }
+                out
             }
-            Ok(Executed::Stale(tally)) => {
+            Ok(Executed::Stale(preview)) => {
                 if let Some(Overlay::Confirm(c)) = &mut self.overlay {
-                    c.preview = Some(Ok(tally));
+                    c.preview = Some(Ok(preview));
                     c.changed = true;
                     c.sent = false;
+                    if let Some(back) = back {
+                        c.back = back;
+                    }
                 }
-                self.say(
+                self.note(
                     Level::Warning,
                     "the rows changed since this dialog opened: check the new counts and confirm again",
                 );
                 Vec::new()
             }
             Err(e) => {
-                if confirm_open {
-                    self.overlay = None;
-                }
-                self.say(Level::Error, e);
+                let title = match op.target() {
+                    Some(t) => format!("Could not {} this {}", op.verb(), t.kind),
+                    None => format!("Could not {}", op.verb()),
+                };
+                self.say(Level::Error, e.clone());
+                self.open_info(title, &e, Level::Error, back.flatten());
                 Vec::new()
             }
         }
     }
 
-    /// Shows a row found by check, search or the log: its thread, post and
-    /// attachment selected, each list starting at it, filters off. The
-    /// panes are set up together, so the threads' answer finds its children
-    /// already in step and does not reset them.
+    /// Shows a row found by check, search, the log or an undo: its thread,
+    /// post and attachment selected, each inside its whole list (rows above
+    /// it are loaded too). A filter that would hide the row is set to all,
+    /// and the message says so.
     pub(super) fn jump(&mut self, location: Location) -> Vec<Request> {
-        self.overlay = None;
-        for pane in [Pane::Threads, Pane::Posts, Pane::Attachments] {
-            self.pane_mut(pane).filter = StateFilter::All;
+        if matches!(
+            self.overlay,
+            Some(Overlay::Results(_) | Overlay::Check(_) | Overlay::Info(_))
+        ) {
+            self.overlay = None;
         }
-        let thread = location.thread;
+        let mut reset = Vec::new();
+        let rows = [
+            (Pane::Threads, Some(&location.thread)),
+            (Pane::Posts, location.post.as_ref()),
+            (Pane::Attachments, location.attachment.as_ref()),
+        ];
+        for (pane, row) in rows {
+            let Some(row) = row else { continue };
+            let filter = self.pane(pane).filter;
+            let hidden = match filter {
+                StateFilter::All => false,
+                StateFilter::Active => !row.is_active,
+                StateFilter::Deleted => row.is_active,
+            };
+            if hidden {
+                reset.push(format!("{} from {}", pane.kind().plural(), filter.name()));
+                self.pane_mut(pane).filter = StateFilter::All;
+            }
+        }
+        let thread = &location.thread;
         self.prepare(
             Pane::Threads,
             None,
             Some(thread.cursor()),
             Some(thread.id.clone()),
         );
-        let mut out: Vec<Request> = self.page(Pane::Threads, false).into_iter().collect();
-        self.focus = Focus::Threads;
+        let mut out: Vec<Request> = self
+            .page(Pane::Threads, PageMode::Replace)
+            .into_iter()
+            .collect();
         let (post_start, post_want) = match &location.post {
             Some(post) => (Some(post.cursor()), Some(post.id.clone())),
             None => (None, None),
         };
         self.prepare(Pane::Posts, Some(thread.id.clone()), post_start, post_want);
-        out.extend(self.page(Pane::Posts, false));
-        let post_id = location.post.map(|p| p.id);
-        self.prepare(
-            Pane::Attachments,
-            post_id.clone(),
-            None,
-            location.attachment.clone(),
+        out.extend(self.page(Pane::Posts, PageMode::Replace));
+        let post_id = location.post.as_ref().map(|p| p.id.clone());
+        let (att_start, att_want) = match &location.attachment {
+            Some(a) => (Some(a.cursor()), Some(a.id.clone())),
+            None => (None, None),
+        };
+        self.prepare(Pane::Attachments, post_id, att_start, att_want);
+        out.extend(self.page(Pane::Attachments, PageMode::Replace));
+        let pane = Pane::of(location.target.kind);
+        self.focus = Focus::of(pane);
+        self.subject = pane;
+        self.details.generation += 1;
+        self.details.facts = None;
+        self.details.scroll = 0;
+        self.details.target = Some(location.target.clone());
+        out.push(Request::Details {
+            generation: self.details.generation,
+            target: location.target.clone(),
+        });
+        let mut text = format!(
+            "showing {} {}",
+            location.target.kind,
+            short_id(&location.target.id)
         );
-        out.extend(self.page(Pane::Attachments, false));
-        out.extend(self.load_text(post_id.clone()));
-        if post_id.is_some() {
-            self.focus = if location.attachment.is_some() {
-                Focus::Attachments
-            } else {
-                Focus::Posts
-            };
+        if !reset.is_empty() {
+            text.push_str(&format!(
+                "; filter set to all ({}), which hid it",
+                reset.join(", ")
+            ));
+        }
+        // An action's result (an undo that moved here) or "hit 3/57" stays
+        // on the message line, unless a filter had to change.
+        let keep = match (&self.message, self.messages.last()) {
+            (Some(m), _) if m.text.starts_with("hit ") => true,
+            (Some(m), Some(last)) => m.text == last.text,
+            _ => false,
+        };
+        if !keep || !reset.is_empty() {
+            self.note(Level::Info, text);
         }
         out
     }
+
+    fn open_check(&mut self, report: Box<CheckReport>) {
+        let problems = problems_of(&report);
+        let mut text = format!("check: {} problems", report.problems());
+        if report.stamped > 0 {
+            text.push_str(&format!(
+                "; stamped {} deleted row{} of unknown time as first seen now (the retention clock starts today)",
+                report.stamped,
+                if report.stamped == 1 { "" } else { "s" }
+            ));
+        }
+        if !report.files_checked {
+            text.push_str("; files not checked: no media root");
+        }
+        self.say(Level::Info, text);
+        let only = match &self.overlay {
+            Some(Overlay::Check(old)) => old.only,
+            _ => None,
+        };
+        let mut view = CheckView {
+            report,
+            problems,
+            only,
+            state: Default::default(),
+        };
+        view.state.select(Some(0));
+        Self::skip_heading(&mut view);
+        self.overlay = Some(Overlay::Check(view));
+    }
+
+    fn open_log(&mut self, mut entries: Vec<LogEntry>) {
+        // Newest by time: the demo and back-dated entries are not in id order.
+        entries.sort_by(|a, b| {
+            let at = |e: &LogEntry| parse_datetime(&e.at);
+            at(b).cmp(&at(a)).then(b.id.cmp(&a.id))
+        });
+        let entries: Vec<Entry> = entries
+            .iter()
+            .map(|e| Entry {
+                text: crate::display::log_line_short(e, self.now),
+                target: e
+                    .kind
+                    .as_deref()
+                    .and_then(|k| Kind::parse(k).ok())
+                    .zip(e.target_id.clone())
+                    .map(|(k, id)| Target::new(k, id)),
+            })
+            .collect();
+        let title = format!("Audit log, newest first ({})", entries.len());
+        self.note(Level::Info, format!("audit log: {} entries", entries.len()));
+        self.overlay = Some(Overlay::Results(Results::new(
+            ResultsKind::Log,
+            title,
+            "#id when (UTC) who what target: rows; Enter goes to the row".into(),
+            entries,
+        )));
+    }
+
+    fn open_search(&mut self, needle: String, hits: Vec<Hit>, capped: bool) {
+        let entries: Vec<Entry> = hits
+            .iter()
+            .map(|h| Entry {
+                text: search_line(h),
+                target: Some(Target::new(h.kind, h.id.clone())),
+            })
+            .collect();
+        let shown = sanitize_line(&needle);
+        let hits_text = format!(
+            "{} hit{}",
+            counted(hits.len(), capped),
+            if hits.len() == 1 && !capped { "" } else { "s" }
+        );
+        self.note(Level::Info, format!("{hits_text} for {shown:?}"));
+        let mut header = "kind, state, thread, author: what matched; Enter goes to it, then n/N step through the hits".to_string();
+        if capped {
+            header = format!(
+                "the search stopped at {}: make it narrower to see every hit; {header}",
+                hits.len()
+            );
+        }
+        self.overlay = Some(Overlay::Results(Results::new(
+            ResultsKind::Search,
+            format!("Search: {shown} ({hits_text})"),
+            header,
+            entries,
+        )));
+        self.search = Some(SearchState {
+            needle: shown,
+            hits,
+            capped,
+            at: None,
+        });
+    }
 }
 
-/// Check results as entries that lead to their rows.
-fn check_entries(report: &CheckReport) -> Vec<Entry> {
-    let mut entries = Vec::new();
+/// A search hit: kind and state, its thread, author, what matched.
+fn search_line(h: &Hit) -> String {
+    let who = h.author.as_deref().map(sanitize_line).unwrap_or_default();
+    let thread = match h.kind {
+        Kind::Thread => "(this thread)".to_string(),
+        _ => sanitize_line(&h.thread_title),
+    };
+    let thread = crate::display::fit(&thread, 28);
+    let pad = 28usize.saturating_sub(unicode_width::UnicodeWidthStr::width(thread.as_str()));
+    format!(
+        "{:<4} {} {thread}{} {who}: {}",
+        match h.kind {
+            Kind::Thread => "thr",
+            Kind::Post => "post",
+            Kind::Attachment => "att",
+        },
+        if h.is_active { "+" } else { "x" },
+        " ".repeat(pad),
+        sanitize_line(&h.text),
+    )
+}
+
+/// What an action did, whole: its sentence, then each row an undo left
+/// alone with the reason, one per line.
+fn whole_message(outcome: &Outcome) -> String {
+    let mut text = match outcome.message.find("; ") {
+        Some(i) if !outcome.left_alone.is_empty() => outcome.message[..i].to_string(),
+        _ => outcome.message.clone(),
+    };
+    if !outcome.left_alone.is_empty() {
+        text.push_str(&format!(
+            "; {} row{} left alone:",
+            outcome.left_alone.len(),
+            if outcome.left_alone.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+        for l in &outcome.left_alone {
+            text.push_str(&format!("\n  {} {}: {}", l.kind, l.id, l.reason));
+        }
+    }
+    text
+}
+
+/// Check results as problems that lead to their rows.
+fn problems_of(report: &CheckReport) -> Vec<Problem> {
+    let mut problems = Vec::new();
     for v in &report.violations {
-        entries.push(Entry {
+        problems.push(Problem {
+            kind: ProblemKind::Violation,
             text: format!(
-                "violation   {} {} active under deleted {} {}",
+                "{} {} active under deleted {} {}",
                 v.kind,
                 short_id(&v.id),
                 v.parent_kind,
@@ -354,23 +583,25 @@ fn check_entries(report: &CheckReport) -> Vec<Entry> {
         });
     }
     for u in &report.unknown_deletion_time {
-        entries.push(Entry {
+        problems.push(Problem {
+            kind: ProblemKind::UnknownTime,
             text: format!(
-                "unknown age {} {}{}",
+                "{} {}{}",
                 u.kind,
                 short_id(&u.id),
                 u.first_seen
                     .as_ref()
-                    .map(|s| format!(" (first seen deleted {s})"))
-                    .unwrap_or_default()
+                    .map(|s| format!(": first seen deleted {}", s.split('.').next().unwrap_or(s)))
+                    .unwrap_or_else(|| ": unknown".into())
             ),
             target: Some(Target::new(u.kind, u.id.clone())),
         });
     }
     for f in &report.missing_files {
-        entries.push(Entry {
+        problems.push(Problem {
+            kind: ProblemKind::MissingFile,
             text: format!(
-                "missing     attachment {} {}",
+                "attachment {} {}",
                 short_id(&f.attachment_id),
                 sanitize_line(&f.image)
             ),
@@ -378,31 +609,38 @@ fn check_entries(report: &CheckReport) -> Vec<Entry> {
         });
     }
     for f in &report.unsafe_paths {
-        entries.push(Entry {
+        problems.push(Problem {
+            kind: ProblemKind::UnsafePath,
             text: format!(
-                "unsafe path attachment {} {:?}: {}",
+                "attachment {} {}: {}",
                 short_id(&f.attachment_id),
                 sanitize_line(&f.image),
-                f.reason
+                sanitize_line(&f.reason)
             ),
             target: Some(Target::new(Kind::Attachment, f.attachment_id.clone())),
         });
     }
-    for f in report
-        .unreferenced_files
-        .iter()
-        .chain(&report.unreferenced_thumbnails)
-    {
-        entries.push(Entry {
-            text: format!("no row      {}", sanitize_line(f)),
+    for (kind, files) in [
+        (ProblemKind::UnreferencedFile, &report.unreferenced_files),
+        (
+            ProblemKind::UnreferencedThumbnail,
+            &report.unreferenced_thumbnails,
+        ),
+    ] {
+        for f in files {
+            problems.push(Problem {
+                kind,
+                text: sanitize_line(f),
+                target: None,
+            });
+        }
+    }
+    for f in &report.foreign_references {
+        problems.push(Problem {
+            kind: ProblemKind::ForeignReference,
+            text: sanitize_line(f),
             target: None,
         });
     }
-    if !report.files_checked {
-        entries.push(Entry {
-            text: "files not checked: no media root (--media-root)".into(),
-            target: None,
-        });
-    }
-    entries
+    problems
 }

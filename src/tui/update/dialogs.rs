@@ -1,24 +1,30 @@
-//! Dialogs: the confirmation, the purge dialog, overlays, the search input.
+//! Dialogs: the confirmation, information dialogs, the purge dialog,
+//! help, list overlays (search results, log, messages), the check view,
+//! the search input.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::display::{sanitize_line, short_id};
-use crate::tui::app::{App, Confirm, Level, Overlay, PurgeDialog, PurgeRun};
+use crate::tui::app::{
+    App, CheckView, Confirm, Entry, Info, Level, Overlay, ProblemKind, PurgeDialog, PurgeRun,
+    Results, ResultsKind,
+};
 use crate::tui::executor::Op;
 use crate::tui::keymap::Action;
+use crate::tui::view;
 use crate::tui::worker::Request;
 
 impl App {
-    pub(super) fn open_confirm(&mut self, delete: bool) -> Vec<Request> {
+    pub(super) fn open_confirm_for_subject(&mut self, delete: bool) -> Vec<Request> {
         let Some((target, label, active)) = self.target() else {
-            self.say(Level::Warning, "nothing selected");
+            self.note(Level::Warning, "nothing selected");
             return Vec::new();
         };
         // Nothing to confirm when there is nothing to do.
         if delete != active {
             let state = if active { "active" } else { "deleted" };
-            self.say(
+            self.note(
                 Level::Info,
                 format!(
                     "{} {} is already {state}; nothing to do",
@@ -33,14 +39,46 @@ impl App {
         } else {
             Op::Restore(target)
         };
+        self.open_confirm(op, label, None)
+    }
+
+    pub(super) fn open_confirm(
+        &mut self,
+        op: Op,
+        label: String,
+        back: Option<Box<Overlay>>,
+    ) -> Vec<Request> {
         self.overlay = Some(Overlay::Confirm(Confirm {
             op: op.clone(),
             label,
             preview: None,
             changed: false,
             sent: false,
+            back,
         }));
         vec![Request::Preview { op }]
+    }
+
+    /// Opens a dialog that only informs; closing it goes back to `back`.
+    pub(super) fn open_info(
+        &mut self,
+        title: String,
+        text: &str,
+        level: Level,
+        back: Option<Box<Overlay>>,
+    ) {
+        let text = text
+            .lines()
+            .map(sanitize_line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.overlay = Some(Overlay::Info(Info {
+            title,
+            text,
+            level,
+            scroll: 0,
+            back,
+        }));
     }
 
     pub(super) fn confirm_action(&mut self, action: Action) -> Vec<Request> {
@@ -49,38 +87,68 @@ impl App {
         };
         match action {
             Action::Confirm => match &confirm.preview {
-                Some(Ok(tally)) if !confirm.sent => {
+                Some(Ok(preview)) if !confirm.sent && preview.changes.rows() > 0 => {
                     confirm.sent = true;
                     vec![Request::Execute {
                         op: confirm.op.clone(),
-                        expected: Some(*tally),
+                        expected: Some(*preview),
                     }]
                 }
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(_)) => {
-                    self.overlay = None;
+                Some(Ok(_)) if confirm.sent => Vec::new(),
+                Some(_) => {
+                    self.note(Level::Info, "nothing to do; Esc closes");
                     Vec::new()
                 }
                 None => {
-                    self.say(Level::Info, "still counting what it would touch…");
+                    self.note(Level::Info, "still working out what it would do…");
                     Vec::new()
                 }
             },
             Action::Cancel => {
-                self.overlay = None;
-                self.say(Level::Info, "cancelled; nothing changed");
+                let back = confirm.back.take();
+                self.overlay = back.map(|b| *b);
+                self.note(Level::Info, "cancelled; nothing changed");
                 Vec::new()
             }
             _ => Vec::new(),
         }
     }
 
+    pub(super) fn info_action(&mut self, action: Action) -> Vec<Request> {
+        let max = view::info_max_scroll(self);
+        match &mut self.overlay {
+            Some(Overlay::Info(info)) => match action {
+                Action::Down => info.scroll = (info.scroll + 1).min(max),
+                Action::Up => info.scroll = info.scroll.saturating_sub(1),
+                Action::Cancel => {
+                    let back = info.back.take();
+                    self.overlay = back.map(|b| *b);
+                }
+                _ => {}
+            },
+            // A finished purge's report: close it.
+            Some(Overlay::Purge(d)) if d.finished.is_some() && action == Action::Cancel => {
+                self.overlay = None;
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
     pub(super) fn open_purge(&mut self) -> Vec<Request> {
+        let plan_only = self.read_only;
+        if plan_only {
+            self.note(
+                Level::Info,
+                "read-only: the purge plan alone; nothing can be removed",
+            );
+        }
         self.overlay = Some(Overlay::Purge(PurgeDialog {
             retention: self.retention_days.to_string(),
             batch: self.batch_size.to_string(),
             field: 0,
             fresh: true,
+            plan_only,
             plan: None,
             running: None,
             finished: None,
@@ -108,6 +176,7 @@ impl App {
     }
 
     pub(super) fn purge_setup_action(&mut self, action: Action) -> Vec<Request> {
+        let works = self.works(action);
         let Some(Overlay::Purge(d)) = &mut self.overlay else {
             return Vec::new();
         };
@@ -117,31 +186,34 @@ impl App {
                 d.fresh = true;
                 Vec::new()
             }
-            Action::ConfirmPurge => {
-                let ready = matches!(&d.plan, Some(Ok(plan)) if plan.removed.rows() > 0);
-                match (ready, d.values()) {
-                    (true, Some((retention_days, batch_size))) => {
-                        let cancel = Arc::new(AtomicBool::new(false));
-                        d.running = Some(PurgeRun {
-                            progress: Default::default(),
-                            cancel: cancel.clone(),
-                            cancelling: false,
-                        });
-                        vec![Request::StartPurge {
-                            retention_days,
-                            batch_size,
-                            cancel,
-                        }]
-                    }
-                    _ => {
-                        self.say(Level::Warning, "nothing to purge with these settings");
-                        Vec::new()
-                    }
+            Action::ConfirmPurge if works => match d.values() {
+                Some((retention_days, batch_size)) => {
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    d.running = Some(PurgeRun {
+                        progress: Default::default(),
+                        cancel: cancel.clone(),
+                        cancelling: false,
+                    });
+                    vec![Request::StartPurge {
+                        retention_days,
+                        batch_size,
+                        cancel,
+                    }]
                 }
+                None => Vec::new(),
+            },
+            Action::ConfirmPurge => {
+                let why = if d.plan_only {
+                    "read-only: a purge cannot run; this is the plan alone"
+                } else {
+                    "nothing to purge with these settings"
+                };
+                self.note(Level::Warning, why);
+                Vec::new()
             }
             Action::Cancel => {
                 self.overlay = None;
-                self.say(Level::Info, "purge cancelled; nothing changed");
+                self.note(Level::Info, "purge closed; nothing changed");
                 Vec::new()
             }
             _ => Vec::new(),
@@ -158,7 +230,7 @@ impl App {
                     run.cancel.store(true, Ordering::SeqCst);
                     run.cancelling = true;
                 }
-                self.say(Level::Warning, "stopping after the batch in flight…");
+                self.note(Level::Warning, "stopping after the batch in flight…");
                 Vec::new()
             }
             Action::Quit => self.ask_quit(),
@@ -181,7 +253,7 @@ impl App {
                 }
                 self.overlay = Some(Overlay::Purge(dialog));
                 self.quit_after_purge = true;
-                self.say(
+                self.note(
                     Level::Warning,
                     "stopping the purge after the batch in flight, then quitting…",
                 );
@@ -191,59 +263,194 @@ impl App {
         Vec::new()
     }
 
-    pub(super) fn overlay_action(&mut self, action: Action) -> Vec<Request> {
-        let page = self.page_rows() as isize;
-        match (&mut self.overlay, action) {
-            (Some(Overlay::Help { scroll }), a) => {
-                match a {
-                    Action::Down => *scroll = scroll.saturating_add(1),
-                    Action::Up => *scroll = scroll.saturating_sub(1),
-                    Action::PageDown => *scroll = scroll.saturating_add(page as u16),
-                    Action::PageUp => *scroll = scroll.saturating_sub(page as u16),
-                    Action::Top => *scroll = 0,
-                    Action::Cancel => self.overlay = None,
-                    _ => {}
-                }
-                Vec::new()
+    pub(super) fn help_action(&mut self, action: Action) -> Vec<Request> {
+        let max = view::help_max_scroll(self);
+        let page = self.page_rows() as u16;
+        if let Some(Overlay::Help { scroll }) = &mut self.overlay {
+            *scroll = match action {
+                Action::Down => (*scroll + 1).min(max),
+                Action::Up => scroll.saturating_sub(1),
+                Action::PageDown => scroll.saturating_add(page).min(max),
+                Action::PageUp => scroll.saturating_sub(page),
+                Action::Top => 0,
+                Action::Bottom => max,
+                _ => *scroll,
+            };
+            if action == Action::Cancel {
+                self.overlay = None;
             }
-            (Some(Overlay::Purge(_)), a) => {
-                if matches!(a, Action::Cancel | Action::Open) {
-                    self.overlay = None;
-                }
-                Vec::new()
-            }
-            (Some(Overlay::List(list)), a) => {
-                let n = list.entries.len() as isize;
-                let at = list.state.selected().unwrap_or(0) as isize;
-                let to = |i: isize| Some(i.clamp(0, (n - 1).max(0)) as usize);
-                match a {
-                    Action::Down => list.state.select(to(at + 1)),
-                    Action::Up => list.state.select(to(at - 1)),
-                    Action::PageDown => list.state.select(to(at + page)),
-                    Action::PageUp => list.state.select(to(at - page)),
-                    Action::Top => list.state.select(to(0)),
-                    Action::Bottom => list.state.select(to(n - 1)),
-                    Action::Open => {
-                        let target = list
-                            .state
-                            .selected()
-                            .and_then(|i| list.entries.get(i))
-                            .and_then(|e| e.target.clone());
-                        return match target {
-                            Some(target) => vec![Request::Locate { target }],
-                            None => {
-                                self.say(Level::Info, "this entry has no row to go to");
-                                Vec::new()
-                            }
-                        };
-                    }
-                    Action::Cancel => self.overlay = None,
-                    _ => {}
-                }
-                Vec::new()
-            }
-            _ => Vec::new(),
         }
+        Vec::new()
+    }
+
+    /// Moves a list overlay's selection, clamped to its entries.
+    fn move_in(state: &mut ratatui::widgets::ListState, n: usize, action: Action, page: isize) {
+        let at = state.selected().unwrap_or(0) as isize;
+        let last = n.saturating_sub(1) as isize;
+        let to = match action {
+            Action::Down => at + 1,
+            Action::Up => at - 1,
+            Action::PageDown => at + page,
+            Action::PageUp => at - page,
+            Action::Top => 0,
+            Action::Bottom => last,
+            _ => at,
+        };
+        if n > 0 {
+            state.select(Some(to.clamp(0, last) as usize));
+        }
+    }
+
+    pub(super) fn results_action(&mut self, action: Action) -> Vec<Request> {
+        let page = self.page_rows() as isize;
+        let Some(Overlay::Results(results)) = &mut self.overlay else {
+            return Vec::new();
+        };
+        match action {
+            Action::Open => {
+                let target = results.selected().and_then(|e| e.target.clone());
+                match target {
+                    Some(target) => {
+                        if results.kind == ResultsKind::Search
+                            && let (Some(search), Some(i)) =
+                                (&mut self.search, results.state.selected())
+                        {
+                            search.at = Some(i);
+                        }
+                        vec![Request::Locate { target }]
+                    }
+                    None => Vec::new(),
+                }
+            }
+            Action::Cancel => {
+                self.overlay = None;
+                Vec::new()
+            }
+            other => {
+                let n = results.entries.len();
+                Self::move_in(&mut results.state, n, other, page);
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn check_action(&mut self, action: Action) -> Vec<Request> {
+        let works = self.works(action);
+        let page = self.page_rows() as isize;
+        let Some(Overlay::Check(view)) = &mut self.overlay else {
+            return Vec::new();
+        };
+        match action {
+            Action::Open => match view.selected().and_then(|p| p.target.clone()) {
+                Some(target) => vec![Request::Locate { target }],
+                None => Vec::new(),
+            },
+            Action::Filter => {
+                // All, then each kind found, then all again.
+                let found: Vec<ProblemKind> = ProblemKind::ALL
+                    .into_iter()
+                    .filter(|k| view.count(*k) > 0)
+                    .collect();
+                view.only = match view.only {
+                    None => found.first().copied(),
+                    Some(k) => found
+                        .iter()
+                        .position(|f| *f == k)
+                        .and_then(|i| found.get(i + 1).copied()),
+                };
+                view.state.select(Some(0));
+                Self::skip_heading(view);
+                Vec::new()
+            }
+            Action::Delete | Action::Restore if works => {
+                let Some(problem) = view.selected().cloned() else {
+                    return Vec::new();
+                };
+                let Some(target) = problem.target else {
+                    return Vec::new();
+                };
+                let op = if action == Action::Delete {
+                    Op::Delete(target)
+                } else {
+                    Op::Restore(target)
+                };
+                let back = self.overlay.take().map(Box::new);
+                self.open_confirm(op, problem.text, back)
+            }
+            Action::Fix if works => {
+                let back = self.overlay.take().map(Box::new);
+                self.open_confirm(
+                    Op::Fix,
+                    "every active row under a deleted parent".into(),
+                    back,
+                )
+            }
+            Action::Delete | Action::Restore | Action::Fix => {
+                if self.read_only {
+                    self.note(
+                        Level::Warning,
+                        "read-only: nothing can be changed (opened with --read-only)",
+                    );
+                }
+                Vec::new()
+            }
+            Action::Cancel => {
+                self.overlay = None;
+                Vec::new()
+            }
+            other => {
+                let n = view.shown().len();
+                Self::move_in(&mut view.state, n, other, page);
+                // Headings are not rows: step over them in the direction
+                // of travel.
+                if view.selected().is_none() {
+                    let at = view.state.selected().unwrap_or(0);
+                    let up = matches!(other, Action::Up | Action::PageUp);
+                    let next = if up && at > 0 { at - 1 } else { at + 1 };
+                    if next < n {
+                        view.state.select(Some(next));
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Puts the check view's selection on a problem, not a heading.
+    pub(super) fn skip_heading(view: &mut CheckView) {
+        if view.selected().is_none() {
+            let shown = view.shown();
+            let at = view.state.selected().unwrap_or(0);
+            if let Some(i) = (at..shown.len()).find(|i| shown[*i].0.is_some()) {
+                view.state.select(Some(i));
+            }
+        }
+    }
+
+    pub(super) fn open_messages(&mut self) {
+        let entries: Vec<Entry> = self
+            .messages
+            .iter()
+            .rev()
+            .map(|m| Entry {
+                text: format!(
+                    "{} {}",
+                    crate::core::model::format_datetime(m.at)
+                        .split('.')
+                        .next()
+                        .unwrap_or_default(),
+                    m.text
+                ),
+                target: None,
+            })
+            .collect();
+        let title = format!("Messages of this session, newest first ({})", entries.len());
+        self.overlay = Some(Overlay::Results(Results::new(
+            ResultsKind::Messages,
+            title,
+            String::new(),
+            entries,
+        )));
     }
 
     pub(super) fn input_action(&mut self, action: Action) -> Vec<Request> {
@@ -258,7 +465,7 @@ impl App {
             }
             Action::Submit => {
                 self.overlay = None;
-                self.say(
+                self.note(
                     Level::Info,
                     format!("searching for {:?}…", sanitize_line(&needle)),
                 );

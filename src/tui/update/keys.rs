@@ -40,11 +40,21 @@ impl App {
             _ => {}
         }
         match layer {
-            Layer::List => self.list_action(action),
+            Layer::List => {
+                // Each action replaces the message line, so an old message
+                // never reads as the answer to this key.
+                if !matches!(action, Action::Help | Action::Messages) {
+                    self.message = None;
+                }
+                self.list_action(action)
+            }
             Layer::Confirm => self.confirm_action(action),
+            Layer::Info => self.info_action(action),
             Layer::PurgeSetup => self.purge_setup_action(action),
             Layer::PurgeRunning => self.purge_running_action(action),
-            Layer::Overlay => self.overlay_action(action),
+            Layer::Help => self.help_action(action),
+            Layer::Results => self.results_action(action),
+            Layer::Check => self.check_action(action),
             Layer::Input => self.input_action(action),
             Layer::QuitConfirm => self.quit_confirm_action(action),
         }
@@ -93,7 +103,7 @@ impl App {
 
     pub(super) fn list_action(&mut self, action: Action) -> Vec<Request> {
         if self.read_only && action.mutates() {
-            self.say(
+            self.note(
                 Level::Warning,
                 format!(
                     "read-only: {} does nothing — the database was opened with --read-only",
@@ -109,17 +119,16 @@ impl App {
             Action::PageDown => self.move_by(self.page_rows() as isize),
             Action::Top => self.go_top(),
             Action::Bottom => self.go_end(),
-            Action::NextPane => self.cycle_focus(1),
-            Action::PrevPane => self.cycle_focus(-1),
-            Action::PaneRight => self.cycle_focus(1),
-            Action::PaneLeft => self.cycle_focus(-1),
+            Action::NextPane => self.focus_step(1, true),
+            Action::PrevPane => self.focus_step(-1, true),
+            Action::PaneRight => self.focus_step(1, false),
+            Action::PaneLeft => self.focus_step(-1, false),
             Action::Enter => {
-                self.focus = match self.focus {
-                    Focus::Threads => Focus::Posts,
-                    Focus::Posts => Focus::Attachments,
-                    other => other,
-                };
-                Vec::new()
+                if self.works(Action::Enter) {
+                    self.focus_step(1, false)
+                } else {
+                    Vec::new()
+                }
             }
             Action::Search => {
                 self.overlay = Some(Overlay::Search {
@@ -127,11 +136,13 @@ impl App {
                 });
                 Vec::new()
             }
+            Action::NextHit => self.step_hit(1),
+            Action::PrevHit => self.step_hit(-1),
             Action::Filter => self.cycle_filter(),
-            Action::Delete => self.open_confirm(true),
-            Action::Restore => self.open_confirm(false),
+            Action::Delete => self.open_confirm_for_subject(true),
+            Action::Restore => self.open_confirm_for_subject(false),
             Action::Undo => {
-                self.say(Level::Info, "undoing your latest action…");
+                self.note(Level::Info, "undoing your latest action…");
                 vec![Request::Execute {
                     op: Op::Undo,
                     expected: None,
@@ -139,10 +150,17 @@ impl App {
             }
             Action::Purge => self.open_purge(),
             Action::Check => {
-                self.say(Level::Info, "checking…");
+                self.note(Level::Info, "checking…");
                 vec![Request::Check]
             }
-            Action::Log => vec![Request::Log],
+            Action::Log => {
+                self.note(Level::Info, "reading the audit log…");
+                vec![Request::Log]
+            }
+            Action::Messages => {
+                self.open_messages();
+                Vec::new()
+            }
             Action::Help => {
                 self.overlay = Some(Overlay::Help { scroll: 0 });
                 Vec::new()
@@ -164,20 +182,21 @@ impl App {
     }
 
     pub(super) fn page_rows(&self) -> usize {
-        (self.area.height as usize / 2).saturating_sub(3).max(1)
+        let layout = view::layout_for(self);
+        (layout.threads.height as usize).saturating_sub(3).max(1)
     }
 
     pub(super) fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Request> {
         if self.overlay.is_some() || self.too_small() {
             return Vec::new();
         }
-        let layout = view::layout(self.area);
+        let layout = view::layout_for(self);
         let at = Position::new(mouse.column, mouse.row);
         let hit = [
             (Focus::Threads, layout.threads),
             (Focus::Posts, layout.posts),
             (Focus::Attachments, layout.attachments),
-            (Focus::Text, layout.text),
+            (Focus::Details, layout.details),
         ]
         .into_iter()
         .find(|(_, r)| r.contains(at));
@@ -197,19 +216,73 @@ impl App {
                 out
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                self.focus = focus;
+                let mut out = self.set_focus(focus);
                 let Some(pane) = focus.pane() else {
-                    return Vec::new();
+                    return out;
                 };
                 let offset = self.pane(pane).state.offset();
                 let row = mouse.row.saturating_sub(rect.y + 1) as usize + offset;
                 if row < self.pane(pane).rows.len() && mouse.row > rect.y {
-                    self.select(pane, row)
-                } else {
-                    Vec::new()
+                    out.extend(self.select(pane, row));
                 }
+                out
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Focus on a pane; a list pane becomes the details pane's subject.
+    pub(super) fn set_focus(&mut self, focus: Focus) -> Vec<Request> {
+        self.focus = focus;
+        match focus.pane() {
+            Some(pane) if pane != self.subject => {
+                self.subject = pane;
+                self.load_details()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Moves the focus a pane along: Tab and Shift-Tab go round, `h` and
+    /// `l` stop at the ends.
+    pub(super) fn focus_step(&mut self, step: isize, wrap: bool) -> Vec<Request> {
+        let n = Focus::ORDER.len() as isize;
+        let i = Focus::ORDER
+            .iter()
+            .position(|f| *f == self.focus)
+            .unwrap_or(0) as isize;
+        let next = if wrap {
+            (i + step).rem_euclid(n)
+        } else {
+            (i + step).clamp(0, n - 1)
+        };
+        self.set_focus(Focus::ORDER[next as usize])
+    }
+
+    /// `n`/`N`: the next or previous hit of the latest search.
+    pub(super) fn step_hit(&mut self, step: isize) -> Vec<Request> {
+        let Some(search) = &mut self.search else {
+            return Vec::new();
+        };
+        if search.hits.is_empty() {
+            return Vec::new();
+        }
+        let n = search.hits.len() as isize;
+        let next = match search.at {
+            Some(at) => (at as isize + step).rem_euclid(n) as usize,
+            None if step > 0 => 0,
+            None => (n - 1) as usize,
+        };
+        search.at = Some(next);
+        let hit = search.hits[next].clone();
+        let total = crate::display::counted(search.hits.len(), search.capped);
+        let needle = search.needle.clone();
+        self.note(
+            Level::Info,
+            format!("hit {}/{total} for {needle:?}", next + 1),
+        );
+        vec![Request::Locate {
+            target: crate::core::rules::Target::new(hit.kind, hit.id),
+        }]
     }
 }

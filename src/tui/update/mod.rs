@@ -12,27 +12,26 @@ mod dialogs;
 mod keys;
 mod panes;
 
-use std::time::Duration;
-
 use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
 use ratatui::layout::Rect;
 
-use super::app::App;
+use super::app::{App, Focus, Overlay};
+use super::keymap::{Action, Layer};
+use super::view;
 use super::worker::{Pane, Request};
 
-/// Load the next page when the selection comes this close to the end.
+/// Load the next page when the selection comes this close to the end of
+/// the window (or the previous one, this close to its start).
 pub(super) const PREFETCH: usize = 40;
 /// A reload keeps at most this many rows of a pane (`App::reload_cap`).
 pub const RELOAD_CAP: usize = 2000;
-/// Counts are the slowest query; a live refresh asks at most this often.
-pub(super) const COUNTS_EVERY: Duration = Duration::from_secs(3);
 
 impl App {
     /// The first requests: the threads, the counts.
     pub fn start(&mut self) -> Vec<Request> {
         let mut out = Vec::new();
         out.extend(self.reset_pane(Pane::Threads, None));
-        out.push(self.ask_counts());
+        out.extend(self.counts_changed());
         out
     }
 
@@ -42,9 +41,107 @@ impl App {
             TermEvent::Mouse(mouse) if self.mouse => self.on_mouse(mouse),
             TermEvent::Resize(w, h) => {
                 self.area = Rect::new(0, 0, w, h);
+                self.clamp_scrolls();
                 Vec::new()
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// Whether an action does something now, in the layer that has the
+    /// keyboard. The key hints list only these, so every hint is a key
+    /// that works.
+    pub fn works(&self, action: Action) -> bool {
+        let layer = self.layer();
+        match layer {
+            Layer::List => self.works_in_panes(action),
+            Layer::Confirm => match (&self.overlay, action) {
+                (Some(Overlay::Confirm(c)), Action::Confirm) => {
+                    !c.sent && matches!(&c.preview, Some(Ok(p)) if p.changes.rows() > 0)
+                }
+                _ => true,
+            },
+            Layer::Info => match action {
+                Action::Down | Action::Up => view::info_max_scroll(self) > 0,
+                _ => true,
+            },
+            Layer::Help => match action {
+                Action::Cancel | Action::Redraw | Action::Interrupt => true,
+                _ => view::help_max_scroll(self) > 0,
+            },
+            Layer::Results => match (&self.overlay, action) {
+                (Some(Overlay::Results(r)), Action::Open) => {
+                    r.selected().is_some_and(|e| e.target.is_some())
+                }
+                (Some(Overlay::Results(r)), Action::Down) => r.entries.len() > 1,
+                _ => true,
+            },
+            Layer::Check => match (&self.overlay, action) {
+                (Some(Overlay::Check(c)), Action::Open) => {
+                    c.selected().is_some_and(|p| p.target.is_some())
+                }
+                (Some(Overlay::Check(c)), Action::Delete | Action::Restore) => {
+                    !self.read_only && c.selected().is_some_and(|p| p.target.is_some())
+                }
+                (Some(Overlay::Check(c)), Action::Fix) => {
+                    !self.read_only && !c.report.violations.is_empty()
+                }
+                (Some(Overlay::Check(c)), Action::Down) => c.shown().len() > 1,
+                _ => true,
+            },
+            Layer::PurgeSetup => match (&self.overlay, action) {
+                (Some(Overlay::Purge(d)), Action::ConfirmPurge) => {
+                    !d.plan_only && matches!(&d.plan, Some(Ok(p)) if p.removed.rows() > 0)
+                }
+                _ => true,
+            },
+            Layer::PurgeRunning => match (&self.overlay, action) {
+                (Some(Overlay::Purge(d)), Action::Cancel) => {
+                    d.running.as_ref().is_some_and(|r| !r.cancelling)
+                }
+                _ => true,
+            },
+            Layer::Input | Layer::QuitConfirm => true,
+        }
+    }
+
+    fn works_in_panes(&self, action: Action) -> bool {
+        let subject = self.subject_row();
+        match action {
+            Action::PaneLeft => self.focus != Focus::ORDER[0],
+            Action::PaneRight => self.focus != Focus::ORDER[Focus::ORDER.len() - 1],
+            Action::Enter => {
+                matches!(self.focus, Focus::Threads | Focus::Posts)
+                    && self
+                        .focus
+                        .pane()
+                        .is_some_and(|p| self.pane(p).selected().is_some())
+            }
+            Action::NextHit | Action::PrevHit => {
+                self.search.as_ref().is_some_and(|s| !s.hits.is_empty())
+            }
+            Action::Filter => self
+                .focus
+                .pane()
+                .is_some_and(|p| p == Pane::Threads || self.pane(p).parent.is_some()),
+            Action::Delete => !self.read_only && subject.is_some_and(|r| r.is_active),
+            Action::Restore => !self.read_only && subject.is_some_and(|r| !r.is_active),
+            Action::Undo => !self.read_only,
+            Action::Messages => !self.messages.is_empty(),
+            _ => true,
+        }
+    }
+
+    /// After a resize: scrolls stay within what there is to see.
+    pub(super) fn clamp_scrolls(&mut self) {
+        let details = view::details_max_scroll(self);
+        self.details.scroll = self.details.scroll.min(details);
+        let help = view::help_max_scroll(self);
+        let info = view::info_max_scroll(self);
+        match &mut self.overlay {
+            Some(Overlay::Help { scroll }) => *scroll = (*scroll).min(help),
+            Some(Overlay::Info(i)) => i.scroll = i.scroll.min(info),
+            _ => {}
         }
     }
 }

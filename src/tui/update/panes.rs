@@ -1,23 +1,20 @@
-//! Panes: selection, keyset pages, children kept in step, refresh.
+//! Panes: selection, keyset pages in both directions, children kept in
+//! step, the details pane, refresh, the counts.
 
-use std::time::Instant;
-
-use super::{COUNTS_EVERY, PREFETCH};
-use crate::core::query::ListQuery;
+use super::PREFETCH;
+use crate::core::query::{Cursor, ListQuery};
 use crate::core::rules::Target;
 use crate::display::{fit, sanitize_line};
-use crate::tui::app::{App, Focus, Level};
-use crate::tui::worker::{PAGE, Pane, Request};
+use crate::tui::app::{App, Level};
+use crate::tui::view;
+use crate::tui::worker::{PAGE, PageMode, Pane, Request};
 
 impl App {
     pub(super) fn move_by(&mut self, delta: isize) -> Vec<Request> {
         let Some(pane) = self.focus.pane() else {
-            let step = delta.unsigned_abs().min(u16::MAX as usize) as u16;
-            self.text.scroll = if delta < 0 {
-                self.text.scroll.saturating_sub(step)
-            } else {
-                self.text.scroll.saturating_add(step)
-            };
+            // The details pane scrolls, never past its last line.
+            let max = view::details_max_scroll(self) as isize;
+            self.details.scroll = (self.details.scroll as isize + delta).clamp(0, max) as u16;
             return Vec::new();
         };
         let p = self.pane(pane);
@@ -30,15 +27,19 @@ impl App {
         self.select(pane, next)
     }
 
-    /// Selects a row of a pane; loads more rows near the end and brings
-    /// the children of the new selection.
+    /// Selects a row of a pane; loads more rows near either end of the
+    /// window and brings the children of the new selection.
     pub(super) fn select(&mut self, pane: Pane, index: usize) -> Vec<Request> {
         let p = self.pane_mut(pane);
         p.state.select(Some(index));
         p.want = None;
         let mut out = Vec::new();
-        if index + PREFETCH >= p.rows.len() && !p.exhausted && !p.loading {
-            out.extend(self.page(pane, true));
+        if !p.loading {
+            if index + PREFETCH >= p.rows.len() && !p.exhausted {
+                out.extend(self.page(pane, PageMode::Append));
+            } else if index < PREFETCH && p.above > 0 {
+                out.extend(self.page(pane, PageMode::Prepend));
+            }
         }
         out.extend(self.sync_children(pane));
         out
@@ -46,11 +47,11 @@ impl App {
 
     pub(super) fn go_top(&mut self) -> Vec<Request> {
         let Some(pane) = self.focus.pane() else {
-            self.text.scroll = 0;
+            self.details.scroll = 0;
             return Vec::new();
         };
-        if self.pane(pane).start_at.is_some() {
-            // The list started at a jumped-to row: go back to its real top.
+        if self.pane(pane).above > 0 {
+            // The window starts below the top: load the top.
             let parent = self.pane(pane).parent.clone();
             return self.reset_pane(pane, parent);
         }
@@ -62,29 +63,24 @@ impl App {
 
     pub(super) fn go_end(&mut self) -> Vec<Request> {
         let Some(pane) = self.focus.pane() else {
-            self.text.scroll = u16::MAX / 2;
+            self.details.scroll = view::details_max_scroll(self);
             return Vec::new();
         };
         let p = self.pane(pane);
         if p.rows.is_empty() {
             return Vec::new();
         }
-        if !p.exhausted {
-            self.to_bottom = true;
-            self.say(Level::Info, "loading the rest of the list…");
+        if p.exhausted {
+            let last = p.rows.len() - 1;
+            return self.select(pane, last);
         }
-        let last = self.pane(pane).rows.len() - 1;
-        self.select(pane, last)
-    }
-
-    pub(super) fn cycle_focus(&mut self, step: isize) -> Vec<Request> {
-        let i = Focus::ORDER
-            .iter()
-            .position(|f| *f == self.focus)
-            .unwrap_or(0) as isize;
-        let n = Focus::ORDER.len() as isize;
-        self.focus = Focus::ORDER[((i + step).rem_euclid(n)) as usize];
-        Vec::new()
+        // The list's last page, read backwards: no need to load the rest.
+        let parent = p.parent.clone();
+        self.prepare(pane, parent, None, None);
+        self.pane_mut(pane).from_end = true;
+        let mut out: Vec<Request> = self.page(pane, PageMode::Replace).into_iter().collect();
+        out.extend(self.sync_children(pane));
+        out
     }
 
     pub(super) fn cycle_filter(&mut self) -> Vec<Request> {
@@ -93,7 +89,7 @@ impl App {
         };
         let filter = self.pane(pane).filter.next();
         self.pane_mut(pane).filter = filter;
-        self.say(
+        self.note(
             Level::Info,
             format!("{}: showing {}", pane.kind().plural(), filter.name()),
         );
@@ -104,7 +100,7 @@ impl App {
     /// Empties a pane for a new parent (or filter) and asks for its rows.
     pub fn reset_pane(&mut self, pane: Pane, parent: Option<String>) -> Vec<Request> {
         self.prepare(pane, parent, None, None);
-        let mut out: Vec<Request> = self.page(pane, false).into_iter().collect();
+        let mut out: Vec<Request> = self.page(pane, PageMode::Replace).into_iter().collect();
         out.extend(self.sync_children(pane));
         out
     }
@@ -115,32 +111,41 @@ impl App {
         &mut self,
         pane: Pane,
         parent: Option<String>,
-        start_at: Option<crate::core::query::Cursor>,
+        start_at: Option<Cursor>,
         want: Option<String>,
     ) {
         let p = self.pane_mut(pane);
         p.parent = parent;
         p.rows.clear();
-        p.state.select(None);
+        p.state = Default::default();
         p.generation += 1;
         p.exhausted = false;
         p.loading = false;
+        p.above = 0;
+        p.total = None;
         p.start_at = start_at;
+        p.from_end = false;
         p.want = want;
     }
 
-    /// A page request for a pane: the next page, or (re)loading it.
-    pub(super) fn page(&mut self, pane: Pane, append: bool) -> Option<Request> {
+    /// A page request for a pane: a new window, or the page below or above.
+    pub(super) fn page(&mut self, pane: Pane, mode: PageMode) -> Option<Request> {
         let cap = self.reload_cap;
         let p = self.pane_mut(pane);
         if pane != Pane::Threads && p.parent.is_none() {
             return None;
         }
         p.loading = true;
-        let limit = if append {
-            PAGE
-        } else {
-            p.rows.len().clamp(PAGE, cap)
+        let (limit, after, before, start_at, from_end) = match mode {
+            PageMode::Append => (PAGE, p.rows.last().map(|r| r.cursor()), None, None, false),
+            PageMode::Prepend => (PAGE, None, p.rows.first().map(|r| r.cursor()), None, false),
+            PageMode::Replace => (
+                p.rows.len().clamp(PAGE, cap),
+                None,
+                None,
+                p.start_at.clone(),
+                p.from_end,
+            ),
         };
         let query = ListQuery {
             kind: Some(pane.kind()),
@@ -150,51 +155,61 @@ impl App {
                 .flatten(),
             state: p.filter,
             limit,
-            after: if append {
-                p.rows.last().map(|r| r.cursor())
-            } else {
-                None
-            },
-            start_at: if append { None } else { p.start_at.clone() },
+            after,
+            start_at,
+            before,
+            from_end,
         };
         Some(Request::Page {
             pane,
             generation: p.generation,
             query,
-            append,
+            mode,
         })
     }
 
-    /// Keeps the pane below in step with this pane's selection.
+    /// Keeps the panes below and the details in step with this pane's
+    /// selection.
     pub(super) fn sync_children(&mut self, pane: Pane) -> Vec<Request> {
         let selected = self.pane(pane).selected_id();
+        let mut out = Vec::new();
         match pane {
             Pane::Threads if self.posts.parent != selected => {
-                self.reset_pane(Pane::Posts, selected)
+                out.extend(self.reset_pane(Pane::Posts, selected));
             }
-            Pane::Posts => {
-                let mut out = Vec::new();
-                if self.attachments.parent != selected {
-                    out.extend(self.reset_pane(Pane::Attachments, selected.clone()));
-                }
-                if self.text.post_id != selected {
-                    out.extend(self.load_text(selected));
-                }
-                out
+            Pane::Posts if self.attachments.parent != selected => {
+                out.extend(self.reset_pane(Pane::Attachments, selected));
             }
-            _ => Vec::new(),
+            _ => {}
         }
+        if pane == self.subject {
+            let target = self
+                .pane(pane)
+                .selected()
+                .map(|r| Target::new(r.kind, r.id.clone()));
+            if target != self.details.target {
+                out.extend(self.load_details());
+            }
+        }
+        out
     }
 
-    pub(super) fn load_text(&mut self, post_id: Option<String>) -> Option<Request> {
-        self.text.generation += 1;
-        self.text.post_id = post_id.clone();
-        self.text.text = None;
-        self.text.scroll = 0;
-        post_id.map(|post_id| Request::PostText {
-            generation: self.text.generation,
-            post_id,
-        })
+    /// Asks for the facts of the subject's selected row.
+    pub(super) fn load_details(&mut self) -> Vec<Request> {
+        let target = self
+            .subject_row()
+            .map(|r| Target::new(r.kind, r.id.clone()));
+        self.details.generation += 1;
+        self.details.facts = None;
+        self.details.scroll = 0;
+        self.details.target = target.clone();
+        target
+            .map(|target| Request::Details {
+                generation: self.details.generation,
+                target,
+            })
+            .into_iter()
+            .collect()
     }
 
     /// Reloads everything on screen, keeping each selection on its row.
@@ -205,38 +220,47 @@ impl App {
             let p = self.pane_mut(pane);
             p.want = p.selected_id();
             p.generation += 1;
-            // A list longer than a reload keeps: reload a window around the
-            // selection instead, so the selection stays on its row.
             if p.rows.len() > cap {
+                // Longer than a reload keeps: a window around the selection.
                 let first = p.state.selected().unwrap_or(0).saturating_sub(cap / 2);
                 p.start_at = p.rows.get(first).map(|r| r.cursor());
+                p.from_end = false;
+            } else if p.above > 0 && !p.from_end {
+                // A window below the top stays where it is.
+                p.start_at = p.rows.first().map(|r| r.cursor());
             }
-            out.extend(self.page(pane, false));
+            out.extend(self.page(pane, PageMode::Replace));
         }
-        let post = self.text.post_id.clone();
-        let scroll = self.text.scroll;
-        out.extend(self.load_text(post));
-        self.text.scroll = scroll;
-        if self
-            .counts_asked
-            .is_none_or(|t| t.elapsed() >= COUNTS_EVERY)
-        {
-            out.push(self.ask_counts());
-        }
+        let scroll = self.details.scroll;
+        out.extend(self.load_details());
+        self.details.scroll = scroll;
+        out.extend(self.counts_changed());
         out
     }
 
-    pub(super) fn ask_counts(&mut self) -> Request {
-        self.counts_asked = Some(Instant::now());
-        Request::Counts
+    /// The data changed (or may have): the counts must be asked again.
+    pub(super) fn counts_changed(&mut self) -> Option<Request> {
+        self.counts.wanted += 1;
+        self.ask_counts()
     }
 
-    /// The row the moderation keys act on: the focused pane's selection
-    /// (the text pane acts on its post).
+    /// One counts request out at a time; the answer asks again when the
+    /// data changed meanwhile.
+    pub(super) fn ask_counts(&mut self) -> Option<Request> {
+        if self.counts.asked.is_some() {
+            return None;
+        }
+        self.counts.asked = Some(self.counts.wanted);
+        Some(Request::Counts {
+            generation: self.counts.wanted,
+        })
+    }
+
+    /// The row the moderation keys act on: the subject's selection (the
+    /// details pane shows it), with its label and state.
     pub(super) fn target(&self) -> Option<(Target, String, bool)> {
-        let pane = self.focus.pane().unwrap_or(Pane::Posts);
-        let row = self.pane(pane).selected()?;
-        let label = fit(&sanitize_line(&row.label), 60);
+        let row = self.subject_row()?;
+        let label = fit(&sanitize_line(&row.label), 200);
         Some((Target::new(row.kind, row.id.clone()), label, row.is_active))
     }
 }

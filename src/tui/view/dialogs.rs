@@ -1,168 +1,255 @@
-//! Dialogs and overlays: help, the confirmation, the purge dialog and its
-//! gauge, list overlays (check, search, log), the search input.
+//! Dialogs and overlays: help, the confirmation, information dialogs, the
+//! purge dialog and its gauge, list overlays (search results, the log,
+//! messages), the check view, the search input. Every dialog wraps its
+//! text and takes the height the text needs (scrolling when the screen is
+//! shorter); its key line comes from the keymap, for the keys that work.
 
-use chrono::NaiveDateTime;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Gauge, List, ListItem, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Gauge, List, ListItem, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use super::centered;
-use crate::core::audit::Tally;
-use crate::display::{ago, fit, sanitize_line};
-use crate::tui::app::{Confirm, ListOverlay, PurgeDialog};
+use crate::core::audit::{Tally, plural};
+use crate::core::model::Kind;
+use crate::display::{ago, fit, sanitize_line, wrap};
+use crate::tui::app::{App, CheckView, Confirm, Info, Level, PurgeDialog, Results};
 use crate::tui::executor::Op;
-use crate::tui::keymap::Keymap;
+use crate::tui::keymap::{Action, Layer};
 use crate::tui::theme::{Theme, marker};
+
+/// The widest a dialog gets, and the room kept around it.
+const DIALOG_WIDTH: u16 = 76;
 
 fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(title)
+        .title(Span::styled(
+            fit(title, area.width.saturating_sub(2) as usize),
+            theme.border(true).add_modifier(Modifier::BOLD),
+        ))
         .border_style(theme.border(true));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
 }
 
-fn keys_line(theme: &Theme, keys: &[(&str, &str)]) -> Line<'static> {
+/// The open dialog's keys, from the keymap: every key of each action that
+/// works now, "y delete   n/Esc/Enter cancel (the default)".
+pub fn keys_line(app: &App) -> Line<'static> {
+    let layer = app.layer();
     let mut spans = Vec::new();
-    for (key, what) in keys {
-        spans.push(Span::styled(key.to_string(), theme.key()));
-        spans.push(Span::raw(format!(" {what}   ")));
+    let mut seen = Vec::new();
+    for b in app.keymap.bindings.iter().filter(|b| b.layer == layer) {
+        let Some(label) = b.hint else { continue };
+        if seen.contains(&b.action) || !app.works(b.action) {
+            continue;
+        }
+        seen.push(b.action);
+        let keys = app
+            .keymap
+            .bindings
+            .iter()
+            .filter(|o| o.layer == layer && o.action == b.action)
+            .map(|o| o.key.to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        let label = match (layer, b.action, &app.overlay) {
+            (Layer::Confirm, Action::Confirm, Some(crate::tui::app::Overlay::Confirm(c))) => {
+                c.op.verb().to_string()
+            }
+            (Layer::Confirm, Action::Cancel, _) => "cancel (default)".to_string(),
+            (Layer::QuitConfirm, Action::Cancel, _) => "stay (default)".to_string(),
+            (Layer::PurgeSetup, Action::ConfirmPurge, _) => "purge (capital)".to_string(),
+            _ => label.to_string(),
+        };
+        spans.push(Span::styled(keys, app.theme.key()));
+        spans.push(Span::raw(format!(" {label}   ")));
     }
     Line::from(spans)
 }
 
-pub fn help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scroll: u16) {
-    let area = centered(frame.area(), 76, frame.area().height.saturating_sub(2));
-    let inner = popup(
-        frame,
-        area,
-        " Help — every key (Esc closes, j/k scroll) ",
-        theme,
-    );
-    let mut lines = vec![
-        Line::from(Span::styled("Markers", theme.key())),
-        Line::from(format!(
-            "  {} active   {} deleted   {} purgeable (past retention)",
-            marker::ACTIVE,
-            marker::DELETED,
-            marker::PURGEABLE
-        )),
-        Line::from(format!(
-            "  {} past retention, held back by an active row below it",
-            marker::HELD_BACK
-        )),
-        Line::from(format!(
-            "  {} active under a deleted parent (the rules broken; see check)",
-            marker::VIOLATION
-        )),
-        Line::from("  20d: created 20 days ago   del 3d: deleted 3 days ago"),
-        Line::from("  seen 2d: found deleted 2 days ago   del ?: deletion time unknown"),
-        Line::from("  status counts: active+deleted (x) per kind, P purgeable, ! violations"),
-    ];
+/// A dialog of wrapped lines, sized to them: at most `DIALOG_WIDTH` wide
+/// and the screen's height; the lines scroll when they do not fit.
+fn text_dialog(frame: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>, scroll: u16) {
+    let screen = frame.area();
+    let keys = keys_line(app);
+    // As wide as the longest line needs, within the dialog width.
+    let longest = lines
+        .iter()
+        .chain(std::iter::once(&keys))
+        .map(|l| l.width())
+        .max()
+        .unwrap_or(0) as u16;
+    let width = (longest + 2)
+        .max(title.width() as u16 + 4)
+        .max(40)
+        .min(dialog_width(screen));
+    let height = (lines.len() as u16 + 4).min(screen.height.saturating_sub(2));
+    let area = centered(screen, width, height);
+    let inner = popup(frame, area, title, &app.theme);
+    let [body, _, keys_area] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
+    frame.render_widget(Paragraph::new(keys), keys_area);
+}
+
+fn dialog_width(screen: Rect) -> u16 {
+    DIALOG_WIDTH.min(screen.width.saturating_sub(4))
+}
+
+/// The text width inside a dialog on this screen.
+fn text_width(screen: Rect) -> usize {
+    dialog_width(screen).saturating_sub(2) as usize
+}
+
+/// Wrapped lines of sanitised text in one style.
+fn wrapped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    wrap(text, width)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, style)))
+        .collect()
+}
+
+/// The help's lines: the database, the status line's legend, the markers,
+/// then every key of every layer.
+fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let heading = |t: &str| Line::from(Span::styled(t.to_string(), theme.key()));
+    // Two columns in, continuation lines too.
+    let plain = |t: String| -> Vec<Line<'static>> {
+        wrap(t.trim_start(), width.saturating_sub(2))
+            .into_iter()
+            .map(|l| Line::from(format!("  {l}")))
+            .collect()
+    };
+    let mut lines = vec![heading("Database")];
+    lines.extend(plain(format!("  {}", sanitize_line(&app.db_path))));
+    if app.read_only {
+        lines.extend(plain("  opened read-only: nothing can be changed".into()));
+    }
+    lines.extend(plain(format!("  acting as {}", sanitize_line(&app.actor))));
+    if let Some(c) = &app.counts.counts {
+        for (kind, k) in [
+            (Kind::Thread, &c.threads),
+            (Kind::Post, &c.posts),
+            (Kind::Attachment, &c.attachments),
+        ] {
+            lines.extend(plain(format!(
+                "  {}: {} active, {} deleted, {} purgeable, {} held back, {} of unknown deletion time, {} violations",
+                kind.plural(),
+                k.active,
+                k.deleted,
+                k.purgeable,
+                k.held_back,
+                k.unknown_deletion_time,
+                k.violations
+            )));
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(heading("Status line"));
+    lines.extend(plain(
+        "  per kind active+deleted (x): threads (thr), posts (pst), attachments (att); \
+         purgeable (P) at the retention; violations (!); the focused pane's filter (f); \
+         READ-ONLY: opened with --read-only. Long counts: 12k = 12 thousand, 1.0M = a million."
+            .into(),
+    ));
+    lines.push(Line::from(""));
+    lines.push(heading("Markers"));
+    lines.extend(plain(format!(
+        "  {} active   {} deleted   {} purgeable (past retention)",
+        marker::ACTIVE,
+        marker::DELETED,
+        marker::PURGEABLE
+    )));
+    lines.extend(plain(format!(
+        "  {} past retention, held back by an active row below it",
+        marker::HELD_BACK
+    )));
+    lines.extend(plain(format!(
+        "  {} active under a deleted parent (the rules broken; see check)",
+        marker::VIOLATION
+    )));
+    lines.extend(plain(
+        "  20d: created 20 days ago   del 3d: deleted 3 days ago".into(),
+    ));
+    lines.extend(plain(
+        "  seen 2d: found deleted 2 days ago   del ?: deletion time unknown".into(),
+    ));
+    lines.extend(plain(format!(
+        "  {} marks the focused pane; 12/213: the selected row of the list",
+        super::panes::FOCUS_MARK
+    )));
     let mut layer = None;
-    for (l, keys, description) in keymap.help() {
+    for (l, keys, description) in app.keymap.help() {
         if layer != Some(l) {
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(l.title(), theme.key())));
+            lines.push(heading(l.title()));
             layer = Some(l);
         }
-        lines.push(Line::from(format!("  {keys:<18} {description}")));
+        let described = wrap(description, width.saturating_sub(21).max(10));
+        for (i, w) in described.into_iter().enumerate() {
+            lines.push(Line::from(if i == 0 {
+                format!("  {keys:<18} {w}")
+            } else {
+                format!("{:21}{w}", "")
+            }));
+        }
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        inner,
-    );
+    lines
+}
+
+fn help_area(screen: Rect) -> Rect {
+    centered(
+        screen,
+        dialog_width(screen),
+        screen.height.saturating_sub(2),
+    )
+}
+
+pub fn help_max_scroll(app: &App) -> u16 {
+    let area = help_area(app.area);
+    let inner_height = area.height.saturating_sub(4) as usize;
+    let lines = help_lines(app, area.width.saturating_sub(2) as usize).len();
+    lines.saturating_sub(inner_height) as u16
+}
+
+pub fn help(frame: &mut Frame, app: &App, scroll: u16) {
+    let area = help_area(frame.area());
+    let lines = help_lines(app, area.width.saturating_sub(2) as usize);
+    let max = help_max_scroll(app);
+    let title = format!(" Help: every key ({}/{}) ", scroll.min(max) + 1, max + 1);
+    let inner = popup(frame, area, &title, &app.theme);
+    let [body, _, keys] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll.min(max), 0)), body);
+    frame.render_widget(Paragraph::new(keys_line(app)), keys);
 }
 
 /// "  1 thread", "  12 posts" — the kinds with a count.
-fn tally_lines(tally: &Tally) -> Vec<Line<'static>> {
-    let lines: Vec<Line> = crate::core::model::Kind::ALL
+fn tally_lines(tally: &Tally, none: &str) -> Vec<Line<'static>> {
+    let lines: Vec<Line> = Kind::ALL
         .iter()
         .filter(|k| tally.of(**k) != 0)
-        .map(|k| {
-            Line::from(format!(
-                "  {}",
-                crate::core::audit::plural(tally.of(*k), *k)
-            ))
-        })
+        .map(|k| Line::from(format!("  {}", plural(tally.of(*k), *k))))
         .collect();
     if lines.is_empty() {
-        vec![Line::from("  nothing")]
+        vec![Line::from(format!("  {none}"))]
     } else {
         lines
     }
-}
-
-pub fn confirm(frame: &mut Frame, theme: &Theme, c: &Confirm) {
-    let (verb, Some(target)) = (c.op.verb(), c.op.target()) else {
-        return;
-    };
-    let area = centered(frame.area(), 64, 14);
-    let title = format!(" {} this {}? ", capitalise(verb), target.kind);
-    let inner = popup(frame, area, &title, theme);
-    let mut lines = vec![
-        Line::from(fit(&c.label, inner.width as usize)),
-        Line::from(Span::styled(
-            format!("{} {}", target.kind, target.id),
-            theme.dim(),
-        )),
-        Line::from(""),
-    ];
-    match &c.preview {
-        None => lines.push(Line::from("counting what this touches…")),
-        Some(Err(e)) => {
-            lines.push(Line::from(Span::styled(sanitize_line(e), theme.error())));
-        }
-        Some(Ok(tally)) if tally.rows() == 0 => lines.push(Line::from(match c.op {
-            Op::Delete(_) => "Already deleted: nothing would change.",
-            _ => "Already active: nothing would change.",
-        })),
-        Some(Ok(tally)) => {
-            lines.push(Line::from(format!(
-                "This {}s:",
-                if matches!(c.op, Op::Delete(_)) {
-                    "soft-delete"
-                } else {
-                    "restore"
-                }
-            )));
-            lines.extend(tally_lines(tally));
-        }
-    }
-    if c.changed {
-        lines.push(Line::from(Span::styled(
-            "The rows changed since this opened: these are the new counts.",
-            theme.warning(),
-        )));
-    }
-    let mut rows = lines.len() as u16;
-    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
-    rows = rows.min(inner.height.saturating_sub(1));
-    frame.render_widget(
-        text,
-        Rect {
-            height: rows,
-            ..inner
-        },
-    );
-    let keys = match &c.preview {
-        Some(Err(_)) => keys_line(theme, &[("n/Esc/Enter", "close")]),
-        _ => keys_line(theme, &[("y", verb), ("n/Esc/Enter", "cancel (default)")]),
-    };
-    frame.render_widget(
-        Paragraph::new(keys),
-        Rect {
-            y: inner.y + inner.height.saturating_sub(1),
-            height: 1,
-            ..inner
-        },
-    );
 }
 
 fn capitalise(word: &str) -> String {
@@ -173,14 +260,115 @@ fn capitalise(word: &str) -> String {
     }
 }
 
-pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTime) {
-    let area = centered(frame.area(), 76, 22);
-    let inner = popup(
-        frame,
+pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
+    let theme = &app.theme;
+    let width = text_width(frame.area());
+    let title = match c.op.target() {
+        Some(t) => format!(" {} this {}? ", capitalise(c.op.verb()), t.kind),
+        None => " Fix: delete every active row under a deleted parent? ".to_string(),
+    };
+    let mut lines = wrapped(&c.label, width, Style::default());
+    if let Some(t) = c.op.target() {
+        lines.extend(wrapped(&format!("{} {}", t.kind, t.id), width, theme.dim()));
+    }
+    lines.push(Line::from(""));
+    match &c.preview {
+        None => lines.push(Line::from("working out what this does…")),
+        Some(Err(e)) => lines.extend(wrapped(&sanitize_line(e), width, theme.error())),
+        Some(Ok(p)) if p.changes.rows() == 0 => lines.push(Line::from(match c.op {
+            Op::Delete(_) => "Already deleted: nothing would change.",
+            Op::Restore(_) => "Already active: nothing would change.",
+            _ => "Nothing to change.",
+        })),
+        Some(Ok(p)) => {
+            let verb = match c.op {
+                Op::Restore(_) => "This brings back:",
+                _ => "This soft-deletes:",
+            };
+            lines.push(Line::from(verb));
+            lines.extend(tally_lines(&p.changes, "nothing"));
+            if matches!(c.op, Op::Restore(_)) {
+                lines.push(Line::from("Stays deleted below it:"));
+                lines.extend(tally_lines(&p.stay_deleted, "nothing"));
+            }
+            if matches!(c.op, Op::Delete(_) | Op::Fix) {
+                lines.extend(wrapped(
+                    "u undoes it; a purge removes it for good once past retention.",
+                    width,
+                    theme.dim(),
+                ));
+            }
+        }
+    }
+    if c.changed {
+        lines.extend(wrapped(
+            "The rows changed since this opened: these are the new counts.",
+            width,
+            theme.warning(),
+        ));
+    }
+    text_dialog(frame, app, &title, lines, 0);
+}
+
+fn info_lines(info: &Info, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let style = match info.level {
+        Level::Error => theme.error(),
+        Level::Warning => theme.warning(),
+        Level::Info => Style::default(),
+    };
+    wrapped(&info.text, width, style)
+}
+
+pub fn info_max_scroll(app: &App, info: &Info) -> u16 {
+    let screen = app.area;
+    let lines = info_lines(info, text_width(screen), &app.theme).len() as u16;
+    let height = (lines + 4).min(screen.height.saturating_sub(2));
+    lines.saturating_sub(height.saturating_sub(4))
+}
+
+pub fn info(frame: &mut Frame, app: &App, info: &Info) {
+    let lines = info_lines(info, text_width(frame.area()), &app.theme);
+    let title = format!(" {} ", info.title);
+    text_dialog(frame, app, &title, lines, info.scroll);
+}
+
+/// A gauge: ratatui's, or in ASCII "[#####-----] batch 2/5".
+fn gauge(frame: &mut Frame, area: Rect, theme: &Theme, ratio: f64, label: String) {
+    if theme.ascii {
+        let room = area.width.saturating_sub(label.width() as u16 + 5) as usize;
+        let done = ((room as f64) * ratio).round() as usize;
+        let bar = format!(
+            "[{}{}] {label}",
+            "#".repeat(done),
+            "-".repeat(room.saturating_sub(done))
+        );
+        frame.render_widget(
+            Paragraph::new(bar).block(Block::default().borders(Borders::ALL).title(" progress ")),
+            area,
+        );
+        return;
+    }
+    frame.render_widget(
+        Gauge::default()
+            .block(Block::default().borders(Borders::ALL).title(" progress "))
+            .gauge_style(theme.gauge())
+            .ratio(ratio)
+            .label(label),
         area,
-        " Purge: hard-delete rows past retention ",
-        theme,
     );
+}
+
+pub fn purge(frame: &mut Frame, app: &App, d: &PurgeDialog) {
+    let theme = &app.theme;
+    let screen = frame.area();
+    let area = centered(screen, dialog_width(screen), 22);
+    let title = if d.plan_only {
+        " Purge plan (read-only: nothing will be removed) "
+    } else {
+        " Purge: hard-delete rows past retention "
+    };
+    let inner = popup(frame, area, title, theme);
+    let width = inner.width as usize;
     let [fields, body, keys] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
@@ -205,6 +393,7 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
         ]),
         fields,
     );
+    frame.render_widget(Paragraph::new(keys_line(app)), keys);
     if let Some(run) = &d.running {
         let p = &run.progress;
         let ratio = if p.batches == 0 {
@@ -212,30 +401,35 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
         } else {
             (p.batch as f64 / p.batches as f64).min(1.0)
         };
-        let [gauge, text] =
+        let [gauge_area, text] =
             Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(body);
-        frame.render_widget(
-            Gauge::default()
-                .block(Block::default().borders(Borders::ALL).title(" progress "))
-                .gauge_style(theme.gauge())
-                .ratio(ratio)
-                .label(format!("batch {}/{}", p.batch, p.batches)),
-            gauge,
+        gauge(
+            frame,
+            gauge_area,
+            theme,
+            ratio,
+            format!("batch {}/{}", p.batch, p.batches),
         );
-        let mut lines = vec![
-            Line::from(format!(
+        let mut lines = wrapped(
+            &format!(
                 "removed: {}",
                 Tally {
                     files: 0,
                     ..p.removed
                 }
                 .describe()
-            )),
-            Line::from(format!(
+            ),
+            width,
+            Style::default(),
+        );
+        lines.extend(wrapped(
+            &format!(
                 "files removed {}, missing {}, refused {}; rows skipped {}",
                 p.removed.files, p.files_missing, p.files_refused, p.skipped
-            )),
-        ];
+            ),
+            width,
+            Style::default(),
+        ));
         if run.cancelling {
             lines.push(Line::from(Span::styled(
                 "stopping after the batch in flight…",
@@ -243,45 +437,38 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
             )));
         }
         frame.render_widget(Paragraph::new(lines), text);
-        frame.render_widget(
-            Paragraph::new(keys_line(
-                theme,
-                &[("Esc", "stop after this batch"), ("q", "quit (asks)")],
-            )),
-            keys,
-        );
         return;
     }
     if let Some(finished) = &d.finished {
-        frame.render_widget(
-            Paragraph::new(report_lines(theme, finished)).wrap(Wrap { trim: false }),
-            body,
-        );
-        frame.render_widget(
-            Paragraph::new(keys_line(theme, &[("Esc/Enter", "close")])),
-            keys,
-        );
+        frame.render_widget(Paragraph::new(report_lines(theme, finished, width)), body);
         return;
     }
     let mut lines = Vec::new();
     match &d.plan {
         None => lines.push(Line::from("working out the plan (dry run)…")),
-        Some(Err(e)) => lines.push(Line::from(Span::styled(sanitize_line(e), theme.error()))),
+        Some(Err(e)) => lines.extend(wrapped(&sanitize_line(e), width, theme.error())),
         Some(Ok(plan)) => {
             lines.push(Line::from(format!(
                 "Deleted at or before {} ({} batches):",
                 plan.cutoff.split('.').next().unwrap_or(&plan.cutoff),
                 plan.batches
             )));
-            lines.extend(tally_lines(&Tally {
-                files: 0,
-                ..plan.removed
-            }));
+            lines.extend(tally_lines(
+                &Tally {
+                    files: 0,
+                    ..plan.removed
+                },
+                "nothing to purge",
+            ));
             if plan.held_back.rows() > 0 {
-                lines.push(Line::from(format!(
-                    "kept, an active row below them: {}",
-                    plan.held_back.describe()
-                )));
+                lines.extend(wrapped(
+                    &format!(
+                        "kept, an active row below them: {}",
+                        plan.held_back.describe()
+                    ),
+                    width,
+                    Style::default(),
+                ));
             }
             if !plan.skipped_rows.is_empty() {
                 lines.push(Line::from(format!(
@@ -291,47 +478,43 @@ pub fn purge(frame: &mut Frame, theme: &Theme, d: &PurgeDialog, now: NaiveDateTi
             }
             for s in plan.samples.iter().take(5) {
                 lines.push(Line::from(Span::styled(
-                    format!(
-                        "  {:<10} {:<30} deleted {}",
-                        s.kind.name(),
-                        fit(&sanitize_line(&s.name), 30),
-                        ago(now, &s.deleted_at)
+                    fit(
+                        &format!(
+                            "  {:<10} {:<30} deleted {}",
+                            s.kind.name(),
+                            fit(&sanitize_line(&s.name), 30),
+                            ago(app.now, &s.deleted_at)
+                        ),
+                        width,
                     ),
                     theme.dim(),
                 )));
             }
-            lines.push(Line::from(Span::styled(
-                "A purge cannot be undone: rows and their files are gone for good.",
-                theme.warning(),
-            )));
+            if !d.plan_only {
+                lines.extend(wrapped(
+                    "A purge cannot be undone: rows and their files are gone for good.",
+                    width,
+                    theme.warning(),
+                ));
+            }
         }
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-    frame.render_widget(
-        Paragraph::new(keys_line(
-            theme,
-            &[
-                ("Y", "purge (capital)"),
-                ("Tab", "field"),
-                ("0-9", "edit"),
-                ("Esc/n/Enter", "cancel"),
-            ],
-        )),
-        keys,
-    );
+    frame.render_widget(Paragraph::new(lines), body);
 }
 
 /// What a finished purge did.
 fn report_lines(
     theme: &Theme,
     result: &Result<crate::core::purge::PurgeReport, String>,
+    width: usize,
 ) -> Vec<Line<'static>> {
     let report = match result {
         Err(e) => {
-            return vec![Line::from(Span::styled(
-                format!("The purge failed: {}", sanitize_line(e)),
+            return wrapped(
+                &format!("The purge failed: {}", sanitize_line(e)),
+                width,
                 theme.error(),
-            ))];
+            );
         }
         Ok(report) => report,
     };
@@ -341,14 +524,21 @@ fn report_lines(
         format!("Done in {} batches.", report.batches)
     })];
     lines.push(Line::from("Removed:"));
-    lines.extend(tally_lines(&Tally {
-        files: 0,
-        ..report.removed
-    }));
-    lines.push(Line::from(format!(
-        "Files: {} removed (and {} thumbnails), {} already missing, {} refused (outside the media root)",
-        report.removed.files, report.thumbnails, report.files_missing, report.files_refused
-    )));
+    lines.extend(tally_lines(
+        &Tally {
+            files: 0,
+            ..report.removed
+        },
+        "nothing",
+    ));
+    lines.extend(wrapped(
+        &format!(
+            "Files: {} removed (and {} thumbnails), {} already missing, {} refused (outside the media root)",
+            report.removed.files, report.thumbnails, report.files_missing, report.files_refused
+        ),
+        width,
+        Style::default(),
+    ));
     if report.skipped > 0 {
         lines.push(Line::from(format!(
             "Rows left in place: {}",
@@ -356,65 +546,134 @@ fn report_lines(
         )));
     }
     for r in report.refused_paths.iter().take(3) {
-        lines.push(Line::from(Span::styled(
-            format!("  refused {:?}: {}", sanitize_line(&r.image), r.reason),
+        lines.extend(wrapped(
+            &format!("  refused {:?}: {}", sanitize_line(&r.image), r.reason),
+            width,
             theme.warning(),
-        )));
+        ));
     }
     lines
 }
 
-pub fn quit(frame: &mut Frame, theme: &Theme) {
-    let area = centered(frame.area(), 56, 6);
-    let inner = popup(frame, area, " Quit while purging? ", theme);
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::from("A purge is running. Quitting stops it after the"),
-            Line::from("batch in flight; a later purge continues."),
-            Line::from(""),
-            keys_line(
-                theme,
-                &[
-                    ("y", "stop and quit"),
-                    ("n/Esc/Enter", "keep going (default)"),
-                ],
-            ),
-        ]),
-        inner,
+pub fn quit(frame: &mut Frame, app: &App) {
+    let width = text_width(frame.area()).min(54);
+    let lines = wrapped(
+        "A purge is running. Quitting stops it after the batch in flight; a later purge continues.",
+        width,
+        Style::default(),
     );
+    let screen = frame.area();
+    let area = centered(screen, width as u16 + 2, lines.len() as u16 + 4);
+    let inner = popup(frame, area, " Quit while purging? ", &app.theme);
+    let [body, _, keys] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(Paragraph::new(keys_line(app)), keys);
 }
 
-pub fn list(frame: &mut Frame, theme: &Theme, list: &mut ListOverlay) {
-    let screen = frame.area();
-    let area = centered(
-        screen,
-        screen.width.saturating_sub(4).max(10),
-        screen.height.saturating_sub(4).max(5),
-    );
-    let title = format!(" {} ", sanitize_line(&list.title));
+pub fn results(frame: &mut Frame, area: Rect, theme: &Theme, results: &mut Results) {
+    let title = format!(" {} ", sanitize_line(&results.title));
     let inner = popup(frame, area, &title, theme);
-    let [body, keys] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
-    if list.entries.is_empty() {
-        frame.render_widget(Paragraph::new("nothing to show"), body);
+    let header_rows = if results.header.is_empty() { 0 } else { 1 };
+    let [header, body] =
+        Layout::vertical([Constraint::Length(header_rows), Constraint::Min(1)]).areas(inner);
+    if header_rows > 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                fit(&results.header, header.width as usize),
+                theme.dim(),
+            )),
+            header,
+        );
+    }
+    let width = body.width as usize;
+    if results.entries.is_empty() {
+        let nothing = match results.kind {
+            crate::tui::app::ResultsKind::Search => "no hits",
+            _ => "nothing to show",
+        };
+        frame.render_widget(Paragraph::new(nothing), body);
     } else {
-        let width = body.width as usize;
-        let items: Vec<ListItem> = list
+        let items: Vec<ListItem> = results
             .entries
             .iter()
-            .map(|e| ListItem::new(fit(&sanitize_line(&e.text), width)))
+            .map(|e| {
+                // A whole message wraps; other entries keep to one line.
+                let lines: Vec<Line> = if results.kind == crate::tui::app::ResultsKind::Messages {
+                    wrap(&e.text, width).into_iter().map(Line::from).collect()
+                } else {
+                    vec![Line::from(fit(&e.text, width))]
+                };
+                ListItem::new(lines)
+            })
             .collect();
         frame.render_stateful_widget(
             List::new(items).highlight_style(theme.selected(true)),
             body,
-            &mut list.state,
+            &mut results.state,
         );
     }
-    frame.render_widget(
-        Paragraph::new(keys_line(
-            theme,
-            &[("Enter", "go to row"), ("j/k", "move"), ("Esc", "close")],
-        )),
-        keys,
+}
+
+pub fn check(frame: &mut Frame, area: Rect, theme: &Theme, view: &mut CheckView) {
+    let report = &view.report;
+    let title = format!(
+        " Check: {} problems{} ",
+        report.problems(),
+        if report.files_checked {
+            ""
+        } else {
+            " (files not checked: no media root)"
+        }
+    );
+    let inner = popup(frame, area, &title, theme);
+    let width = inner.width as usize;
+    let mut summary = crate::tui::app::ProblemKind::ALL
+        .iter()
+        .filter(|k| view.count(**k) > 0)
+        .map(|k| format!("{} {}", view.count(*k), k.title()))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    if summary.is_empty() {
+        summary = "nothing breaks the rules".into();
+    }
+    let mut head = wrapped(&summary, width, Style::default());
+    let showing = match view.only {
+        Some(k) => format!("showing: {} (f: next kind)", k.title()),
+        None => "showing: every kind (f: one kind at a time)".into(),
+    };
+    head.push(Line::from(Span::styled(fit(&showing, width), theme.dim())));
+    if report.stamped > 0 {
+        head.extend(wrapped(
+            &format!(
+                "This check stamped {} deleted row{} of unknown time as first seen now: the retention clock starts today.",
+                report.stamped,
+                if report.stamped == 1 { "" } else { "s" }
+            ),
+            width,
+            theme.warning(),
+        ));
+    }
+    let head_rows = (head.len() as u16).min(inner.height.saturating_sub(2));
+    let [head_area, body] =
+        Layout::vertical([Constraint::Length(head_rows), Constraint::Min(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(head), head_area);
+    let items: Vec<ListItem> = view
+        .shown()
+        .into_iter()
+        .map(|(problem, text)| match problem {
+            None => ListItem::new(Line::from(Span::styled(fit(&text, width), theme.key()))),
+            Some(_) => ListItem::new(fit(&format!("  {text}"), width)),
+        })
+        .collect();
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(theme.selected(true)),
+        body,
+        &mut view.state,
     );
 }
 

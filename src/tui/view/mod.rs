@@ -1,6 +1,8 @@
 //! Drawing: the state in, a frame out. Nothing here changes what the
 //! console knows; the only state touched is the lists' scroll offsets,
-//! which ratatui keeps in `ListState`.
+//! which ratatui keeps in `ListState`. The sizes of what scrolls (help,
+//! details, information dialogs) are worked out here too, so `update`
+//! clamps every scroll to what is drawn.
 
 pub mod ascii;
 mod dialogs;
@@ -20,37 +22,44 @@ pub struct Layout {
     pub threads: Rect,
     pub posts: Rect,
     pub attachments: Rect,
-    pub text: Rect,
+    pub details: Rect,
     pub status: Rect,
     pub message: Rect,
     pub hints: Rect,
 }
 
-/// Threads and posts on top, attachments and the post's text below, then
-/// the status line, the message line and the key hints.
-pub fn layout(area: Rect) -> Layout {
+/// Threads and posts on top, attachments and the details below, then the
+/// status line, the message line and the key hints (one or two lines: as
+/// many as the hints need at this width).
+pub fn layout(area: Rect, hint_rows: u16) -> Layout {
     let [body, status, message, hints] = RLayout::vertical([
         Constraint::Min(4),
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(hint_rows),
     ])
     .areas(area);
     let [top, bottom] =
         RLayout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
     let [threads, posts] =
         RLayout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
-    let [attachments, text] =
+    let [attachments, details] =
         RLayout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
     Layout {
         threads,
         posts,
         attachments,
-        text,
+        details,
         status,
         message,
         hints,
     }
+}
+
+/// The layout of the app's current screen.
+pub fn layout_for(app: &App) -> Layout {
+    let rows = status::hint_lines(app, app.area.width).len().max(1) as u16;
+    layout(app.area, rows)
 }
 
 pub fn draw(frame: &mut Frame, app: &mut App) {
@@ -74,20 +83,33 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         }
         return;
     }
-    let l = layout(area);
+    let l = layout_for(app);
     panes::draw(frame, app, &l);
     status::draw(frame, app, &l);
-    match &mut app.overlay {
+    let theme = app.theme;
+    match &app.overlay {
         None => {}
-        Some(Overlay::Help { scroll }) => dialogs::help(frame, &app.keymap, &app.theme, *scroll),
-        Some(Overlay::Confirm(c)) => dialogs::confirm(frame, &app.theme, c),
-        Some(Overlay::Purge(d)) => dialogs::purge(frame, &app.theme, d, app.now),
+        Some(Overlay::Help { scroll }) => dialogs::help(frame, app, *scroll),
+        Some(Overlay::Confirm(c)) => dialogs::confirm(frame, app, c),
+        Some(Overlay::Info(info)) => dialogs::info(frame, app, info),
+        Some(Overlay::Purge(d)) => dialogs::purge(frame, app, d),
         Some(Overlay::Quit(d)) => {
-            dialogs::purge(frame, &app.theme, d, app.now);
-            dialogs::quit(frame, &app.theme);
+            dialogs::purge(frame, app, d);
+            dialogs::quit(frame, app);
         }
-        Some(Overlay::List(list)) => dialogs::list(frame, &app.theme, list),
-        Some(Overlay::Search { input }) => dialogs::search(frame, &app.theme, input, l.hints),
+        Some(Overlay::Search { input }) => dialogs::search(frame, &theme, input, l.hints),
+        Some(Overlay::Results(_) | Overlay::Check(_)) => {}
+    }
+    // The list overlays cover the panes, leaving the status, message and
+    // key-hint lines in view; they keep their scroll offsets in their state.
+    let body = Rect {
+        height: l.status.y.saturating_sub(area.y),
+        ..area
+    };
+    match &mut app.overlay {
+        Some(Overlay::Results(results)) => dialogs::results(frame, body, &theme, results),
+        Some(Overlay::Check(check)) => dialogs::check(frame, body, &theme, check),
+        _ => {}
     }
     if app.theme.ascii {
         ascii::downgrade(frame.buffer_mut());
@@ -104,4 +126,25 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         w,
         h,
     )
+}
+
+/// How far the details pane can scroll: its lines past the visible ones.
+pub fn details_max_scroll(app: &App) -> u16 {
+    let area = layout_for(app).details;
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let lines = panes::details_lines(app, area.width.saturating_sub(2) as usize).len();
+    lines.saturating_sub(inner_height) as u16
+}
+
+/// How far the help overlay can scroll.
+pub fn help_max_scroll(app: &App) -> u16 {
+    dialogs::help_max_scroll(app)
+}
+
+/// How far the open information dialog can scroll.
+pub fn info_max_scroll(app: &App) -> u16 {
+    match &app.overlay {
+        Some(Overlay::Info(info)) => dialogs::info_max_scroll(app, info),
+        _ => 0,
+    }
 }

@@ -1,50 +1,68 @@
-//! The three lists and the post's text.
+//! The three lists and the details pane.
 
 use chrono::NaiveDateTime;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, List, ListItem, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::Layout;
+use crate::core::model::{Kind, parse_datetime};
 use crate::core::query::{DeletionTime, Detail, Row};
-use crate::display::{ago, fit, sanitize_line, size};
+use crate::display::{ago, fit, sanitize_line, sanitize_text, size, wrap};
 use crate::tui::app::{App, Focus, ListPane};
 use crate::tui::theme::{Theme, markers};
+use crate::tui::worker::Pane;
+
+/// Marks the focused pane's title, so focus shows without colour too.
+pub const FOCUS_MARK: &str = "▶";
 
 pub fn draw(frame: &mut Frame, app: &mut App, l: &Layout) {
     let now = app.now;
     let theme = app.theme;
     let focus = app.focus;
-    list(
-        frame,
-        l.threads,
-        "Threads",
-        &mut app.threads,
-        focus == Focus::Threads,
-        &theme,
-        now,
-    );
-    list(
-        frame,
-        l.posts,
-        "Posts",
-        &mut app.posts,
-        focus == Focus::Posts,
-        &theme,
-        now,
-    );
-    list(
-        frame,
-        l.attachments,
-        "Attachments",
-        &mut app.attachments,
-        focus == Focus::Attachments,
-        &theme,
-        now,
-    );
-    text(frame, l.text, app);
+    let subject = app.subject;
+    for (pane, area, name) in [
+        (Pane::Threads, l.threads, "Threads"),
+        (Pane::Posts, l.posts, "Posts"),
+        (Pane::Attachments, l.attachments, "Attachments"),
+    ] {
+        let focused = focus == Focus::of(pane);
+        // The details pane's subject keeps a visible selection when the
+        // details pane has the focus.
+        let lit = focused || (focus == Focus::Details && subject == pane);
+        list(
+            frame,
+            area,
+            name,
+            app.pane_mut(pane),
+            (focused, lit),
+            &theme,
+            now,
+        );
+    }
+    details(frame, l.details, app);
+}
+
+/// A pane's border with its title; the focused one is marked.
+fn block(title: String, focused: bool, theme: &Theme, width: u16) -> Block<'static> {
+    let title = if focused {
+        format!("{FOCUS_MARK}{title}")
+    } else {
+        title
+    };
+    let title = fit(&title, width.saturating_sub(2) as usize);
+    let title = if focused {
+        Span::styled(title, theme.border(true).add_modifier(Modifier::BOLD))
+    } else {
+        Span::raw(title)
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme.border(focused))
 }
 
 /// "45d" (created), "del 3d" (deleted), "del ?" (deleted, age unknown),
@@ -89,30 +107,15 @@ fn list(
     area: Rect,
     name: &str,
     pane: &mut ListPane,
-    focused: bool,
+    (focused, lit): (bool, bool),
     theme: &Theme,
     now: NaiveDateTime,
 ) {
-    let more = if pane.exhausted || pane.rows.is_empty() {
-        ""
-    } else {
-        "+"
-    };
-    let mut title = format!(
-        " {name} ({}) {}{more} ",
-        pane.filter.name(),
-        pane.rows.len()
-    );
-    if pane.start_at.is_some() {
-        title.push_str("from a jump, g: top ");
-    }
+    let mut title = format!(" {name} ({}) {} ", pane.filter.name(), pane.position());
     if pane.loading && pane.rows.is_empty() {
         title.push_str("loading… ");
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(theme.border(focused));
+    let block = block(title, focused, theme, area.width);
     let width = area.width.saturating_sub(2) as usize;
     let items: Vec<ListItem> = pane
         .rows
@@ -122,7 +125,7 @@ fn list(
     let empty = items.is_empty();
     let widget = List::new(items)
         .block(block)
-        .highlight_style(theme.selected(focused));
+        .highlight_style(theme.selected(lit));
     frame.render_stateful_widget(widget, area, &mut pane.state);
     if empty && !pane.loading {
         let inner = Rect::new(area.x + 2, area.y + 1, area.width.saturating_sub(4), 1);
@@ -135,39 +138,218 @@ fn list(
     }
 }
 
-fn text(frame: &mut Frame, area: Rect, app: &App) {
-    let post = app
-        .posts
-        .selected()
-        .filter(|p| Some(&p.id) == app.text.post_id.as_ref());
-    let title = match post {
-        Some(p) => {
-            let state = if p.is_active {
-                String::new()
-            } else {
-                format!(", {}", age(p, app.now))
-            };
-            format!(
-                " Post by {}, {}{state} ",
-                sanitize_line(p.author.as_deref().unwrap_or("?")),
-                ago(app.now, &p.created_at)
-            )
+/// "2026-11-23 10:00:00 UTC (3d ago)", or the text as stored when it
+/// cannot be read.
+fn when(now: NaiveDateTime, at: &str) -> String {
+    match parse_datetime(at) {
+        Some(t) => format!(
+            "{} UTC ({})",
+            t.format("%Y-%m-%d %H:%M:%S"),
+            crate::display::ago_dt(now, t)
+        ),
+        None => format!("{} (not a date the console can read)", sanitize_line(at)),
+    }
+}
+
+/// Where a deletion time comes from, said plainly.
+fn deletion_source(source: Option<&str>, kind: Kind) -> String {
+    match source {
+        Some("console") => "exact: the console deleted it".into(),
+        Some("moderation_action") => {
+            "exact: the web app's moderation queue removed it (its moderation action)".into()
         }
-        None => " Text ".into(),
+        Some("first_seen") => {
+            "first seen deleted by the console (check or purge); the real time is earlier".into()
+        }
+        Some("deleted_at") => format!("exact: the {kind}'s deleted_at column"),
+        Some(other) => format!("exact: {}", sanitize_line(other)),
+        None => "unknown: never purged until check stamps a first-seen time".into(),
+    }
+}
+
+/// The details pane's lines at a width: the facts of the subject row, a
+/// post's text after them. Pre-wrapped, so their number is the height.
+pub fn details_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let dim = theme.dim();
+    let Some(target) = &app.details.target else {
+        return vec![Line::from(Span::styled("select a row", dim))];
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(fit(&title, area.width.saturating_sub(2) as usize))
-        .border_style(app.theme.border(app.focus == Focus::Text));
-    let body = match (&app.text.post_id, &app.text.text) {
-        (None, _) => vec![Line::from(Span::styled("select a post", app.theme.dim()))],
-        (Some(_), None) => vec![Line::from(Span::styled("loading…", app.theme.dim()))],
-        // Already sanitised by the worker.
-        (Some(_), Some(text)) => text.lines().map(|l| Line::from(l.to_string())).collect(),
+    let details = match &app.details.facts {
+        None => return vec![Line::from(Span::styled("loading…", dim))],
+        Some(Err(e)) => {
+            return wrap(&sanitize_line(e), width)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, theme.error())))
+                .collect();
+        }
+        Some(Ok(d)) => d,
     };
-    let paragraph = Paragraph::new(body)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.text.scroll, 0));
+    let facts = &details.facts;
+    let row = &facts.row;
+    let now = app.now;
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut fact = |label: &str, value: String| {
+        let text = format!("{label}: {value}");
+        for (i, l) in wrap(&text, width).into_iter().enumerate() {
+            if i == 0 && l.len() > label.len() {
+                let (head, rest) = l.split_at(label.len() + 1);
+                out.push(Line::from(vec![
+                    Span::styled(head.to_string(), dim),
+                    Span::raw(rest.to_string()),
+                ]));
+            } else {
+                out.push(Line::from(l));
+            }
+        }
+    };
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+    fact(&target.kind.to_string(), target.id.clone());
+    let state = if row.is_active { "active" } else { "deleted" };
+    let mut marks = vec![state.to_string()];
+    if row.purgeable {
+        marks.push(format!("purgeable (past {} days)", app.retention_days));
+    }
+    if row.held_back {
+        marks.push("past retention, held back by an active row below".into());
+    }
+    if row.violation {
+        marks.push("active under a deleted parent (check --fix)".into());
+    }
+    fact("state", marks.join(", "));
+    match row.detail.clone() {
+        Detail::Thread {
+            slug,
+            category,
+            is_pinned,
+            is_locked,
+            ..
+        } => {
+            fact("title", sanitize_line(&row.label));
+            fact(
+                "category",
+                category.as_deref().map(sanitize_line).unwrap_or("-".into()),
+            );
+            fact(
+                "author",
+                sanitize_line(row.author.as_deref().unwrap_or("?")),
+            );
+            fact(
+                "pinned",
+                format!("{}   locked: {}", yes(is_pinned), yes(is_locked)),
+            );
+            fact("slug", sanitize_line(&slug));
+        }
+        Detail::Post {
+            content_format,
+            is_first_post,
+            ..
+        } => {
+            fact(
+                "author",
+                sanitize_line(row.author.as_deref().unwrap_or("?")),
+            );
+            fact("thread", sanitize_line(&facts.thread_title));
+            fact(
+                "format",
+                format!(
+                    "{}   first post: {}",
+                    sanitize_line(&content_format),
+                    yes(is_first_post)
+                ),
+            );
+        }
+        Detail::Attachment {
+            image,
+            file_size,
+            mime_type,
+            display_order,
+        } => {
+            fact(
+                "original name",
+                sanitize_line(facts.original_filename.as_deref().unwrap_or("")),
+            );
+            fact("stored as", sanitize_line(&image));
+            fact(
+                "type",
+                format!(
+                    "{}   size: {} ({file_size} bytes)   order: {display_order}",
+                    sanitize_line(&mime_type),
+                    size(file_size)
+                ),
+            );
+            if let Some(files) = &details.files {
+                match &files.file {
+                    None => fact("file", "not looked at: no media root".into()),
+                    Some(f) => fact("file", sanitize_line(f)),
+                }
+                let thumbs = match (&files.file, files.thumbnails, &files.thumbnail_dir) {
+                    (None, _, _) => "not looked at: no media root".to_string(),
+                    (_, _, None) => "none: the image has no thumbnail folder of its own".into(),
+                    (_, Some(n), Some(dir)) => format!("{n} in {}", sanitize_line(dir)),
+                    (_, None, Some(dir)) => format!("none ({} absent)", sanitize_line(dir)),
+                };
+                fact("thumbnails", thumbs);
+            }
+            if let Some(alt) = facts.alt_text.as_deref().filter(|a| !a.is_empty()) {
+                fact("alt text", sanitize_line(alt));
+            }
+            fact("thread", sanitize_line(&facts.thread_title));
+        }
+    }
+    if let (Some((active, deleted)), Some(child)) = (facts.children, target.kind.child()) {
+        fact(
+            child.plural(),
+            format!("{active} active, {deleted} deleted"),
+        );
+    }
+    fact("created", when(now, &row.created_at));
+    if let Some(updated) = &facts.updated_at {
+        fact("updated", when(now, updated));
+    }
+    if let Some(edited) = &facts.edited_at {
+        fact("edited", when(now, edited));
+    }
+    if !row.is_active {
+        match &row.deleted_at {
+            Some(at) => fact("deleted", when(now, at)),
+            None => fact("deleted", "time unknown".into()),
+        }
+        fact(
+            "deletion time",
+            deletion_source(facts.deletion_source.as_deref(), target.kind),
+        );
+    }
+    if let Some(text) = &facts.text {
+        out.push(Line::from(Span::styled("text:", dim)));
+        for l in wrap(&sanitize_text(text), width) {
+            out.push(Line::from(l));
+        }
+    }
+    out
+}
+
+fn details(frame: &mut Frame, area: Rect, app: &App) {
+    let focused = app.focus == Focus::Details;
+    let title = match &app.details.target {
+        Some(t) => format!(" Details: {} ", t.kind),
+        None => " Details ".to_string(),
+    };
+    let lines = details_lines(app, area.width.saturating_sub(2) as usize);
+    let max = lines
+        .len()
+        .saturating_sub(area.height.saturating_sub(2) as usize);
+    let title = if max > 0 {
+        format!(
+            "{title}{}/{} ",
+            (app.details.scroll as usize).min(max) + 1,
+            max + 1
+        )
+    } else {
+        title
+    };
+    let paragraph = Paragraph::new(lines)
+        .block(block(title, focused, &app.theme, area.width))
+        .scroll((app.details.scroll.min(max as u16), 0));
     frame.render_widget(paragraph, area);
 }

@@ -1,61 +1,145 @@
-//! The status line (database, counts, filter, read-only, the last
-//! message) and the key-hint line, generated from the keymap.
+//! The status line (database, counts, filter, read-only), the message
+//! line, and the key hints, generated from the keymap for what works now.
 
 use std::time::Duration;
 
 use ratatui::Frame;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use super::Layout;
-use crate::display::{fit_tail, sanitize_line};
+use crate::core::query::Counts;
+use crate::display::{abbreviated, fit, fit_tail, sanitize_line};
 use crate::tui::app::{App, Level};
 
 /// A request slower than this shows "waiting for the database".
 const SLOW: Duration = Duration::from_millis(400);
 
-pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
-    let theme = &app.theme;
-    let mut spans = vec![
-        Span::raw(fit_tail(&sanitize_line(&app.db_label), 30)),
-        Span::raw(" │ "),
+/// The counts at three lengths: in words, short, abbreviated numbers.
+fn counts_text(c: &Counts, form: usize) -> String {
+    let purgeable = c.threads.purgeable + c.posts.purgeable + c.attachments.purgeable;
+    let violations = c.posts.violations + c.attachments.violations;
+    let n = |v: i64| {
+        if form >= 2 {
+            abbreviated(v)
+        } else {
+            v.to_string()
+        }
+    };
+    let kinds = [
+        ("threads", "thr", &c.threads),
+        ("posts", "pst", &c.posts),
+        ("att.", "att", &c.attachments),
     ];
-    if app.read_only {
-        // First, so no width can cut it off.
-        spans.push(Span::styled("READ-ONLY", theme.warning()));
-        spans.push(Span::raw(" │ "));
+    let per_kind: Vec<String> = kinds
+        .iter()
+        .map(|(long, short, k)| {
+            let name = if form == 0 { long } else { short };
+            format!("{name} {}+{}x", n(k.active), n(k.deleted))
+        })
+        .collect();
+    if form == 0 {
+        format!(
+            "{}  purgeable {}  violations {}",
+            per_kind.join("  "),
+            n(purgeable),
+            n(violations)
+        )
+    } else {
+        format!(
+            "{} P{} !{}",
+            per_kind.join(" "),
+            n(purgeable),
+            n(violations)
+        )
     }
-    match &app.counts {
-        // Active+deleted per kind, then the rows a purge would remove.
-        Some(c) => spans.push(Span::raw(format!(
-            "threads {}+{}x  posts {}+{}x  att. {}+{}x  P {}",
-            c.threads.active,
-            c.threads.deleted,
-            c.posts.active,
-            c.posts.deleted,
-            c.attachments.active,
-            c.attachments.deleted,
-            c.threads.purgeable + c.posts.purgeable + c.attachments.purgeable,
-        ))),
-        None => spans.push(Span::styled("counting…", theme.dim())),
-    }
-    if let Some(c) = &app.counts {
-        let violations = c.posts.violations + c.attachments.violations;
-        if violations > 0 {
-            spans.push(Span::styled(format!("  ! {violations}"), theme.warning()));
+}
+
+/// The status line's parts, longest form that fits `width` first: the
+/// database's file name, READ-ONLY, every count and the filter always;
+/// words, then short names, then abbreviated numbers, then a cut name.
+fn status_spans(app: &App, width: usize) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let filter = app
+        .focus
+        .pane()
+        .map(|p| app.pane(p).filter)
+        .unwrap_or(app.pane(app.subject).filter);
+    let name = sanitize_line(&app.db_label);
+    let build = |form: usize, name: &str| -> Vec<Span<'static>> {
+        let sep = if form == 0 { " │ " } else { "│" };
+        let mut spans = Vec::new();
+        if app.read_only {
+            spans.push(Span::styled("READ-ONLY", theme.warning()));
+            spans.push(Span::raw(sep));
+        }
+        spans.push(Span::raw(name.to_string()));
+        spans.push(Span::raw(sep));
+        match &app.counts.counts {
+            Some(c) => spans.push(Span::raw(counts_text(c, form))),
+            None => spans.push(Span::styled("counting…", theme.dim())),
+        }
+        spans.push(Span::raw(sep));
+        spans.push(Span::raw(if form == 0 {
+            format!("filter: {}", filter.name())
+        } else {
+            format!("f:{}", filter.name())
+        }));
+        spans
+    };
+    let len = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>();
+    for form in 0..3 {
+        let spans = build(form, &name);
+        if len(&spans) <= width {
+            return spans;
         }
     }
-    if let Some(pane) = app.focus.pane() {
-        spans.push(Span::raw(format!(
-            " │ filter: {}",
-            app.pane(pane).filter.name()
-        )));
+    // Last: the name gives way (its end, where the file name is, stays).
+    let rest = len(&build(2, ""));
+    build(2, &fit_tail(&name, width.saturating_sub(rest).max(4)))
+}
+
+/// The key hints that work now, as lines that fit `width` (at most two;
+/// hints that fit on neither are left out from the least needed on).
+pub fn hint_lines(app: &App, width: u16) -> Vec<Vec<(String, &'static str)>> {
+    let layer = app.layer();
+    let hints = app.keymap.hints(layer, &|a| app.works(a));
+    let width = width as usize;
+    let mut lines: Vec<Vec<(String, &'static str)>> = vec![Vec::new()];
+    let mut used = 0;
+    for (key, label) in hints {
+        let w = key.width() + 1 + label.width() + 2;
+        if used + w > width + 2 {
+            if lines.len() == 2 {
+                break;
+            }
+            lines.push(Vec::new());
+            used = 0;
+        }
+        used += w;
+        if let Some(line) = lines.last_mut() {
+            line.push((key, label));
+        }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), l.status);
+    lines
+}
+
+pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
+    let theme = &app.theme;
+    let width = l.status.width as usize;
+    frame.render_widget(
+        Paragraph::new(Line::from(status_spans(app, width))),
+        l.status,
+    );
 
     let waiting = app.waiting_since.is_some_and(|t| t.elapsed() >= SLOW);
     let message = if waiting {
-        Some(Span::styled("waiting for the database…", theme.warning()))
+        Some(Line::from(Span::styled(
+            "waiting for the database…",
+            theme.warning(),
+        )))
     } else {
         app.message.as_ref().map(|m| {
             let style = match m.level {
@@ -63,17 +147,39 @@ pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
                 Level::Warning => theme.warning(),
                 Level::Error => theme.error(),
             };
-            Span::styled(sanitize_line(&m.text), style)
+            message_line(&m.text, width, style, theme.key())
         })
     };
     if let Some(message) = message {
-        frame.render_widget(Paragraph::new(Line::from(message)), l.message);
+        frame.render_widget(Paragraph::new(message), l.message);
     }
 
-    let mut hints = Vec::new();
-    for (key, label) in app.keymap.hints(app.layer()) {
-        hints.push(Span::styled(key, theme.key()));
-        hints.push(Span::raw(format!(" {label}  ")));
+    let rows = hint_lines(app, l.hints.width);
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .map(|row| {
+            let mut spans = Vec::new();
+            for (key, label) in row {
+                spans.push(Span::styled(key, theme.key()));
+                spans.push(Span::raw(format!(" {label}  ")));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), l.hints);
+}
+
+/// A message on one line; one that does not fit (or has more lines) is
+/// cut and says where the whole of it is.
+fn message_line(text: &str, width: usize, style: Style, key: Style) -> Line<'static> {
+    let first = text.lines().next().unwrap_or_default();
+    let whole = !text.contains('\n') && first.width() <= width;
+    if whole {
+        return Line::from(Span::styled(first.to_string(), style));
     }
-    frame.render_widget(Paragraph::new(Line::from(hints)), l.hints);
+    let more = " (m: all of it)";
+    Line::from(vec![
+        Span::styled(fit(first, width.saturating_sub(more.width())), style),
+        Span::styled(more, key),
+    ])
 }

@@ -889,19 +889,22 @@ fn a_row_referenced_from_an_unknown_table_is_skipped_and_reported() {
 
 #[test]
 fn a_batch_that_keeps_failing_stops_the_purge_after_its_retries() {
+    // The third batch transaction and every later one fail as on a disk
+    // I/O error: batch 3 is tried 4 times, then the purge stops.
     let f = post_forum();
     let all = [0x10, 0x11, 0x12, 0x13, 0x14];
     for n in all {
         f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
     }
-    f.conn
-        .execute_batch(&format!(
-            "CREATE TRIGGER keep_one BEFORE DELETE ON forum_attachment WHEN old.id = '{}' \
-             BEGIN SELECT RAISE(ABORT, 'kept by a trigger'); END;",
-            id(0x12)
-        ))
-        .unwrap();
-    let line = error_line(run_on(&f.db, NOW, &["purge", "--batch-size", "1"]));
+    let failing = |from: &str| {
+        modcon(f.dir.path())
+            .env("MODCON_FAILPOINT", format!("purge-batch:fail-from={from}"))
+            .arg("--db")
+            .arg(&f.db)
+            .args(["--now", NOW, "purge", "--batch-size", "1"])
+            .assert()
+    };
+    let line = error_line(failing("3"));
     assert!(
         line.starts_with(&format!(
             "error: purge stopped: batch 3 (1 attachment starting {}) failed 4 times; \
@@ -910,7 +913,7 @@ fn a_batch_that_keeps_failing_stops_the_purge_after_its_retries() {
         )),
         "{line}"
     );
-    assert!(line.contains("kept by a trigger"), "{line}");
+    assert!(line.contains("disk I/O error"), "{line}");
     // Batches 1 and 2 are done, files included; the rest is untouched.
     assert_eq!(
         ids_in(&f.conn, "forum_attachment"),
@@ -929,14 +932,238 @@ fn a_batch_that_keeps_failing_stops_the_purge_after_its_retries() {
         count(&f.conn, "SELECT count(*) FROM modcon_file_journal"),
         0
     );
-    // A rerun stops the same way rather than looping, and once the
-    // trigger is gone it finishes.
-    let line = error_line(run_on(&f.db, NOW, &["purge", "--batch-size", "1"]));
+    assert_eq!(purge_files_logged(&f.conn), [2]);
+    // A rerun that fails at once stops the same way rather than looping,
+    // and leaves no empty entry in the log; without the failure it finishes.
+    let line = error_line(failing("1"));
     assert!(line.contains("batch 1 (1 attachment starting"), "{line}");
-    f.conn.execute_batch("DROP TRIGGER keep_one").unwrap();
+    assert_eq!(purge_files_logged(&f.conn), [2]);
     let out = json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
     assert_eq!(counts(&out), (0, 0, 3, 3));
     assert_eq!(count(&f.conn, "SELECT count(*) FROM forum_attachment"), 0);
+}
+
+/// The skipped rows of a purge report, as "kind id" → reason.
+fn skipped(v: &Value) -> BTreeMap<String, String> {
+    v["skipped_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                format!(
+                    "{} {}",
+                    s["kind"].as_str().unwrap(),
+                    s["id"].as_str().unwrap()
+                ),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_row_a_trigger_refuses_to_delete_is_isolated_and_every_other_row_goes() {
+    for batch in ["1", "3", "100"] {
+        let f = post_forum();
+        let all: Vec<u32> = (0x10..0x20).collect();
+        for n in &all {
+            f.attachment(&id(*n), &id(2), &img(*n), Some(&ago(45, 0)), true);
+        }
+        f.conn
+            .execute_batch(&format!(
+                "CREATE TRIGGER keep_one BEFORE DELETE ON forum_attachment WHEN old.id = '{}' \
+                 BEGIN SELECT RAISE(ABORT, 'kept by a trigger'); END;",
+                id(0x17)
+            ))
+            .unwrap();
+        let out = json_on(&f.db, NOW, &["purge", "--batch-size", batch]);
+        assert_eq!(counts(&out), (0, 0, 15, 15), "batch size {batch}");
+        assert_eq!(
+            skipped(&out),
+            [(
+                format!("attachment {}", id(0x17)),
+                "the database refused to delete it: kept by a trigger".to_string()
+            )]
+            .into_iter()
+            .collect(),
+            "batch size {batch}"
+        );
+        assert_eq!(
+            ids_in(&f.conn, "forum_attachment"),
+            [id(0x17)].into_iter().collect()
+        );
+        assert!(f.exists(&img(0x17)) && f.exists(&thumb(&img(0x17))));
+        assert!(!f.exists(&img(0x16)) && !f.exists(&img(0x18)));
+        // The next run is not stalled either: it skips the row again and
+        // purges what is new.
+        f.attachment(&id(0x30), &id(2), &img(0x30), Some(&ago(45, 0)), true);
+        let out = json_on(&f.db, NOW, &["purge", "--batch-size", batch]);
+        assert_eq!(counts(&out), (0, 0, 1, 1), "batch size {batch}");
+        assert_eq!(out["skipped"], 1);
+        let text = stdout_of(run_on(&f.db, NOW, &["purge", "--batch-size", batch]));
+        assert!(
+            text.contains(&format!(
+                "skipped attachment {}: the database refused to delete it: kept by a trigger",
+                id(0x17)
+            )),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_trigger_that_silently_ignores_a_delete_is_caught_and_its_row_skipped() {
+    let f = post_forum();
+    for n in 0x10..0x14 {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    f.conn
+        .execute_batch(&format!(
+            "CREATE TRIGGER ignore_one BEFORE DELETE ON forum_attachment WHEN old.id = '{}' \
+             BEGIN SELECT RAISE(IGNORE); END;",
+            id(0x12)
+        ))
+        .unwrap();
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 3, 3));
+    let skips = skipped(&out);
+    assert_eq!(skips.len(), 1, "{skips:?}");
+    assert!(
+        skips[&format!("attachment {}", id(0x12))].contains("a trigger ignored the delete"),
+        "{skips:?}"
+    );
+    // Its file stays: the row is still there.
+    assert!(f.exists(&img(0x12)));
+    assert_eq!(
+        ids_in(&f.conn, "forum_attachment"),
+        [id(0x12)].into_iter().collect()
+    );
+}
+
+#[test]
+fn a_to_field_reference_to_a_thread_slug_keeps_that_thread() {
+    let f = Forum::new();
+    add_discussion(&f, 0x1000);
+    add_discussion(&f, 0x2000);
+    // A table of another app, referencing threads by slug (Django's
+    // to_field), as Django creates it: DEFERRABLE INITIALLY DEFERRED.
+    f.conn
+        .execute_batch(&format!(
+            "CREATE TABLE links_threadlink (id integer NOT NULL PRIMARY KEY, \
+               thread_slug varchar(250) NOT NULL REFERENCES forum_thread (slug) DEFERRABLE INITIALLY DEFERRED);
+             INSERT INTO links_threadlink VALUES (1, 'slug-{}');",
+            id(0x1000)
+        ))
+        .unwrap();
+    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(0x1000)]).success();
+    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(0x2000)]).success();
+    let check = json_on(&f.db, NOW, &["check"]);
+    assert_eq!(
+        check["report"]["foreign_references"],
+        serde_json::json!(["links_threadlink.thread_slug → forum_thread.slug"])
+    );
+    let want: BTreeMap<String, String> = [(
+        format!("thread {}", id(0x1000)),
+        "referenced from links_threadlink.thread_slug (not a table the web app cascades to)"
+            .to_string(),
+    )]
+    .into_iter()
+    .collect();
+    assert_eq!(skipped(&json_on(&f.db, NOW, &["purge", "--dry-run"])), want);
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(skipped(&out), want);
+    assert_eq!(counts(&out).0, 1);
+    let threads = ids_in(&f.conn, "forum_thread");
+    assert!(threads.contains(&id(0x1000)) && !threads.contains(&id(0x2000)));
+    assert!(
+        fk_problems(&f.conn).is_empty(),
+        "{:?}",
+        fk_problems(&f.conn)
+    );
+}
+
+#[test]
+fn a_foreign_key_failing_at_commit_isolates_its_thread_and_the_rest_goes() {
+    // Another app logs deleted posts with a reference to their thread,
+    // from a trigger: the scan finds no such row when the batch starts, but
+    // the trigger writes one mid-batch, and the deferred foreign key fails
+    // the commit. The thread is isolated; the others go.
+    let f = Forum::new();
+    add_discussion(&f, 0x1000);
+    add_discussion(&f, 0x2000);
+    add_discussion(&f, 0x3000);
+    f.conn
+        .execute_batch(&format!(
+            "CREATE TABLE trail_deletedpost (id integer NOT NULL PRIMARY KEY, \
+               thread_id char(32) NOT NULL REFERENCES forum_thread (id) DEFERRABLE INITIALLY DEFERRED);
+             CREATE TRIGGER trail AFTER DELETE ON forum_post WHEN old.id = '{}'
+             BEGIN INSERT INTO trail_deletedpost (thread_id) VALUES (old.thread_id); END;",
+            id(0x2001)
+        ))
+        .unwrap();
+    for t in [0x1000, 0x2000, 0x3000] {
+        run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(t)]).success();
+    }
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(
+        skipped(&out),
+        [(
+            format!("thread {}", id(0x2000)),
+            "the database refused to delete it: FOREIGN KEY constraint failed".to_string()
+        )]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(counts(&out), (2, 4, 4, 4));
+    assert_eq!(
+        ids_in(&f.conn, "forum_thread"),
+        [id(0x2000)].into_iter().collect()
+    );
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM trail_deletedpost"), 0);
+    assert!(fk_problems(&f.conn).is_empty());
+}
+
+#[test]
+fn a_thread_a_trigger_protects_is_isolated_with_everything_below_it() {
+    // A trigger on the thread fires after its posts and attachments were
+    // deleted in the same batch: the whole batch rolls back, the thread is
+    // isolated and keeps everything below it, the rest goes.
+    let f = Forum::new();
+    add_discussion(&f, 0x1000);
+    add_discussion(&f, 0x2000);
+    add_discussion(&f, 0x3000);
+    f.conn
+        .execute_batch(&format!(
+            "CREATE TABLE archive_entry (id integer PRIMARY KEY, title text NOT NULL);
+             INSERT INTO archive_entry VALUES (1, 'Thread {}');
+             CREATE TRIGGER archived BEFORE DELETE ON forum_thread
+               WHEN EXISTS (SELECT 1 FROM archive_entry WHERE title = old.title)
+             BEGIN SELECT RAISE(FAIL, 'the thread is archived'); END;",
+            id(0x2000)
+        ))
+        .unwrap();
+    for t in [0x1000, 0x2000, 0x3000] {
+        run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(t)]).success();
+    }
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(
+        skipped(&out),
+        [(
+            format!("thread {}", id(0x2000)),
+            "the database refused to delete it: the thread is archived".to_string()
+        )]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(counts(&out).0, 2);
+    assert_eq!(
+        ids_in(&f.conn, "forum_thread"),
+        [id(0x2000)].into_iter().collect()
+    );
+    // Its posts, attachments and files are all still there.
+    assert_eq!(count(&f.conn, "SELECT count(*) FROM forum_post"), 2);
+    assert!(fk_problems(&f.conn).is_empty());
 }
 
 // ------------------------------------------------------ cancel, progress
@@ -1021,8 +1248,10 @@ fn without_a_terminal_there_is_no_progress_bar() {
         text,
         format!(
             "purged 1 attachment in 1 batch(es) (retention 30 days, deleted at or before {})\n  \
-             files removed: 1 (and 1 thumbnails); missing: 0; refused: 0\n",
-            ago(30, 0)
+             files removed: 1 (and 1 thumbnails); missing: 0; refused: 0\n  \
+             media root: {}\n",
+            ago(30, 0),
+            fs::canonicalize(&f.media).unwrap().display()
         )
     );
 }
@@ -1367,4 +1596,123 @@ fn a_thumbnail_that_cannot_be_removed_keeps_its_entry_and_the_rest_goes() {
     );
     assert!(!f.exists(&stuck));
     assert!(journal(&f.conn).is_empty());
+}
+
+// ------------------------------------------ refused, empty, the media root
+
+#[test]
+fn a_purge_refused_for_want_of_a_media_root_changes_nothing_not_even_first_seen_stamps() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    // A post the web app deleted: its deletion time is unknown until the
+    // console first sees it.
+    f.post(&id(0x20), &id(1), false);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let db = elsewhere.path().join("forum.sqlite3");
+    fs::copy(&f.db, &db).unwrap();
+    let conn = common::open(&db);
+    let before = state(&conn);
+    for retention in ["30", "0"] {
+        let line = error_line(run_on(&db, NOW, &["purge", "--older-than", retention]));
+        assert!(line.contains("no media root is set"), "{line}");
+        assert_eq!(state(&conn), before);
+        assert_eq!(count(&conn, "SELECT count(*) FROM modcon_deletion"), 0);
+        assert_eq!(count(&conn, "SELECT count(*) FROM modcon_action"), 0);
+    }
+    // Only the post, at zero days: it is stamped and purged at once. With
+    // no media root and an attachment under it, that is refused too, and
+    // the stamp rolled back.
+    let g = Forum::new();
+    g.thread(&id(1), true);
+    g.post(&id(2), &id(1), false);
+    g.attachment(&id(3), &id(2), &img(3), Some(&ago(45, 0)), true);
+    g.attachment(&id(4), &id(2), &img(4), Some(&ago(1, 0)), true);
+    let db = elsewhere.path().join("second.sqlite3");
+    fs::copy(&g.db, &db).unwrap();
+    let conn = common::open(&db);
+    let line = error_line(run_on(&db, NOW, &["purge", "--older-than", "0"]));
+    assert!(line.contains("no media root is set"), "{line}");
+    assert_eq!(count(&conn, "SELECT count(*) FROM modcon_deletion"), 0);
+    assert_eq!(count(&conn, "SELECT count(*) FROM forum_attachment"), 2);
+}
+
+#[test]
+fn a_purge_that_removes_nothing_writes_no_log_entry_so_undo_still_reaches_back() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    let gate = f.dir.path().join("go");
+    let mut child = common::clean_command(f.dir.path())
+        .env(
+            "MODCON_FAILPOINT",
+            format!("purge-after-plan:wait={}", gate.display()),
+        )
+        .arg("--db")
+        .arg(&f.db)
+        .args(["--now", NOW, "purge", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = f.dir.path().join("go.waiting");
+    while !waiting.exists() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(waiting.exists(), "the purge never reached its plan");
+    run_on(&f.db, NOW, &["restore", "attachment", &id(0x10)]).success();
+    fs::write(&gate, b"").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts(&report), (0, 0, 0, 0));
+    assert_eq!(report["action_id"], Value::Null);
+    assert_eq!(
+        count(
+            &f.conn,
+            "SELECT count(*) FROM modcon_action WHERE action = 'purge'"
+        ),
+        0
+    );
+    // Undo reaches the restore, not an empty purge.
+    run_on(&f.db, NOW, &["undo"]).success();
+    assert_eq!(f.active("forum_attachment", &id(0x10)), Some(false));
+    // A purge with nothing to purge writes nothing either.
+    let out = json_on(&f.db, &ago(40, 0), &["purge"]);
+    assert_eq!(counts(&out), (0, 0, 0, 0));
+    assert_eq!(
+        count(
+            &f.conn,
+            "SELECT count(*) FROM modcon_action WHERE action = 'purge'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn purge_and_check_say_which_media_root_they_used() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
+    let media = fs::canonicalize(&f.media).unwrap().display().to_string();
+    let plan = json_on(&f.db, NOW, &["purge", "--dry-run"]);
+    assert_eq!(plan["media_root"], media.as_str());
+    let text = stdout_of(run_on(&f.db, NOW, &["purge", "--dry-run"]));
+    assert!(text.contains(&format!("  media root: {media}\n")), "{text}");
+    let check = json_on(&f.db, NOW, &["check"]);
+    assert_eq!(check["media_root"], media.as_str());
+    assert_eq!(check["report"]["media_root"], media.as_str());
+    let text = stdout_of(run_on(&f.db, NOW, &["check"]));
+    assert!(
+        text.starts_with(&format!("media root: {media}\n")),
+        "{text}"
+    );
+    // A database without a media folder beside it: none.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let db = elsewhere.path().join("forum.sqlite3");
+    fs::copy(&f.db, &db).unwrap();
+    let out = json_on(&db, NOW, &["purge", "--keep-files"]);
+    assert_eq!(out["media_root"], Value::Null);
+    assert_eq!(counts(&out), (0, 0, 1, 0));
+    let text = stdout_of(run_on(&db, NOW, &["purge", "--keep-files"]));
+    assert!(text.contains("  media root: none\n"), "{text}");
+    assert_eq!(json_on(&db, NOW, &["check"])["media_root"], Value::Null);
+    let text = stdout_of(run_on(&db, NOW, &["check"]));
+    assert!(text.starts_with("media root: none\n"), "{text}");
 }

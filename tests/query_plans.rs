@@ -6,6 +6,7 @@ mod common;
 use modcon::core::conditions as cond;
 use modcon::core::db::{Access, Db, OpenOptions};
 use modcon::core::model::Kind;
+use modcon::core::purge;
 use modcon::core::query::{self, Cursor, ListQuery};
 
 fn plan(db: &Db, sql: &str) -> String {
@@ -132,5 +133,45 @@ fn deletion_times_look_up_the_moderation_queue_and_the_records_by_row() {
             p.contains(&format!("forum_flaggedcontent_{kind}_id")),
             "{kind}:\n{p}"
         );
+    }
+}
+
+/// The Django-made fixture: the web app's own indexes, none of modcon's.
+fn open_fixture() -> (common::Fixture, Db) {
+    let fx = common::fixture();
+    let db = Db::open(&fx.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+    (fx, db)
+}
+
+/// Plan lines that scan a table rather than look rows up: only the
+/// purge's own work tables (aliased b and d) may be scanned.
+fn forum_scans(plan: &str) -> Vec<String> {
+    plan.lines()
+        .filter(|l| {
+            l.contains("SCAN")
+                && ![
+                    "SCAN b",
+                    "SCAN d",
+                    "SCAN temp.modcon_batch",
+                    "SCAN temp.modcon_doomed",
+                ]
+                .iter()
+                .any(|ok| l.contains(ok))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_purge_batch_statement_looks_rows_up_by_index_without_modcons_indexes() {
+    let (_fx, db) = open_fixture();
+    let (_demo, migrated) = open_demo();
+    for db in [&db, &migrated] {
+        let statements = purge::batch_statements(db.conn(), db.schema()).unwrap();
+        assert!(statements.len() >= 15, "{statements:#?}");
+        for sql in statements {
+            let p = plan(db, &sql);
+            assert!(forum_scans(&p).is_empty(), "{sql}\n{p}");
+        }
     }
 }

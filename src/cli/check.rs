@@ -49,6 +49,7 @@ pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
             "posts": fixed.as_ref().map(|f| f.tally.posts).unwrap_or(0),
             "attachments": fixed.as_ref().map(|f| f.tally.attachments).unwrap_or(0),
             "files": 0,
+            "media_root": report.media_root,
             "problems": report.problems(),
             "report": report,
         }));
@@ -56,6 +57,10 @@ pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
     if let Some(outcome) = &fixed {
         println!("{}", sanitize_line(&outcome.message));
     }
+    println!(
+        "media root: {}",
+        sanitize_line(report.media_root.as_deref().unwrap_or("none"))
+    );
     section(
         "active rows under a deleted parent",
         &report.violations,

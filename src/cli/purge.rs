@@ -123,6 +123,10 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
             );
         }
     }
+    println!(
+        "  media root: {}",
+        sanitize_line(r.media_root.as_deref().unwrap_or("none"))
+    );
     if r.held_back.rows() > 0 {
         println!(
             "  held back (an active row below them): {}",

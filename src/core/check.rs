@@ -60,6 +60,8 @@ pub struct CheckReport {
     pub foreign_references: Vec<String>,
     /// False when no media root was given: file checks were skipped.
     pub files_checked: bool,
+    /// The media root the files were checked in (resolved), or none.
+    pub media_root: Option<String>,
 }
 
 impl CheckReport {
@@ -102,11 +104,15 @@ pub fn stamp_first_seen(conn: &Connection, now: &str) -> Result<i64> {
 
 pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckReport> {
     let mut report = CheckReport {
+        media_root: media.map(|m| m.path().display().to_string()),
         foreign_references: db
             .schema()
             .foreign_refs
             .iter()
-            .map(|f| format!("{}.{} → {}", f.table, f.column, f.references))
+            .map(|f| match f.to_column.as_str() {
+                "id" => format!("{}.{} → {}", f.table, f.column, f.references),
+                to => format!("{}.{} → {}.{to}", f.table, f.column, f.references),
+            })
             .collect(),
         ..CheckReport::default()
     };

@@ -7,12 +7,45 @@
 //! `purge-after-commit` (a batch committed, its files not yet removed),
 //! `before-commit` (a delete, restore, undo or fix, all written, not committed).
 //!
+//! `purge-batch:fail-from=N` makes the Nth batch transaction (retries
+//! included) and every later one fail as on a disk I/O error.
+//!
 //! `remove-file:deny=TEXT` makes every file whose path contains TEXT one
 //! that cannot be removed (permission denied), as a file of another owner
 //! is for an ordinary user: tests run as root, which permissions do not stop.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Whether this hit of the point NAME fails, by `NAME:fail-from=N`: the
+/// Nth hit in this process and every later one (`purge-batch`: a batch's
+/// transaction fails as on a disk I/O error, just before its commit).
+pub fn fails(name: &str) -> bool {
+    static HITS: Mutex<Vec<(String, u64)>> = Mutex::new(Vec::new());
+    let Ok(spec) = std::env::var("MODCON_FAILPOINT") else {
+        return false;
+    };
+    let Some(from) = spec.split(',').find_map(|entry| {
+        let (point, action) = entry.split_once(':')?;
+        (point == name).then_some(())?;
+        action.strip_prefix("fail-from=")?.parse::<u64>().ok()
+    }) else {
+        return false;
+    };
+    let mut hits = HITS.lock().unwrap_or_else(|e| e.into_inner());
+    let n = match hits.iter_mut().find(|(point, _)| point == name) {
+        Some((_, n)) => {
+            *n += 1;
+            *n
+        }
+        None => {
+            hits.push((name.to_string(), 1));
+            1
+        }
+    };
+    n >= from
+}
 
 /// Whether the `remove-file:deny=TEXT` failpoint names this path.
 pub fn refuses_removal(path: &Path) -> bool {

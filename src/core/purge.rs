@@ -4,21 +4,25 @@
 //! Order of events, and why:
 //! 1. finish the file journal an interrupted run left behind;
 //! 2. plan: the root rows to remove (a thread with its posts, a post with
-//!    its attachments, a lone attachment), before anything else is written;
+//!    its attachments, a lone attachment), before anything else is written,
+//!    so a refused purge changes nothing;
 //! 3. stamp "first seen" on deleted rows of unknown age (not purged now,
 //!    unless the retention is zero days);
-//! 4. per batch, one `BEGIN IMMEDIATE` transaction: re-check each root,
-//!    delete children before parents, journal the files no remaining row
-//!    names, count; commit;
-//! 5. after the commit, remove the journalled files and clear the journal.
+//! 4. per batch, one `BEGIN IMMEDIATE` transaction, set-based (the roots in
+//!    a TEMP table, one statement per table): re-check the roots, gather
+//!    what goes with them, skip roots other tables reference, journal the
+//!    files, delete children before parents, count; commit. A row the
+//!    database refuses to delete is isolated by halving the batch;
+//! 5. after the commit, remove the journalled files no remaining row names
+//!    and clear their journal entries.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, named_params};
+use rusqlite::{Connection, ErrorCode, named_params};
 use serde::Serialize;
 
 use super::Ctx;
@@ -29,7 +33,7 @@ use super::db::{self, Db};
 use super::media::{self, MediaRoot};
 use super::model::Kind;
 use super::query::text_of;
-use super::schema::Schema;
+use super::schema::{ForeignRef, Schema};
 
 /// A batch that fails is tried this many times in all, then the purge stops.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -129,6 +133,8 @@ pub struct PurgeReport {
     /// journal, tried again by the next purge.
     pub files_failed: u64,
     pub failed_paths: Vec<Refused>,
+    /// The media root files were removed from (resolved), or none.
+    pub media_root: Option<String>,
     /// Files from an interrupted earlier purge removed first.
     pub journal_finished: u64,
     pub samples: Vec<Sample>,
@@ -144,35 +150,6 @@ impl PurgeReport {
     fn count_skipped(&mut self) {
         self.skipped = self.skipped_rows.len() as u64 + self.held_back.rows() as u64;
     }
-}
-
-/// The SQL selecting the ids of `table`'s rows that go with root `?1` of
-/// `kind`: the one definition of what a purge cascades to, used both to
-/// delete and to look for references from other tables.
-fn subtree(kind: Kind, table: &str) -> Option<String> {
-    let posts = match kind {
-        Kind::Thread => "SELECT id FROM forum_post WHERE thread_id = ?1",
-        Kind::Post => "SELECT ?1",
-        Kind::Attachment => "SELECT NULL WHERE 0",
-    };
-    let flags = match kind {
-        Kind::Thread => format!(
-            "SELECT id FROM forum_flaggedcontent WHERE post_id IN ({posts}) OR thread_id = ?1"
-        ),
-        Kind::Post => "SELECT id FROM forum_flaggedcontent WHERE post_id = ?1".to_string(),
-        Kind::Attachment => return (table == "forum_attachment").then(|| "SELECT ?1".to_string()),
-    };
-    Some(match table {
-        "forum_thread" => return (kind == Kind::Thread).then(|| "SELECT ?1".to_string()),
-        "forum_post" => posts.to_string(),
-        "forum_attachment" => format!("SELECT id FROM forum_attachment WHERE post_id IN ({posts})"),
-        "forum_reaction" => format!("SELECT id FROM forum_reaction WHERE post_id IN ({posts})"),
-        "forum_flaggedcontent" => flags,
-        "forum_moderationaction" => {
-            format!("SELECT id FROM forum_moderationaction WHERE flag_id IN ({flags})")
-        }
-        _ => return None,
-    })
 }
 
 /// Tables a purge deletes from, children (and dependents) first.
@@ -191,27 +168,185 @@ fn deletion_order(schema: &Schema) -> Vec<&'static str> {
     order
 }
 
-/// Why a root cannot go: a table outside the cascades references a row
-/// that would be removed with it.
-fn blocked_by(conn: &Connection, schema: &Schema, kind: Kind, id: &str) -> Result<Option<String>> {
-    for fk in &schema.foreign_refs {
-        let Some(ids) = subtree(kind, &fk.references) else {
-            continue;
-        };
-        let sql = format!(
-            "SELECT 1 FROM \"{}\" WHERE \"{}\" IN ({ids}) LIMIT 1",
-            fk.table.replace('"', "\"\""),
-            fk.column.replace('"', "\"\"")
-        );
-        let found = conn.prepare_cached(&sql)?.exists([id])?;
-        if found {
-            return Ok(Some(format!(
-                "referenced from {}.{} (not a table the web app cascades to)",
-                fk.table, fk.column
-            )));
+/// The purge's working tables, in the connection's TEMP schema (so also on
+/// a read-only connection): the roots of one batch, and every row that
+/// goes with them, by table, with the root it goes with.
+const WORK_TABLES: &str = "
+    CREATE TEMP TABLE IF NOT EXISTS modcon_batch (id TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TEMP TABLE IF NOT EXISTS modcon_doomed (
+        tbl TEXT NOT NULL, id TEXT NOT NULL, root TEXT NOT NULL,
+        PRIMARY KEY (tbl, id)) WITHOUT ROWID;";
+
+/// Puts these roots in `temp.modcon_batch`, and nothing else.
+fn fill_batch(conn: &Connection, roots: &[String]) -> Result<()> {
+    conn.execute_batch(WORK_TABLES)?;
+    conn.prepare_cached("DELETE FROM temp.modcon_batch")?
+        .execute([])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO temp.modcon_batch SELECT value FROM json_each(?1)")?
+        .execute([serde_json::to_string(roots)?])?;
+    Ok(())
+}
+
+/// The statements that fill `temp.modcon_doomed` with the roots in
+/// `temp.modcon_batch` (of `kind`) and every row that goes with them: the
+/// one definition of what a purge cascades to (posts, attachments, and the
+/// reactions, flags and moderation actions the web app's on_delete=CASCADE
+/// removes), used both to delete and to look for references from other
+/// tables. One statement per table, each walking the web app's foreign-key
+/// indexes from the rows already gathered.
+fn expand_statements(schema: &Schema, kind: Kind) -> Vec<String> {
+    let mut statements = vec![
+        "DELETE FROM temp.modcon_doomed".to_string(),
+        format!(
+            "INSERT INTO temp.modcon_doomed SELECT '{}', id, id FROM temp.modcon_batch",
+            kind.table()
+        ),
+    ];
+    let from_doomed = |table: &str, column: &str, parent: &str| {
+        format!(
+            "INSERT OR IGNORE INTO temp.modcon_doomed SELECT '{table}', x.id, d.root \
+             FROM temp.modcon_doomed d CROSS JOIN {table} x ON x.{column} = d.id \
+             WHERE d.tbl = '{parent}'"
+        )
+    };
+    if kind == Kind::Thread {
+        statements.push(from_doomed("forum_post", "thread_id", "forum_thread"));
+    }
+    if kind != Kind::Attachment {
+        statements.push(from_doomed("forum_attachment", "post_id", "forum_post"));
+        if schema.reactions {
+            statements.push(from_doomed("forum_reaction", "post_id", "forum_post"));
+        }
+        if schema.flags {
+            statements.push(from_doomed("forum_flaggedcontent", "post_id", "forum_post"));
+            if kind == Kind::Thread {
+                statements.push(from_doomed(
+                    "forum_flaggedcontent",
+                    "thread_id",
+                    "forum_thread",
+                ));
+            }
+            if schema.moderation_actions {
+                statements.push(from_doomed(
+                    "forum_moderationaction",
+                    "flag_id",
+                    "forum_flaggedcontent",
+                ));
+            }
         }
     }
-    Ok(None)
+    statements
+}
+
+fn expand(conn: &Connection, schema: &Schema, kind: Kind) -> Result<()> {
+    for sql in expand_statements(schema, kind) {
+        conn.prepare_cached(&sql)?.execute([])?;
+    }
+    Ok(())
+}
+
+/// A batch's roots that are still purgeable, looked up from the batch's
+/// ids (CROSS JOIN), so each root is one lookup by its key rather than a
+/// walk of the is_active index.
+fn recheck_sql(kind: Kind) -> String {
+    let a = kind_alias(kind);
+    format!(
+        "SELECT b.id FROM temp.modcon_batch b CROSS JOIN {} {a} ON {a}.id = b.id WHERE {}",
+        kind.table(),
+        cond::purgeable(kind, a)
+    )
+}
+
+/// Every file of a removed attachment, journalled; whether a remaining row
+/// still names it is decided just before the file is removed.
+const JOURNAL_SQL: &str = "INSERT INTO modcon_file_journal (action_id, image, queued_at) \
+     SELECT DISTINCT ?1, COALESCE(CAST(x.image AS TEXT), ''), ?2 \
+     FROM temp.modcon_doomed d CROSS JOIN forum_attachment x ON x.id = d.id \
+     WHERE d.tbl = 'forum_attachment'";
+
+/// The console's deletion-time records go with their rows.
+fn forget_deletions_sql(kind: Kind) -> String {
+    format!(
+        "DELETE FROM modcon_deletion WHERE kind = '{kind}' AND row_id IN \
+         (SELECT id FROM temp.modcon_doomed WHERE tbl = '{}')",
+        kind.table()
+    )
+}
+
+fn delete_sql(table: &str) -> String {
+    format!(
+        "DELETE FROM {table} WHERE id IN (SELECT id FROM temp.modcon_doomed WHERE tbl = '{table}')"
+    )
+}
+
+/// A reference from a table outside the cascades, to any gathered row.
+fn blocked_sql(fk: &ForeignRef) -> String {
+    // A `to_field` reference names another column of the row (a thread's
+    // slug): compare with that column's values.
+    let target = if fk.to_column == "id" {
+        "d.id".to_string()
+    } else {
+        format!(
+            "(SELECT x.{} FROM {} x WHERE x.id = d.id)",
+            quote(&fk.to_column),
+            fk.references
+        )
+    };
+    format!(
+        "SELECT DISTINCT d.root FROM temp.modcon_doomed d JOIN {} r ON r.{} = {target} \
+         WHERE d.tbl = ?1 ORDER BY d.root",
+        quote(&fk.table),
+        quote(&fk.column),
+    )
+}
+
+/// Every statement a purge batch runs against the forum tables, for the
+/// query-plan tests (each must look rows up by index, never scan a forum
+/// table). The work tables are made first, so the statements prepare.
+pub fn batch_statements(conn: &Connection, schema: &Schema) -> Result<Vec<String>> {
+    conn.execute_batch(WORK_TABLES)?;
+    let mut all = Vec::new();
+    for kind in Kind::ALL {
+        all.push(recheck_sql(kind));
+        all.extend(expand_statements(schema, kind));
+    }
+    all.extend(schema.foreign_refs.iter().map(blocked_sql));
+    all.push(JOURNAL_SQL.to_string());
+    all.push(forget_deletions_sql(Kind::Thread));
+    all.push(forget_deletions_sql(Kind::Post));
+    all.extend(deletion_order(schema).iter().map(|t| delete_sql(t)));
+    Ok(all)
+}
+
+/// The roots in `temp.modcon_doomed` that a table outside the cascades
+/// references (through any row that would go with them), and why: such a
+/// root is skipped, never broken.
+fn blocked_roots(conn: &Connection, schema: &Schema) -> Result<Vec<(String, String)>> {
+    let mut blocked: Vec<(String, String)> = Vec::new();
+    for fk in &schema.foreign_refs {
+        let sql = blocked_sql(fk);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let roots = stmt
+            .query_map([&fk.references], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for root in roots {
+            if !blocked.iter().any(|(b, _)| *b == root) {
+                blocked.push((
+                    root,
+                    format!(
+                        "referenced from {}.{} (not a table the web app cascades to)",
+                        fk.table, fk.column
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(blocked)
+}
+
+/// An identifier quoted for SQL.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn kind_alias(kind: Kind) -> &'static str {
@@ -309,13 +444,17 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if !schema.foreign_refs.is_empty() {
-        for (kind, id) in &plan.root_ids {
-            if let Some(reason) = blocked_by(conn, schema, *kind, id)? {
-                plan.blocked.push(Skip {
-                    kind: *kind,
-                    id: id.clone(),
-                    reason,
-                });
+        for kind in Kind::ALL {
+            let roots: Vec<String> = plan
+                .root_ids
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| id.clone())
+                .collect();
+            fill_batch(conn, &roots)?;
+            expand(conn, schema, kind)?;
+            for (id, reason) in blocked_roots(conn, schema)? {
+                plan.blocked.push(Skip { kind, id, reason });
             }
         }
     }
@@ -520,151 +659,282 @@ fn still_used(
     Ok(used)
 }
 
-/// One batch, in one write transaction: re-check, delete, journal, count.
+/// Why a batch did not commit.
+#[derive(Debug)]
+enum BatchError {
+    /// The database refused to delete some row of the batch (a trigger, a
+    /// constraint): the row that causes it is isolated and skipped.
+    Refused(String),
+    /// Anything else (busy, I/O): retried, then the purge stops.
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for BatchError {
+    fn from(err: anyhow::Error) -> BatchError {
+        // A constraint, or an error raised by a trigger's own statements, is
+        // about these rows; busy, I/O or corruption is about the database.
+        let refused = match err.downcast_ref::<rusqlite::Error>() {
+            Some(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                ErrorCode::ConstraintViolation
+                    | ErrorCode::Unknown
+                    | ErrorCode::TypeMismatch
+                    | ErrorCode::TooBig
+            ),
+            _ => false,
+        };
+        if refused {
+            let reason = match err.downcast_ref::<rusqlite::Error>() {
+                Some(rusqlite::Error::SqliteFailure(e, Some(message))) => {
+                    if message.is_empty() {
+                        e.to_string()
+                    } else {
+                        message.clone()
+                    }
+                }
+                _ => err.to_string(),
+            };
+            BatchError::Refused(reason)
+        } else {
+            BatchError::Failed(err)
+        }
+    }
+}
+
+impl From<rusqlite::Error> for BatchError {
+    fn from(err: rusqlite::Error) -> BatchError {
+        BatchError::from(anyhow::Error::from(err))
+    }
+}
+
+impl From<serde_json::Error> for BatchError {
+    fn from(err: serde_json::Error) -> BatchError {
+        BatchError::Failed(err.into())
+    }
+}
+
+/// What one batch (or one of its isolated parts) did.
+#[derive(Debug, Default)]
+struct BatchOutcome {
+    tally: Tally,
+    skips: Vec<Skip>,
+}
+
+/// The purge's audit entry: made by the first batch that removes a row,
+/// in that batch's transaction, so a purge that removes nothing (or fails
+/// before removing anything) leaves no entry.
+struct Entry<'a> {
+    id: Option<i64>,
+    detail: &'a serde_json::Value,
+}
+
+/// One batch, in one write transaction, one statement per table: the
+/// roots re-checked in one query (a restore committed since the plan keeps
+/// its row), every row that goes with them gathered, references from
+/// other tables looked up, files journalled, children deleted before
+/// parents, counts logged; commit.
 fn run_batch(
     db: &mut Db,
     ctx: &Ctx,
-    action_id: i64,
+    entry: &mut Entry<'_>,
     kind: Kind,
     roots: &[String],
     keep_files: bool,
-) -> Result<(Tally, Vec<Skip>)> {
+) -> Result<BatchOutcome, BatchError> {
     let schema = db.schema().clone();
     let cutoff = ctx.cutoff();
     let now = ctx.now_text();
     let tx = db.write_tx()?;
-    let a = kind_alias(kind);
-    // Eligibility again, inside the transaction: a restore committed since
-    // the plan keeps its row. One lookup by id per root: a single
-    // `id IN (...)` query lets SQLite walk the is_active index instead.
+    fill_batch(&tx, roots)?;
     let still: HashSet<String> = {
-        let mut stmt = tx.prepare_cached(&format!(
-            "SELECT {a}.id FROM {} {a} WHERE {a}.id = :id AND {}",
-            kind.table(),
-            cond::purgeable(kind, a)
-        ))?;
-        let mut still = HashSet::new();
-        for id in roots {
-            if stmt.exists(named_params! {":id": id, ":cutoff": cutoff})? {
-                still.insert(id.clone());
-            }
-        }
-        still
+        let mut stmt = tx.prepare_cached(&recheck_sql(kind))?;
+        stmt.query_map(named_params! {":cutoff": cutoff}, |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<_>>()?
     };
-    let mut tally = Tally::default();
-    let mut skips = Vec::new();
-    let mut images: BTreeSet<String> = BTreeSet::new();
+    let mut outcome = BatchOutcome::default();
+    let mut dropped: Vec<&String> = Vec::new();
     for id in roots {
         if !still.contains(id) {
-            skips.push(Skip {
+            outcome.skips.push(Skip {
                 kind,
                 id: id.clone(),
                 reason: "no longer purgeable (changed since the plan)".into(),
             });
-            continue;
-        }
-        if let Some(reason) = blocked_by(&tx, &schema, kind, id)? {
-            skips.push(Skip {
-                kind,
-                id: id.clone(),
-                reason,
-            });
-            continue;
-        }
-        if let Some(ids) = subtree(kind, "forum_attachment") {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT image FROM forum_attachment WHERE id IN ({ids})"
-            ))?;
-            for image in stmt.query_map([id], |r| Ok(text_of(r.get_ref(0)?)))? {
-                images.insert(image?);
-            }
-        }
-        for table in deletion_order(&schema) {
-            let Some(ids) = subtree(kind, table) else {
-                continue;
-            };
-            // The console's deletion-time records go with their rows.
-            let record_kind = match table {
-                "forum_thread" => Some(Kind::Thread),
-                "forum_post" => Some(Kind::Post),
-                _ => None,
-            };
-            if let Some(k) = record_kind {
-                tx.prepare_cached(&format!(
-                    "DELETE FROM modcon_deletion WHERE kind = '{k}' AND row_id IN ({ids})"
-                ))?
-                .execute([id])?;
-            }
-            let n = tx
-                .prepare_cached(&format!("DELETE FROM {table} WHERE id IN ({ids})"))?
-                .execute([id])?;
-            match table {
-                "forum_thread" => tally.add(Kind::Thread, n as i64),
-                "forum_post" => tally.add(Kind::Post, n as i64),
-                "forum_attachment" => tally.add(Kind::Attachment, n as i64),
-                _ => {}
-            }
+            dropped.push(id);
         }
     }
-    // Every file of a removed row is journalled; whether a remaining row
-    // still names it is decided just before the file is removed.
-    if !keep_files && !images.is_empty() {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO modcon_file_journal (action_id, image, queued_at) VALUES (?1, ?2, ?3)",
-        )?;
-        for image in &images {
-            stmt.execute((action_id, image, &now))?;
+    if !dropped.is_empty() {
+        tx.prepare_cached(
+            "DELETE FROM temp.modcon_batch WHERE id IN (SELECT value FROM json_each(?1))",
+        )?
+        .execute([serde_json::to_string(&dropped)?])?;
+    }
+    expand(&tx, &schema, kind)?;
+    let blocked = blocked_roots(&tx, &schema)?;
+    if !blocked.is_empty() {
+        let ids: Vec<&String> = blocked.iter().map(|(id, _)| id).collect();
+        tx.prepare_cached(
+            "DELETE FROM temp.modcon_doomed WHERE root IN (SELECT value FROM json_each(?1))",
+        )?
+        .execute([serde_json::to_string(&ids)?])?;
+        for (id, reason) in blocked {
+            outcome.skips.push(Skip { kind, id, reason });
+        }
+    }
+    let expected: HashMap<String, i64> = {
+        let mut stmt =
+            tx.prepare_cached("SELECT tbl, count(*) FROM temp.modcon_doomed GROUP BY tbl")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    if expected.is_empty() {
+        // Nothing left to remove: no write, no audit entry.
+        return Ok(outcome);
+    }
+    let action_id = match entry.id {
+        Some(id) => id,
+        None => audit::begin(&tx, ctx, action::PURGE, None, Some(entry.detail))?,
+    };
+    if !keep_files {
+        tx.prepare_cached(JOURNAL_SQL)?.execute((action_id, &now))?;
+    }
+    for record_kind in [Kind::Thread, Kind::Post] {
+        if expected.contains_key(record_kind.table()) {
+            tx.prepare_cached(&forget_deletions_sql(record_kind))?
+                .execute([])?;
+        }
+    }
+    for table in deletion_order(&schema) {
+        let Some(&want) = expected.get(table) else {
+            continue;
+        };
+        let n = tx.prepare_cached(&delete_sql(table))?.execute([])? as i64;
+        if n != want {
+            // A trigger that ignores the delete (RAISE(IGNORE)) keeps the row.
+            return Err(BatchError::Refused(format!(
+                "the database kept {} of {want} rows of {table} (a trigger ignored the delete)",
+                want - n
+            )));
+        }
+        match table {
+            "forum_thread" => outcome.tally.add(Kind::Thread, n),
+            "forum_post" => outcome.tally.add(Kind::Post, n),
+            "forum_attachment" => outcome.tally.add(Kind::Attachment, n),
+            _ => {}
         }
     }
     tx.execute(
         "UPDATE modcon_action SET threads = threads + ?2, posts = posts + ?3, \
                                   attachments = attachments + ?4 WHERE id = ?1",
-        (action_id, tally.threads, tally.posts, tally.attachments),
+        (
+            action_id,
+            outcome.tally.threads,
+            outcome.tally.posts,
+            outcome.tally.attachments,
+        ),
     )?;
+    if super::failpoint::fails("purge-batch") {
+        return Err(BatchError::Failed(anyhow::Error::from(
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                Some("disk I/O error (injected by the purge-batch failpoint)".into()),
+            ),
+        )));
+    }
     tx.commit()?;
-    Ok((tally, skips))
+    entry.id = Some(action_id);
+    Ok(outcome)
 }
 
-/// A batch, tried up to [`MAX_ATTEMPTS`] times with growing pauses.
+/// A batch, tried up to [`MAX_ATTEMPTS`] times with growing pauses while it
+/// fails for reasons of the database as a whole (busy, I/O). A refusal is
+/// returned at once: trying the same rows again changes nothing.
 fn run_batch_with_retries(
     db: &mut Db,
     ctx: &Ctx,
-    action_id: i64,
+    entry: &mut Entry<'_>,
     kind: Kind,
     roots: &[String],
     keep_files: bool,
-    batch_number: u64,
-) -> Result<(Tally, Vec<Skip>)> {
+) -> Result<BatchOutcome, BatchError> {
     let mut pause = FIRST_BACKOFF;
     let mut attempt = 1;
     loop {
-        match run_batch(db, ctx, action_id, kind, roots, keep_files) {
-            Ok(result) => return Ok(result),
-            // The error of a failed attempt is dropped: only the last one
-            // is reported.
-            Err(_) if attempt < MAX_ATTEMPTS => {
+        match run_batch(db, ctx, entry, kind, roots, keep_files) {
+            Err(BatchError::Failed(_)) if attempt < MAX_ATTEMPTS => {
+                // Only the last attempt's error is reported.
                 std::thread::sleep(pause);
                 pause *= 4;
                 attempt += 1;
             }
-            Err(err) => {
-                let err = db::explain_any(err, db.busy_timeout());
-                return Err(err).with_context(|| {
-                    format!(
-                        "purge stopped: batch {batch_number} ({} starting {}) failed {MAX_ATTEMPTS} times; \
-                         the batches before it are done and a rerun continues",
-                        audit::plural(roots.len() as i64, kind),
-                        roots.first().map(String::as_str).unwrap_or("-")
-                    )
-                });
-            }
+            other => return other,
         }
     }
 }
 
+/// A batch, with a row the database refuses to delete isolated: the batch
+/// is tried again in halves until that row stands alone, and then skipped
+/// with the database's reason, so every other row still goes (on this run
+/// and the next). Each refused row costs about log2(batch size) attempts.
+fn run_batch_isolating(
+    db: &mut Db,
+    ctx: &Ctx,
+    entry: &mut Entry<'_>,
+    kind: Kind,
+    roots: &[String],
+    keep_files: bool,
+    batch_number: u64,
+) -> Result<BatchOutcome> {
+    match run_batch_with_retries(db, ctx, entry, kind, roots, keep_files) {
+        Ok(outcome) => Ok(outcome),
+        Err(BatchError::Refused(reason)) if roots.len() == 1 => Ok(BatchOutcome {
+            tally: Tally::default(),
+            skips: vec![Skip {
+                kind,
+                id: roots[0].clone(),
+                reason: format!("the database refused to delete it: {reason}"),
+            }],
+        }),
+        Err(BatchError::Refused(_)) => {
+            let (first, second) = roots.split_at(roots.len() / 2);
+            let mut outcome =
+                run_batch_isolating(db, ctx, entry, kind, first, keep_files, batch_number)?;
+            let rest = run_batch_isolating(db, ctx, entry, kind, second, keep_files, batch_number)?;
+            outcome.tally.merge(&rest.tally);
+            outcome.skips.extend(rest.skips);
+            Ok(outcome)
+        }
+        Err(BatchError::Failed(err)) => {
+            let err = db::explain_any(err, db.busy_timeout());
+            Err(err).with_context(|| {
+                format!(
+                    "purge stopped: batch {batch_number} ({} starting {}) failed {MAX_ATTEMPTS} times; \
+                     the batches before it are done and a rerun continues",
+                    audit::plural(roots.len() as i64, kind),
+                    roots.first().map(String::as_str).unwrap_or("-")
+                )
+            })
+        }
+    }
+}
+
+/// Refuses a purge that would leave files behind for want of a media root,
+/// before anything is changed.
+fn refuse_without_media(plan: &Plan, media: Option<&MediaRoot>, keep_files: bool) -> Result<()> {
+    if media.is_none() && !keep_files && plan.rows.attachments > 0 {
+        bail!(
+            "no media root is set, so purging {} attachment rows would leave their files behind: \
+             give --media-root, or --keep-files to purge the rows and keep the files",
+            plan.rows.attachments
+        );
+    }
+    Ok(())
+}
+
 /// Runs a purge (or a dry run). `progress` is called after every batch;
 /// `cancel` is looked at before each batch, so a cancel stops after the
-/// batch in flight.
+/// batch in flight. A purge that is refused changes nothing; one that
+/// removes nothing writes no audit entry.
 pub fn run(
     db: &mut Db,
     ctx: &Ctx,
@@ -681,6 +951,7 @@ pub fn run(
         cutoff: ctx.cutoff(),
         batch_size,
         keep_files: options.keep_files,
+        media_root: media.map(|m| m.path().display().to_string()),
         ..PurgeReport::default()
     };
     // The last journal entry this run has tried.
@@ -707,17 +978,21 @@ pub fn run(
         }
     }
     // Planned before "first seen" is stamped, so a database that cannot be
-    // read (a corrupt page) fails here as it was. Stamping makes nothing
-    // purgeable, except at a retention of zero days: then plan again.
+    // read (a corrupt page) fails here as it was, and a purge refused for
+    // want of a media root changes nothing. Stamping makes nothing
+    // purgeable, except at a retention of zero days: then plan again, in
+    // the stamping's transaction, which a refusal rolls back.
     let schema = db.schema().clone();
     let mut plan = self::plan(db.conn(), &schema, ctx, batch_size)?;
     if !options.dry_run {
+        refuse_without_media(&plan, media, options.keep_files)?;
         let tx = db.write_tx()?;
         let stamped = check::stamp_first_seen(&tx, &ctx.now_text())?;
-        tx.commit()?;
         if stamped > 0 && ctx.retention_days <= 0 {
-            plan = self::plan(db.conn(), &schema, ctx, batch_size)?;
+            plan = self::plan(&tx, &schema, ctx, batch_size)?;
+            refuse_without_media(&plan, media, options.keep_files)?;
         }
+        tx.commit()?;
     }
     report.held_back = plan.held_back;
     report.samples = plan.samples.clone();
@@ -729,13 +1004,6 @@ pub fn run(
         return Ok(report);
     }
     super::failpoint::hit("purge-after-plan");
-    if media.is_none() && !options.keep_files && plan.rows.attachments > 0 {
-        bail!(
-            "no media root is set, so purging {} attachment rows would leave their files behind: \
-             give --media-root, or --keep-files to purge the rows and keep the files",
-            plan.rows.attachments
-        );
-    }
     if plan.root_ids.is_empty() {
         // Nothing to remove: no batches, no audit entry.
         report.count_skipped();
@@ -747,13 +1015,10 @@ pub fn run(
         "batch_size": batch_size,
         "keep_files": options.keep_files,
     });
-    let action_id = {
-        let tx = db.write_tx()?;
-        let id = audit::begin(&tx, ctx, action::PURGE, None, Some(&detail))?;
-        tx.commit()?;
-        id
+    let mut entry = Entry {
+        id: None,
+        detail: &detail,
     };
-    report.action_id = Some(action_id);
     let blocked: HashSet<&str> = plan.blocked.iter().map(|s| s.id.as_str()).collect();
     let mut state = Progress {
         batches: plan.batches,
@@ -775,18 +1040,19 @@ pub fn run(
                 break;
             }
             state.batch += 1;
-            let (tally, skips) = run_batch_with_retries(
+            let outcome = run_batch_isolating(
                 db,
                 ctx,
-                action_id,
+                &mut entry,
                 kind,
                 chunk,
                 options.keep_files,
                 state.batch,
             )?;
+            report.action_id = entry.id;
             super::failpoint::hit("purge-after-commit");
-            report.removed.merge(&tally);
-            report.skipped_rows.extend(skips);
+            report.removed.merge(&outcome.tally);
+            report.skipped_rows.extend(outcome.skips);
             if let (Some(media), false) = (media, options.keep_files) {
                 finish_journal(db, media, &mut report, &mut tried)?;
             }

@@ -95,6 +95,9 @@ pub struct ForeignRef {
     pub table: String,
     pub column: String,
     pub references: String,
+    /// The referenced column: `id`, or another (Django's `to_field`, such
+    /// as a thread's `slug`).
+    pub to_column: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -211,17 +214,25 @@ fn foreign_refs(conn: &Connection) -> Result<Vec<ForeignRef>> {
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut refs = Vec::new();
-    let mut fks = conn.prepare("SELECT \"table\", \"from\" FROM pragma_foreign_key_list(?1)")?;
+    let mut fks =
+        conn.prepare("SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1)")?;
     for table in names {
         let list = fks
             .query_map([&table], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        for (parent, column) in list {
-            let known = CASCADES
-                .iter()
-                .any(|(t, c, p)| *t == table && *c == column && p.eq_ignore_ascii_case(&parent));
+        for (parent, column, to) in list {
+            // No column named: the primary key, `id` in every purged table.
+            let to_column = to.unwrap_or_else(|| "id".into()).to_ascii_lowercase();
+            let known = to_column == "id"
+                && CASCADES.iter().any(|(t, c, p)| {
+                    *t == table && *c == column && p.eq_ignore_ascii_case(&parent)
+                });
             if !known
                 && PURGED_TABLES
                     .iter()
@@ -231,6 +242,7 @@ fn foreign_refs(conn: &Connection) -> Result<Vec<ForeignRef>> {
                     table: table.clone(),
                     column,
                     references: parent.to_ascii_lowercase(),
+                    to_column,
                 });
             }
         }

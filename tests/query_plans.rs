@@ -136,10 +136,12 @@ fn deletion_times_look_up_the_moderation_queue_and_the_records_by_row() {
     }
 }
 
-/// The Django-made fixture: the web app's own indexes, none of modcon's.
+/// A copy of the Django-made fixture, opened as a purge opens it
+/// (read-write, so with the console's own tables and their indexes): the
+/// web app's own indexes, none of the purge indexes of `modcon migrate`.
 fn open_fixture() -> (common::Fixture, Db) {
     let fx = common::fixture();
-    let db = Db::open(&fx.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+    let db = Db::open(&fx.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
     (fx, db)
 }
 

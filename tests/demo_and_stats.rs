@@ -104,6 +104,86 @@ fn demo_refuses_to_overwrite_without_force() {
     );
 }
 
+/// `demo --force --out PATH`, in PATH's folder.
+fn demo_force(out: &Path) -> assert_cmd::assert::Assert {
+    modcon(out.parent().unwrap())
+        .args([
+            "--now",
+            DEMO_NOW,
+            "demo",
+            "--threads",
+            "2",
+            "--force",
+            "--out",
+        ])
+        .arg(out)
+        .assert()
+}
+
+#[test]
+fn demo_force_never_replaces_a_database_the_demo_did_not_make() {
+    // A real forum database, its media folder out of the way.
+    let fx = common::fixture();
+    fs::remove_dir_all(&fx.media).unwrap();
+    let before = bytes(&fx.db);
+    let line = error_line(demo_force(&fx.db));
+    assert_eq!(
+        line,
+        format!(
+            "error: {} was not made by `modcon demo`, so --force will not replace it; \
+             choose another --out",
+            fx.db.display()
+        )
+    );
+    assert_eq!(bytes(&fx.db), before);
+    assert!(!fx.media.exists());
+    // Nor any other file.
+    let other = fx.dir.path().join("notes.sqlite3");
+    fs::write(&other, b"my notes, not a database").unwrap();
+    let line = error_line(demo_force(&other));
+    assert!(line.contains("was not made by `modcon demo`"), "{line}");
+    assert_eq!(fs::read(&other).unwrap(), b"my notes, not a database");
+    // A database modcon once opened is still not a demo.
+    run_on(&fx.db, FIXTURE_NOW, &["check"]).success();
+    let before = bytes(&fx.db);
+    assert!(error_line(demo_force(&fx.db)).contains("was not made by `modcon demo`"));
+    assert_eq!(bytes(&fx.db), before);
+}
+
+#[test]
+fn demo_force_removes_the_old_databases_journal_and_wal_files() {
+    let d = common::demo(2, 1);
+    // A hot journal: what a writer killed mid-transaction leaves.
+    let journal = {
+        let conn = Connection::open(&d.db).unwrap();
+        conn.execute_batch(
+            "PRAGMA cache_size = 1; BEGIN; UPDATE forum_post SET content_raw = content_raw || 'x';",
+        )
+        .unwrap();
+        let hot = fs::read(d.dir.path().join("demo.sqlite3-journal")).unwrap();
+        conn.execute_batch("ROLLBACK").unwrap();
+        hot
+    };
+    assert!(journal.len() > 512);
+    let side = |ext: &str| d.dir.path().join(format!("demo.sqlite3-{ext}"));
+    fs::write(side("journal"), &journal).unwrap();
+    fs::write(side("wal"), b"left by an old writer").unwrap();
+    fs::write(side("shm"), b"left by an old writer").unwrap();
+    demo_force(&d.db).success();
+    for ext in ["journal", "wal", "shm"] {
+        assert!(!side(ext).exists(), "{ext} left beside the new database");
+    }
+    // The new database is sound and reads as what the demo makes.
+    let conn = Connection::open(&d.db).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+    let fresh = common::demo(2, 42);
+    assert_eq!(dump(&d.db, &[]), dump(&fresh.db, &[]));
+}
+
 fn exists(conn: &Connection, what: &str, sql: &str) {
     let n = count(conn, &format!("SELECT count(*) FROM ({sql})"));
     assert!(n > 0, "the demo has no {what}");

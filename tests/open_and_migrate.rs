@@ -394,10 +394,15 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
         .filter(|s| s["outcome"] == "applied")
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    // The console's own tables come with the read-write open itself.
+    // The console's own tables come in the same transaction, and say so.
     assert_eq!(
         applied,
-        ["0003_attachment_soft_delete", "0004_purge_indexes"]
+        [
+            "0002_modcon_tables",
+            "0003_attachment_soft_delete",
+            "0004_purge_indexes",
+            "0005_change_sources"
+        ]
     );
     assert_eq!(
         migrations(&old.conn),
@@ -706,5 +711,130 @@ fn read_only_opens_at_the_sqlite_level() {
             .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
             .unwrap(),
         1
+    );
+}
+
+// ------------------------------------------- a half-migrated database
+
+/// `is_active` added by hand (with its index), `deleted_at` not: the web
+/// app's soft-delete migration half done.
+fn half_migrated_forum(with_index: bool) -> Forum {
+    let forum = pre_soft_delete_forum();
+    forum
+        .conn
+        .execute_batch(
+            "ALTER TABLE \"forum_attachment\" ADD COLUMN \"is_active\" bool NOT NULL DEFAULT 1;",
+        )
+        .unwrap();
+    if with_index {
+        forum
+            .conn
+            .execute_batch(
+                "CREATE INDEX \"forum_attachment_is_active_4bfc911a\" ON \"forum_attachment\" (\"is_active\");",
+            )
+            .unwrap();
+    }
+    forum
+}
+
+fn steps_of(out: &serde_json::Value) -> Vec<serde_json::Value> {
+    out["steps"].as_array().unwrap().clone()
+}
+
+#[test]
+fn migrate_on_a_half_migrated_database_adds_only_what_is_missing() {
+    let forum = half_migrated_forum(true);
+    let before = bytes(&forum.db);
+    let dry = common::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
+    assert_eq!(bytes(&forum.db), before);
+    let step = steps_of(&dry)
+        .into_iter()
+        .find(|s| s["name"] == "0003_attachment_soft_delete")
+        .unwrap();
+    assert_eq!(step["outcome"], "applied", "{dry}");
+    assert_eq!(
+        step["adds"],
+        serde_json::json!(["column forum_attachment.deleted_at"]),
+        "{dry}"
+    );
+    let text = stdout_of(run_on(&forum.db, NOW, &["migrate", "--dry-run"]));
+    assert!(
+        text.contains("adds column forum_attachment.deleted_at"),
+        "{text}"
+    );
+
+    // The real run does what the dry run said, and succeeds.
+    let real = common::json_on(&forum.db, NOW, &["migrate"]);
+    assert_eq!(steps_of(&real), steps_of(&dry));
+    let columns: Vec<String> = forum
+        .conn
+        .prepare("SELECT name FROM pragma_table_info('forum_attachment') ORDER BY cid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        columns.iter().filter(|c| *c == "is_active").count(),
+        1,
+        "{columns:?}"
+    );
+    assert_eq!(columns.last().map(String::as_str), Some("deleted_at"));
+    assert_eq!(
+        count(
+            &forum.conn,
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'forum_attachment' \
+             AND sql LIKE '%is_active%' AND name NOT LIKE 'modcon%'"
+        ),
+        1
+    );
+    assert!(migrations(&forum.conn).contains(&(
+        "0003_attachment_soft_delete".to_string(),
+        "applied".to_string()
+    )));
+    // Every command works now.
+    run_on(&forum.db, NOW, &["stats"]).success();
+    let again = common::json_on(&forum.db, NOW, &["migrate"]);
+    assert!(
+        steps_of(&again).iter().all(|s| s["outcome"] == "done"),
+        "{again}"
+    );
+}
+
+#[test]
+fn a_migrate_that_fails_changes_nothing_not_even_the_consoles_tables() {
+    let forum = half_migrated_forum(false);
+    // Something else already holds the index's name: creating it fails.
+    forum
+        .conn
+        .execute_batch("CREATE TABLE \"forum_attachment_is_active_4bfc911a\" (x);")
+        .unwrap();
+    let before = bytes(&forum.db);
+    let dry = common::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
+    let step = steps_of(&dry)
+        .into_iter()
+        .find(|s| s["name"] == "0003_attachment_soft_delete")
+        .unwrap();
+    assert_eq!(
+        step["adds"],
+        serde_json::json!([
+            "column forum_attachment.deleted_at",
+            "index forum_attachment_is_active_4bfc911a"
+        ]),
+        "{dry}"
+    );
+    let line = error_line(run_on(&forum.db, NOW, &["migrate"]));
+    assert!(
+        line.contains("migration 0003_attachment_soft_delete failed"),
+        "{line}"
+    );
+    assert!(line.contains("nothing was changed"), "{line}");
+    assert_eq!(bytes(&forum.db), before);
+    assert_eq!(
+        count(
+            &forum.conn,
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE 'modcon%'"
+        ),
+        0
     );
 }

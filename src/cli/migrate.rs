@@ -1,9 +1,9 @@
 //! `modcon migrate`
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{Settings, output, refuse_read_only};
-use crate::core::db::Access;
+use crate::core::db::{Access, OpenOptions};
 use crate::core::{migrate, model};
 
 pub fn run(settings: &Settings, dry_run: bool, json: bool) -> Result<()> {
@@ -15,13 +15,18 @@ pub fn run(settings: &Settings, dry_run: bool, json: bool) -> Result<()> {
     } else {
         Access::ReadWrite
     };
-    let mut db = settings.open(access, true)?;
+    let mut options = OpenOptions::new(access);
+    options.allow_outdated = true;
+    // The console's own tables too go in the one transaction below.
+    options.own_tables_on_open = false;
+    let mut db = settings.open_with(options)?;
     let now = model::format_datetime(settings.now);
     let steps = if dry_run {
         migrate::apply_requested(db.conn(), &now, true)?
     } else {
         let tx = db.write_tx()?;
-        let steps = migrate::apply_requested(&tx, &now, false)?;
+        let steps = migrate::apply_requested(&tx, &now, false)
+            .context("nothing was changed (the migration runs as one transaction)")?;
         tx.commit()?;
         steps
     };
@@ -43,6 +48,10 @@ pub fn run(settings: &Settings, dry_run: bool, json: bool) -> Result<()> {
             verb(step.outcome),
             step.purpose
         );
+        // Only what is missing, for a partly migrated database.
+        if step.outcome == "applied" && step.partial {
+            println!("{:<30} adds {}", "", step.adds.join(", "));
+        }
     }
     let pending = steps.iter().filter(|s| s.outcome == "applied").count();
     match (pending, dry_run) {

@@ -467,12 +467,17 @@ impl Settings {
     /// Opens the database; the default demo database is made first when
     /// it does not exist yet, so a new user sees something at once.
     pub fn open(&self, access: Access, allow_outdated: bool) -> Result<Db> {
+        let mut options = OpenOptions::new(access);
+        options.allow_outdated = allow_outdated;
+        self.open_with(options)
+    }
+
+    /// [`Settings::open`] with options of the caller's own.
+    pub fn open_with(&self, mut options: OpenOptions) -> Result<Db> {
         if self.db_is_default_demo && !self.db.exists() {
             self.create_default_demo()?;
         }
-        let mut options = OpenOptions::new(access);
         options.busy_timeout = self.busy_timeout;
-        options.allow_outdated = allow_outdated;
         options.recover_interrupted = !self.read_only;
         Db::open(&self.db, &options)
     }

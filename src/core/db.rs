@@ -37,6 +37,11 @@ pub struct OpenOptions {
     /// (a crash) rolls it back first, as any SQLite client that can write
     /// does. Off for `--read-only`, which then fails with an error saying so.
     pub recover_interrupted: bool,
+    /// A read-write open adds the console's own tables at once, in a
+    /// transaction of its own. `migrate` turns this off and adds them in
+    /// its one transaction with everything else, so a migration that fails
+    /// leaves nothing changed.
+    pub own_tables_on_open: bool,
 }
 
 impl OpenOptions {
@@ -46,6 +51,7 @@ impl OpenOptions {
             busy_timeout: busy_timeout_from_env(),
             allow_outdated: false,
             recover_interrupted: false,
+            own_tables_on_open: true,
         }
     }
 }
@@ -115,6 +121,19 @@ impl Db {
         })
     }
 
+    /// A connection that reads the file as it is on disk, taking no locks
+    /// and reading no journal or WAL (SQLite's `immutable=1`): for looking
+    /// at a file that may not be a forum database at all.
+    pub fn open_immutable(path: &Path) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            uri(path, "immutable=1"),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(conn)
+    }
+
     fn prepare(&mut self, options: &OpenOptions) -> Result<()> {
         self.conn.busy_timeout(options.busy_timeout)?;
         // The first read of the schema: a locked, corrupt or foreign file
@@ -145,10 +164,12 @@ impl Db {
                 // The console's first write into this database: a corrupt
                 // file is refused before it is changed.
                 verify_sound(&self.conn, options.busy_timeout)?;
-                let now = model::format_datetime(model::utc_now());
-                let tx = self.write_tx()?;
-                migrate::apply_on_open(&tx, &now)?;
-                tx.commit().map_err(|e| explain(e, options.busy_timeout))?;
+                if options.own_tables_on_open {
+                    let now = model::format_datetime(model::utc_now());
+                    let tx = self.write_tx()?;
+                    migrate::apply_on_open(&tx, &now)?;
+                    tx.commit().map_err(|e| explain(e, options.busy_timeout))?;
+                }
             }
             Access::ReadWrite => {}
             Access::ReadOnly => migrate::shadow_own_tables(&self.conn)?,
@@ -203,6 +224,25 @@ impl Db {
             .conn
             .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
+}
+
+/// A `file:` URI for `path` with query parameters `query`: every byte but
+/// the unreserved ones and `/` percent-encoded, so no name is misread.
+pub fn uri(path: &Path, query: &str) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut text = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            text.push(b as char);
+        } else {
+            text.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if !query.is_empty() {
+        text.push('?');
+        text.push_str(query);
+    }
+    text
 }
 
 fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {

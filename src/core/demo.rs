@@ -801,6 +801,35 @@ fn write_media(media: &Path, images: &[String]) -> Result<u64> {
     Ok(written)
 }
 
+/// The files SQLite keeps beside a database while it writes.
+const SIDE_FILES: [&str; 3] = ["-journal", "-wal", "-shm"];
+
+fn side_file(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Whether `path` is a database the demo made: modcon created its forum
+/// tables itself (migration 0001 recorded as applied), which it does for
+/// the demo alone; on any other database 0001 is recorded as satisfied, or
+/// not at all. Read without locks or journals (SQLite's `immutable`), so
+/// looking changes nothing, whatever lies beside the file.
+pub fn made_by_demo(path: &Path) -> bool {
+    let read = || -> Result<bool> {
+        let conn = Db::open_immutable(path)?;
+        let outcome: Option<String> = conn
+            .query_row(
+                "SELECT outcome FROM modcon_migrations WHERE name = ?1",
+                [super::migrate::FORUM_SCHEMA],
+                |r| r.get(0),
+            )
+            .ok();
+        Ok(outcome.as_deref() == Some("applied"))
+    };
+    path.is_file() && read().unwrap_or(false)
+}
+
 /// Writes the demo database and its media folder.
 pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
     let out = &options.out;
@@ -813,6 +842,12 @@ pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
     }
     if out.is_dir() {
         bail!("{} is a directory", out.display());
+    }
+    if out.exists() && !made_by_demo(out) {
+        bail!(
+            "{} was not made by `modcon demo`, so --force will not replace it; choose another --out",
+            out.display()
+        );
     }
     if media.exists() && !media.join(MARKER).exists() {
         bail!(
@@ -850,6 +885,16 @@ pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
             .collect::<rusqlite::Result<_>>()?
     };
     summary.files = write_media(&media, &images)?;
+    // The old file's journal or WAL would be replayed into the new one.
+    for suffix in SIDE_FILES {
+        let side = side_file(out, suffix);
+        match fs::remove_file(&side) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", side.display()));
+            }
+            _ => {}
+        }
+    }
     fs::rename(&building, out)
         .with_context(|| format!("cannot move the new database to {}", out.display()))?;
     summary.database = out.display().to_string();

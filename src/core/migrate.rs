@@ -76,6 +76,11 @@ pub struct Step {
     pub purpose: &'static str,
     /// "applied", "satisfied" (already in the schema, recorded), or "done" (recorded before).
     pub outcome: &'static str,
+    /// What an applied migration adds ("column forum_attachment.deleted_at",
+    /// "index …", "table …"): only what the schema did not have yet.
+    pub adds: Vec<String>,
+    /// Part of it was in the schema already (a half-migrated database).
+    pub partial: bool,
 }
 
 fn recorded(conn: &Connection, name: &str) -> Result<bool> {
@@ -92,18 +97,104 @@ fn recorded(conn: &Connection, name: &str) -> Result<bool> {
         .is_some())
 }
 
-/// Whether the schema already holds what a migration would create.
-fn satisfied(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(match name {
-        FORUM_SCHEMA => schema::table_exists(conn, "forum_thread")?,
-        OWN_TABLES => schema::table_exists(conn, "modcon_action")?,
-        ATTACHMENT_SOFT_DELETE => {
-            schema::column_exists(conn, "forum_attachment", "is_active")?
-                && schema::column_exists(conn, "forum_attachment", "deleted_at")?
+/// What one statement of a migration creates, when the schema can say
+/// whether it is there already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Creates {
+    Table(String),
+    Index(String),
+    Column {
+        table: String,
+        column: String,
+    },
+    /// Anything else: always run.
+    Other,
+}
+
+impl Creates {
+    fn of(statement: &str) -> Creates {
+        let words: Vec<&str> = statement.split_whitespace().collect();
+        let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+        let at = |i: usize| upper.get(i).map(String::as_str);
+        let name = |i: usize| {
+            words.get(i).map(|w| {
+                let w = w.split('(').next().unwrap_or(w);
+                w.trim_matches('"').to_string()
+            })
+        };
+        // Past "IF NOT EXISTS", if there.
+        let skip_if = |i: usize| {
+            if at(i) == Some("IF") && at(i + 1) == Some("NOT") && at(i + 2) == Some("EXISTS") {
+                i + 3
+            } else {
+                i
+            }
+        };
+        match (at(0), at(1), at(2)) {
+            (Some("CREATE"), Some("TABLE"), _) => name(skip_if(2)).map(Creates::Table),
+            (Some("CREATE"), Some("INDEX"), _) => name(skip_if(2)).map(Creates::Index),
+            (Some("CREATE"), Some("UNIQUE"), Some("INDEX")) => name(skip_if(3)).map(Creates::Index),
+            (Some("ALTER"), Some("TABLE"), _)
+                if at(3) == Some("ADD") && at(4) == Some("COLUMN") =>
+            {
+                match (name(2), name(5)) {
+                    (Some(table), Some(column)) => Some(Creates::Column { table, column }),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
-        CHANGE_SOURCES => schema::column_exists(conn, "modcon_change", "before_source")?,
-        _ => false,
-    })
+        .unwrap_or(Creates::Other)
+    }
+
+    fn present(&self, conn: &Connection) -> Result<bool> {
+        Ok(match self {
+            Creates::Table(name) => schema::table_exists(conn, name)?,
+            Creates::Index(name) => conn
+                .query_row(
+                    "SELECT count(*) FROM main.sqlite_master WHERE type = 'index' AND name = ?1",
+                    [name],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| n > 0)?,
+            Creates::Column { table, column } => {
+                schema::table_exists(conn, table)? && schema::column_exists(conn, table, column)?
+            }
+            Creates::Other => false,
+        })
+    }
+
+    fn describe(&self) -> Option<String> {
+        match self {
+            Creates::Table(name) => Some(format!("table {name}")),
+            Creates::Index(name) => Some(format!("index {name}")),
+            Creates::Column { table, column } => Some(format!("column {table}.{column}")),
+            Creates::Other => None,
+        }
+    }
+}
+
+/// The statements of a migration's SQL, comments removed.
+fn statements(sql: &str) -> Vec<String> {
+    strip_comments(sql)
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The statements of `m` whose effect the schema does not have yet: a
+/// partly migrated database gets only what it lacks.
+fn pending(conn: &Connection, m: &Migration) -> Result<Vec<(String, Creates)>> {
+    let mut list = Vec::new();
+    for statement in statements(m.sql) {
+        let creates = Creates::of(&statement);
+        if !creates.present(conn)? {
+            list.push((statement, creates));
+        }
+    }
+    Ok(list)
 }
 
 fn record(conn: &Connection, name: &str, outcome: &str, now: &str) -> Result<()> {
@@ -115,7 +206,9 @@ fn record(conn: &Connection, name: &str, outcome: &str, now: &str) -> Result<()>
 }
 
 /// Works out, or carries out, the migrations allowed by `allowed`. Callers
-/// run it inside a write transaction when `apply` is set.
+/// run it inside one write transaction when `apply` is set, so a migration
+/// that fails leaves nothing changed. The dry run and the real run work out
+/// the same steps, statement by statement, from the schema as it is.
 fn run(conn: &Connection, now: &str, allowed: &[When], apply: bool) -> Result<Vec<Step>> {
     if apply {
         conn.execute_batch(RECORD_TABLE)?;
@@ -127,17 +220,32 @@ fn run(conn: &Connection, now: &str, allowed: &[When], apply: bool) -> Result<Ve
                 name: m.name,
                 purpose: m.purpose,
                 outcome: "done",
+                adds: Vec::new(),
+                partial: false,
             });
             continue;
         }
-        let outcome = if satisfied(conn, m.name)? {
-            "satisfied"
+        // The forum schema is all or nothing: a database with forum tables
+        // is the web app's, never to be created over.
+        let todo = if m.name == FORUM_SCHEMA && schema::table_exists(conn, "forum_thread")? {
+            Vec::new()
+        } else {
+            pending(conn, m)?
+        };
+        let partial = !todo.is_empty() && todo.len() < statements(m.sql).len();
+        let (outcome, adds) = if todo.is_empty() {
+            ("satisfied", Vec::new())
         } else if allowed.contains(&m.when) {
             if apply {
-                conn.execute_batch(m.sql)
-                    .with_context(|| format!("migration {} failed", m.name))?;
+                for (statement, _) in &todo {
+                    conn.execute_batch(statement)
+                        .with_context(|| format!("migration {} failed", m.name))?;
+                }
             }
-            "applied"
+            (
+                "applied",
+                todo.iter().filter_map(|(_, c)| c.describe()).collect(),
+            )
         } else {
             continue;
         };
@@ -148,6 +256,8 @@ fn run(conn: &Connection, now: &str, allowed: &[When], apply: bool) -> Result<Ve
             name: m.name,
             purpose: m.purpose,
             outcome,
+            adds,
+            partial,
         });
     }
     Ok(steps)

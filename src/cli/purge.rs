@@ -171,6 +171,9 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
     if r.dry_run {
         println!("nothing was changed; a purge cannot be undone");
     }
+    if let Some(holder) = &r.lock_taken_over {
+        println!("  took over the purge lock left by {holder}, which is no longer running");
+    }
     if r.cancelled {
         println!("cancelled after the batch in flight; run purge again to continue");
     }

@@ -142,6 +142,9 @@ pub struct PurgeReport {
     /// Stopped by the user after a batch.
     pub cancelled: bool,
     pub keep_files: bool,
+    /// The holder named by a purge lock that a killed process left, taken
+    /// over by this purge.
+    pub lock_taken_over: Option<String>,
 }
 
 impl PurgeReport {
@@ -956,25 +959,32 @@ pub fn run(
     };
     // The last journal entry this run has tried.
     let mut tried = 0;
-    if !options.dry_run {
-        if db.is_read_only() {
-            bail!(
-                "the database is open read-only (--read-only): purge would change it; use --dry-run to see the plan"
-            );
-        }
-        if !options.keep_files {
-            let pending: i64 =
-                db.conn()
-                    .query_row("SELECT count(*) FROM modcon_file_journal", [], |r| r.get(0))?;
-            if pending > 0 {
-                let Some(media) = media else {
-                    bail!(
-                        "{pending} files from an earlier purge are waiting to be removed, and no media root \
-                         is set: give --media-root (or --keep-files to leave them)"
-                    );
-                };
-                report.journal_finished = finish_journal(db, media, &mut report, &mut tried)?;
-            }
+    if !options.dry_run && db.is_read_only() {
+        bail!(
+            "the database is open read-only (--read-only): purge would change it; use --dry-run to see the plan"
+        );
+    }
+    // One purge at a time per database, held until this returns; taken
+    // before anything is written, so a refused purge changes nothing.
+    let _lock = if options.dry_run {
+        None
+    } else {
+        let lock = super::lock::acquire(db, action::PURGE, &ctx.actor)?;
+        report.lock_taken_over = lock.taken_over.clone();
+        Some(lock)
+    };
+    if !options.dry_run && !options.keep_files {
+        let pending: i64 =
+            db.conn()
+                .query_row("SELECT count(*) FROM modcon_file_journal", [], |r| r.get(0))?;
+        if pending > 0 {
+            let Some(media) = media else {
+                bail!(
+                    "{pending} files from an earlier purge are waiting to be removed, and no media root \
+                     is set: give --media-root (or --keep-files to leave them)"
+                );
+            };
+            report.journal_finished = finish_journal(db, media, &mut report, &mut tried)?;
         }
     }
     // Planned before "first seen" is stamped, so a database that cannot be

@@ -742,6 +742,8 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
 }
 
 pub fn fix(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
+    // Not while a purge (or another fix) runs on this database.
+    let _lock = super::lock::acquire(db, "check --fix", &ctx.actor)?;
     let tx = db.write_tx()?;
     let outcome = fix_in(&tx, ctx)?;
     super::failpoint::hit("before-commit");

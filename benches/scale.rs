@@ -154,13 +154,13 @@ fn main() {
     report("console: key j to frame drawn (mean of 100)", total / 100);
     report("console: key j to frame drawn (worst of 100)", worst);
     time(
-        "console: worker answers for one move (posts, attachments, text)",
+        "console: worker answers for one move (posts, attachments, details)",
         || {
             let out = h.app.on_key(key_event("j"));
             h.answer(out);
         },
     );
-    time("console: G, every thread loaded page by page", || {
+    time("console: G, the last page read from the end", || {
         h.keys(&["G"]);
     });
     let mut purge_db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).expect("open");

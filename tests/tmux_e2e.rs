@@ -204,3 +204,83 @@ fn purge_on_a_terminal_shows_a_progress_bar() {
     let screen = tmux.wait_for("EXITED 0");
     assert!(screen.contains("purged "), "{screen}");
 }
+
+#[test]
+fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
+    let demo = common::demo(5, 1);
+    let args = format!(
+        "--db {} --now '{}' --actor e2e",
+        demo.db.display(),
+        common::DEMO_NOW
+    );
+    let Some(tmux) = Tmux::start("truth", "", &args, 80, 24) else {
+        return;
+    };
+    let db = modcon::core::db::Db::open(
+        &demo.db,
+        &modcon::core::db::OpenOptions::new(modcon::core::db::Access::ReadOnly),
+    )
+    .unwrap();
+    let cutoff = modcon::core::cutoff(
+        modcon::core::model::parse_datetime(common::DEMO_NOW).unwrap(),
+        30,
+    );
+    let c = modcon::core::query::counts(db.conn(), &cutoff).unwrap();
+    let counts: Vec<String> = [c.threads, c.posts, c.attachments]
+        .iter()
+        .map(|k| format!("{}+{}x", k.active, k.deleted))
+        .chain([
+            format!(
+                "P{}",
+                c.threads.purgeable + c.posts.purgeable + c.attachments.purgeable
+            ),
+            format!("!{}", c.posts.violations + c.attachments.violations),
+            "f:all".to_string(),
+        ])
+        .collect();
+    let wanted: Vec<&str> = counts.iter().map(String::as_str).collect();
+    tmux.wait_for_all(&wanted);
+    // A post under a deleted thread: restoring it is refused, and the
+    // reason is there whole.
+    let conn = common::open(&demo.db);
+    let index: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM forum_thread WHERE (created_at, id) > \
+             (SELECT created_at, id FROM forum_thread WHERE title LIKE 'Restore me: a thread%')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    for _ in 0..index {
+        tmux.keys(&["j"]);
+    }
+    tmux.wait_for("title: Restore me: a thread deleted 3 days");
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("▶ Posts");
+    tmux.keys(&["r"]);
+    let screen = tmux.wait_for_all(&["Cannot restore this post", "restore the thread first"]);
+    assert!(screen.contains("Esc close"), "{screen}");
+    assert!(!screen.contains("y yes"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Tab pane");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}
+
+#[test]
+fn with_lang_c_the_real_console_draws_ascii_only() {
+    let demo = common::demo(5, 1);
+    let args = format!(
+        "--db {} --now '{}' --actor e2e",
+        demo.db.display(),
+        common::DEMO_NOW
+    );
+    let Some(tmux) = Tmux::start("ascii", "LANG=C LC_ALL=C", &args, 80, 24) else {
+        return;
+    };
+    let screen = tmux.wait_for_all(&["+> Threads", "|+ ", "? help"]);
+    assert!(!screen.contains('│'), "{screen}");
+    assert!(!screen.contains('─'), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}

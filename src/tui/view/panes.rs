@@ -336,14 +336,15 @@ fn details(frame: &mut Frame, area: Rect, app: &App) {
         None => " Details ".to_string(),
     };
     let lines = details_lines(app, area.width.saturating_sub(2) as usize);
-    let max = lines
-        .len()
-        .saturating_sub(area.height.saturating_sub(2) as usize);
+    let visible = area.height.saturating_sub(2) as usize;
+    let max = lines.len().saturating_sub(visible);
+    // Which lines are in view, when not all are: "lines 1-7/16".
     let title = if max > 0 {
+        let first = (app.details.scroll as usize).min(max) + 1;
         format!(
-            "{title}{}/{} ",
-            (app.details.scroll as usize).min(max) + 1,
-            max + 1
+            "{title}lines {first}-{}/{} ",
+            first + visible - 1,
+            lines.len()
         )
     } else {
         title

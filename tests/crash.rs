@@ -29,6 +29,15 @@ const RECENT: &str = "2026-11-21 12:00:00";
 const SEED: u64 = 0x5eed_c4a5;
 const BATCH: &str = "10";
 
+/// The kill tests time their kills against a run measured first: run
+/// side by side, one would measure its span while the other loads the
+/// machine and then kill runs that go faster, so they take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 type Row = (&'static str, String);
 
 /// A forum built for crashing: the database, its media root, files outside
@@ -668,6 +677,7 @@ fn check_final(site: &Site, copy: &Copy, initial_files: &BTreeSet<String>, label
 
 #[test]
 fn purge_killed_at_many_points_loses_nothing_and_finishes_its_files() {
+    let _turn = one_at_a_time();
     let site = build(SEED);
     if let Ok(keep) = std::env::var("CRASH_KEEP") {
         hardening::copy_tree(site.dir.path(), Path::new(&keep));
@@ -898,6 +908,7 @@ fn all_or_nothing(db: &Path, args: &[&str], rng: &mut Rng) -> (tempfile::TempDir
 
 #[test]
 fn delete_and_restore_killed_mid_way_are_all_or_nothing() {
+    let _turn = one_at_a_time();
     let (forum, t) = big_thread();
     let mut rng = Rng::new(SEED ^ 0xde1e7e);
     let (_d1, deleted) = all_or_nothing(&forum.db, &["delete", "thread", &t], &mut rng);

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{Settings, open_for_writing, output};
+use super::{Settings, open_for_writing, output, progress};
 use crate::core::db::Access;
 use crate::core::{check, rules};
 use crate::display::sanitize_line;
@@ -33,12 +33,24 @@ pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
     };
     let ctx = settings.ctx();
     let media = settings.media()?;
-    let fixed = if fix {
-        Some(rules::fix(&mut db, &ctx)?)
-    } else {
-        None
-    };
-    let report = check::run(&mut db, &ctx, media.as_ref())?;
+    let spinner = progress::spinner(
+        json,
+        if media.is_some() {
+            "checking rows and files"
+        } else {
+            "checking rows"
+        },
+    );
+    let checked = (|| {
+        let fixed = if fix {
+            Some(rules::fix(&mut db, &ctx)?)
+        } else {
+            None
+        };
+        anyhow::Ok((fixed, check::run(&mut db, &ctx, media.as_ref())?))
+    })();
+    progress::done(spinner);
+    let (fixed, report) = checked?;
     if json {
         return output::json(&serde_json::json!({
             "action": if fix { "fix" } else { "check" },

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{Settings, output};
+use super::{Settings, output, progress};
 use crate::core::demo::{self, DemoOptions};
 
 pub fn run(
@@ -20,13 +20,19 @@ pub fn run(
         None => super::settings::default_demo_path()?,
     };
     let started = std::time::Instant::now();
+    let spinner = progress::spinner(
+        json,
+        &format!("writing a demo of {threads} threads to {}", out.display()),
+    );
     let summary = demo::generate(&DemoOptions {
         out,
         threads,
         seed,
         force,
         now: settings.now,
-    })?;
+    });
+    progress::done(spinner);
+    let summary = summary?;
     if json {
         // One flat object: `action`, then the counts under the usual keys.
         let mut object = serde_json::to_value(&summary)?;

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Settings, output, refuse_read_only};
+use super::{Settings, output, progress, refuse_read_only};
 use crate::core::db::{Access, OpenOptions};
 use crate::core::{migrate, model};
 
@@ -21,15 +21,21 @@ pub fn run(settings: &Settings, dry_run: bool, json: bool) -> Result<()> {
     options.own_tables_on_open = false;
     let mut db = settings.open_with(options)?;
     let now = model::format_datetime(settings.now);
-    let steps = if dry_run {
-        migrate::apply_requested(db.conn(), &now, true)?
-    } else {
+    let spinner = (!dry_run)
+        .then(|| progress::spinner(json, "migrating (indexes over large tables take a while)"))
+        .flatten();
+    let steps = (|| {
+        if dry_run {
+            return migrate::apply_requested(db.conn(), &now, true);
+        }
         let tx = db.write_tx()?;
         let steps = migrate::apply_requested(&tx, &now, false)
             .context("nothing was changed (the migration runs as one transaction)")?;
         tx.commit()?;
-        steps
-    };
+        Ok(steps)
+    })();
+    progress::done(spinner);
+    let steps = steps?;
     if json {
         return output::json(
             &serde_json::json!({ "action": "migrate", "dry_run": dry_run, "steps": steps }),

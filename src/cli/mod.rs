@@ -9,6 +9,7 @@ mod log;
 mod migrate;
 mod moderate;
 pub mod output;
+mod progress;
 mod purge;
 mod settings;
 mod stats;

@@ -1,13 +1,11 @@
 //! `modcon purge`: the plan, a progress bar per batch on a terminal, and
 //! the report.
 
-use std::io::IsTerminal;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Settings, output, refuse_read_only};
+use super::{Settings, output, progress, refuse_read_only};
 use crate::core::db::Access;
 use crate::core::purge::{self, PurgeOptions, PurgeReport};
 use crate::display::{ago, sanitize_line};
@@ -39,14 +37,15 @@ pub fn run(
         keep_files,
     };
     let media = settings.media()?;
-    let bar = (!json && !dry_run && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} batch {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    // The plan can take a while on a large database; then one step per batch.
+    let bar = progress::bar(json, "{bar:30} batch {pos}/{len} {msg}");
+    if let Some(bar) = &bar {
+        bar.set_message(if dry_run {
+            "planning"
+        } else {
+            "planning the purge"
+        });
+    }
     let cancel = AtomicBool::new(false);
     let mut on_progress = |p: &purge::Progress| {
         if let Some(bar) = &bar {
@@ -66,10 +65,9 @@ pub fn run(
         &options,
         &mut on_progress,
         &cancel,
-    )?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    );
+    progress::done(bar);
+    let report = report?;
     if json {
         return output::json(&report);
     }

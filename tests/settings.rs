@@ -518,7 +518,7 @@ fn a_copy_of_production_opened_with_db_never_touches_productions_files() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // check looks at no files of production.
+    // check looks at no files of production, and says why.
     let out = run(&["check", "--json"]);
     assert!(
         out.status.success(),
@@ -526,6 +526,15 @@ fn a_copy_of_production_opened_with_db_never_touches_productions_files() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(parse_json(&out)["report"]["files_checked"], false);
+    let out = run(&["--read-only", "check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "media root: none: no --media-root or MODCON_MEDIA_ROOT, and no `media` folder \
+             beside the database; the config file's media_root belongs to its own db\n"
+        ),
+        "{text}"
+    );
     // --keep-files purges the copy's rows and nothing on disk.
     let out = run(&["purge", "--keep-files", "--json"]);
     assert!(

@@ -71,7 +71,7 @@ pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
     }
     println!(
         "media root: {}",
-        sanitize_line(report.media_root.as_deref().unwrap_or("none"))
+        sanitize_line(&settings.media_root_used(report.media_root.as_deref()))
     );
     section(
         "active rows under a deleted parent",

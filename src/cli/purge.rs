@@ -123,7 +123,7 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
     }
     println!(
         "  media root: {}",
-        sanitize_line(r.media_root.as_deref().unwrap_or("none"))
+        sanitize_line(&settings.media_root_used(r.media_root.as_deref()))
     );
     if r.held_back.rows() > 0 {
         println!(

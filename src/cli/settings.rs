@@ -512,12 +512,16 @@ impl Settings {
         }
     }
 
-    /// Which media root a command uses and why, for its report:
-    /// "/srv/media (config file /etc/…)" or "none (…)".
-    pub fn media_root_text(&self) -> String {
-        match &self.media_root {
-            Some(path) => format!("{} ({})", path.display(), self.media_root_source),
-            None => format!("{}", self.media_root_source),
+    /// Which media root a command used (`resolved`, as its report gives
+    /// it) and why: "/srv/media (config file /etc/…)", or "none: …" saying
+    /// why there is none.
+    pub fn media_root_used(&self, resolved: Option<&str>) -> String {
+        match resolved {
+            Some(path) => format!("{path} ({})", self.media_root_source),
+            None if self.media_root.is_some() => {
+                "none (the media folder beside the database does not exist)".into()
+            }
+            None => self.media_root_source.to_string(),
         }
     }
 }

@@ -1249,7 +1249,7 @@ fn without_a_terminal_there_is_no_progress_bar() {
         format!(
             "purged 1 attachment in 1 batch(es) (retention 30 days, deleted at or before {})\n  \
              files removed: 1 (and 1 thumbnails); missing: 0; refused: 0\n  \
-             media root: {}\n",
+             media root: {} (derived: the `media` folder beside the database)\n",
             ago(30, 0),
             fs::canonicalize(&f.media).unwrap().display()
         )
@@ -1694,13 +1694,17 @@ fn purge_and_check_say_which_media_root_they_used() {
     let plan = json_on(&f.db, NOW, &["purge", "--dry-run"]);
     assert_eq!(plan["media_root"], media.as_str());
     let text = stdout_of(run_on(&f.db, NOW, &["purge", "--dry-run"]));
-    assert!(text.contains(&format!("  media root: {media}\n")), "{text}");
+    let beside = "(derived: the `media` folder beside the database)";
+    assert!(
+        text.contains(&format!("  media root: {media} {beside}\n")),
+        "{text}"
+    );
     let check = json_on(&f.db, NOW, &["check"]);
     assert_eq!(check["media_root"], media.as_str());
     assert_eq!(check["report"]["media_root"], media.as_str());
     let text = stdout_of(run_on(&f.db, NOW, &["check"]));
     assert!(
-        text.starts_with(&format!("media root: {media}\n")),
+        text.starts_with(&format!("media root: {media} {beside}\n")),
         "{text}"
     );
     // A database without a media folder beside it: none.
@@ -1711,8 +1715,10 @@ fn purge_and_check_say_which_media_root_they_used() {
     assert_eq!(out["media_root"], Value::Null);
     assert_eq!(counts(&out), (0, 0, 1, 0));
     let text = stdout_of(run_on(&db, NOW, &["purge", "--keep-files"]));
-    assert!(text.contains("  media root: none\n"), "{text}");
+    let none =
+        "none: no --media-root or MODCON_MEDIA_ROOT, and no `media` folder beside the database";
+    assert!(text.contains(&format!("  media root: {none}\n")), "{text}");
     assert_eq!(json_on(&db, NOW, &["check"])["media_root"], Value::Null);
     let text = stdout_of(run_on(&db, NOW, &["check"]));
-    assert!(text.starts_with("media root: none\n"), "{text}");
+    assert!(text.starts_with(&format!("media root: {none}\n")), "{text}");
 }

@@ -176,9 +176,15 @@ impl PurgeDialog {
         }
     }
 
+    /// Retention (0 or more days) and batch size (1 to the largest a
+    /// command-line purge takes), when both fields hold one.
     pub fn values(&self) -> Option<(i64, usize)> {
-        let days = self.retention.parse::<i64>().ok()?;
-        let batch = self.batch.parse::<usize>().ok().filter(|b| *b > 0)?;
+        let days = self.retention.parse::<i64>().ok().filter(|d| *d >= 0)?;
+        let batch = self
+            .batch
+            .parse::<usize>()
+            .ok()
+            .filter(|b| (1..=crate::core::MAX_BATCH_SIZE).contains(b))?;
         Some((days, batch))
     }
 }
@@ -495,5 +501,41 @@ impl App {
     /// The row the details pane and the moderation keys are about.
     pub fn subject_row(&self) -> Option<&Row> {
         self.pane(self.subject).selected()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_purge_dialog_takes_the_values_a_command_line_purge_takes() {
+        let dialog = |retention: &str, batch: &str| PurgeDialog {
+            retention: retention.into(),
+            batch: batch.into(),
+            field: 0,
+            fresh: false,
+            plan_only: false,
+            plan: None,
+            running: None,
+            finished: None,
+        };
+        assert_eq!(dialog("30", "100").values(), Some((30, 100)));
+        assert_eq!(dialog("0", "10000").values(), Some((0, 10000)));
+        // A retention beyond the calendar is fine: the cutoff clamps.
+        assert_eq!(dialog("99999999", "1").values(), Some((99_999_999, 1)));
+        for (retention, batch) in [
+            ("-1", "100"),
+            ("30", "0"),
+            ("30", "10001"),
+            ("30", "18446744073709551615"),
+            ("x", "1"),
+        ] {
+            assert_eq!(
+                dialog(retention, batch).values(),
+                None,
+                "{retention} {batch}"
+            );
+        }
     }
 }

@@ -167,9 +167,10 @@ impl App {
                 batch_size,
             }],
             None => {
-                d.plan = Some(Err(
-                    "retention must be a number of days, batch size at least 1".into(),
-                ));
+                d.plan = Some(Err(format!(
+                    "retention must be a number of days, batch size from 1 to {}",
+                    crate::core::MAX_BATCH_SIZE
+                )));
                 Vec::new()
             }
         }

@@ -419,11 +419,20 @@ fn a_wal_file_left_by_a_crashed_writer_is_not_lost() {
     fs::copy(&f.db, &db).unwrap();
     fs::copy(wal_of(&f.db), wal_of(&db)).unwrap();
     let main_before = fs::read(&db).unwrap();
-    assert_eq!(threads_total(&db, true), 2);
+    // --read-only cannot read the -wal without making its -shm index
+    // beside the database: refused, with what to do, nothing made.
+    let r = modcon(&db, &["--read-only", "stats"]);
+    assert_error(&r, "open it once without --read-only");
     assert!(
         fs::read(&db).unwrap() == main_before,
         "a read-only open changed the main file"
     );
+    assert!(!db.with_extension("sqlite3-shm").exists());
+    // Any other reading command folds the -wal in first, as the web app's
+    // next connection would, and leaves no file behind.
+    assert_eq!(threads_total(&db, false), 2);
+    assert!(!wal_of(&db).exists());
+    assert!(!db.with_extension("sqlite3-shm").exists());
     let r = modcon(&db, &["delete", "thread", &hex_id(3)]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let conn = web_conn(&db);

@@ -623,7 +623,8 @@ fn a_database_locked_by_another_writer() {
         let line = error_line(run_on(&forum.db, NOW, &args));
         assert!(
             line.contains(
-                "database is locked by another process (still busy after 0.3s); try again"
+                "database is locked by another process (still busy after 0.3s): another process \
+                 is writing to it; try again"
             ),
             "{args:?}: {line}"
         );

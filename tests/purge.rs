@@ -906,8 +906,12 @@ fn a_batch_that_keeps_failing_stops_the_purge_after_its_retries() {
     };
     let line = error_line(failing("3"));
     assert!(
-        line.starts_with(&format!(
-            "error: purge stopped: batch 3 (1 attachment starting {}) failed 4 times; \
+        line.starts_with(&format!("error: {}: ", f.db.display())),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!(
+            "purge stopped: batch 3 (1 attachment starting {}) failed 4 times; \
              the batches before it are done and a rerun continues",
             id(0x12)
         )),

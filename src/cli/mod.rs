@@ -423,15 +423,24 @@ fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
     let settings = Settings::resolve(&cli)?;
+    let access = if settings.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    // Every SQLite error names the database file and says what to do.
+    let (path, busy_timeout) = (settings.db.clone(), settings.busy_timeout);
+    let name_the_file = move |err: anyhow::Error| {
+        crate::core::db::explain_for_file(err, &path, access, busy_timeout)
+    };
     let Some(command) = cli.command else {
-        let access = if settings.read_only {
-            Access::ReadOnly
-        } else {
-            Access::ReadWrite
-        };
-        let db = settings.open(access, false)?;
+        let db = settings.open(access, false).map_err(name_the_file)?;
         return crate::tui::run(settings, db);
     };
+    dispatch(&settings, command).map_err(name_the_file)
+}
+
+fn dispatch(settings: &Settings, command: Command) -> Result<()> {
     match command {
         Command::Demo {
             out,
@@ -439,8 +448,8 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             force,
             json,
-        } => demo::run(&settings, out, threads, seed, force, json),
-        Command::Stats { json } => stats::run(&settings, json),
+        } => demo::run(settings, out, threads, seed, force, json),
+        Command::Stats { json } => stats::run(settings, json),
         Command::List {
             kind,
             thread,
@@ -448,21 +457,21 @@ fn run(cli: Cli) -> Result<()> {
             state,
             limit,
             json,
-        } => list::run(&settings, kind.into(), thread, post, state, limit, json),
-        Command::Delete { kind, id, json } => moderate::delete(&settings, kind.into(), &id, json),
-        Command::Restore { kind, id, json } => moderate::restore(&settings, kind.into(), &id, json),
-        Command::Undo { json } => moderate::undo(&settings, json),
+        } => list::run(settings, kind.into(), thread, post, state, limit, json),
+        Command::Delete { kind, id, json } => moderate::delete(settings, kind.into(), &id, json),
+        Command::Restore { kind, id, json } => moderate::restore(settings, kind.into(), &id, json),
+        Command::Undo { json } => moderate::undo(settings, json),
         Command::Purge {
             older_than,
             batch_size,
             dry_run,
             keep_files,
             json,
-        } => purge::run(&settings, older_than, batch_size, dry_run, keep_files, json),
-        Command::Check { fix, json } => check::run(&settings, fix, json),
-        Command::Log { limit, json } => log::run(&settings, limit, json),
-        Command::Migrate { dry_run, json } => migrate::run(&settings, dry_run, json),
-        Command::Config { json, .. } => config::show(&settings, json),
+        } => purge::run(settings, older_than, batch_size, dry_run, keep_files, json),
+        Command::Check { fix, json } => check::run(settings, fix, json),
+        Command::Log { limit, json } => log::run(settings, limit, json),
+        Command::Migrate { dry_run, json } => migrate::run(settings, dry_run, json),
+        Command::Config { json, .. } => config::show(settings, json),
         Command::Completions { .. } | Command::Man => Ok(()),
     }
 }

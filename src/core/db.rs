@@ -72,6 +72,40 @@ pub struct Db {
     access: Access,
     schema: Schema,
     busy_timeout: Duration,
+    /// Read as the file was when opened (SQLite's `immutable`): a WAL
+    /// database with no -wal beside it, read without making one.
+    snapshot: bool,
+}
+
+/// What lies beside a WAL database, which decides how a read-only open
+/// may read it without leaving a file behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WalFiles {
+    /// A -wal and its -shm index: a writer is (or was) at work; SQLite
+    /// reads through them, even an index it may not write.
+    Live,
+    /// No -wal, or an empty one: every change is in the main file.
+    NoChanges,
+    /// A -wal with changes and no -shm: a writer stopped without folding
+    /// them in. Reading them needs an index SQLite would create as a file.
+    Unindexed,
+}
+
+fn wal_files(path: &Path) -> WalFiles {
+    let wal = fs::metadata(side_file(path, "-wal")).map(|m| m.len()).ok();
+    let shm = side_file(path, "-shm").exists();
+    match (wal, shm) {
+        (Some(_), true) => WalFiles::Live,
+        (None | Some(0), _) => WalFiles::NoChanges,
+        (Some(_), false) => WalFiles::Unindexed,
+    }
+}
+
+/// `PATH-wal`, `PATH-shm`, `PATH-journal`.
+pub fn side_file(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 impl Db {
@@ -79,20 +113,33 @@ impl Db {
     /// is left exactly as it was.
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Db> {
         let shown = path.display().to_string();
-        check_file(path, options.access).with_context(|| shown.clone())?;
-        let flags = match options.access {
-            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
-            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
-        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| explain(e, options.busy_timeout))
-            .with_context(|| shown.clone())?;
+        let facts = check_file(path, options.access).with_context(|| shown.clone())?;
+        let snapshot = options.access == Access::ReadOnly
+            && facts.wal
+            && read_without_new_files(path, options).with_context(|| shown.clone())?;
+        let conn = if snapshot {
+            Connection::open_with_flags(
+                uri(path, "immutable=1"),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        } else {
+            let flags = match options.access {
+                Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+                Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            Connection::open_with_flags(path, flags)
+        }
+        .map_err(|e| explain_at(e, path, options.access, options.busy_timeout))
+        .with_context(|| shown.clone())?;
         let mut db = Db {
             conn,
             path: path.to_path_buf(),
             access: options.access,
             schema: Schema::default(),
             busy_timeout: options.busy_timeout,
+            snapshot,
         };
         db.prepare(options).with_context(|| shown)?;
         Ok(db)
@@ -118,6 +165,7 @@ impl Db {
             access: Access::ReadWrite,
             schema,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            snapshot: false,
         })
     }
 
@@ -153,7 +201,7 @@ impl Db {
             roll_back_interrupted_write(&self.path, options.busy_timeout)?;
             read = first_read(&self.conn);
         }
-        read.map_err(|e| explain(e, options.busy_timeout))?;
+        read.map_err(|e| explain_at(e, &self.path, options.access, options.busy_timeout))?;
         configure(&self.conn, options.busy_timeout)?;
         if options.access == Access::ReadWrite && self.conn.is_readonly("main")? {
             bail!("the database file is read-only; pass --read-only to open it for viewing");
@@ -194,6 +242,12 @@ impl Db {
         self.access == Access::ReadOnly
     }
 
+    /// Read as the file was when opened: changes committed later are not
+    /// seen (a WAL database with no -wal, opened read-only; see `open`).
+    pub fn is_snapshot(&self) -> bool {
+        self.snapshot
+    }
+
     pub fn busy_timeout(&self) -> Duration {
         self.busy_timeout
     }
@@ -207,15 +261,16 @@ impl Db {
         let timeout = self.busy_timeout;
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| explain(e, timeout))
+            .map_err(|e| explain_at(e, &self.path, Access::ReadWrite, timeout))
     }
 
     /// A consistent snapshot for several reads.
     pub fn read_tx(&mut self) -> Result<Transaction<'_>> {
         let timeout = self.busy_timeout;
+        let access = self.access;
         self.conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(|e| explain(e, timeout))
+            .map_err(|e| explain_at(e, &self.path, access, timeout))
     }
 
     /// SQLite's `data_version`: changes when another connection commits.
@@ -274,9 +329,28 @@ fn register_functions(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// What the checks before opening learnt about the file.
+struct FileFacts {
+    /// In WAL mode (the header's read and write versions are 2).
+    wal: bool,
+}
+
+/// The folder a database lives in.
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Whether this user may write `path`, as the kernel decides (`access(2)`:
+/// ownership, groups, a read-only mount).
+fn may_write(path: &Path) -> bool {
+    nix::unistd::access(path, nix::unistd::AccessFlags::W_OK).is_ok()
+}
+
 /// Checks made on the file itself before SQLite opens it, so that a
 /// directory, an empty or foreign file is never turned into a database.
-fn check_file(path: &Path, access: Access) -> Result<()> {
+fn check_file(path: &Path, access: Access) -> Result<FileFacts> {
     let meta = match fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -290,36 +364,97 @@ fn check_file(path: &Path, access: Access) -> Result<()> {
     if meta.len() == 0 {
         bail!("empty file (0 bytes), not a SQLite database");
     }
-    let mut header = [0u8; 16];
-    let mut file = fs::File::open(path).context("cannot read the database file")?;
+    let mut header = [0u8; 20];
+    let mut file = fs::File::open(path)
+        .context("cannot read the database file (this user may not read it)")?;
     let read = file
         .read(&mut header)
         .context("cannot read the database file")?;
-    if read < 16 || &header != b"SQLite format 3\0" {
+    if read < 20 || &header[..16] != b"SQLite format 3\0" {
         bail!("not a SQLite database (no SQLite header)");
     }
     if meta.len() < 512 {
         bail!("truncated SQLite database ({} bytes)", meta.len());
     }
     if access == Access::ReadWrite {
-        // Permission bits are checked as well as SQLite's own view, so a
+        // Permission bits are checked as well as the kernel's view, so a
         // file marked read-only stays untouched even for a superuser.
-        if meta.permissions().readonly() {
+        if meta.permissions().readonly() || !may_write(path) {
             bail!("the database file is read-only; pass --read-only to open it for viewing");
         }
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if let Ok(dir_meta) = fs::metadata(dir)
-            && dir_meta.permissions().readonly()
-        {
+        let dir = folder_of(path);
+        let dir_read_only = fs::metadata(dir).is_ok_and(|m| m.permissions().readonly());
+        if dir_read_only || !may_write(dir) {
             bail!(
-                "the database's directory is read-only, so SQLite cannot write its journal \
-                 there; pass --read-only to open it for viewing"
+                "the database's directory is read-only for this user, so SQLite cannot write its \
+                 journal there; make the directory writable, or pass --read-only to open it for viewing"
             );
         }
     }
+    Ok(FileFacts {
+        wal: header[18] == 2 && header[19] == 2,
+    })
+}
+
+/// How a read-only open reads a WAL database without leaving a file beside
+/// it (SQLite makes a -wal and a -shm for any connection that has none to
+/// share, and a read-only one cannot remove them again). True: open it
+/// `immutable`, as the file is, for every change is in it.
+///
+/// - A -wal with its -shm: a writer is at work (or was); SQLite reads
+///   through its files, even an index this user may not write. False.
+/// - No -wal, or an empty one: nothing is outside the main file. True.
+/// - A -wal with changes but no -shm (a writer stopped without folding
+///   them in): reading it would create the index. A command that may write
+///   folds the -wal in first, as the web app's next connection would (its
+///   files then go); `--read-only`, or a user who may not write the folder,
+///   is refused with what to do.
+fn read_without_new_files(path: &Path, options: &OpenOptions) -> Result<bool> {
+    match wal_files(path) {
+        WalFiles::Live => return Ok(false),
+        WalFiles::NoChanges => return Ok(true),
+        WalFiles::Unindexed => {}
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !options.recover_interrupted {
+        bail!(
+            "{name}-wal holds changes a writer left without its {name}-shm index, and a read-only \
+             open never creates a file beside the database; open it once without --read-only \
+             (modcon folds the changes into the database, as the web app would), or start the web app"
+        );
+    }
+    if check_file(path, Access::ReadWrite).is_err() {
+        bail!(
+            "{name}-wal holds changes a writer left without its {name}-shm index; reading them \
+             needs that index made beside the database, and this user may not write its \
+             directory: open it once as a user who may (the web app's), which folds the changes \
+             into the database"
+        );
+    }
+    fold_in_wal(path, options.busy_timeout)?;
+    // Someone may have started writing meanwhile: read through their files.
+    Ok(wal_files(path) == WalFiles::NoChanges)
+}
+
+/// Folds a -wal left by a stopped writer into the database: the first
+/// read-write connection recovers it, and closing the last connection
+/// checkpoints it and removes the -wal and -shm.
+fn fold_in_wal(path: &Path, busy_timeout: Duration) -> Result<()> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| explain_at(e, path, Access::ReadWrite, busy_timeout))?;
+    conn.busy_timeout(busy_timeout)?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| explain_at(e, path, Access::ReadWrite, busy_timeout))?;
+    conn.close()
+        .map_err(|(_, e)| explain_at(e, path, Access::ReadWrite, busy_timeout))?;
     Ok(())
 }
 
@@ -357,37 +492,135 @@ fn roll_back_interrupted_write(path: &Path, busy_timeout: Duration) -> Result<()
     Ok(())
 }
 
-/// Turns SQLite's error codes into sentences a moderator can act on.
-pub fn explain(err: rusqlite::Error, busy_timeout: Duration) -> anyhow::Error {
-    if let rusqlite::Error::SqliteFailure(e, _) = &err {
-        let secs = busy_timeout.as_secs_f64();
-        match e.code {
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                return anyhow!(
-                    "database is locked by another process (still busy after {secs:.1}s); try again"
-                );
-            }
-            ErrorCode::NotADatabase => return anyhow!("not a SQLite database, or it is encrypted"),
-            ErrorCode::DatabaseCorrupt => {
-                return anyhow!("database disk image is malformed (corrupt)");
-            }
-            ErrorCode::ReadOnly if e.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK => {
-                return anyhow!(
-                    "an interrupted write (a crash) left a hot journal that a read-only open \
-                     cannot roll back; open the database once without --read-only (or with \
-                     the web app) to roll it back"
-                );
-            }
-            ErrorCode::ReadOnly => {
-                return anyhow!(
-                    "the database is read-only; pass --read-only to open it for viewing"
-                );
-            }
-            ErrorCode::CannotOpen => return anyhow!("cannot open the database file"),
-            _ => {}
-        }
+/// An SQLite error put in words (see [`explain`]); [`explain_for_file`]
+/// names the database in front of it.
+#[derive(Debug)]
+pub struct Explained(pub String);
+
+impl std::fmt::Display for Explained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
-    anyhow!(err)
+}
+
+impl std::error::Error for Explained {}
+
+macro_rules! explained {
+    ($($arg:tt)*) => {
+        anyhow::Error::new(Explained(format!($($arg)*)))
+    };
+}
+
+/// Turns SQLite's error codes into sentences a moderator can act on, for
+/// a database opened read-write (so advice may suggest `--read-only`).
+pub fn explain(err: rusqlite::Error, busy_timeout: Duration) -> anyhow::Error {
+    explain_with(err, None, Access::ReadWrite, busy_timeout)
+}
+
+/// [`explain`], knowing the file (to find out who holds a lock) and how it
+/// was opened (advice never suggests `--read-only` to a read-only open).
+pub fn explain_at(
+    err: rusqlite::Error,
+    path: &Path,
+    access: Access,
+    busy_timeout: Duration,
+) -> anyhow::Error {
+    explain_with(err, Some(path), access, busy_timeout)
+}
+
+fn explain_with(
+    err: rusqlite::Error,
+    path: Option<&Path>,
+    access: Access,
+    busy_timeout: Duration,
+) -> anyhow::Error {
+    let rusqlite::Error::SqliteFailure(e, _) = &err else {
+        return anyhow!(err);
+    };
+    let secs = busy_timeout.as_secs_f64();
+    let look = if access == Access::ReadWrite {
+        ", or pass --read-only to open it for viewing"
+    } else {
+        ""
+    };
+    let folder = path.map(folder_of).unwrap_or(Path::new("."));
+    match e.code {
+        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => explained!(
+            "database is locked by another process (still busy after {secs:.1}s): {}; try again \
+             when it is done (MODCON_BUSY_TIMEOUT_MS sets how long to wait)",
+            path.map(who_holds_the_lock).unwrap_or(
+                "another process is writing to it, or reading it in rollback-journal mode"
+            )
+        ),
+        ErrorCode::NotADatabase => explained!("not a SQLite database, or it is encrypted"),
+        ErrorCode::DatabaseCorrupt => explained!(
+            "database disk image is malformed (corrupt); nothing was changed: restore it from a \
+             backup, or try the sqlite3 shell's .recover"
+        ),
+        ErrorCode::ReadOnly if e.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK => {
+            explained!(
+                "an interrupted write (a crash) left a hot journal that a read-only open cannot roll \
+             back; open the database once without --read-only (or with the web app) to roll it back"
+            )
+        }
+        ErrorCode::ReadOnly
+            if e.extended_code == rusqlite::ffi::SQLITE_READONLY_DIRECTORY
+                || !may_write(folder) =>
+        {
+            explained!(
+                "cannot write: the directory {} is read-only for this user, so SQLite cannot make \
+                 its journal beside the database; make it writable for this user{look}",
+                folder.display()
+            )
+        }
+        ErrorCode::ReadOnly => explained!(
+            "cannot write: the database is read-only for this user; change its permissions{look}"
+        ),
+        ErrorCode::CannotOpen => explained!(
+            "cannot open the database file: check that this user may read it and enter its \
+             directory {}",
+            folder.display()
+        ),
+        ErrorCode::DiskFull => {
+            explained!("the disk is full; nothing was written: free some space and try again")
+        }
+        ErrorCode::SystemIoFailure => {
+            explained!("{err}; check the disk and the file system, then try again")
+        }
+        _ => anyhow!(err),
+    }
+}
+
+/// Who keeps a write waiting, found out by asking for the write lock at
+/// once: granted means only readers hold the file (in rollback-journal mode
+/// a reading transaction blocks every commit); refused means a writer.
+fn who_holds_the_lock(path: &Path) -> &'static str {
+    const WRITER: &str = "another process is writing to it";
+    const READER: &str = "another process is reading it (in rollback-journal mode a reading \
+                          transaction — a long query, an open sqlite3 shell, a backup — blocks \
+                          every write until it ends)";
+    let probe = || -> rusqlite::Result<bool> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Ask once, without waiting.
+        conn.busy_timeout(Duration::ZERO)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if mode.eq_ignore_ascii_case("wal") {
+            // Readers never block a WAL writer.
+            return Ok(false);
+        }
+        let granted = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+        if granted {
+            conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(granted)
+    };
+    match probe() {
+        Ok(true) => READER,
+        _ => WRITER,
+    }
 }
 
 /// Applies [`explain`] to the rusqlite errors inside an anyhow chain.
@@ -396,4 +629,48 @@ pub fn explain_any(err: anyhow::Error, busy_timeout: Duration) -> anyhow::Error 
         Ok(e) => explain(e, busy_timeout),
         Err(other) => other,
     }
+}
+
+/// Makes a failed command's error whole: a raw SQLite error anywhere in the
+/// chain is explained (what happened, what to do), and the database file
+/// is named, once.
+pub fn explain_for_file(
+    err: anyhow::Error,
+    path: &Path,
+    access: Access,
+    busy_timeout: Duration,
+) -> anyhow::Error {
+    let shown = path.display().to_string();
+    let from_sqlite = err
+        .chain()
+        .any(|cause| cause.downcast_ref::<rusqlite::Error>().is_some() || cause.is::<Explained>());
+    if !from_sqlite {
+        return err;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = match cause.downcast_ref::<rusqlite::Error>() {
+            Some(sqlite) => {
+                let copy = match sqlite {
+                    rusqlite::Error::SqliteFailure(e, m) => {
+                        rusqlite::Error::SqliteFailure(*e, m.clone())
+                    }
+                    other => {
+                        parts.push(other.to_string());
+                        break;
+                    }
+                };
+                explain_at(copy, path, access, busy_timeout).to_string()
+            }
+            None => cause.to_string(),
+        };
+        parts.push(text);
+        if cause.downcast_ref::<rusqlite::Error>().is_some() {
+            break;
+        }
+    }
+    if parts.first() != Some(&shown) {
+        parts.insert(0, shown);
+    }
+    anyhow!(parts.join(": "))
 }

@@ -180,10 +180,12 @@ pub fn deletion_source(kind: Kind, alias: &str) -> String {
 
 /// Deleted, with a known deletion time at or before `:cutoff`.
 pub fn past_retention(kind: Kind, alias: &str) -> String {
-    format!(
-        "({alias}.is_active = 0 AND {} <= :cutoff)",
-        deletion_time(kind, alias)
-    )
+    past_retention_at(alias, &deletion_time(kind, alias))
+}
+
+/// [`past_retention`], the deletion time `dt` worked out already.
+fn past_retention_at(alias: &str, dt: &str) -> String {
+    format!("({alias}.is_active = 0 AND {dt} <= :cutoff)")
 }
 
 /// The row has an active row below it.
@@ -205,27 +207,56 @@ pub fn has_active_descendant(kind: Kind, alias: &str) -> String {
 
 /// Purgeable: past retention and nothing below it still active.
 pub fn purgeable(kind: Kind, alias: &str) -> String {
+    purgeable_at(kind, alias, &deletion_time(kind, alias))
+}
+
+fn purgeable_at(kind: Kind, alias: &str, dt: &str) -> String {
     format!(
         "({} AND NOT {})",
-        past_retention(kind, alias),
+        past_retention_at(alias, dt),
         has_active_descendant(kind, alias)
     )
 }
 
 /// Past retention but held back by an active descendant: a purge skips it.
 pub fn held_back(kind: Kind, alias: &str) -> String {
+    held_back_at(kind, alias, &deletion_time(kind, alias))
+}
+
+fn held_back_at(kind: Kind, alias: &str, dt: &str) -> String {
     format!(
         "({} AND {})",
-        past_retention(kind, alias),
+        past_retention_at(alias, dt),
         has_active_descendant(kind, alias)
     )
 }
 
 /// Deleted with no known deletion time.
 pub fn unknown_deletion_time(kind: Kind, alias: &str) -> String {
+    unknown_deletion_time_at(alias, &deletion_time(kind, alias))
+}
+
+fn unknown_deletion_time_at(alias: &str, dt: &str) -> String {
+    format!("({alias}.is_active = 0 AND {dt} IS NULL)")
+}
+
+/// How many deleted rows of `kind` are purgeable, held back and of unknown
+/// deletion time: one row of three counts (parameter `:cutoff`). Each
+/// deleted row's deletion time is worked out once, in a subquery that
+/// `LIMIT -1` keeps SQLite from merging into the sums (merged, every
+/// condition would work it out again); the deleted rows are found by the
+/// `is_active` index, or by the purge indexes after `modcon migrate`.
+pub fn deleted_state_counts(kind: Kind) -> String {
+    let dt = "r.modcon_dt";
     format!(
-        "({alias}.is_active = 0 AND {} IS NULL)",
-        deletion_time(kind, alias)
+        "SELECT COALESCE(sum({purgeable}), 0), COALESCE(sum({held}), 0), COALESCE(sum({unknown}), 0) \
+         FROM (SELECT r.id AS id, r.is_active AS is_active, {time} AS modcon_dt \
+               FROM {table} r WHERE r.is_active = 0 LIMIT -1) r",
+        purgeable = purgeable_at(kind, "r", dt),
+        held = held_back_at(kind, "r", dt),
+        unknown = unknown_deletion_time_at("r", dt),
+        time = deletion_time(kind, "r"),
+        table = kind.table(),
     )
 }
 

@@ -568,45 +568,41 @@ impl Counts {
     }
 }
 
-/// Counts of every kind and state. The deleted-row conditions are only
-/// evaluated on deleted rows, found through the `is_active` index.
+/// The statements of [`counts`] for one kind: the rows, the deleted rows,
+/// their states (parameter `:cutoff`), the rows breaking the invariant.
+pub fn count_sql(kind: Kind) -> [String; 4] {
+    let table = kind.table();
+    [
+        // Without a WHERE, SQLite counts the entries of the smallest index
+        // page by page instead of reading each row.
+        format!("SELECT count(*) FROM {table}"),
+        format!("SELECT count(*) FROM {table} WHERE is_active = 0"),
+        cond::deleted_state_counts(kind),
+        format!("SELECT count(*) FROM ({})", cond::violating_rows(kind)),
+    ]
+}
+
+/// Counts of every kind and state. Only the deleted rows (few) are read
+/// one by one; the conditions of deleted rows are worked out once per row.
 pub fn counts(conn: &Connection, cutoff: &str) -> Result<Counts> {
     let mut counts = Counts::default();
     for kind in Kind::ALL {
-        let a = alias(kind);
-        let table = kind.table();
+        let [total, deleted, states, violating] = count_sql(kind);
         let c = counts.of_mut(kind);
-        conn.query_row(
-            &format!("SELECT count(*), COALESCE(sum({a}.is_active = 0), 0) FROM {table} {a}"),
-            [],
-            |r| {
-                c.total = r.get(0)?;
-                c.deleted = r.get(1)?;
-                Ok(())
-            },
-        )?;
+        let count = |sql: &str| -> Result<i64> {
+            Ok(conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+        };
+        c.total = count(&total)?;
+        c.deleted = count(&deleted)?;
         c.active = c.total - c.deleted;
-        conn.query_row(
-            &format!(
-                "SELECT COALESCE(sum({p}), 0), COALESCE(sum({h}), 0), COALESCE(sum({u}), 0) \
-                 FROM {table} {a} WHERE {a}.is_active = 0",
-                p = cond::purgeable(kind, a),
-                h = cond::held_back(kind, a),
-                u = cond::unknown_deletion_time(kind, a),
-            ),
-            named_params! {":cutoff": cutoff},
-            |r| {
+        conn.prepare_cached(&states)?
+            .query_row(named_params! {":cutoff": cutoff}, |r| {
                 c.purgeable = r.get(0)?;
                 c.held_back = r.get(1)?;
                 c.unknown_deletion_time = r.get(2)?;
                 Ok(())
-            },
-        )?;
-        c.violations = conn.query_row(
-            &format!("SELECT count(*) FROM ({})", cond::violating_rows(kind)),
-            [],
-            |r| r.get(0),
-        )?;
+            })?;
+        c.violations = count(&violating)?;
     }
     Ok(counts)
 }

@@ -133,6 +133,19 @@ pub enum Lane {
 
 impl Lane {
     pub const ALL: [Lane; 4] = [Lane::Nav, Lane::Counts, Lane::Slow, Lane::Write];
+
+    /// The page cache of the lane's connection, in KiB. Together they bound
+    /// the console's memory on any size of database. Navigation reads the
+    /// same index pages again and again, so it keeps the most; counts,
+    /// searches, checks and plans read far more than any cache holds and
+    /// gain nothing from a large one (the operating system caches the file
+    /// anyway); writes touch few pages.
+    pub fn cache_kib(self) -> i64 {
+        match self {
+            Lane::Nav => 8192,
+            Lane::Counts | Lane::Slow | Lane::Write => 2048,
+        }
+    }
 }
 
 impl Request {
@@ -556,15 +569,16 @@ pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
     for lane in Lane::ALL {
         let mut worker = match lane {
             Lane::Nav => nav.take().expect("the navigation worker is used once"),
-            _ => {
-                let db = Db::open(&config.db_path, &OpenOptions::new(access))?;
-                // The counts and searches read much of a large database;
-                // a smaller cache than the main connection's keeps the
-                // console's memory in bounds.
-                let _ = db.conn().pragma_update(None, "cache_size", -16384);
-                Worker::new(db, config.clone())
-            }
+            _ => Worker::new(
+                Db::open(&config.db_path, &OpenOptions::new(access))?,
+                config.clone(),
+            ),
         };
+        // Negative: in KiB rather than pages.
+        let _ = worker
+            .db
+            .conn()
+            .pragma_update(None, "cache_size", -lane.cache_kib());
         worker.events = Some(events.clone());
         let (tx, rx): (Sender<Request>, Receiver<Request>) = std::sync::mpsc::channel();
         senders.push((lane, tx));

@@ -595,9 +595,9 @@ fn lists_load_by_pages_as_the_selection_moves() {
     ids.dedup();
     assert_eq!(ids.len(), all, "no row twice across pages");
     h.keys(&["G"]);
-    // A live refresh of a list longer than a reload keeps (here lowered
+    // A live refresh of a list longer than a window keeps (here lowered
     // to 300 rows) keeps the selection on its row.
-    h.app.reload_cap = 300;
+    h.app.window = 300;
     let last = h.app.threads.selected().unwrap().id.clone();
     h.data_changed();
     assert_eq!(h.app.threads.selected().unwrap().id, last);
@@ -607,6 +607,68 @@ fn lists_load_by_pages_as_the_selection_moves() {
     let moved = h.app.threads.selected().unwrap().id.clone();
     h.data_changed();
     assert_eq!(h.app.threads.selected().unwrap().id, moved);
+}
+
+/// The ids of every thread in the console's order (newest first).
+fn thread_order(db: &Path) -> Vec<String> {
+    let conn = common::open(db);
+    let mut stmt = conn
+        .prepare("SELECT id FROM forum_thread ORDER BY created_at DESC, id DESC")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_pane_keeps_a_bounded_window_of_rows_however_far_it_scrolls() {
+    let demo = common::demo(600, 5);
+    let order = thread_order(&demo.db);
+    let all = order.len();
+    let mut h = console(&demo.db, 120, 40, &[]);
+    h.app.window = 300;
+    let press = |h: &mut Harness, key: &str| {
+        let out = h.app.on_key(modcon::tui::harness::key_event(key));
+        h.answer(out);
+    };
+    // Down the whole list: every row once, in order, the position right,
+    // never more than the window in memory.
+    let mut most = 0;
+    for (at, id) in order.iter().enumerate() {
+        assert_eq!(&h.app.threads.selected().unwrap().id, id, "row {at}");
+        assert!(
+            h.app
+                .threads
+                .position()
+                .starts_with(&format!("{}/", at + 1))
+        );
+        most = most.max(h.app.threads.rows.len());
+        press(&mut h, "j");
+    }
+    assert!(most <= 300, "{most} rows held");
+    assert!(h.app.threads.above > 0, "rows above were let go");
+    h.draw();
+    assert!(
+        h.screen().contains(&format!("Threads (all) {all}/{all}")),
+        "{}",
+        h.screen()
+    );
+    // And back up: the rows let go come back, in order.
+    for (at, id) in order.iter().enumerate().rev() {
+        assert_eq!(&h.app.threads.selected().unwrap().id, id, "row {at}");
+        most = most.max(h.app.threads.rows.len());
+        press(&mut h, "k");
+    }
+    assert!(most <= 300, "{most} rows held");
+    assert_eq!(h.app.threads.above, 0);
+    // g and G jump to either end without loading what lies between.
+    h.keys(&["G"]);
+    assert_eq!(h.app.threads.selected().unwrap().id, order[all - 1]);
+    assert!(h.app.threads.rows.len() <= modcon::tui::worker::PAGE);
+    h.keys(&["g"]);
+    assert_eq!(h.app.threads.selected().unwrap().id, order[0]);
+    assert!(h.app.threads.rows.len() <= 300);
 }
 
 #[test]

@@ -11,6 +11,7 @@ use ratatui::widgets::ListState;
 use super::executor::{Op, Preview};
 use super::keymap::{Keymap, Layer};
 use super::theme::Theme;
+use super::update::PREFETCH;
 use super::worker::Pane;
 use crate::core::check::CheckReport;
 use crate::core::purge::{Progress, PurgeReport};
@@ -57,9 +58,13 @@ impl Focus {
     }
 }
 
+/// A pane keeps at most this many rows in memory (`App::window`): a window
+/// of the list that slides with the selection, whatever the list's length.
+pub const WINDOW: usize = 1000;
+
 /// One list pane: a window of rows loaded by keyset pages, the selection,
-/// the filter. The window may start below the list's top (after a jump or
-/// `G`): `above` rows come before it.
+/// the filter. The window may start below the list's top (after a jump,
+/// `G`, or rows dropped as it slid down): `above` rows come before it.
 #[derive(Debug, Clone, Default)]
 pub struct ListPane {
     pub rows: Vec<Row>,
@@ -94,6 +99,55 @@ impl ListPane {
 
     pub fn selected_id(&self) -> Option<String> {
         self.selected().map(|r| r.id.clone())
+    }
+
+    /// Adds the page below the window; `more`: rows lie beyond it. Beyond
+    /// `cap` rows, the window drops rows from its top, never the selection
+    /// or the rows just above it.
+    pub fn append(&mut self, rows: Vec<Row>, more: bool, cap: usize) {
+        self.exhausted = !more;
+        self.rows.extend(rows);
+        let keep_above = self
+            .state
+            .selected()
+            .map_or(0, |i| i.saturating_sub(PREFETCH));
+        let drop = self.rows.len().saturating_sub(cap).min(keep_above);
+        if drop > 0 {
+            self.rows.drain(..drop);
+            self.above += drop;
+            self.state.select(self.state.selected().map(|i| i - drop));
+            *self.state.offset_mut() = self.state.offset().saturating_sub(drop);
+        }
+    }
+
+    /// Adds the page above the window; `more`: rows lie above it. The
+    /// selection stays on its row; beyond `cap` rows, the window drops rows
+    /// from its bottom, never the selection or the rows just below it.
+    pub fn prepend(&mut self, rows: Vec<Row>, more: bool, cap: usize) {
+        let n = rows.len();
+        self.above = if more {
+            self.above.saturating_sub(n)
+        } else {
+            0
+        };
+        self.rows.splice(0..0, rows);
+        // The view stays where it was while the user scrolls up; a fresh
+        // window (a jump) shows the rows above its row.
+        let scrolled = self.state.selected().is_some_and(|i| i > 0) || self.state.offset() > 0;
+        if let Some(i) = self.state.selected() {
+            self.state.select(Some(i + n));
+        }
+        if scrolled {
+            *self.state.offset_mut() += n;
+        }
+        let keep = self.state.selected().map_or(0, |i| i + PREFETCH + 1);
+        let len = self.rows.len().min(cap.max(keep));
+        if len < self.rows.len() {
+            self.rows.truncate(len);
+            // The window no longer reaches the list's end.
+            self.exhausted = false;
+            self.from_end = false;
+        }
     }
 
     /// "12/213", or "12/200+" while the length is not known.
@@ -427,9 +481,8 @@ pub struct App {
     pub clear: bool,
     /// Quit once the running purge has stopped after its batch.
     pub quit_after_purge: bool,
-    /// A reload keeps at most this many rows of a pane, as a window around
-    /// the selection.
-    pub reload_cap: usize,
+    /// A pane keeps at most this many rows ([`WINDOW`]; lowered by tests).
+    pub window: usize,
 }
 
 impl App {

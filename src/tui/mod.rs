@@ -90,7 +90,7 @@ pub fn new_app(
         quit: false,
         clear: false,
         quit_after_purge: false,
-        reload_cap: update::RELOAD_CAP,
+        window: app::WINDOW,
     }
 }
 

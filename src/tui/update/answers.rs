@@ -208,6 +208,7 @@ impl App {
         above: Option<usize>,
         total: Option<usize>,
     ) -> Vec<Request> {
+        let window = self.window;
         let p = self.pane_mut(pane);
         if generation != p.generation {
             return Vec::new();
@@ -215,23 +216,11 @@ impl App {
         p.loading = false;
         match mode {
             PageMode::Append => {
-                p.exhausted = !more;
-                p.rows.extend(rows);
+                p.append(rows, more, window);
                 return self.sync_children(pane);
             }
             PageMode::Prepend => {
-                let n = rows.len();
-                p.above = if more { p.above.saturating_sub(n) } else { 0 };
-                p.rows.splice(0..0, rows);
-                // The view stays where it was while the user scrolls up;
-                // a fresh window (a jump) shows the rows above its row.
-                let scrolled = p.state.selected().is_some_and(|i| i > 0) || p.state.offset() > 0;
-                if let Some(i) = p.state.selected() {
-                    p.state.select(Some(i + n));
-                }
-                if scrolled {
-                    *p.state.offset_mut() += n;
-                }
+                p.prepend(rows, more, window);
                 return self.sync_children(pane);
             }
             PageMode::Replace => {}

@@ -23,8 +23,6 @@ use super::worker::{Pane, Request};
 /// Load the next page when the selection comes this close to the end of
 /// the window (or the previous one, this close to its start).
 pub(super) const PREFETCH: usize = 40;
-/// A reload keeps at most this many rows of a pane (`App::reload_cap`).
-pub const RELOAD_CAP: usize = 2000;
 
 impl App {
     /// The first requests: the threads, the counts.

@@ -130,7 +130,7 @@ impl App {
 
     /// A page request for a pane: a new window, or the page below or above.
     pub(super) fn page(&mut self, pane: Pane, mode: PageMode) -> Option<Request> {
-        let cap = self.reload_cap;
+        let cap = self.window;
         let p = self.pane_mut(pane);
         if pane != Pane::Threads && p.parent.is_none() {
             return None;
@@ -140,7 +140,7 @@ impl App {
             PageMode::Append => (PAGE, p.rows.last().map(|r| r.cursor()), None, None, false),
             PageMode::Prepend => (PAGE, None, p.rows.first().map(|r| r.cursor()), None, false),
             PageMode::Replace => (
-                p.rows.len().clamp(PAGE, cap),
+                p.rows.len().clamp(PAGE, cap.max(PAGE)),
                 None,
                 None,
                 p.start_at.clone(),
@@ -215,7 +215,7 @@ impl App {
     /// Reloads everything on screen, keeping each selection on its row.
     pub fn refresh(&mut self) -> Vec<Request> {
         let mut out = Vec::new();
-        let cap = self.reload_cap;
+        let cap = self.window;
         for pane in [Pane::Threads, Pane::Posts, Pane::Attachments] {
             let p = self.pane_mut(pane);
             p.want = p.selected_id();

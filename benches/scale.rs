@@ -5,9 +5,6 @@
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-use modcon::cli::{Cli, Settings};
-use modcon::config::Config;
 use modcon::core::db::{Access, Db, OpenOptions};
 use modcon::core::demo::{self, DemoOptions};
 use modcon::core::media::MediaRoot;
@@ -15,7 +12,9 @@ use modcon::core::model::{Kind, parse_now};
 use modcon::core::purge::{self, PurgeOptions};
 use modcon::core::query::{self, ListQuery};
 use modcon::core::{Ctx, check};
-use modcon::tui::harness::{Harness, key_event};
+
+#[path = "scale/console.rs"]
+mod console;
 
 const NOW: &str = "2026-11-26 12:00:00";
 
@@ -31,6 +30,7 @@ fn report(label: &str, d: Duration) {
 }
 
 fn main() {
+    console::session_if_asked();
     let threads: usize = std::env::var("MODCON_BENCH_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -123,46 +123,18 @@ fn main() {
         check::run(&mut db, &ctx, Some(&media)).expect("check")
     });
 
-    // The console on the same database.
-    let cli = Cli::try_parse_from([
-        "modcon",
-        "--db",
-        db_path.to_str().unwrap_or_default(),
-        "--now",
-        NOW,
-    ])
-    .expect("args");
-    let settings = Settings::resolve_with(&cli, Config::default()).expect("settings");
-    let console_db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).expect("open");
-    let mut h = time("console: open, first page, counts, first frame", || {
-        Harness::new(&settings, console_db, 120, 40).expect("console")
-    });
-    // A key as the UI thread sees it: state change and frame, the database
-    // work going to the worker.
-    let mut worst = Duration::ZERO;
-    let mut total = Duration::ZERO;
-    let mut pending = Vec::new();
-    for _ in 0..100 {
-        let started = Instant::now();
-        pending.extend(h.app.on_key(key_event("j")));
-        h.draw();
-        let d = started.elapsed();
-        worst = worst.max(d);
-        total += d;
-        h.answer(std::mem::take(&mut pending));
+    // The console on the same database, before the purge changes it.
+    for figure in console::figures(&db_path, NOW) {
+        let met = match figure.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "",
+        };
+        println!(
+            "{:<58} {:>10}   target {} {met}",
+            figure.name, figure.value, figure.target
+        );
     }
-    report("console: key j to frame drawn (mean of 100)", total / 100);
-    report("console: key j to frame drawn (worst of 100)", worst);
-    time(
-        "console: worker answers for one move (posts, attachments, details)",
-        || {
-            let out = h.app.on_key(key_event("j"));
-            h.answer(out);
-        },
-    );
-    time("console: G, the last page read from the end", || {
-        h.keys(&["G"]);
-    });
     let mut purge_db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).expect("open");
     // The demo has the purge indexes of `modcon migrate` already.
     let started = Instant::now();

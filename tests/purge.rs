@@ -1726,3 +1726,200 @@ fn purge_and_check_say_which_media_root_they_used() {
     let text = stdout_of(run_on(&db, NOW, &["check"]));
     assert!(text.starts_with(&format!("media root: {none}\n")), "{text}");
 }
+
+// ------------------------------------------------ what a purge removed
+
+/// The purge records of one action: (kind, id) → (parent, image, deleted_at).
+type Records = BTreeMap<(String, String), (Option<String>, Option<String>, Option<String>)>;
+
+fn purge_records(conn: &Connection) -> Records {
+    conn.prepare("SELECT kind, row_id, parent_id, image, deleted_at FROM modcon_purged")
+        .unwrap()
+        .query_map([], |r| {
+            Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?)))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn every_row_a_purge_removes_is_recorded_and_log_says_what_happened_to_it() {
+    let f = Forum::new();
+    add_discussion(&f, 0x1000);
+    f.thread(&id(0x3000), true);
+    f.post(&id(0x3001), &id(0x3000), true);
+    f.attachment(&id(0x3101), &id(0x3001), &img(0x3101), None, true);
+    f.attachment(&id(0x3102), &id(0x3001), &img(0x3102), None, true);
+    let deleted = ago(45, 0);
+    run_on(&f.db, &deleted, &["delete", "thread", &id(0x1000)]).success();
+    run_on(&f.db, &deleted, &["delete", "attachment", &id(0x3101)]).success();
+    let out = json_on(&f.db, NOW, &["purge"]);
+    assert_eq!(counts(&out), (1, 2, 3, 3));
+    let purge_id = out["action_id"].as_i64().unwrap();
+
+    let at = deleted.clone();
+    let some = |s: &str| Some(s.to_string());
+    let mut want = Records::new();
+    want.insert(("thread".into(), id(0x1000)), (None, None, some(&at)));
+    for p in [0x1001, 0x1002] {
+        want.insert(("post".into(), id(p)), (some(&id(0x1000)), None, some(&at)));
+        want.insert(
+            ("attachment".into(), id(p + 0x100)),
+            (some(&id(p)), some(&img(p + 0x100)), some(&at)),
+        );
+        want.insert(
+            ("reaction".into(), id(p + 0x200)),
+            (some(&id(p)), None, None),
+        );
+    }
+    want.insert(("flag".into(), id(0x1300)), (some(&id(0x1001)), None, None));
+    want.insert(("flag".into(), id(0x1301)), (some(&id(0x1000)), None, None));
+    for (m, flag) in [(0x1400, 0x1300), (0x1401, 0x1301)] {
+        want.insert(
+            ("moderation_action".into(), id(m)),
+            (some(&id(flag)), None, None),
+        );
+    }
+    want.insert(
+        ("attachment".into(), id(0x3101)),
+        (some(&id(0x3001)), some(&img(0x3101)), some(&at)),
+    );
+    assert_eq!(purge_records(&f.conn), want);
+    assert_eq!(
+        count(
+            &f.conn,
+            &format!("SELECT count(*) FROM modcon_purged WHERE action_id <> {purge_id}")
+        ),
+        0
+    );
+
+    // The entry with all its rows.
+    let entry = json_on(&f.db, NOW, &["log", "--entry", &purge_id.to_string()]);
+    assert_eq!(entry["count"], 1);
+    assert_eq!(entry["entries"][0]["action"], "purge");
+    let rows = entry["entries"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), want.len());
+    assert_eq!(rows[0]["kind"], "thread");
+    assert!(rows.iter().all(|r| r["event"] == "purged"));
+
+    // What happened to one attachment: deleted, then purged, newest first.
+    let history = json_on(&f.db, NOW, &["log", "--id", &id(0x3101)]);
+    assert_eq!(history["id"], id(0x3101));
+    let entries = history["entries"].as_array().unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["purge", "delete"]
+    );
+    assert_eq!(
+        entries[0]["rows"],
+        serde_json::json!([{
+            "kind": "attachment", "id": id(0x3101), "event": "purged",
+            "parent_id": id(0x3001), "image": img(0x3101), "deleted_at": at,
+        }])
+    );
+    assert_eq!(entries[1]["rows"][0]["event"], "changed");
+    assert_eq!(entries[1]["rows"][0]["before"]["active"], true);
+    assert_eq!(entries[1]["rows"][0]["after"]["active"], false);
+    // A prefix of a row's id is enough when the log knows one such row.
+    let prefix = &id(0x3101)[..31];
+    assert_eq!(
+        json_on(&f.db, NOW, &["log", "--id", prefix])["id"],
+        id(0x3101)
+    );
+    // A post that went with its thread (dashed UUID form): the thread's
+    // delete changed it, the purge removed it.
+    let hex = id(0x1002);
+    let dashed = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    );
+    let history = json_on(&f.db, NOW, &["log", "--id", &dashed]);
+    assert_eq!(history["id"], id(0x1002));
+    assert_eq!(history["count"], 2);
+    assert_eq!(history["entries"][0]["rows"][0]["parent_id"], id(0x1000));
+    let line = error_line(run_on(&f.db, NOW, &["log", "--id", &id(0x1002)[..31]]));
+    assert!(line.starts_with("error: ambiguous id prefix"), "{line}");
+    let text = stdout_of(run_on(&f.db, NOW, &["log", "--id", &id(0x1102)]));
+    assert!(
+        text.contains(&format!(
+            "  purged attachment {} (of post {}), {}, deleted {at}",
+            id(0x1102),
+            id(0x1002),
+            img(0x1102)
+        )),
+        "{text}"
+    );
+    let text = stdout_of(run_on(&f.db, NOW, &["log", "--id", &id(0x7777)]));
+    assert_eq!(
+        text,
+        format!(
+            "no entry of the audit log changed or purged a row with id {}\n",
+            id(0x7777)
+        )
+    );
+    // A row the purge skipped is not recorded.
+    assert!(!want.contains_key(&("thread".to_string(), id(0x3000))));
+}
+
+#[test]
+fn purge_records_are_written_with_their_batch() {
+    let f = post_forum();
+    for n in [0x10, 0x11, 0x12] {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    interrupted(&f, "1");
+    // The first batch committed with its record; the others did not run.
+    assert_eq!(
+        purge_records(&f.conn).into_keys().collect::<Vec<_>>(),
+        [("attachment".to_string(), id(0x10))]
+    );
+    json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
+    assert_eq!(purge_records(&f.conn).len(), 3);
+    // Refused and isolated rows are not recorded.
+    let g = post_forum();
+    for n in [0x10, 0x11] {
+        g.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    g.conn
+        .execute_batch(&format!(
+            "CREATE TRIGGER keep_one BEFORE DELETE ON forum_attachment WHEN old.id = '{}' \
+             BEGIN SELECT RAISE(ABORT, 'kept'); END;",
+            id(0x11)
+        ))
+        .unwrap();
+    json_on(&g.db, NOW, &["purge"]);
+    assert_eq!(
+        purge_records(&g.conn).into_keys().collect::<Vec<_>>(),
+        [("attachment".to_string(), id(0x10))]
+    );
+}
+
+#[test]
+fn log_reads_a_database_from_an_older_console_without_purge_records() {
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), None, true);
+    run_on(&f.db, NOW, &["delete", "attachment", &id(0x10)]).success();
+    // As an older console left it: no purge records, no record of them.
+    f.conn
+        .execute_batch(
+            "DROP TABLE modcon_purged; \
+             DELETE FROM modcon_migrations WHERE name = '0006_purge_records';",
+        )
+        .unwrap();
+    let before = bytes(&f.db);
+    let history = json_on(&f.db, NOW, &["--read-only", "log", "--id", &id(0x10)]);
+    assert_eq!(history["count"], 1);
+    assert_eq!(history["entries"][0]["action"], "delete");
+    assert_eq!(bytes(&f.db), before);
+    // The next read-write open adds the table.
+    json_on(&f.db, &ago(-40, 0), &["purge"]);
+    assert_eq!(purge_records(&f.conn).len(), 1);
+}

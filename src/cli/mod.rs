@@ -87,6 +87,13 @@ fn limit_arg(text: &str) -> Result<usize, String> {
     }
 }
 
+fn entry_arg(text: &str) -> Result<i64, String> {
+    match text.trim_start_matches('#').parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("an entry is the number the log shows, 1 or more".into()),
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum KindArg {
     Thread,
@@ -224,6 +231,13 @@ pub enum Command {
         /// At most this many entries (1 or more)
         #[arg(long, default_value_t = 20, value_parser = limit_arg)]
         limit: usize,
+        /// What happened to this row: every entry that changed or purged it
+        /// (32 hex digits, a dashed UUID, or a prefix of 4 or more)
+        #[arg(long, value_name = "ID", conflicts_with = "entry")]
+        id: Option<String>,
+        /// One entry with every row it changed or purged
+        #[arg(long, value_name = "N", value_parser = entry_arg)]
+        entry: Option<i64>,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -469,7 +483,12 @@ fn dispatch(settings: &Settings, command: Command) -> Result<()> {
             json,
         } => purge::run(settings, older_than, batch_size, dry_run, keep_files, json),
         Command::Check { fix, json } => check::run(settings, fix, json),
-        Command::Log { limit, json } => log::run(settings, limit, json),
+        Command::Log {
+            limit,
+            id,
+            entry,
+            json,
+        } => log::run(settings, limit, id.as_deref(), entry, json),
         Command::Migrate { dry_run, json } => migrate::run(settings, dry_run, json),
         Command::Config { json, .. } => config::show(settings, json),
         Command::Completions { .. } | Command::Man => Ok(()),

@@ -318,3 +318,158 @@ pub fn latest_change(conn: &Connection, kind: Kind, row_id: &str) -> Result<Opti
         .query_row((kind.name(), row_id), read_change)
         .optional()?)
 }
+
+/// What an action did to one row: a change of state (delete, restore,
+/// undo, fix, review), or its removal by a purge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowRecord {
+    /// thread, post, attachment; for a purge also reaction, flag,
+    /// moderation_action.
+    pub kind: String,
+    pub id: String,
+    /// "changed" or "purged".
+    pub event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<RowState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<RowState>,
+    /// A purged row's parent (thread of a post, post of an attachment, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// A purged attachment's image path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// A purged row's deletion time, as the purge went by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+impl RowRecord {
+    fn changed(change: Change) -> RowRecord {
+        RowRecord {
+            kind: change.kind.name().to_string(),
+            id: change.row_id,
+            event: "changed",
+            before: Some(change.before),
+            after: Some(change.after),
+            parent_id: None,
+            image: None,
+            deleted_at: None,
+        }
+    }
+}
+
+/// An entry of the log with the rows it changed or removed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryWithRows {
+    #[serde(flatten)]
+    pub entry: LogEntry,
+    pub rows: Vec<RowRecord>,
+}
+
+/// The order purged rows are listed in: parents before what went with them.
+const PURGED_ORDER: &str = "CASE kind WHEN 'thread' THEN 0 WHEN 'post' THEN 1 \
+                            WHEN 'attachment' THEN 2 WHEN 'reaction' THEN 3 \
+                            WHEN 'flag' THEN 4 ELSE 5 END";
+
+fn read_purged(r: &SqlRow<'_>) -> rusqlite::Result<(i64, RowRecord)> {
+    Ok((
+        r.get(0)?,
+        RowRecord {
+            kind: r.get(1)?,
+            id: r.get(2)?,
+            event: "purged",
+            before: None,
+            after: None,
+            parent_id: r.get(3)?,
+            image: r.get(4)?,
+            deleted_at: r.get(5)?,
+        },
+    ))
+}
+
+/// One entry of the log with every row it changed or, for a purge,
+/// removed; `None` when there is no such entry.
+pub fn entry_with_rows(conn: &Connection, action_id: i64) -> Result<Option<EntryWithRows>> {
+    let entry = conn
+        .query_row(
+            &format!("SELECT {ENTRY_COLUMNS} FROM modcon_action WHERE id = ?1"),
+            [action_id],
+            read_entry,
+        )
+        .optional()?;
+    let Some(entry) = entry else {
+        return Ok(None);
+    };
+    let mut rows: Vec<RowRecord> = changes(conn, action_id)?
+        .into_iter()
+        .map(RowRecord::changed)
+        .collect();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT action_id, kind, row_id, parent_id, image, deleted_at FROM modcon_purged \
+         WHERE action_id = ?1 ORDER BY {PURGED_ORDER}, row_id"
+    ))?;
+    for row in stmt.query_map([action_id], read_purged)? {
+        rows.push(row?.1);
+    }
+    Ok(Some(EntryWithRows { entry, rows }))
+}
+
+/// The ids the log has records of that start with `prefix` (at most 11).
+pub fn recorded_ids(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
+    // Ids are lowercase hex, so every id starting with the prefix sorts
+    // between it and the prefix followed by 'g'.
+    let mut stmt = conn.prepare_cached(
+        "SELECT row_id FROM modcon_change \
+           WHERE kind IN ('thread', 'post', 'attachment') AND row_id >= ?1 AND row_id < ?1 || 'g' \
+         UNION \
+         SELECT row_id FROM modcon_purged WHERE row_id >= ?1 AND row_id < ?1 || 'g' \
+         ORDER BY 1 LIMIT 11",
+    )?;
+    let ids = stmt
+        .query_map([prefix], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// "What happened to row X": every entry of the log that changed or
+/// removed the row with this id (of any kind), newest first, each with
+/// that row's record only.
+pub fn history(conn: &Connection, row_id: &str) -> Result<Vec<EntryWithRows>> {
+    let mut by_action: Vec<(i64, RowRecord)> = Vec::new();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM modcon_change \
+         WHERE kind IN ('thread', 'post', 'attachment') AND row_id = ?1",
+        change_columns(conn)?
+    ))?;
+    for change in stmt.query_map([row_id], read_change)? {
+        let change = change?;
+        by_action.push((change.action_id, RowRecord::changed(change)));
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT action_id, kind, row_id, parent_id, image, deleted_at FROM modcon_purged \
+         WHERE row_id = ?1",
+    )?;
+    for row in stmt.query_map([row_id], read_purged)? {
+        by_action.push(row?);
+    }
+    by_action.sort_by_key(|(action_id, _)| std::cmp::Reverse(*action_id));
+    let mut entries: Vec<EntryWithRows> = Vec::new();
+    for (action_id, record) in by_action {
+        match entries.last_mut() {
+            Some(last) if last.entry.id == action_id => last.rows.push(record),
+            _ => {
+                let entry = conn.query_row(
+                    &format!("SELECT {ENTRY_COLUMNS} FROM modcon_action WHERE id = ?1"),
+                    [action_id],
+                    read_entry,
+                )?;
+                entries.push(EntryWithRows {
+                    entry,
+                    rows: vec![record],
+                });
+            }
+        }
+    }
+    Ok(entries)
+}

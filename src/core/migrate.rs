@@ -29,8 +29,9 @@ pub const OWN_TABLES: &str = "0002_modcon_tables";
 pub const ATTACHMENT_SOFT_DELETE: &str = "0003_attachment_soft_delete";
 pub const PURGE_INDEXES: &str = "0004_purge_indexes";
 pub const CHANGE_SOURCES: &str = "0005_change_sources";
+pub const PURGE_RECORDS: &str = "0006_purge_records";
 
-pub static MIGRATIONS: [Migration; 5] = [
+pub static MIGRATIONS: [Migration; 6] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: include_str!("../../migrations/0001_forum_schema.sql"),
@@ -60,6 +61,12 @@ pub static MIGRATIONS: [Migration; 5] = [
         sql: include_str!("../../migrations/0005_change_sources.sql"),
         when: When::OnOpen,
         purpose: "where each recorded deletion time came from, so undo puts it back",
+    },
+    Migration {
+        name: PURGE_RECORDS,
+        sql: include_str!("../../migrations/0006_purge_records.sql"),
+        when: When::OnOpen,
+        purpose: "what each purge removed, row by row (kind, id, parent, image, deletion time)",
     },
 ];
 
@@ -296,21 +303,47 @@ pub fn apply_fresh(conn: &Connection, now: &str) -> Result<()> {
     Ok(())
 }
 
-/// On a read-only connection whose database lacks the console's tables,
-/// the same tables are made empty in the connection's TEMP schema, so every
-/// query reads alike and nothing is written to the database.
+/// On a read-only connection whose database lacks the console's tables
+/// (a Django database never opened read-write, or one from an older
+/// console), the missing ones are made empty in the connection's TEMP
+/// schema, with the columns later migrations add to them, so every query
+/// reads alike and nothing is written to the database.
 pub fn shadow_own_tables(conn: &Connection) -> Result<()> {
-    if schema::table_exists(conn, "modcon_action")? {
-        return Ok(());
-    }
-    let own = &MIGRATIONS[1];
-    for statement in strip_comments(own.sql).split(';') {
-        if let Some(rest) = statement.trim().strip_prefix("CREATE TABLE ") {
-            conn.execute_batch(&format!("CREATE TEMP TABLE {rest}"))?;
+    let mut shadowed: Vec<String> = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| m.when == When::OnOpen) {
+        for statement in statements(m.sql) {
+            match Creates::of(&statement) {
+                Creates::Table(name)
+                    if !schema::table_exists(conn, &name)? && !temp_table_exists(conn, &name)? =>
+                {
+                    if let Some(rest) = statement.strip_prefix("CREATE TABLE ") {
+                        conn.execute_batch(&format!("CREATE TEMP TABLE {rest}"))?;
+                        shadowed.push(name);
+                    }
+                }
+                // A column added to a shadowed table (the name resolves to
+                // the TEMP one).
+                Creates::Column { table, .. } if shadowed.contains(&table) => {
+                    conn.execute_batch(&statement)?;
+                }
+                _ => {}
+            }
         }
     }
-    conn.execute_batch(&RECORD_TABLE.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1))?;
+    if !schema::table_exists(conn, "modcon_migrations")?
+        && !temp_table_exists(conn, "modcon_migrations")?
+    {
+        conn.execute_batch(&RECORD_TABLE.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1))?;
+    }
     Ok(())
+}
+
+fn temp_table_exists(conn: &Connection, table: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM temp.sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get::<_, i64>(0),
+    )? > 0)
 }
 
 fn strip_comments(sql: &str) -> String {

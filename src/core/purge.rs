@@ -10,7 +10,8 @@
 //!    unless the retention is zero days);
 //! 4. per batch, one `BEGIN IMMEDIATE` transaction, set-based (the roots in
 //!    a TEMP table, one statement per table): re-check the roots, gather
-//!    what goes with them, skip roots other tables reference, journal the
+//!    what goes with them, skip roots other tables reference, record each
+//!    row that goes (kind, id, parent, image, deletion time), journal the
 //!    files, delete children before parents, count; commit. A row the
 //!    database refuses to delete is isolated by halving the batch;
 //! 5. after the commit, remove the journalled files no remaining row names
@@ -267,6 +268,44 @@ const JOURNAL_SQL: &str = "INSERT INTO modcon_file_journal (action_id, image, qu
      FROM temp.modcon_doomed d CROSS JOIN forum_attachment x ON x.id = d.id \
      WHERE d.tbl = 'forum_attachment'";
 
+/// What is kept of each removed row of `table` (kind, id, parent, image,
+/// deletion time: never content), for "what happened to row X".
+fn record_sql(table: &str) -> String {
+    let (kind, parent, image, deleted_at) = match table {
+        "forum_thread" => (
+            "thread",
+            "NULL",
+            "NULL",
+            cond::deletion_time(Kind::Thread, "x"),
+        ),
+        "forum_post" => (
+            "post",
+            "x.thread_id",
+            "NULL",
+            cond::deletion_time(Kind::Post, "x"),
+        ),
+        "forum_attachment" => (
+            "attachment",
+            "x.post_id",
+            "x.image",
+            cond::deletion_time(Kind::Attachment, "x"),
+        ),
+        "forum_reaction" => ("reaction", "x.post_id", "NULL", "NULL".into()),
+        "forum_flaggedcontent" => (
+            "flag",
+            "COALESCE(x.post_id, x.thread_id)",
+            "NULL",
+            "NULL".into(),
+        ),
+        _ => ("moderation_action", "x.flag_id", "NULL", "NULL".into()),
+    };
+    format!(
+        "INSERT INTO modcon_purged (action_id, kind, row_id, parent_id, image, deleted_at) \
+         SELECT ?1, '{kind}', x.id, {parent}, {image}, {deleted_at} \
+         FROM temp.modcon_doomed d CROSS JOIN {table} x ON x.id = d.id WHERE d.tbl = '{table}'"
+    )
+}
+
 /// The console's deletion-time records go with their rows.
 fn forget_deletions_sql(kind: Kind) -> String {
     format!(
@@ -314,6 +353,7 @@ pub fn batch_statements(conn: &Connection, schema: &Schema) -> Result<Vec<String
         all.extend(expand_statements(schema, kind));
     }
     all.extend(schema.foreign_refs.iter().map(blocked_sql));
+    all.extend(deletion_order(schema).iter().map(|t| record_sql(t)));
     all.push(JOURNAL_SQL.to_string());
     all.push(forget_deletions_sql(Kind::Thread));
     all.push(forget_deletions_sql(Kind::Post));
@@ -798,6 +838,12 @@ fn run_batch(
         Some(id) => id,
         None => audit::begin(&tx, ctx, action::PURGE, None, Some(entry.detail))?,
     };
+    for table in deletion_order(&schema) {
+        if expected.contains_key(table) {
+            tx.prepare_cached(&record_sql(table))?
+                .execute([action_id])?;
+        }
+    }
     if !keep_files {
         tx.prepare_cached(JOURNAL_SQL)?.execute((action_id, &now))?;
     }

@@ -6,8 +6,8 @@ use unicode_width::UnicodeWidthChar;
 #[cfg(test)]
 use unicode_width::UnicodeWidthStr;
 
-use crate::core::audit::LogEntry;
-use crate::core::model::parse_datetime;
+use crate::core::audit::{LogEntry, RowRecord};
+use crate::core::model::{RowState, parse_datetime};
 
 /// Characters that reorder or hide text (bidi overrides and isolates,
 /// directional marks): shown as `<U+XXXX>` so a title cannot disguise
@@ -271,6 +271,54 @@ pub fn log_line(e: &LogEntry) -> String {
     if let Some(by) = e.undone_by {
         line.push_str(&format!(" [undone by #{by}]"));
     }
+    sanitize_line(&line)
+}
+
+/// One row of a log entry: "post 5d4f… deleted 2026-11-20 10:00:00
+/// (console) → active", or "purged attachment 5d4f… of post 9a0b…,
+/// forum/attachments/x.png, deleted 2026-10-01 10:00:00".
+pub fn row_record_line(r: &RowRecord) -> String {
+    let state = |s: &RowState| -> String {
+        if s.active {
+            return "active".into();
+        }
+        let source = s
+            .source
+            .map(|src| format!(" ({})", src.stored()))
+            .unwrap_or_default();
+        match &s.deleted_at {
+            Some(at) => format!("deleted {at}{source}"),
+            None => "deleted (time unknown)".into(),
+        }
+    };
+    let line = match (r.event, &r.before, &r.after) {
+        ("changed", Some(before), Some(after)) => {
+            format!("{} {}: {} → {}", r.kind, r.id, state(before), state(after))
+        }
+        _ => {
+            let mut line = format!("purged {} {}", r.kind, r.id);
+            if let Some(parent) = &r.parent_id {
+                let of = match r.kind.as_str() {
+                    "post" => "thread",
+                    "attachment" | "reaction" => "post",
+                    "moderation_action" => "flag",
+                    _ => "post or thread",
+                };
+                line.push_str(&format!(" (of {of} {parent})"));
+            }
+            if let Some(image) = &r.image {
+                line.push_str(&format!(", {image}"));
+            }
+            match &r.deleted_at {
+                Some(at) => line.push_str(&format!(", deleted {at}")),
+                None if matches!(r.kind.as_str(), "thread" | "post" | "attachment") => {
+                    line.push_str(", deletion time unknown")
+                }
+                None => {}
+            }
+            line
+        }
+    };
     sanitize_line(&line)
 }
 

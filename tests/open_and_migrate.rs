@@ -112,6 +112,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
             ("0003_attachment_soft_delete", "satisfied"),
             ("0004_purge_indexes", "applied"),
             ("0005_change_sources", "applied"),
+            ("0006_purge_records", "applied"),
         ])
     );
     let applied: Vec<String> = conn
@@ -221,6 +222,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0002_modcon_tables", "applied"),
             ("0003_attachment_soft_delete", "satisfied"),
             ("0005_change_sources", "applied"),
+            ("0006_purge_records", "applied"),
         ])
     );
     assert_eq!(table_sql(&forum.conn, not_own), schema_before);
@@ -253,6 +255,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0003_attachment_soft_delete", "done"),
             ("0004_purge_indexes", "applied"),
             ("0005_change_sources", "done"),
+            ("0006_purge_records", "done"),
         ])
     );
     assert_eq!(bytes(&forum.db), before);
@@ -401,7 +404,8 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             "0002_modcon_tables",
             "0003_attachment_soft_delete",
             "0004_purge_indexes",
-            "0005_change_sources"
+            "0005_change_sources",
+            "0006_purge_records"
         ]
     );
     assert_eq!(
@@ -412,6 +416,7 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             ("0003_attachment_soft_delete", "applied"),
             ("0004_purge_indexes", "applied"),
             ("0005_change_sources", "applied"),
+            ("0006_purge_records", "applied"),
         ])
     );
     let conn = &old.conn;

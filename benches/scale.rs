@@ -60,8 +60,8 @@ fn main() {
     let ctx = Ctx {
         now,
         actor: "bench".into(),
-        client_addr: None,
         retention_days: 30,
+        ..Ctx::default()
     };
     let mut db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).expect("open");
     let schema = db.schema().clone();

@@ -113,6 +113,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
             ("0004_purge_indexes", "applied"),
             ("0005_change_sources", "applied"),
             ("0006_purge_records", "applied"),
+            ("0007_reasons_and_reviews", "applied"),
         ])
     );
     let applied: Vec<String> = conn
@@ -223,6 +224,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0003_attachment_soft_delete", "satisfied"),
             ("0005_change_sources", "applied"),
             ("0006_purge_records", "applied"),
+            ("0007_reasons_and_reviews", "applied"),
         ])
     );
     assert_eq!(table_sql(&forum.conn, not_own), schema_before);
@@ -256,6 +258,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0004_purge_indexes", "applied"),
             ("0005_change_sources", "done"),
             ("0006_purge_records", "done"),
+            ("0007_reasons_and_reviews", "done"),
         ])
     );
     assert_eq!(bytes(&forum.db), before);
@@ -405,7 +408,8 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             "0003_attachment_soft_delete",
             "0004_purge_indexes",
             "0005_change_sources",
-            "0006_purge_records"
+            "0006_purge_records",
+            "0007_reasons_and_reviews"
         ]
     );
     assert_eq!(
@@ -417,6 +421,7 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             ("0004_purge_indexes", "applied"),
             ("0005_change_sources", "applied"),
             ("0006_purge_records", "applied"),
+            ("0007_reasons_and_reviews", "applied"),
         ])
     );
     let conn = &old.conn;

@@ -1185,8 +1185,8 @@ fn a_cancel_stops_after_the_batch_in_flight_and_a_rerun_continues() {
     let ctx = Ctx {
         now: model::parse_now(NOW).unwrap(),
         actor: "tester".into(),
-        client_addr: None,
         retention_days: 30,
+        ..Ctx::default()
     };
     let options = PurgeOptions {
         retention_days: 30,

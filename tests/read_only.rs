@@ -155,3 +155,35 @@ fn read_only_never_adds_the_consoles_tables_to_a_django_database() {
     assert_eq!(run(check).code, Some(0));
     assert!(std::fs::read(&f.db).unwrap() != before);
 }
+
+#[test]
+fn an_older_consoles_log_is_read_read_only_without_reasons_or_accounts() {
+    let f = fixture();
+    let post = "c8469e19d7ca45eb8ff542e0d0d135de";
+    let now = common::FIXTURE_NOW;
+    common::run_on(&f.db, now, &["restore", "post", post]).success();
+    // As a console from before reasons and accounts left it.
+    let conn = Connection::open(&f.db).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE modcon_action DROP COLUMN reason;
+         ALTER TABLE modcon_action DROP COLUMN os_account;
+         DROP TABLE modcon_column_change;
+         DELETE FROM modcon_migrations WHERE name = '0007_reasons_and_reviews';",
+    )
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(&f.db).unwrap();
+    let log = common::json_on(&f.db, now, &["--read-only", "log"]);
+    let e = &log["entries"][0];
+    assert_eq!(e["action"], "restore", "{log}");
+    assert_eq!(e["reason"], serde_json::Value::Null);
+    assert_eq!(e["os_account"], serde_json::Value::Null);
+    let text = common::run_on(&f.db, now, &["--read-only", "log"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains(" tester restore post "), "{text}");
+    assert_eq!(std::fs::read(&f.db).unwrap(), before);
+}

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use assertions::{State, bytes, diff, error_line, state, state_of, stdout_of};
+use assertions::{State, bytes, diff, error_line, state, state_of, stdout_of, usage_line};
 use common::{FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
 use serde_json::Value;
 
@@ -1248,9 +1248,10 @@ fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
     assert_eq!(
         text,
         format!(
-            "#2 2026-11-26 12:00:00 tester restore thread {t}: 1 thread, 2 posts, 3 attachments\n\
-             #1 2026-11-20 08:30:00 alice (10.1.2.3) delete thread {t}: 1 thread, 2 posts, 3 attachments\n",
-            t = id(T)
+            "#2 2026-11-26 12:00:00 tester (account {a}) restore thread {t}: 1 thread, 2 posts, 3 attachments\n\
+             #1 2026-11-20 08:30:00 alice (account {a}, from 10.1.2.3) delete thread {t}: 1 thread, 2 posts, 3 attachments\n",
+            t = id(T),
+            a = common::os_account()
         )
     );
     let log = json_on(&f.db, NOW, &["log"]);
@@ -1274,6 +1275,8 @@ fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
     let log = json_on(&f.db, NOW, &["log"]);
     let e = &log["entries"][1];
     assert_eq!(e["client_addr"], "10.1.2.3");
+    assert_eq!(e["os_account"], common::os_account());
+    assert_eq!(e["reason"], Value::Null);
     assert_eq!(e["at"], EARLIER);
     assert_eq!(e["target_id"], id(T));
     assert_eq!(counts(e), (1, 2, 3, 0));
@@ -1282,6 +1285,98 @@ fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
         stdout_of(run_on(&empty.db, NOW, &["log"])),
         "the audit log is empty\n"
     );
+}
+
+#[test]
+fn every_action_keeps_its_reason_and_the_account_that_ran_it() {
+    let f = thread_forum();
+    let with_reason = |args: &[&str], reason: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--reason", reason]);
+        json_on(&f.db, NOW, &all)
+    };
+    with_reason(&["delete", "post", &id(P1)], "spam, reported twice");
+    with_reason(&["restore", "post", &id(P1)], "the author appealed");
+    with_reason(&["undo"], "  appeal refused  ");
+    with_reason(&["check", "--fix"], "clean-up after the queue");
+    run_on(
+        &f.db,
+        NOW,
+        &["purge", "--older-than", "0", "--keep-files", "--reason", "GDPR request"],
+    )
+    .success();
+    let log = json_on(&f.db, NOW, &["log"]);
+    let reasons: Vec<(String, String)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["os_account"], common::os_account(), "{e}");
+            assert_eq!(e["actor"], "tester", "{e}");
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("purge", "GDPR request"),
+        ("fix", "clean-up after the queue"),
+        ("undo", "appeal refused"),
+        ("restore", "the author appealed"),
+        ("delete", "spam, reported twice"),
+    ]
+    .iter()
+    .map(|(a, r)| (a.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(reasons, expected);
+    let text = stdout_of(run_on(&f.db, NOW, &["log", "--limit", "2"]));
+    assert!(
+        text.lines().nth(1).unwrap().ends_with("; reason: clean-up after the queue"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("tester (account {})", common::os_account())),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_account_comes_from_the_user_id_not_the_environment() {
+    let f = thread_forum();
+    modcon(f.dir.path())
+        .env("USER", "mallory")
+        .env("LOGNAME", "mallory")
+        .env("SUDO_USER", "mallory")
+        .args(["--actor", "alice", "--db"])
+        .arg(&f.db)
+        .args(["--now", NOW, "delete", "post", &id(P1)])
+        .assert()
+        .success();
+    let log = json_on(&f.db, NOW, &["log"]);
+    let e = &log["entries"][0];
+    assert_eq!(e["actor"], "alice");
+    assert_eq!(e["os_account"], common::os_account());
+    assert_ne!(e["os_account"], "mallory");
+}
+
+#[test]
+fn a_blank_reason_is_a_usage_error_and_changes_nothing() {
+    let f = thread_forum();
+    let before = bytes(&f.db);
+    for args in [
+        vec!["delete", "post", &id(P1), "--reason", "  "],
+        vec!["restore", "post", &id(P3), "--reason", ""],
+        vec!["undo", "--reason", ""],
+        vec!["purge", "--keep-files", "--reason", " "],
+        vec!["check", "--fix", "--reason", ""],
+    ] {
+        let line = usage_line(run_on(&f.db, NOW, &args));
+        assert!(line.contains("the reason must not be empty"), "{line}");
+    }
+    // --reason belongs to the fix, not to a plain check.
+    usage_line(run_on(&f.db, NOW, &["check", "--reason", "why"]));
+    assert_eq!(bytes(&f.db), before);
 }
 
 // ------------------------------------------------------ on the demo data

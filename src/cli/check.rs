@@ -23,7 +23,7 @@ fn section<T>(title: &str, items: &[T], line: impl Fn(&T) -> String) {
     }
 }
 
-pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
+pub fn run(settings: &Settings, fix: bool, reason: Option<String>, json: bool) -> Result<()> {
     let mut db = if fix {
         open_for_writing(settings, "check --fix")?
     } else if settings.read_only {
@@ -31,7 +31,7 @@ pub fn run(settings: &Settings, fix: bool, json: bool) -> Result<()> {
     } else {
         settings.open(Access::ReadWrite, false)?
     };
-    let ctx = settings.ctx();
+    let ctx = settings.ctx().with_reason(reason);
     let media = settings.media()?;
     let spinner = progress::spinner(
         json,

@@ -94,6 +94,15 @@ fn entry_arg(text: &str) -> Result<i64, String> {
     }
 }
 
+/// A reason is words: blank text is refused, not taken as "no reason".
+fn reason_arg(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("the reason must not be empty".into());
+    }
+    Ok(trimmed.to_string())
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum KindArg {
     Thread,
@@ -182,6 +191,9 @@ pub enum Command {
     Delete {
         kind: KindArg,
         id: String,
+        /// Why, for the audit log
+        #[arg(long, value_name = "TEXT", value_parser = reason_arg)]
+        reason: Option<String>,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -190,12 +202,18 @@ pub enum Command {
     Restore {
         kind: KindArg,
         id: String,
+        /// Why, for the audit log
+        #[arg(long, value_name = "TEXT", value_parser = reason_arg)]
+        reason: Option<String>,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
     /// Revert your latest action
     Undo {
+        /// Why, for the audit log
+        #[arg(long, value_name = "TEXT", value_parser = reason_arg)]
+        reason: Option<String>,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -214,6 +232,9 @@ pub enum Command {
         /// Remove rows but leave their files on disk
         #[arg(long)]
         keep_files: bool,
+        /// Why, for the audit log
+        #[arg(long, value_name = "TEXT", value_parser = reason_arg)]
+        reason: Option<String>,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -222,6 +243,9 @@ pub enum Command {
     Check {
         #[arg(long)]
         fix: bool,
+        /// Why the fix, for the audit log (with --fix)
+        #[arg(long, value_name = "TEXT", value_parser = reason_arg, requires = "fix")]
+        reason: Option<String>,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -294,7 +318,7 @@ impl Command {
             | Command::List { json, .. }
             | Command::Delete { json, .. }
             | Command::Restore { json, .. }
-            | Command::Undo { json }
+            | Command::Undo { json, .. }
             | Command::Purge { json, .. }
             | Command::Check { json, .. }
             | Command::Log { json, .. }
@@ -472,17 +496,36 @@ fn dispatch(settings: &Settings, command: Command) -> Result<()> {
             limit,
             json,
         } => list::run(settings, kind.into(), thread, post, state, limit, json),
-        Command::Delete { kind, id, json } => moderate::delete(settings, kind.into(), &id, json),
-        Command::Restore { kind, id, json } => moderate::restore(settings, kind.into(), &id, json),
-        Command::Undo { json } => moderate::undo(settings, json),
+        Command::Delete {
+            kind,
+            id,
+            reason,
+            json,
+        } => moderate::delete(settings, kind.into(), &id, reason, json),
+        Command::Restore {
+            kind,
+            id,
+            reason,
+            json,
+        } => moderate::restore(settings, kind.into(), &id, reason, json),
+        Command::Undo { reason, json } => moderate::undo(settings, reason, json),
         Command::Purge {
             older_than,
             batch_size,
             dry_run,
             keep_files,
+            reason,
             json,
-        } => purge::run(settings, older_than, batch_size, dry_run, keep_files, json),
-        Command::Check { fix, json } => check::run(settings, fix, json),
+        } => purge::run(
+            settings,
+            older_than,
+            batch_size,
+            dry_run,
+            keep_files,
+            reason,
+            json,
+        ),
+        Command::Check { fix, reason, json } => check::run(settings, fix, reason, json),
         Command::Log {
             limit,
             id,

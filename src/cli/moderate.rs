@@ -29,19 +29,34 @@ fn target(db: &crate::core::db::Db, kind: Kind, id: &str) -> Result<Target> {
     Ok(Target::new(kind, id))
 }
 
-pub fn delete(settings: &Settings, kind: Kind, id: &str, json: bool) -> Result<()> {
+pub fn delete(
+    settings: &Settings,
+    kind: Kind,
+    id: &str,
+    reason: Option<String>,
+    json: bool,
+) -> Result<()> {
     let mut db = open_for_writing(settings, "delete")?;
     let target = target(&db, kind, id)?;
-    print(&rules::delete(&mut db, &settings.ctx(), &target)?, json)
+    let ctx = settings.ctx().with_reason(reason);
+    print(&rules::delete(&mut db, &ctx, &target)?, json)
 }
 
-pub fn restore(settings: &Settings, kind: Kind, id: &str, json: bool) -> Result<()> {
+pub fn restore(
+    settings: &Settings,
+    kind: Kind,
+    id: &str,
+    reason: Option<String>,
+    json: bool,
+) -> Result<()> {
     let mut db = open_for_writing(settings, "restore")?;
     let target = target(&db, kind, id)?;
-    print(&rules::restore(&mut db, &settings.ctx(), &target)?, json)
+    let ctx = settings.ctx().with_reason(reason);
+    print(&rules::restore(&mut db, &ctx, &target)?, json)
 }
 
-pub fn undo(settings: &Settings, json: bool) -> Result<()> {
+pub fn undo(settings: &Settings, reason: Option<String>, json: bool) -> Result<()> {
     let mut db = open_for_writing(settings, "undo")?;
-    print(&rules::undo(&mut db, &settings.ctx())?, json)
+    let ctx = settings.ctx().with_reason(reason);
+    print(&rules::undo(&mut db, &ctx)?, json)
 }

@@ -16,6 +16,7 @@ pub fn run(
     batch_size: Option<usize>,
     dry_run: bool,
     keep_files: bool,
+    reason: Option<String>,
     json: bool,
 ) -> Result<()> {
     // --older-than and --batch-size were checked when the arguments were read.
@@ -28,7 +29,7 @@ pub fn run(
         Access::ReadWrite
     };
     let mut db = settings.open(access, false)?;
-    let mut ctx = settings.ctx();
+    let mut ctx = settings.ctx().with_reason(reason);
     ctx.retention_days = older_than.unwrap_or(settings.retention_days);
     let options = PurgeOptions {
         retention_days: ctx.retention_days,

@@ -108,6 +108,9 @@ pub struct Settings {
     pub media_root_explicit: bool,
     pub read_only: bool,
     pub actor: String,
+    /// The operating-system account of the process's user id: recorded
+    /// beside the actor in the audit log.
+    pub os_account: Option<String>,
     pub client_addr: Option<String>,
     pub now: NaiveDateTime,
     pub now_fixed: bool,
@@ -439,6 +442,7 @@ impl Settings {
             media_root_explicit,
             read_only: cli.read_only,
             actor,
+            os_account: system::os_account_or_uid(),
             client_addr,
             now,
             now_fixed,
@@ -459,7 +463,9 @@ impl Settings {
         Ctx {
             now: self.now,
             actor: self.actor.clone(),
+            os_account: self.os_account.clone(),
             client_addr: self.client_addr.clone(),
+            reason: None,
             retention_days: self.retention_days,
         }
     }

@@ -85,9 +85,12 @@ pub mod action {
     pub const UNDO: &str = "undo";
     pub const PURGE: &str = "purge";
     pub const FIX: &str = "fix";
+    pub const REVIEW: &str = "review";
 }
 
-/// Starts an action's log row; counts are filled in by [`finish`].
+/// Starts an action's log row: when, who (the actor, the operating-system
+/// account, the SSH client), what, and why; counts are filled in by
+/// [`finish`].
 pub fn begin(
     conn: &Connection,
     ctx: &Ctx,
@@ -96,15 +99,18 @@ pub fn begin(
     detail: Option<&serde_json::Value>,
 ) -> Result<i64> {
     conn.execute(
-        "INSERT INTO modcon_action (at, actor, client_addr, action, kind, target_id, detail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO modcon_action (at, actor, os_account, client_addr, action, kind, target_id, \
+                                    reason, detail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         (
             ctx.now_text(),
             &ctx.actor,
+            &ctx.os_account,
             &ctx.client_addr,
             action,
             target.map(|(k, _)| k.name()),
             target.map(|(_, id)| id),
+            &ctx.reason,
             detail.map(|d| d.to_string()),
         ),
     )?;
@@ -152,10 +158,15 @@ pub struct LogEntry {
     pub id: i64,
     pub at: String,
     pub actor: String,
+    /// The operating-system account that ran the command (`None` in
+    /// entries from before it was recorded).
+    pub os_account: Option<String>,
     pub client_addr: Option<String>,
     pub action: String,
     pub kind: Option<String>,
     pub target_id: Option<String>,
+    /// Why, as the moderator said.
+    pub reason: Option<String>,
     pub threads: i64,
     pub posts: i64,
     pub attachments: i64,
@@ -178,8 +189,18 @@ impl LogEntry {
     }
 }
 
-const ENTRY_COLUMNS: &str = "id, at, actor, client_addr, action, kind, target_id, threads, posts, \
-                             attachments, files, undoes, undone_by, detail";
+/// The columns of a log entry. A database opened read-only that predates
+/// reasons and accounts (migration 0007) reads them as NULL.
+fn entry_columns(conn: &Connection) -> Result<&'static str> {
+    let with_reasons = super::schema::column_exists(conn, "modcon_action", "reason")?;
+    Ok(if with_reasons {
+        "id, at, actor, client_addr, action, kind, target_id, threads, posts, \
+         attachments, files, undoes, undone_by, detail, os_account, reason"
+    } else {
+        "id, at, actor, client_addr, action, kind, target_id, threads, posts, \
+         attachments, files, undoes, undone_by, detail, NULL, NULL"
+    })
+}
 
 fn read_entry(r: &SqlRow<'_>) -> rusqlite::Result<LogEntry> {
     let detail: Option<String> = r.get(13)?;
@@ -187,10 +208,12 @@ fn read_entry(r: &SqlRow<'_>) -> rusqlite::Result<LogEntry> {
         id: r.get(0)?,
         at: r.get(1)?,
         actor: r.get(2)?,
+        os_account: r.get(14)?,
         client_addr: r.get(3)?,
         action: r.get(4)?,
         kind: r.get(5)?,
         target_id: r.get(6)?,
+        reason: r.get(15)?,
         threads: r.get(7)?,
         posts: r.get(8)?,
         attachments: r.get(9)?,
@@ -204,7 +227,8 @@ fn read_entry(r: &SqlRow<'_>) -> rusqlite::Result<LogEntry> {
 /// The log, newest first.
 pub fn list(conn: &Connection, limit: usize) -> Result<Vec<LogEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM modcon_action ORDER BY id DESC LIMIT ?1"
+        "SELECT {} FROM modcon_action ORDER BY id DESC LIMIT ?1",
+        entry_columns(conn)?
     ))?;
     let entries = stmt
         .query_map([limit as i64], read_entry)?
@@ -218,9 +242,10 @@ pub fn latest_not_undone(conn: &Connection, actor: &str) -> Result<Option<LogEnt
     Ok(conn
         .query_row(
             &format!(
-                "SELECT {ENTRY_COLUMNS} FROM modcon_action \
+                "SELECT {} FROM modcon_action \
                  WHERE actor = ?1 AND action <> 'undo' AND undone_by IS NULL \
-                 ORDER BY id DESC LIMIT 1"
+                 ORDER BY id DESC LIMIT 1",
+                entry_columns(conn)?
             ),
             [actor],
             read_entry,
@@ -393,7 +418,10 @@ fn read_purged(r: &SqlRow<'_>) -> rusqlite::Result<(i64, RowRecord)> {
 pub fn entry_with_rows(conn: &Connection, action_id: i64) -> Result<Option<EntryWithRows>> {
     let entry = conn
         .query_row(
-            &format!("SELECT {ENTRY_COLUMNS} FROM modcon_action WHERE id = ?1"),
+            &format!(
+                "SELECT {} FROM modcon_action WHERE id = ?1",
+                entry_columns(conn)?
+            ),
             [action_id],
             read_entry,
         )
@@ -460,7 +488,10 @@ pub fn history(conn: &Connection, row_id: &str) -> Result<Vec<EntryWithRows>> {
             Some(last) if last.entry.id == action_id => last.rows.push(record),
             _ => {
                 let entry = conn.query_row(
-                    &format!("SELECT {ENTRY_COLUMNS} FROM modcon_action WHERE id = ?1"),
+                    &format!(
+                "SELECT {} FROM modcon_action WHERE id = ?1",
+                entry_columns(conn)?
+            ),
                     [action_id],
                     read_entry,
                 )?;
@@ -472,4 +503,66 @@ pub fn history(conn: &Connection, row_id: &str) -> Result<Vec<EntryWithRows>> {
         }
     }
     Ok(entries)
+}
+
+/// A row of a table other than threads, posts and attachments that an
+/// action changed (a review's flag, the moderation action it wrote, the
+/// thread it locked): the columns it changed, before and after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnChange {
+    pub table: String,
+    pub row_id: String,
+    /// `None`: the action inserted the row.
+    pub before: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `None`: the action removed the row.
+    pub after: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+pub fn record_column_change(conn: &Connection, action_id: i64, change: &ColumnChange) -> Result<()> {
+    let text = |m: &Option<serde_json::Map<String, serde_json::Value>>| {
+        m.as_ref()
+            .map(|m| serde_json::Value::Object(m.clone()).to_string())
+    };
+    conn.prepare_cached(
+        "INSERT INTO modcon_column_change (action_id, table_name, row_id, before, after) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute((
+        action_id,
+        &change.table,
+        &change.row_id,
+        text(&change.before),
+        text(&change.after),
+    ))?;
+    Ok(())
+}
+
+/// The other-table rows an action changed.
+/// None on a database opened read-only that predates them.
+pub fn column_changes(conn: &Connection, action_id: i64) -> Result<Vec<ColumnChange>> {
+    if !super::schema::table_exists(conn, "modcon_column_change")? {
+        return Ok(Vec::new());
+    }
+    let object = |text: Option<String>| -> Option<serde_json::Map<String, serde_json::Value>> {
+        match serde_json::from_str(&text?) {
+            Ok(serde_json::Value::Object(m)) => Some(m),
+            _ => None,
+        }
+    };
+    // Each row is put back on its own, so any order serves.
+    let mut stmt = conn.prepare_cached(
+        "SELECT table_name, row_id, before, after FROM modcon_column_change \
+         WHERE action_id = ?1 ORDER BY table_name, row_id",
+    )?;
+    let list = stmt
+        .query_map([action_id], |r| {
+            Ok(ColumnChange {
+                table: r.get(0)?,
+                row_id: r.get(1)?,
+                before: object(r.get(2)?),
+                after: object(r.get(3)?),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(list)
 }

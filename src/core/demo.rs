@@ -452,14 +452,17 @@ impl<'c> Writer<'c> {
     /// Carries out the deletions, in the order they were decided, once the
     /// rows are in and indexed.
     fn deletions(&mut self) -> Result<()> {
+        // The demo's log entries are by actor `demo`, made by whoever ran it.
+        let os_account = super::system::os_account_or_uid();
         for step in std::mem::take(&mut self.later) {
             match step {
                 Later::ConsoleDelete { target, at } => {
                     let ctx = Ctx {
                         now: at,
                         actor: "demo".into(),
-                        client_addr: None,
+                        os_account: os_account.clone(),
                         retention_days: super::DEFAULT_RETENTION_DAYS,
+                        ..Ctx::default()
                     };
                     rules::delete_in(self.conn, &ctx, &target)?;
                 }

@@ -30,8 +30,9 @@ pub const ATTACHMENT_SOFT_DELETE: &str = "0003_attachment_soft_delete";
 pub const PURGE_INDEXES: &str = "0004_purge_indexes";
 pub const CHANGE_SOURCES: &str = "0005_change_sources";
 pub const PURGE_RECORDS: &str = "0006_purge_records";
+pub const REASONS_AND_REVIEWS: &str = "0007_reasons_and_reviews";
 
-pub static MIGRATIONS: [Migration; 6] = [
+pub static MIGRATIONS: [Migration; 7] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: include_str!("../../migrations/0001_forum_schema.sql"),
@@ -67,6 +68,12 @@ pub static MIGRATIONS: [Migration; 6] = [
         sql: include_str!("../../migrations/0006_purge_records.sql"),
         when: When::OnOpen,
         purpose: "what each purge removed, row by row (kind, id, parent, image, deletion time)",
+    },
+    Migration {
+        name: REASONS_AND_REVIEWS,
+        sql: include_str!("../../migrations/0007_reasons_and_reviews.sql"),
+        when: When::OnOpen,
+        purpose: "each action's reason and operating-system account; the flag and moderation-action rows a review changes",
     },
 ];
 

@@ -20,18 +20,35 @@ pub mod system;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
-/// Who acts, and when: passed to every operation that changes data.
-#[derive(Debug, Clone)]
+/// Who acts, when and why: passed to every operation that changes data,
+/// and written with it to the audit log.
+#[derive(Debug, Clone, Default)]
 pub struct Ctx {
     pub now: NaiveDateTime,
+    /// The name the moderator acts under (`--actor`: a claim anyone can make).
     pub actor: String,
+    /// The operating-system account that runs the process, from its user
+    /// id: who really acted, whatever the actor's name says.
+    pub os_account: Option<String>,
     /// The SSH client's address, when the console runs over SSH.
     pub client_addr: Option<String>,
+    /// Why: the reason the moderator gave for this action, if any.
+    pub reason: Option<String>,
     /// Days a deleted row is kept before a purge may remove it.
     pub retention_days: i64,
 }
 
 impl Ctx {
+    /// The same context with the reason for one action.
+    pub fn with_reason(&self, reason: Option<String>) -> Ctx {
+        Ctx {
+            reason: reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty()),
+            ..self.clone()
+        }
+    }
+
     pub fn now_text(&self) -> String {
         model::format_datetime(self.now)
     }

@@ -18,6 +18,12 @@ pub fn os_account() -> Option<String> {
     std::env::var("USERNAME").ok().filter(|n| !n.is_empty())
 }
 
+/// The account that runs the process, for the audit log: its name, or
+/// `uid N` when the user id has no name.
+pub fn os_account_or_uid() -> Option<String> {
+    os_account().or_else(|| os_uid().map(|uid| format!("uid {uid}")))
+}
+
 /// The process's real user id, to name an account that has no name.
 #[cfg(unix)]
 pub fn os_uid() -> Option<u32> {

@@ -218,7 +218,7 @@ pub fn abbreviated(n: i64) -> String {
 
 /// A log entry in a line that fits 80 columns: short ids, minutes, the
 /// year only when it is not this one.
-/// "#12 11-26 11:00 alice delete thread 5d4f1a2b: 1 thread, 3 posts"
+/// "#12 11-26 11:00 alice delete thread 5d4f1a2b: 1 thread 3 posts — spam"
 pub fn log_line_short(e: &LogEntry, now: NaiveDateTime) -> String {
     use chrono::Datelike;
     let target = match (&e.kind, &e.target_id) {
@@ -231,10 +231,11 @@ pub fn log_line_short(e: &LogEntry, now: NaiveDateTime) -> String {
         None => e.at.clone(),
     };
     let mut line = format!(
-        "#{} {when} {} {}{target}: {}",
+        "#{} {when} {} {}{target}{}: {}",
         e.id,
         e.actor,
         e.action,
+        review_kind(e),
         e.tally().describe().replace(", ", " ")
     );
     if let Some(of) = e.undoes {
@@ -243,26 +244,49 @@ pub fn log_line_short(e: &LogEntry, now: NaiveDateTime) -> String {
     if let Some(by) = e.undone_by {
         line.push_str(&format!(" [undone by #{by}]"));
     }
+    if let Some(reason) = &e.reason {
+        line.push_str(&format!(" — {reason}"));
+    }
     sanitize_line(&line)
 }
 
-/// "#12 2026-11-26 11:00:08 alice (10.0.0.5) delete thread 5d4f… 1 thread, 3 posts"
+/// A review's action type, " (remove_post)", from its entry's detail.
+fn review_kind(e: &LogEntry) -> String {
+    e.detail
+        .as_ref()
+        .and_then(|d| d.get("action_type"))
+        .and_then(|t| t.as_str())
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default()
+}
+
+/// "#12 2026-11-26 11:00:08 alice (account mo, from 10.0.0.5) delete thread 5d4f…: 1 thread,
+/// 3 posts; reason: spam"
 pub fn log_line(e: &LogEntry) -> String {
-    let who = match &e.client_addr {
-        Some(addr) => format!("{} ({addr})", e.actor),
-        None => e.actor.clone(),
+    let mut whence = Vec::new();
+    if let Some(account) = &e.os_account {
+        whence.push(format!("account {account}"));
+    }
+    if let Some(addr) = &e.client_addr {
+        whence.push(format!("from {addr}"));
+    }
+    let who = if whence.is_empty() {
+        e.actor.clone()
+    } else {
+        format!("{} ({})", e.actor, whence.join(", "))
     };
     let target = match (&e.kind, &e.target_id) {
         (Some(k), Some(id)) => format!(" {k} {id}"),
         _ => String::new(),
     };
     let mut line = format!(
-        "#{} {} {} {}{}: {}",
+        "#{} {} {} {}{}{}: {}",
         e.id,
         e.at.split('.').next().unwrap_or(&e.at),
         who,
         e.action,
         target,
+        review_kind(e),
         e.tally().describe()
     );
     if let Some(of) = e.undoes {
@@ -270,6 +294,9 @@ pub fn log_line(e: &LogEntry) -> String {
     }
     if let Some(by) = e.undone_by {
         line.push_str(&format!(" [undone by #{by}]"));
+    }
+    if let Some(reason) = &e.reason {
+        line.push_str(&format!("; reason: {reason}"));
     }
     sanitize_line(&line)
 }

@@ -100,6 +100,7 @@ pub fn worker_config(settings: &Settings, db: &Db) -> Result<WorkerConfig> {
         read_only: db.is_read_only(),
         media_root: settings.media()?,
         actor: settings.actor.clone(),
+        os_account: settings.os_account.clone(),
         client_addr: settings.client_addr.clone(),
         fixed_now: settings.now_fixed.then_some(settings.now),
         retention_days: settings.retention_days,

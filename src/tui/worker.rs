@@ -239,6 +239,7 @@ pub struct WorkerConfig {
     pub read_only: bool,
     pub media_root: Option<MediaRoot>,
     pub actor: String,
+    pub os_account: Option<String>,
     pub client_addr: Option<String>,
     /// `--now`, when the clock is fixed.
     pub fixed_now: Option<NaiveDateTime>,
@@ -254,7 +255,9 @@ impl WorkerConfig {
         Ctx {
             now: self.now(),
             actor: self.actor.clone(),
+            os_account: self.os_account.clone(),
             client_addr: self.client_addr.clone(),
+            reason: None,
             retention_days,
         }
     }

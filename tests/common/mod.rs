@@ -274,3 +274,13 @@ impl Forum {
             .ok()
     }
 }
+
+/// The account the tests run as, by the system's own tool (`id -un`): what
+/// the audit log must record beside the actor.
+pub fn os_account() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

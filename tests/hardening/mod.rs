@@ -57,8 +57,8 @@ pub fn ctx(at: &str) -> modcon::core::Ctx {
     modcon::core::Ctx {
         now: modcon::core::model::parse_datetime(at).unwrap(),
         actor: "builder".into(),
-        client_addr: None,
         retention_days: 30,
+        ..Default::default()
     }
 }
 

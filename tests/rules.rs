@@ -1302,7 +1302,14 @@ fn every_action_keeps_its_reason_and_the_account_that_ran_it() {
     run_on(
         &f.db,
         NOW,
-        &["purge", "--older-than", "0", "--keep-files", "--reason", "GDPR request"],
+        &[
+            "purge",
+            "--older-than",
+            "0",
+            "--keep-files",
+            "--reason",
+            "GDPR request",
+        ],
     )
     .success();
     let log = json_on(&f.db, NOW, &["log"]);
@@ -1332,7 +1339,10 @@ fn every_action_keeps_its_reason_and_the_account_that_ran_it() {
     assert_eq!(reasons, expected);
     let text = stdout_of(run_on(&f.db, NOW, &["log", "--limit", "2"]));
     assert!(
-        text.lines().nth(1).unwrap().ends_with("; reason: clean-up after the queue"),
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .ends_with("; reason: clean-up after the queue"),
         "{text}"
     );
     assert!(

@@ -518,7 +518,11 @@ pub struct ColumnChange {
     pub after: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-pub fn record_column_change(conn: &Connection, action_id: i64, change: &ColumnChange) -> Result<()> {
+pub fn record_column_change(
+    conn: &Connection,
+    action_id: i64,
+    change: &ColumnChange,
+) -> Result<()> {
     let text = |m: &Option<serde_json::Map<String, serde_json::Value>>| {
         m.as_ref()
             .map(|m| serde_json::Value::Object(m.clone()).to_string())

@@ -517,13 +517,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<()> {
             reason,
             json,
         } => purge::run(
-            settings,
-            older_than,
-            batch_size,
-            dry_run,
-            keep_files,
-            reason,
-            json,
+            settings, older_than, batch_size, dry_run, keep_files, reason, json,
         ),
         Command::Check { fix, reason, json } => check::run(settings, fix, reason, json),
         Command::Log {

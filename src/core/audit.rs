@@ -489,9 +489,9 @@ pub fn history(conn: &Connection, row_id: &str) -> Result<Vec<EntryWithRows>> {
             _ => {
                 let entry = conn.query_row(
                     &format!(
-                "SELECT {} FROM modcon_action WHERE id = ?1",
-                entry_columns(conn)?
-            ),
+                        "SELECT {} FROM modcon_action WHERE id = ?1",
+                        entry_columns(conn)?
+                    ),
                     [action_id],
                     read_entry,
                 )?;

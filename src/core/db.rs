@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
@@ -304,6 +305,12 @@ fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {
     conn.busy_timeout(busy_timeout)?;
     // The rules and lists use a few dozen distinct statements.
     conn.set_prepared_statement_cache_capacity(128);
+    // One plan per statement whatever its parameters: SQLite otherwise
+    // plans again whenever a new value is bound to a parameter it looked at
+    // (a `LIMIT :limit`), so every page of a list paid for parsing and
+    // planning its statement anew. The plans are then the ones the
+    // query-plan tests see, which bind nothing.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // 64 MB of page cache (SQLite's default is 2 MB): a purge touches
     // index pages all over a large database, batch after batch.
     conn.pragma_update(None, "cache_size", -65536)?;

@@ -208,14 +208,20 @@ fn author_sql(schema: &Schema, alias: &str) -> String {
     }
 }
 
-/// Columns common to every kind, after the kind's own ones.
+/// Columns common to every kind, after the kind's own ones. An active row
+/// (most rows) is neither purgeable nor held back, and its deletion time
+/// is not read: CASE spares SQLite working them out (in a column, it
+/// works out both sides of an AND).
 fn marker_columns(kind: Kind, alias: &str) -> String {
+    let unless_active = |then: &str, sql: String| {
+        format!("CASE WHEN {alias}.is_active = 1 THEN {then} ELSE {sql} END")
+    };
     format!(
         "{alias}.is_active, {alias}.created_at, {dt}, {src}, {purge}, {held}, {viol}",
-        dt = cond::deletion_time(kind, alias),
-        src = cond::deletion_source(kind, alias),
-        purge = cond::purgeable(kind, alias),
-        held = cond::held_back(kind, alias),
+        dt = unless_active("NULL", cond::deletion_time(kind, alias)),
+        src = unless_active("NULL", cond::deletion_source(kind, alias)),
+        purge = unless_active("0", cond::purgeable(kind, alias)),
+        held = unless_active("0", cond::held_back(kind, alias)),
         viol = cond::violation(kind, alias),
     )
 }

@@ -134,11 +134,20 @@ impl App {
     pub(super) fn clamp_scrolls(&mut self) {
         let details = view::details_max_scroll(self);
         self.details.scroll = self.details.scroll.min(details);
-        let help = view::help_max_scroll(self);
-        let info = view::info_max_scroll(self);
-        match &mut self.overlay {
-            Some(Overlay::Help { scroll }) => *scroll = (*scroll).min(help),
-            Some(Overlay::Info(i)) => i.scroll = i.scroll.min(info),
+        // Each overlay's text is laid out only when it is open.
+        match &self.overlay {
+            Some(Overlay::Help { .. }) => {
+                let help = view::help_max_scroll(self);
+                if let Some(Overlay::Help { scroll }) = &mut self.overlay {
+                    *scroll = (*scroll).min(help);
+                }
+            }
+            Some(Overlay::Info(_)) => {
+                let info = view::info_max_scroll(self);
+                if let Some(Overlay::Info(i)) = &mut self.overlay {
+                    i.scroll = i.scroll.min(info);
+                }
+            }
             _ => {}
         }
     }

@@ -1,11 +1,13 @@
 //! The three lists and the details pane.
 
+use std::ops::Range;
+
 use chrono::NaiveDateTime;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem, Paragraph};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::Layout;
@@ -117,8 +119,11 @@ fn list(
     }
     let block = block(title, focused, theme, area.width);
     let width = area.width.saturating_sub(2) as usize;
-    let items: Vec<ListItem> = pane
-        .rows
+    // Only the rows the list can show become lines: a window holds up to
+    // a thousand rows, a frame shows a few dozen.
+    let height = area.height.saturating_sub(2) as usize;
+    let (shown, mut state) = visible(&pane.state, pane.rows.len(), height);
+    let items: Vec<ListItem> = pane.rows[shown.clone()]
         .iter()
         .map(|row| ListItem::new(line_for(row, width, now)).style(theme.row(row)))
         .collect();
@@ -126,7 +131,9 @@ fn list(
     let widget = List::new(items)
         .block(block)
         .highlight_style(theme.selected(lit));
-    frame.render_stateful_widget(widget, area, &mut pane.state);
+    frame.render_stateful_widget(widget, area, &mut state);
+    *pane.state.offset_mut() = shown.start + state.offset();
+    pane.state.select(state.selected().map(|i| shown.start + i));
     if empty && !pane.loading {
         let inner = Rect::new(area.x + 2, area.y + 1, area.width.saturating_sub(4), 1);
         let what = if pane.parent.is_none() && name != "Threads" {
@@ -136,6 +143,26 @@ fn list(
         };
         frame.render_widget(Paragraph::new(what).style(theme.dim()), inner);
     }
+}
+
+/// The rows of a list of `len` rows that a list `height` lines high may
+/// show, given its state (ratatui's `List` shows the rows from its offset,
+/// moved as little as it takes to show the selection), and the state for a
+/// list of those rows alone.
+fn visible(state: &ListState, len: usize, height: usize) -> (Range<usize>, ListState) {
+    if len == 0 {
+        return (0..0, ListState::default());
+    }
+    let offset = state.offset().min(len - 1);
+    let selected = state.selected().map(|i| i.min(len - 1));
+    let from = selected.map_or(offset, |i| i.min(offset));
+    let to = selected
+        .map_or(offset + height, |i| (i + 1).max(offset + height))
+        .min(len);
+    let local = ListState::default()
+        .with_offset(offset - from)
+        .with_selected(selected.map(|i| i - from));
+    (from..to, local)
 }
 
 /// "2026-11-23 10:00:00 UTC (3d ago)", or the text as stored when it

@@ -20,6 +20,8 @@ const LOOKING: &[&[&str]] = &[
     &["list", "attachments", "--json"],
     &["log"],
     &["log", "--json"],
+    &["flags"],
+    &["flags", "--status", "all", "--json"],
     &["check"],
     &["check", "--json"],
     &["purge", "--dry-run"],
@@ -38,6 +40,7 @@ fn changing(thread: &str, deleted_thread: &str) -> Vec<Vec<String>> {
         vec!["purge", "--older-than", "0", "--batch-size", "1"],
         vec!["check", "--fix"],
         vec!["migrate"],
+        vec!["review", "0000", "approve", "--reason", "read-only"],
     ]
     .into_iter()
     .map(|v| v.into_iter().map(String::from).collect())

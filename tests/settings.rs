@@ -639,6 +639,8 @@ const SUBCOMMANDS: &[&str] = &[
     "purge",
     "check",
     "log",
+    "flags",
+    "review",
     "migrate",
     "config",
     "completions",
@@ -770,6 +772,8 @@ fn every_command_with_json_fails_as_one_json_object() {
         (&["check"], "check"),
         (&["check", "--fix"], "fix"),
         (&["log"], "log"),
+        (&["flags"], "flags"),
+        (&["review", &id, "approve", "--reason", "ok"], "review"),
         (&["migrate"], "migrate"),
         (&["migrate", "--dry-run"], "migrate"),
     ];

@@ -4,6 +4,7 @@
 mod check;
 mod config;
 mod demo;
+mod flags;
 mod list;
 mod log;
 mod migrate;
@@ -137,6 +138,57 @@ impl From<KindsArg> for Kind {
     }
 }
 
+/// Which flags `flags` lists.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FlagStatusArg {
+    Pending,
+    Approved,
+    Rejected,
+    Removed,
+    All,
+}
+
+impl From<FlagStatusArg> for crate::core::flags::StatusFilter {
+    fn from(s: FlagStatusArg) -> Self {
+        use crate::core::flags::StatusFilter as F;
+        match s {
+            FlagStatusArg::Pending => F::Pending,
+            FlagStatusArg::Approved => F::Approved,
+            FlagStatusArg::Rejected => F::Rejected,
+            FlagStatusArg::Removed => F::Removed,
+            FlagStatusArg::All => F::All,
+        }
+    }
+}
+
+/// What a review decides, named as the web app names it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReviewArg {
+    Approve,
+    Reject,
+    #[value(name = "remove_post", alias = "remove-post")]
+    RemovePost,
+    #[value(name = "remove_thread", alias = "remove-thread")]
+    RemoveThread,
+    #[value(name = "lock_thread", alias = "lock-thread")]
+    LockThread,
+    Warning,
+}
+
+impl From<ReviewArg> for crate::core::flags::ReviewAction {
+    fn from(a: ReviewArg) -> Self {
+        use crate::core::flags::ReviewAction as R;
+        match a {
+            ReviewArg::Approve => R::Approve,
+            ReviewArg::Reject => R::Reject,
+            ReviewArg::RemovePost => R::RemovePost,
+            ReviewArg::RemoveThread => R::RemoveThread,
+            ReviewArg::LockThread => R::LockThread,
+            ReviewArg::Warning => R::Warning,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum StateArg {
     Active,
@@ -266,6 +318,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The web app's flag queue, newest first (pending flags unless --status says otherwise)
+    Flags {
+        #[arg(long, value_enum, default_value = "pending")]
+        status: FlagStatusArg,
+        /// At most this many flags (1 or more)
+        #[arg(long, default_value_t = 50, value_parser = limit_arg)]
+        limit: usize,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Review a pending flag as the web app's review endpoint does (moderators only)
+    Review {
+        /// The flag: 32 hex digits, a dashed UUID, or a unique prefix of 4 or more
+        flag: String,
+        #[arg(value_enum)]
+        action: ReviewArg,
+        /// Why (required): kept in the moderation action and the audit log
+        #[arg(long, value_name = "TEXT", value_parser = reason_arg)]
+        reason: String,
+        /// Notes for the flag (its moderator_notes)
+        #[arg(long, value_name = "TEXT")]
+        notes: Option<String>,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Bring the database to the console's schema (own tables, purge indexes)
     Migrate {
         #[arg(long)]
@@ -303,6 +382,8 @@ impl Command {
             Command::Check { fix: true, .. } => "fix",
             Command::Check { .. } => "check",
             Command::Log { .. } => "log",
+            Command::Flags { .. } => "flags",
+            Command::Review { .. } => "review",
             Command::Migrate { .. } => "migrate",
             Command::Config { .. } => "config",
             Command::Completions { .. } => "completions",
@@ -322,6 +403,8 @@ impl Command {
             | Command::Purge { json, .. }
             | Command::Check { json, .. }
             | Command::Log { json, .. }
+            | Command::Flags { json, .. }
+            | Command::Review { json, .. }
             | Command::Migrate { json, .. }
             | Command::Config { json, .. } => *json,
             Command::Completions { .. } | Command::Man => false,
@@ -526,6 +609,18 @@ fn dispatch(settings: &Settings, command: Command) -> Result<()> {
             entry,
             json,
         } => log::run(settings, limit, id.as_deref(), entry, json),
+        Command::Flags {
+            status,
+            limit,
+            json,
+        } => flags::list(settings, status.into(), limit, json),
+        Command::Review {
+            flag,
+            action,
+            reason,
+            notes,
+            json,
+        } => flags::review(settings, &flag, action.into(), reason, notes, json),
         Command::Migrate { dry_run, json } => migrate::run(settings, dry_run, json),
         Command::Config { json, .. } => config::show(settings, json),
         Command::Completions { .. } | Command::Man => Ok(()),

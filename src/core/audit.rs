@@ -345,14 +345,17 @@ pub fn latest_change(conn: &Connection, kind: Kind, row_id: &str) -> Result<Opti
 }
 
 /// What an action did to one row: a change of state (delete, restore,
-/// undo, fix, review), or its removal by a purge.
+/// undo, fix, review), a review's change of another table's row, or its
+/// removal by a purge.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowRecord {
-    /// thread, post, attachment; for a purge also reaction, flag,
+    /// thread, post, attachment; for a review also flag and
+    /// moderation_action; for a purge also reaction, flag,
     /// moderation_action.
     pub kind: String,
     pub id: String,
-    /// "changed" or "purged".
+    /// "changed", "inserted" or "removed" (a review's moderation action
+    /// and its undo), or "purged".
     pub event: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<RowState>,
@@ -367,6 +370,12 @@ pub struct RowRecord {
     /// A purged row's deletion time, as the purge went by it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+    /// A review's row of another table (a flag, a moderation action, a
+    /// thread's lock): the columns it changed, before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values_before: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values_after: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl RowRecord {
@@ -380,6 +389,33 @@ impl RowRecord {
             parent_id: None,
             image: None,
             deleted_at: None,
+            values_before: None,
+            values_after: None,
+        }
+    }
+
+    fn columns(change: ColumnChange) -> RowRecord {
+        let kind = match change.table.as_str() {
+            "forum_flaggedcontent" => "flag",
+            "forum_moderationaction" => "moderation_action",
+            "forum_thread" => "thread",
+            other => other,
+        };
+        RowRecord {
+            kind: kind.to_string(),
+            id: change.row_id,
+            event: match (&change.before, &change.after) {
+                (None, _) => "inserted",
+                (_, None) => "removed",
+                _ => "changed",
+            },
+            before: None,
+            after: None,
+            parent_id: None,
+            image: None,
+            deleted_at: None,
+            values_before: change.before,
+            values_after: change.after,
         }
     }
 }
@@ -409,6 +445,8 @@ fn read_purged(r: &SqlRow<'_>) -> rusqlite::Result<(i64, RowRecord)> {
             parent_id: r.get(3)?,
             image: r.get(4)?,
             deleted_at: r.get(5)?,
+            values_before: None,
+            values_after: None,
         },
     ))
 }
@@ -433,6 +471,11 @@ pub fn entry_with_rows(conn: &Connection, action_id: i64) -> Result<Option<Entry
         .into_iter()
         .map(RowRecord::changed)
         .collect();
+    rows.extend(
+        column_changes(conn, action_id)?
+            .into_iter()
+            .map(RowRecord::columns),
+    );
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT action_id, kind, row_id, parent_id, image, deleted_at FROM modcon_purged \
          WHERE action_id = ?1 ORDER BY {PURGED_ORDER}, row_id"
@@ -447,13 +490,19 @@ pub fn entry_with_rows(conn: &Connection, action_id: i64) -> Result<Option<Entry
 pub fn recorded_ids(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
     // Ids are lowercase hex, so every id starting with the prefix sorts
     // between it and the prefix followed by 'g'.
-    let mut stmt = conn.prepare_cached(
+    // A review's flags and moderation actions too, where recorded.
+    let reviewed = if super::schema::table_exists(conn, "modcon_column_change")? {
+        "UNION SELECT row_id FROM modcon_column_change WHERE row_id >= ?1 AND row_id < ?1 || 'g' "
+    } else {
+        ""
+    };
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT row_id FROM modcon_change \
            WHERE kind IN ('thread', 'post', 'attachment') AND row_id >= ?1 AND row_id < ?1 || 'g' \
          UNION \
          SELECT row_id FROM modcon_purged WHERE row_id >= ?1 AND row_id < ?1 || 'g' \
-         ORDER BY 1 LIMIT 11",
-    )?;
+         {reviewed}ORDER BY 1 LIMIT 11"
+    ))?;
     let ids = stmt
         .query_map([prefix], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -480,6 +529,17 @@ pub fn history(conn: &Connection, row_id: &str) -> Result<Vec<EntryWithRows>> {
     )?;
     for row in stmt.query_map([row_id], read_purged)? {
         by_action.push(row?);
+    }
+    // A review's flags and moderation actions.
+    if super::schema::table_exists(conn, "modcon_column_change")? {
+        let mut stmt = conn.prepare_cached(
+            "SELECT table_name, row_id, before, after, action_id FROM modcon_column_change \
+             WHERE row_id = ?1",
+        )?;
+        for row in stmt.query_map([row_id], |r| Ok((r.get(4)?, read_column_change(r)?)))? {
+            let (action_id, change) = row?;
+            by_action.push((action_id, RowRecord::columns(change)));
+        }
     }
     by_action.sort_by_key(|(action_id, _)| std::cmp::Reverse(*action_id));
     let mut entries: Vec<EntryWithRows> = Vec::new();
@@ -541,32 +601,34 @@ pub fn record_column_change(
     Ok(())
 }
 
-/// The other-table rows an action changed.
-/// None on a database opened read-only that predates them.
-pub fn column_changes(conn: &Connection, action_id: i64) -> Result<Vec<ColumnChange>> {
-    if !super::schema::table_exists(conn, "modcon_column_change")? {
-        return Ok(Vec::new());
-    }
+fn read_column_change(r: &SqlRow<'_>) -> rusqlite::Result<ColumnChange> {
     let object = |text: Option<String>| -> Option<serde_json::Map<String, serde_json::Value>> {
         match serde_json::from_str(&text?) {
             Ok(serde_json::Value::Object(m)) => Some(m),
             _ => None,
         }
     };
+    Ok(ColumnChange {
+        table: r.get(0)?,
+        row_id: r.get(1)?,
+        before: object(r.get(2)?),
+        after: object(r.get(3)?),
+    })
+}
+
+/// The other-table rows an action changed.
+/// None on a database opened read-only that predates them.
+pub fn column_changes(conn: &Connection, action_id: i64) -> Result<Vec<ColumnChange>> {
+    if !super::schema::table_exists(conn, "modcon_column_change")? {
+        return Ok(Vec::new());
+    }
     // Each row is put back on its own, so any order serves.
     let mut stmt = conn.prepare_cached(
         "SELECT table_name, row_id, before, after FROM modcon_column_change \
          WHERE action_id = ?1 ORDER BY table_name, row_id",
     )?;
     let list = stmt
-        .query_map([action_id], |r| {
-            Ok(ColumnChange {
-                table: r.get(0)?,
-                row_id: r.get(1)?,
-                before: object(r.get(2)?),
-                after: object(r.get(3)?),
-            })
-        })?
+        .query_map([action_id], read_column_change)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(list)
 }

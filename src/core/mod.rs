@@ -8,6 +8,7 @@ pub mod conditions;
 pub mod db;
 pub mod demo;
 pub mod failpoint;
+pub mod flags;
 pub mod lock;
 pub mod media;
 pub mod migrate;

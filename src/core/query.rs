@@ -493,7 +493,18 @@ pub fn post_text(conn: &Connection, id: &str) -> Result<Option<String>> {
 /// Resolves what the user typed to one full id of `kind`: the 32 digits
 /// must exist; a prefix must match exactly one row.
 pub fn resolve(conn: &Connection, kind: Kind, query: &IdQuery) -> Result<String> {
-    let table = kind.table();
+    resolve_in(conn, kind.table(), kind.name(), kind.plural(), query)
+}
+
+/// [`resolve`] for the ids of any table keyed by a UUID (`noun`, `nouns`
+/// name its rows in errors: "flag", "flags").
+pub fn resolve_in(
+    conn: &Connection,
+    table: &str,
+    noun: &str,
+    nouns: &str,
+    query: &IdQuery,
+) -> Result<String> {
     match query {
         IdQuery::Full(id) => {
             let found: Option<String> = conn
@@ -503,7 +514,7 @@ pub fn resolve(conn: &Connection, kind: Kind, query: &IdQuery) -> Result<String>
                     |r| r.get(0),
                 )
                 .optional()?;
-            found.with_context(|| format!("no {kind} with id {id}"))
+            found.with_context(|| format!("no {noun} with id {id}"))
         }
         IdQuery::Prefix(prefix) => {
             // Ids are lowercase hex, so every id starting with the prefix
@@ -515,7 +526,7 @@ pub fn resolve(conn: &Connection, kind: Kind, query: &IdQuery) -> Result<String>
                 .query_map([prefix], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             match ids.len() {
-                0 => bail!("no {kind} with an id starting {prefix}"),
+                0 => bail!("no {noun} with an id starting {prefix}"),
                 1 => Ok(ids.into_iter().next().unwrap_or_default()),
                 n => {
                     let shown = ids.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
@@ -524,10 +535,7 @@ pub fn resolve(conn: &Connection, kind: Kind, query: &IdQuery) -> Result<String>
                     } else {
                         (n.to_string(), "")
                     };
-                    bail!(
-                        "ambiguous id prefix {prefix}: it matches {count} {}: {shown}{more}",
-                        kind.plural()
-                    )
+                    bail!("ambiguous id prefix {prefix}: it matches {count} {nouns}: {shown}{more}")
                 }
             }
         }

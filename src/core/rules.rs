@@ -32,7 +32,9 @@ impl Target {
 /// A row an undo or a restore did not touch, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeftAlone {
-    pub kind: Kind,
+    /// thread, post, attachment; for a review's undo also flag,
+    /// moderation action.
+    pub kind: String,
     pub id: String,
     pub reason: String,
 }
@@ -279,6 +281,19 @@ fn delete_rows(conn: &Connection, ctx: &Ctx, action_id: i64, rows: &[Target]) ->
         change(conn, action_id, row.kind, &row.id, &before, &after)?;
     }
     Ok(tally_of(rows))
+}
+
+/// The console's delete of `target`, cascade included, recorded under an
+/// action the caller began (a review's `remove_post` / `remove_thread`).
+/// Nothing when it is already deleted.
+pub fn delete_under(
+    conn: &Connection,
+    ctx: &Ctx,
+    action_id: i64,
+    target: &Target,
+) -> Result<Tally> {
+    let rows = delete_set(conn, target)?;
+    delete_rows(conn, ctx, action_id, &rows)
 }
 
 pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcome> {
@@ -647,12 +662,15 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
         };
         if let Some(reason) = reason {
             left_alone.push(LeftAlone {
-                kind: ch.kind,
+                kind: ch.kind.name().to_string(),
                 id: ch.row_id.clone(),
                 reason,
             });
         }
     }
+    // A review's flag, moderation action and lock.
+    let columns = super::flags::undo_columns(conn, &entry, undo_id)?;
+    left_alone.extend(columns.left_alone.iter().cloned());
     audit::finish(conn, undo_id, &tally)?;
     audit::mark_undone(conn, entry.id, undo_id)?;
     let mut message = format!(
@@ -664,6 +682,9 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
             .unwrap_or_default(),
         tally.describe()
     );
+    for said in &columns.said {
+        message.push_str(&format!("; {said}"));
+    }
     if !left_alone.is_empty() {
         message.push_str(&format!(
             "; {} left alone ({})",
@@ -680,7 +701,7 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
         action: action::UNDO,
         kind: target_kind,
         id: entry.target_id.clone(),
-        changed: tally.rows() > 0,
+        changed: tally.rows() > 0 || columns.rows > 0,
         tally,
         action_id: Some(undo_id),
         message,

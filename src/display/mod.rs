@@ -318,9 +318,40 @@ pub fn row_record_line(r: &RowRecord) -> String {
             None => "deleted (time unknown)".into(),
         }
     };
+    let value = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
     let line = match (r.event, &r.before, &r.after) {
         ("changed", Some(before), Some(after)) => {
             format!("{} {}: {} → {}", r.kind, r.id, state(before), state(after))
+        }
+        ("changed", None, None) => {
+            let (Some(before), Some(after)) = (&r.values_before, &r.values_after) else {
+                return sanitize_line(&format!("{} {} changed", r.kind, r.id));
+            };
+            let columns: Vec<String> = after
+                .iter()
+                .map(|(column, now)| {
+                    let was = before.get(column).unwrap_or(&serde_json::Value::Null);
+                    format!("{column} {} → {}", value(was), value(now))
+                })
+                .collect();
+            format!("{} {}: {}", r.kind, r.id, columns.join(", "))
+        }
+        ("inserted" | "removed", None, None) => {
+            let values = if r.event == "inserted" {
+                &r.values_after
+            } else {
+                &r.values_before
+            };
+            let columns: Vec<String> = values
+                .iter()
+                .flatten()
+                .filter(|(column, _)| column.as_str() != "id")
+                .map(|(column, v)| format!("{column} {}", value(v)))
+                .collect();
+            format!("{} {} {}: {}", r.event, r.kind, r.id, columns.join(", "))
         }
         _ => {
             let mut line = format!("purged {} {}", r.kind, r.id);

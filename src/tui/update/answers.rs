@@ -534,7 +534,8 @@ fn search_line(h: &Hit) -> String {
 /// What an action did, whole: its sentence, then each row an undo left
 /// alone with the reason, one per line.
 fn whole_message(outcome: &Outcome) -> String {
-    let mut text = match outcome.message.find("; ") {
+    let listed = format!("; {} left alone (", outcome.left_alone.len());
+    let mut text = match outcome.message.find(&listed) {
         Some(i) if !outcome.left_alone.is_empty() => outcome.message[..i].to_string(),
         _ => outcome.message.clone(),
     };

@@ -1,0 +1,968 @@
+//! The flag queue: `flags` lists the web app's flags, `review` decides one
+//! as the web app's review endpoint does (with the console's cascade), and
+//! `undo` takes a review back. Every row is asserted as Django writes it.
+
+mod assertions;
+mod common;
+
+use std::collections::BTreeMap;
+
+use assertions::{bytes, error_line, usage_line};
+use common::webapp::{DjangoForum, MODERATOR, USER};
+use common::{FIXTURE_NOW, json_on, modcon, run_on};
+use rusqlite::Connection;
+use rusqlite::types::Value as Sql;
+use serde_json::Value;
+
+fn id(n: u32) -> String {
+    common::hex_id(n)
+}
+
+const NOW: &str = "2026-11-26 12:00:00.250001";
+const CREATED: &str = "2026-03-01 10:00:00";
+
+// The fixture's cases (see tests/fixtures/README.md).
+const PENDING_POST_FLAG: &str = "6304a62368a341e185a9162f20c57a44";
+const PENDING_POST: &str = "b5c20ce5f82c405a8549ef753e3b255f";
+const PENDING_THREAD_FLAG: &str = "8598dcf9d8f14518b0fe2841530ac832";
+const PENDING_THREAD: &str = "a51d96d2ec6f44478dad38d1dd6aa691";
+const REVIEWED_FLAG: &str = "786bc795371f484cbc0d2abb85316b2b";
+
+/// A row of any table as column → value, exactly as stored.
+fn row(db: &std::path::Path, table: &str, id: &str) -> Option<BTreeMap<String, Sql>> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM {table} WHERE id = ?1"))
+        .unwrap();
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    stmt.query_row([id], |r| {
+        Ok(names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), r.get::<_, Sql>(i).unwrap()))
+            .collect())
+    })
+    .ok()
+}
+
+fn text(v: &str) -> Sql {
+    Sql::Text(v.to_string())
+}
+
+/// The moderation actions of one flag, each as stored.
+fn actions_of(db: &std::path::Path, flag: &str) -> Vec<BTreeMap<String, Sql>> {
+    let conn = Connection::open(db).unwrap();
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM forum_moderationaction WHERE flag_id = ?1 ORDER BY created_at")
+        .unwrap()
+        .query_map([flag], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    ids.iter()
+        .map(|a| row(db, "forum_moderationaction", a).unwrap())
+        .collect()
+}
+
+fn is_django_datetime(v: &Sql) -> bool {
+    let Sql::Text(t) = v else { return false };
+    let b = t.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    (t.len() == 19 || (t.len() == 26 && b[19] == b'.' && digits(20..26)))
+        && digits(0..4)
+        && b[4] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+}
+
+fn is_hex32(v: &Sql) -> bool {
+    matches!(v, Sql::Text(t) if t.len() == 32 && t.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
+}
+
+/// `review` as the fixture's staff user `moderator`.
+fn review(db: &std::path::Path, now: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--actor", "moderator", "review"];
+    all.extend(args);
+    json_on(db, now, &all)
+}
+
+// ------------------------------------------------------------- listing
+
+#[test]
+fn flags_lists_the_fixtures_pending_flags_newest_first_with_every_field() {
+    let f = common::fixture();
+    let out = json_on(&f.db, FIXTURE_NOW, &["flags"]);
+    assert_eq!(out["action"], "flags");
+    assert_eq!(out["count"], 6);
+    let rows = out["rows"].as_array().unwrap();
+    let created: Vec<&str> = rows
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = created.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(created, sorted, "newest first");
+    assert!(rows.iter().all(|r| r["status"] == "pending"));
+    let keys: Vec<&str> = rows[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "id",
+        "content_type",
+        "post_id",
+        "thread_id",
+        "flag_reason",
+        "explanation",
+        "status",
+        "reporter",
+        "created_at",
+        "reviewed_by",
+        "reviewed_at",
+        "target_label",
+        "target_is_active",
+        "other_pending",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+    let post_flag = rows.iter().find(|r| r["id"] == PENDING_POST_FLAG).unwrap();
+    assert_eq!(post_flag["content_type"], "post");
+    assert_eq!(post_flag["post_id"], PENDING_POST);
+    assert_eq!(post_flag["thread_id"], Value::Null);
+    assert_eq!(post_flag["flag_reason"], "other");
+    assert_eq!(post_flag["explanation"], "Bright light growth new.");
+    assert_eq!(post_flag["reporter"], "ben_0007");
+    assert_eq!(post_flag["created_at"], "2026-06-25 15:12:41.518691");
+    assert_eq!(post_flag["reviewed_by"], Value::Null);
+    assert_eq!(post_flag["target_is_active"], true);
+    assert_eq!(post_flag["other_pending"], 0);
+    let thread_flag = rows
+        .iter()
+        .find(|r| r["id"] == PENDING_THREAD_FLAG)
+        .unwrap();
+    let title: String = common::open(&f.db)
+        .query_row(
+            "SELECT title FROM forum_thread WHERE id = ?1",
+            [PENDING_THREAD],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(thread_flag["target_label"], title.as_str());
+
+    // Every status, and each alone.
+    let all = json_on(&f.db, FIXTURE_NOW, &["flags", "--status", "all"]);
+    assert_eq!(all["count"], 16);
+    for (status, n) in [("approved", 3), ("rejected", 2), ("removed", 5)] {
+        let out = json_on(&f.db, FIXTURE_NOW, &["flags", "--status", status]);
+        assert_eq!(out["count"], n, "{status}");
+    }
+    let removed = json_on(&f.db, FIXTURE_NOW, &["flags", "--status", "removed"]);
+    let reviewed = removed["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == REVIEWED_FLAG)
+        .unwrap();
+    assert_eq!(reviewed["reviewed_by"], "moderator");
+    assert_eq!(reviewed["reviewed_at"], "2026-11-26 11:00:08.125997");
+    assert_eq!(reviewed["target_is_active"], false);
+    assert_eq!(
+        json_on(&f.db, FIXTURE_NOW, &["flags", "--limit", "2"])["count"],
+        2
+    );
+    // Human output: one line per flag under a header.
+    let text = assertions::stdout_of(run_on(&f.db, FIXTURE_NOW, &["flags"]));
+    assert_eq!(text.lines().count(), 7, "{text}");
+    assert!(text.contains("6304a623"), "{text}");
+}
+
+#[test]
+fn other_pending_counts_the_other_pending_flags_on_the_same_content() {
+    let f = DjangoForum::new();
+    f.thread(&id(1), CREATED);
+    f.post(&id(2), &id(1), CREATED);
+    f.flag(&id(0xf1), Some(&id(2)), None, "2026-03-02 10:00:00");
+    f.flag(&id(0xf2), Some(&id(2)), None, "2026-03-03 10:00:00");
+    f.flag(&id(0xf3), Some(&id(2)), None, "2026-03-04 10:00:00");
+    f.flag(&id(0xf4), None, Some(&id(1)), "2026-03-05 10:00:00");
+    let out = json_on(&f.db, NOW, &["flags"]);
+    let others: Vec<(String, i64)> = out["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["other_pending"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        others,
+        [(id(0xf4), 0), (id(0xf3), 2), (id(0xf2), 2), (id(0xf1), 2)]
+    );
+    review(&f.db, NOW, &[&id(0xf1), "reject", "--reason", "fine"]);
+    let out = json_on(&f.db, NOW, &["flags"]);
+    assert_eq!(out["count"], 3);
+    assert_eq!(out["rows"][1]["other_pending"], 1);
+}
+
+// ------------------------------------------------------------- reviews
+
+#[test]
+fn every_review_action_writes_the_rows_the_web_app_writes() {
+    for (action, flag, content_table, content) in [
+        ("approve", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+        ("reject", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+        ("warning", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+        ("remove_post", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+        (
+            "lock_thread",
+            PENDING_THREAD_FLAG,
+            "forum_thread",
+            PENDING_THREAD,
+        ),
+        (
+            "remove_thread",
+            PENDING_THREAD_FLAG,
+            "forum_thread",
+            PENDING_THREAD,
+        ),
+    ] {
+        let f = common::fixture();
+        let flag_before = row(&f.db, "forum_flaggedcontent", flag).unwrap();
+        let author = row(&f.db, content_table, content).unwrap()["author_id"].clone();
+        let out = review(
+            &f.db,
+            NOW,
+            &[
+                flag,
+                action,
+                "--reason",
+                "Spam / self-promotion",
+                "--notes",
+                "second report",
+            ],
+        );
+        assert_eq!(out["action"], "review");
+        assert_eq!(out["action_type"], action);
+        assert_eq!(out["flag_id"], flag);
+        assert_eq!(out["changed"], true);
+        let status = match action {
+            "reject" => "rejected",
+            "remove_post" | "remove_thread" => "removed",
+            _ => "approved",
+        };
+        assert_eq!(out["status"], status, "{action}");
+
+        // The flag: as the endpoint leaves it, every other column as it was.
+        let flag_after = row(&f.db, "forum_flaggedcontent", flag).unwrap();
+        let mut expected = flag_before.clone();
+        expected.insert("status".into(), text(status));
+        expected.insert("reviewed_by_id".into(), Sql::Integer(MODERATOR));
+        expected.insert("reviewed_at".into(), text(NOW));
+        expected.insert("updated_at".into(), text(NOW));
+        expected.insert("moderator_notes".into(), text("second report"));
+        assert_eq!(flag_after, expected, "{action}");
+
+        // One moderation action, every column as the web app writes it.
+        let actions = actions_of(&f.db, flag);
+        assert_eq!(actions.len(), 1, "{action}");
+        let ma = &actions[0];
+        assert!(is_hex32(&ma["id"]), "{:?}", ma["id"]);
+        assert_eq!(
+            out["moderation_action_id"],
+            Value::from(match &ma["id"] {
+                Sql::Text(t) => t.clone(),
+                _ => unreachable!(),
+            })
+        );
+        let mut expected = BTreeMap::new();
+        expected.insert("id".to_string(), ma["id"].clone());
+        expected.insert("action_type".into(), text(action));
+        expected.insert("reason".into(), text("Spam / self-promotion"));
+        expected.insert("created_at".into(), text(NOW));
+        expected.insert("affected_user_id".into(), author.clone());
+        expected.insert("flag_id".into(), text(flag));
+        expected.insert("moderator_id".into(), Sql::Integer(MODERATOR));
+        assert_eq!(ma, &expected, "{action}");
+        for v in [
+            &flag_after["reviewed_at"],
+            &flag_after["updated_at"],
+            &ma["created_at"],
+        ] {
+            assert!(is_django_datetime(v), "{v:?}");
+        }
+
+        // The content.
+        let content_row = row(&f.db, content_table, content).unwrap();
+        let removed = action.starts_with("remove_");
+        assert_eq!(
+            content_row["is_active"],
+            Sql::Integer(if removed { 0 } else { 1 }),
+            "{action}"
+        );
+        if action == "lock_thread" {
+            assert_eq!(content_row["is_locked"], Sql::Integer(1));
+        }
+
+        // The audit entry: who, from which account, why, what.
+        let log = json_on(&f.db, NOW, &["log"]);
+        let e = &log["entries"][0];
+        assert_eq!(e["action"], "review");
+        assert_eq!(e["actor"], "moderator");
+        assert_eq!(e["os_account"], common::os_account());
+        assert_eq!(e["reason"], "Spam / self-promotion");
+        assert_eq!(e["target_id"], content);
+        assert_eq!(e["detail"]["flag"], flag);
+        assert_eq!(e["detail"]["action_type"], action);
+        assert_eq!(
+            e["detail"]["moderation_action"],
+            out["moderation_action_id"]
+        );
+        // The database stays sound: foreign keys hold.
+        let conn = common::open(&f.db);
+        let broken: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(broken, 0, "{action}");
+    }
+}
+
+#[test]
+fn a_whole_second_now_is_written_without_a_fraction() {
+    let f = common::fixture();
+    review(
+        &f.db,
+        "2026-11-26 12:00:00",
+        &[PENDING_POST_FLAG, "approve", "--reason", "ok"],
+    );
+    let flag = row(&f.db, "forum_flaggedcontent", PENDING_POST_FLAG).unwrap();
+    assert_eq!(flag["reviewed_at"], text("2026-11-26 12:00:00"));
+    assert_eq!(flag["updated_at"], text("2026-11-26 12:00:00"));
+    assert_eq!(flag["moderator_notes"], text(""), "NOT NULL, '' when empty");
+    let actions = actions_of(&f.db, PENDING_POST_FLAG);
+    assert_eq!(actions[0]["created_at"], text("2026-11-26 12:00:00"));
+}
+
+/// Thread T with posts P1 (attachments A1, A2) and P2 (A3), all active,
+/// and a thread flag and a post flag pending.
+fn forum_with_flags() -> DjangoForum {
+    let f = DjangoForum::new();
+    f.thread(&id(0x10), CREATED);
+    f.post(&id(0x20), &id(0x10), CREATED);
+    f.post(&id(0x21), &id(0x10), CREATED);
+    f.attachment(&id(0x30), &id(0x20), CREATED);
+    f.attachment(&id(0x31), &id(0x20), CREATED);
+    f.attachment(&id(0x32), &id(0x21), CREATED);
+    f.flag(&id(0xf1), Some(&id(0x20)), None, "2026-03-02 10:00:00");
+    f.flag(&id(0xf2), None, Some(&id(0x10)), "2026-03-03 10:00:00");
+    f
+}
+
+#[test]
+fn remove_post_and_remove_thread_take_the_consoles_cascade() {
+    let f = forum_with_flags();
+    let out = review(&f.db, NOW, &[&id(0xf1), "remove_post", "--reason", "spam"]);
+    assert_eq!(
+        (out["posts"].as_i64(), out["attachments"].as_i64()),
+        (Some(1), Some(2))
+    );
+    // The web app's endpoint would leave the photos active; the console's
+    // delete takes them with the post, one timestamp.
+    for a in [0x30, 0x31] {
+        assert_eq!(f.is_active("forum_attachment", &id(a)), Some(false));
+        assert_eq!(f.deleted_at(&id(a)).as_deref(), Some(NOW));
+    }
+    assert_eq!(f.is_active("forum_attachment", &id(0x32)), Some(true));
+    // The post's deletion time is exact.
+    let posts = json_on(&f.db, NOW, &["list", "posts", "--state", "deleted"]);
+    assert_eq!(posts["rows"][0]["deleted_at"], NOW);
+    assert_eq!(posts["rows"][0]["deletion_time"], "exact");
+
+    let out = review(
+        &f.db,
+        NOW,
+        &[&id(0xf2), "remove_thread", "--reason", "off-topic"],
+    );
+    assert_eq!(
+        (
+            out["threads"].as_i64(),
+            out["posts"].as_i64(),
+            out["attachments"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "the thread and what was still active below it"
+    );
+    assert_eq!(f.is_active("forum_thread", &id(0x10)), Some(false));
+    assert_eq!(f.is_active("forum_post", &id(0x21)), Some(false));
+    assert_eq!(f.is_active("forum_attachment", &id(0x32)), Some(false));
+    // No violation left behind, unlike the web app's queue.
+    let check = json_on(&f.db, NOW, &["--read-only", "check"]);
+    assert_eq!(
+        check["report"]["violations"].as_array().unwrap().len(),
+        0,
+        "{check}"
+    );
+}
+
+#[test]
+fn removing_content_already_deleted_marks_the_flag_and_changes_no_row() {
+    let f = forum_with_flags();
+    f.destroy_post(&id(0x20), "2026-03-05 10:00:00");
+    let out = review(&f.db, NOW, &[&id(0xf1), "remove_post", "--reason", "spam"]);
+    assert_eq!(out["status"], "removed");
+    assert_eq!(out["posts"], 0);
+    assert!(
+        out["message"].as_str().unwrap().contains("already deleted"),
+        "{out}"
+    );
+    assert_eq!(
+        f.deleted_at(&id(0x30)).as_deref(),
+        Some("2026-03-05 10:00:00")
+    );
+}
+
+#[test]
+fn lock_thread_on_a_post_flag_locks_the_posts_thread_and_keeps_its_updated_at() {
+    let f = forum_with_flags();
+    let before = row(&f.db, "forum_thread", &id(0x10)).unwrap();
+    let out = review(
+        &f.db,
+        NOW,
+        &[&id(0xf1), "lock_thread", "--reason", "flame war"],
+    );
+    assert_eq!(out["locked_thread"], id(0x10));
+    let after = row(&f.db, "forum_thread", &id(0x10)).unwrap();
+    let mut expected = before;
+    expected.insert("is_locked".into(), Sql::Integer(1));
+    assert_eq!(
+        after, expected,
+        "only is_locked changes, as update_fields=['is_locked']"
+    );
+    assert_eq!(f.is_active("forum_post", &id(0x20)), Some(true));
+}
+
+// ------------------------------------------------------------ refusals
+
+fn add_user(f: &DjangoForum, uid: i64, name: &str, staff: bool, superuser: bool, active: bool) {
+    f.web
+        .execute(
+            "INSERT INTO users_user (password, last_login, is_superuser, username, first_name, last_name, \
+             email, is_staff, is_active, date_joined, id, uuid) \
+             VALUES ('!', NULL, ?1, ?2, '', '', '', ?3, ?4, '2025-01-01 00:00:00', ?5, ?6)",
+            (superuser, name, staff, active, uid, format!("{uid:032x}")),
+        )
+        .unwrap();
+}
+
+fn join_moderators(f: &DjangoForum, uid: i64) {
+    f.web
+        .execute_batch("INSERT OR IGNORE INTO auth_group (id, name) VALUES (7, 'Moderators');")
+        .unwrap();
+    f.web
+        .execute(
+            "INSERT INTO users_user_groups (user_id, group_id) VALUES (?1, 7)",
+            [uid],
+        )
+        .unwrap();
+}
+
+#[test]
+fn each_refusal_changes_nothing() {
+    let f = forum_with_flags();
+    add_user(&f, 3, "gone", true, false, false);
+    add_user(&f, 4, "helper", false, false, true);
+    f.web
+        .execute_batch("INSERT INTO auth_group (id, name) VALUES (8, 'Helpers');")
+        .unwrap();
+    f.web
+        .execute(
+            "INSERT INTO users_user_groups (user_id, group_id) VALUES (4, 8)",
+            [],
+        )
+        .unwrap();
+    // A reviewed flag, and the console's tables in place so a refusal
+    // cannot hide behind their creation.
+    review(&f.db, NOW, &[&id(0xf2), "reject", "--reason", "fine"]);
+    f.flag(&id(0xf3), None, Some(&id(0x10)), "2026-03-04 10:00:00");
+    let before = bytes(&f.db);
+    let refused = |actor: &str, args: &[&str], says: &[&str]| {
+        let mut all = vec!["--actor", actor, "review"];
+        all.extend(args);
+        let line = error_line(run_on(&f.db, NOW, &all));
+        for s in says {
+            assert!(line.contains(s), "{line:?} should say {s:?}");
+        }
+        let mut all_json = all.clone();
+        all_json.push("--json");
+        error_line(run_on(&f.db, NOW, &all_json));
+        assert_eq!(bytes(&f.db), before, "{args:?} changed the file");
+    };
+    let flag = id(0xf1);
+    let post_flag = flag.as_str();
+    refused(
+        "user",
+        &[post_flag, "approve", "--reason", "x"],
+        &[
+            "user may not review",
+            "staff, superusers and members of the Moderators group",
+        ],
+    );
+    refused(
+        "helper",
+        &[post_flag, "approve", "--reason", "x"],
+        &["helper may not review"],
+    );
+    refused(
+        "gone",
+        &[post_flag, "approve", "--reason", "x"],
+        &["gone may not review", "not active"],
+    );
+    refused(
+        "nobody",
+        &[post_flag, "approve", "--reason", "x"],
+        &[
+            "nobody may not review",
+            "no user of the forum is named nobody",
+        ],
+    );
+    refused(
+        "moderator",
+        &[&id(0xf2), "approve", "--reason", "x"],
+        &["already reviewed", "rejected by moderator"],
+    );
+    refused(
+        "moderator",
+        &[post_flag, "remove_thread", "--reason", "x"],
+        &["remove_thread needs a thread flag", "use remove_post"],
+    );
+    refused(
+        "moderator",
+        &[&id(0xf3), "remove_post", "--reason", "x"],
+        &["remove_post needs a post flag", "use remove_thread"],
+    );
+    refused(
+        "moderator",
+        &[&id(0xf9), "approve", "--reason", "x"],
+        &["no flag with id"],
+    );
+    refused(
+        "moderator",
+        &["ffff", "approve", "--reason", "x"],
+        &["no flag with an id starting ffff"],
+    );
+    // A blank reason is refused as usage; a missing one too.
+    for args in [
+        vec![
+            "--actor",
+            "moderator",
+            "review",
+            post_flag,
+            "approve",
+            "--reason",
+            "  ",
+        ],
+        vec!["--actor", "moderator", "review", post_flag, "approve"],
+        vec![
+            "--actor",
+            "moderator",
+            "review",
+            post_flag,
+            "explode",
+            "--reason",
+            "x",
+        ],
+    ] {
+        usage_line(run_on(&f.db, NOW, &args));
+        assert_eq!(bytes(&f.db), before);
+    }
+    // Read-only: refused before the database is opened.
+    let line = error_line(run_on(
+        &f.db,
+        NOW,
+        &[
+            "--read-only",
+            "--actor",
+            "moderator",
+            "review",
+            post_flag,
+            "approve",
+            "--reason",
+            "x",
+        ],
+    ));
+    assert!(line.contains("read-only"), "{line}");
+    assert_eq!(bytes(&f.db), before);
+}
+
+#[test]
+fn staff_superusers_and_the_moderators_group_may_review() {
+    let f = DjangoForum::new();
+    f.thread(&id(0x10), CREATED);
+    for n in 0..3 {
+        f.post(&id(0x20 + n), &id(0x10), CREATED);
+        f.flag(&id(0xf0 + n), Some(&id(0x20 + n)), None, CREATED);
+    }
+    add_user(&f, 3, "root_of_all", false, true, true);
+    add_user(&f, 4, "gardener", false, false, true);
+    join_moderators(&f, 4);
+    for (actor, flag, uid) in [
+        ("moderator", 0xf0, MODERATOR),
+        ("root_of_all", 0xf1, 3),
+        ("gardener", 0xf2, 4),
+    ] {
+        let out = json_on(
+            &f.db,
+            NOW,
+            &[
+                "--actor",
+                actor,
+                "review",
+                &id(flag),
+                "warning",
+                "--reason",
+                "be nice",
+            ],
+        );
+        assert_eq!(out["moderator_id"], uid, "{actor}");
+        assert_eq!(out["affected_user_id"], USER, "{actor}");
+        let flag_row = row(&f.db, "forum_flaggedcontent", &id(flag)).unwrap();
+        assert_eq!(flag_row["reviewed_by_id"], Sql::Integer(uid));
+    }
+}
+
+#[test]
+fn a_flag_is_named_by_any_id_form() {
+    let f = common::fixture();
+    let dashed = format!(
+        "{}-{}-{}-{}-{}",
+        &PENDING_POST_FLAG[..8],
+        &PENDING_POST_FLAG[8..12],
+        &PENDING_POST_FLAG[12..16],
+        &PENDING_POST_FLAG[16..20],
+        &PENDING_POST_FLAG[20..]
+    )
+    .to_uppercase();
+    let out = review(&f.db, NOW, &[&dashed, "approve", "--reason", "ok"]);
+    assert_eq!(out["flag_id"], PENDING_POST_FLAG);
+    let out = review(&f.db, NOW, &["8598", "reject", "--reason", "ok"]);
+    assert_eq!(out["flag_id"], PENDING_THREAD_FLAG);
+    // Two flags start with 6: an ambiguous prefix lists them.
+    let before = bytes(&f.db);
+    let line = error_line(run_on(
+        &f.db,
+        NOW,
+        &[
+            "--actor",
+            "moderator",
+            "review",
+            "6",
+            "approve",
+            "--reason",
+            "x",
+        ],
+    ));
+    assert!(line.contains("too short"), "{line}");
+    let g = DjangoForum::new();
+    g.thread(&id(0x10), CREATED);
+    g.flag(
+        "abcd0000000000000000000000000001",
+        None,
+        Some(&id(0x10)),
+        CREATED,
+    );
+    g.flag(
+        "abcd0000000000000000000000000002",
+        None,
+        Some(&id(0x10)),
+        CREATED,
+    );
+    let line = error_line(run_on(
+        &g.db,
+        NOW,
+        &[
+            "--actor",
+            "moderator",
+            "review",
+            "abcd",
+            "approve",
+            "--reason",
+            "x",
+        ],
+    ));
+    assert!(
+        line.contains("ambiguous id prefix abcd: it matches 2 flags: abcd0000000000000000000000000001, abcd0000000000000000000000000002"),
+        "{line}"
+    );
+    assert_eq!(bytes(&f.db), before);
+}
+
+// ---------------------------------------------------------------- undo
+
+#[test]
+fn undo_of_a_review_puts_content_and_flag_back_and_removes_its_action() {
+    let f = forum_with_flags();
+    let state_before = assertions::state_of(&f.db);
+    let flag_before = row(&f.db, "forum_flaggedcontent", &id(0xf2)).unwrap();
+    let thread_before = row(&f.db, "forum_thread", &id(0x10)).unwrap();
+    let out = review(
+        &f.db,
+        NOW,
+        &[&id(0xf2), "remove_thread", "--reason", "off-topic"],
+    );
+    let action_id = out["moderation_action_id"].as_str().unwrap().to_string();
+    let undo = json_on(
+        &f.db,
+        "2026-11-26 13:00:00",
+        &["--actor", "moderator", "undo"],
+    );
+    assert_eq!(undo["changed"], true, "{undo}");
+    assert_eq!(undo["left_alone"].as_array().unwrap().len(), 0, "{undo}");
+    let message = undo["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("flag {} back to pending", id(0xf2))),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("moderation action {action_id} removed")),
+        "{message}"
+    );
+    assert_eq!(assertions::state_of(&f.db), state_before);
+    assert_eq!(
+        row(&f.db, "forum_flaggedcontent", &id(0xf2)).unwrap(),
+        flag_before
+    );
+    assert_eq!(
+        row(&f.db, "forum_thread", &id(0x10)).unwrap(),
+        thread_before
+    );
+    assert!(row(&f.db, "forum_moderationaction", &action_id).is_none());
+    // The log keeps both.
+    let log = json_on(&f.db, NOW, &["log"]);
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["undo", "review"]);
+    assert_eq!(log["entries"][1]["undone_by"], log["entries"][0]["id"]);
+    // The flag is pending again, and can be reviewed again.
+    let again = json_on(&f.db, NOW, &["flags"]);
+    assert_eq!(again["count"], 2);
+    review(
+        &f.db,
+        NOW,
+        &[&id(0xf2), "approve", "--reason", "on reflection, fine"],
+    );
+}
+
+#[test]
+fn undo_of_a_lock_unlocks_and_of_an_approval_only_touches_the_flag() {
+    let f = forum_with_flags();
+    review(
+        &f.db,
+        NOW,
+        &[&id(0xf2), "lock_thread", "--reason", "heated"],
+    );
+    let undo = json_on(&f.db, NOW, &["--actor", "moderator", "undo"]);
+    assert_eq!(undo["changed"], true, "{undo}");
+    assert!(
+        undo["message"].as_str().unwrap().contains("unlocked"),
+        "{undo}"
+    );
+    assert_eq!(
+        row(&f.db, "forum_thread", &id(0x10)).unwrap()["is_locked"],
+        Sql::Integer(0)
+    );
+    review(&f.db, NOW, &[&id(0xf1), "approve", "--reason", "fine"]);
+    let undo = json_on(&f.db, NOW, &["--actor", "moderator", "undo"]);
+    assert_eq!(
+        undo["changed"], true,
+        "an approval's undo changes the flag: {undo}"
+    );
+    assert_eq!(
+        row(&f.db, "forum_flaggedcontent", &id(0xf1)).unwrap()["status"],
+        text("pending")
+    );
+    assert!(actions_of(&f.db, &id(0xf1)).is_empty());
+}
+
+#[test]
+fn undo_leaves_a_flag_the_web_app_changed_since_alone_and_still_removes_the_action() {
+    let f = forum_with_flags();
+    let out = review(&f.db, NOW, &[&id(0xf1), "warning", "--reason", "tone"]);
+    let action_id = out["moderation_action_id"].as_str().unwrap().to_string();
+    // An admin edits the flag's notes in the web app afterwards.
+    f.web
+        .execute(
+            "UPDATE forum_flaggedcontent SET moderator_notes = 'see ticket 42', updated_at = '2026-11-26 12:30:00' WHERE id = ?1",
+            [id(0xf1)],
+        )
+        .unwrap();
+    let undo = json_on(
+        &f.db,
+        "2026-11-26 13:00:00",
+        &["--actor", "moderator", "undo"],
+    );
+    let left = &undo["left_alone"];
+    assert_eq!(left.as_array().unwrap().len(), 1, "{undo}");
+    assert_eq!(left[0]["kind"], "flag");
+    assert_eq!(left[0]["id"], id(0xf1));
+    assert_eq!(left[0]["reason"], "changed since");
+    let flag = row(&f.db, "forum_flaggedcontent", &id(0xf1)).unwrap();
+    assert_eq!(flag["moderator_notes"], text("see ticket 42"));
+    assert_eq!(flag["status"], text("approved"));
+    assert!(row(&f.db, "forum_moderationaction", &action_id).is_none());
+}
+
+#[test]
+fn a_reviews_removal_is_dated_exactly_and_its_undo_leaves_no_stale_action() {
+    let f = forum_with_flags();
+    review(&f.db, NOW, &[&id(0xf1), "remove_post", "--reason", "spam"]);
+    let post = |now: &str| {
+        let list = json_on(&f.db, now, &["list", "posts", "--state", "all"]);
+        list["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id(0x20))
+            .cloned()
+            .unwrap()
+    };
+    let removed = post(NOW);
+    assert_eq!(removed["deleted_at"], NOW);
+    assert_eq!(removed["deletion_time"], "exact");
+    run_on(&f.db, NOW, &["--actor", "moderator", "undo"]).success();
+    assert_eq!(post(NOW)["is_active"], true);
+    // Later the web app's API deletes the post: its time is unknown (first
+    // seen by a check), never the undone review's.
+    f.destroy_post(&id(0x20), "2026-11-27 09:00:00");
+    let later = post("2026-11-28 10:00:00");
+    assert_eq!(later["deletion_time"], "unknown", "{later}");
+    assert_ne!(later["deletion_source"], "moderation_action", "{later}");
+}
+
+#[test]
+fn a_review_with_json_says_everything_it_did() {
+    let f = common::fixture();
+    let out = review(
+        &f.db,
+        NOW,
+        &[
+            PENDING_THREAD_FLAG,
+            "remove_thread",
+            "--reason",
+            "duplicate",
+        ],
+    );
+    for key in [
+        "action",
+        "kind",
+        "id",
+        "changed",
+        "threads",
+        "posts",
+        "attachments",
+        "files",
+        "action_id",
+        "message",
+        "flag_id",
+        "action_type",
+        "status",
+        "moderation_action_id",
+        "moderator",
+        "moderator_id",
+        "affected_user_id",
+        "reviewed_at",
+    ] {
+        assert!(out.get(key).is_some(), "{key} missing: {out}");
+    }
+    assert_eq!(out["kind"], "thread");
+    assert_eq!(out["id"], PENDING_THREAD);
+    assert_eq!(out["reviewed_at"], NOW);
+    // And as text: the sentence and the action written.
+    let g = common::fixture();
+    let mut cmd = modcon(g.dir.path());
+    cmd.arg("--db").arg(&g.db).args([
+        "--now",
+        NOW,
+        "--actor",
+        "moderator",
+        "review",
+        PENDING_POST_FLAG,
+        "reject",
+        "--reason",
+        "fine",
+    ]);
+    let text = assertions::stdout_of(cmd.assert());
+    assert!(
+        text.starts_with(&format!(
+            "reviewed flag {PENDING_POST_FLAG} on post {PENDING_POST}: reject, flag rejected\n  moderation action "
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_log_shows_every_row_a_review_and_its_undo_changed() {
+    let f = forum_with_flags();
+    let out = review(&f.db, NOW, &[&id(0xf1), "remove_post", "--reason", "spam"]);
+    let ma = out["moderation_action_id"].as_str().unwrap().to_string();
+    run_on(&f.db, NOW, &["--actor", "moderator", "undo"]).success();
+    let entry = json_on(&f.db, NOW, &["log", "--entry", "1"]);
+    let rows = entry["entries"][0]["rows"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["event"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("post", "changed"),
+            ("attachment", "changed"),
+            ("attachment", "changed"),
+            ("flag", "changed"),
+            ("moderation_action", "inserted"),
+        ]
+    );
+    let flag = &rows[3];
+    assert_eq!(flag["values_before"]["status"], "pending");
+    assert_eq!(flag["values_after"]["status"], "removed");
+    assert_eq!(flag["values_after"]["reviewed_by_id"], MODERATOR);
+    assert_eq!(rows[4]["id"], ma.as_str());
+    assert_eq!(rows[4]["values_after"]["reason"], "spam");
+    let undo = json_on(&f.db, NOW, &["log", "--entry", "2"]);
+    let removed = undo["entries"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "moderation_action")
+        .cloned()
+        .unwrap();
+    assert_eq!(removed["event"], "removed");
+    // What happened to the flag: the review, then its undo.
+    let history = json_on(&f.db, NOW, &["log", "--id", &id(0xf1)]);
+    let actions: Vec<&str> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["undo", "review"], "{history}");
+    let text = assertions::stdout_of(run_on(&f.db, NOW, &["log", "--id", &id(0xf1)]));
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.contains(&format!(
+            "flag {}: moderator_notes \"\" → \"\", reviewed_at null → \"{NOW}\"",
+            id(0xf1)
+        )),
+        "{text}"
+    );
+}

@@ -114,6 +114,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
             ("0005_change_sources", "applied"),
             ("0006_purge_records", "applied"),
             ("0007_reasons_and_reviews", "applied"),
+            ("0008_deleted_attachment_index", "applied"),
         ])
     );
     let applied: Vec<String> = conn
@@ -259,18 +260,20 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0005_change_sources", "done"),
             ("0006_purge_records", "done"),
             ("0007_reasons_and_reviews", "done"),
+            ("0008_deleted_attachment_index", "applied"),
         ])
     );
     assert_eq!(bytes(&forum.db), before);
     let text = stdout_of(run_on(&forum.db, NOW, &["migrate", "--dry-run"]));
     assert!(
-        text.contains("1 migration(s) to apply; nothing was changed"),
+        text.contains("2 migration(s) to apply; nothing was changed"),
         "{text}"
     );
 
-    // `migrate` adds the purge indexes and nothing else.
+    // `migrate` adds the purge indexes, the deleted attachments' index
+    // and nothing else.
     let text = stdout_of(run_on(&forum.db, NOW, &["migrate"]));
-    assert!(text.contains("1 migration(s) applied"), "{text}");
+    assert!(text.contains("2 migration(s) applied"), "{text}");
     let after = table_sql(&forum.conn, not_own);
     let added: Vec<_> = after
         .iter()
@@ -280,6 +283,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
     assert_eq!(
         added,
         [
+            "modcon_deleted_attachment_time",
             "modcon_purge_attachment",
             "modcon_purge_attachment_image",
             "modcon_purge_post",
@@ -409,7 +413,8 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             "0004_purge_indexes",
             "0005_change_sources",
             "0006_purge_records",
-            "0007_reasons_and_reviews"
+            "0007_reasons_and_reviews",
+            "0008_deleted_attachment_index"
         ]
     );
     assert_eq!(
@@ -422,6 +427,7 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             ("0005_change_sources", "applied"),
             ("0006_purge_records", "applied"),
             ("0007_reasons_and_reviews", "applied"),
+            ("0008_deleted_attachment_index", "applied"),
         ])
     );
     let conn = &old.conn;

@@ -250,8 +250,15 @@ pub fn deleted_state_counts(kind: Kind) -> String {
     let dt = "r.modcon_dt";
     format!(
         "SELECT COALESCE(sum({purgeable}), 0), COALESCE(sum({held}), 0), COALESCE(sum({unknown}), 0) \
-         FROM (SELECT r.id AS id, r.is_active AS is_active, {time} AS modcon_dt \
+         FROM (SELECT {id} 0 AS is_active, {time} AS modcon_dt \
                FROM {table} r WHERE r.is_active = 0 LIMIT -1) r",
+        // An attachment's conditions need no id: its deletion time can then
+        // come from an index alone.
+        id = if kind == Kind::Attachment {
+            ""
+        } else {
+            "r.id AS id,"
+        },
         purgeable = purgeable_at(kind, "r", dt),
         held = held_back_at(kind, "r", dt),
         unknown = unknown_deletion_time_at("r", dt),

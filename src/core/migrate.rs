@@ -31,8 +31,9 @@ pub const PURGE_INDEXES: &str = "0004_purge_indexes";
 pub const CHANGE_SOURCES: &str = "0005_change_sources";
 pub const PURGE_RECORDS: &str = "0006_purge_records";
 pub const REASONS_AND_REVIEWS: &str = "0007_reasons_and_reviews";
+pub const DELETED_ATTACHMENT_INDEX: &str = "0008_deleted_attachment_index";
 
-pub static MIGRATIONS: [Migration; 7] = [
+pub static MIGRATIONS: [Migration; 8] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: include_str!("../../migrations/0001_forum_schema.sql"),
@@ -74,6 +75,12 @@ pub static MIGRATIONS: [Migration; 7] = [
         sql: include_str!("../../migrations/0007_reasons_and_reviews.sql"),
         when: When::OnOpen,
         purpose: "each action's reason and operating-system account; the flag and moderation-action rows a review changes",
+    },
+    Migration {
+        name: DELETED_ATTACHMENT_INDEX,
+        sql: include_str!("../../migrations/0008_deleted_attachment_index.sql"),
+        when: When::OnRequest,
+        purpose: "a partial index of deleted attachments by deletion time, for the counts",
     },
 ];
 

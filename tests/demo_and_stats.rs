@@ -271,6 +271,42 @@ fn the_demo_exercises_every_rule() {
     );
     exists(
         &conn,
+        "pending flags on posts",
+        "SELECT 1 FROM forum_flaggedcontent WHERE status = 'pending' AND content_type = 'post'",
+    );
+    exists(
+        &conn,
+        "pending flags on threads",
+        "SELECT 1 FROM forum_flaggedcontent WHERE status = 'pending' AND content_type = 'thread'",
+    );
+    exists(
+        &conn,
+        "a staff moderator",
+        "SELECT 1 FROM users_user WHERE username = 'moderator_mo' AND is_staff = 1 AND is_active = 1",
+    );
+    exists(
+        &conn,
+        "a member of the Moderators group who is not staff",
+        "SELECT 1 FROM users_user u JOIN users_user_groups ug ON ug.user_id = u.id \
+         JOIN auth_group g ON g.id = ug.group_id \
+         WHERE u.username = 'green_thumb' AND g.name = 'Moderators' AND u.is_staff = 0",
+    );
+    exists(
+        &conn,
+        "a user who is no moderator",
+        "SELECT 1 FROM users_user u WHERE u.username = 'alice' AND u.is_staff = 0 AND u.is_superuser = 0 \
+         AND NOT EXISTS (SELECT 1 FROM users_user_groups ug JOIN auth_group g ON g.id = ug.group_id \
+                         WHERE ug.user_id = u.id AND g.name = 'Moderators')",
+    );
+    exists(
+        &conn,
+        "reviewed flags whose status fits their action and whose action names the author",
+        "SELECT 1 FROM forum_flaggedcontent f JOIN forum_moderationaction m ON m.flag_id = f.id \
+         WHERE m.action_type = 'warning' AND f.status = 'approved' \
+           AND m.affected_user_id = (SELECT author_id FROM forum_post WHERE id = f.post_id)",
+    );
+    exists(
+        &conn,
         "non-ASCII title",
         "SELECT 1 FROM forum_thread WHERE title <> CAST(title AS BLOB) OR length(CAST(title AS BLOB)) > length(title)",
     );

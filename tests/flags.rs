@@ -966,3 +966,113 @@ fn the_log_shows_every_row_a_review_and_its_undo_changed() {
         "{text}"
     );
 }
+
+// ------------------------------------------------------------ the demo
+
+#[test]
+fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
+    let d = common::demo(40, 3);
+    let now = common::DEMO_NOW;
+    let queue = json_on(&d.db, now, &["flags"]);
+    let flags: Vec<Value> = queue["rows"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = flags
+        .iter()
+        .map(|f| f["content_type"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"post") && kinds.contains(&"thread"),
+        "{kinds:?}"
+    );
+    assert!(
+        flags.iter().any(|f| f["target_is_active"] == false),
+        "a flag on content already deleted"
+    );
+    assert!(
+        flags.iter().any(|f| f["other_pending"].as_i64() > Some(0)),
+        "content flagged twice"
+    );
+    let first = flags[0]["id"].as_str().unwrap();
+    // alice is not a moderator; green_thumb is, through the Moderators group.
+    let before = bytes(&d.db);
+    let line = error_line(run_on(
+        &d.db,
+        now,
+        &[
+            "--actor", "alice", "review", first, "approve", "--reason", "x",
+        ],
+    ));
+    assert!(line.contains("alice may not review flags"), "{line}");
+    assert_eq!(bytes(&d.db), before);
+    let state_before = assertions::state_of(&d.db);
+    let locked_before = common::count(
+        &common::open(&d.db),
+        "SELECT count(*) FROM forum_thread WHERE is_locked = 1",
+    );
+
+    // Work through the queue, each action in turn, as either moderator.
+    for (i, flag) in flags.iter().enumerate() {
+        let post = flag["content_type"] == "post";
+        let action = match (i % 5, post) {
+            (0, true) => "remove_post",
+            (0, false) => "remove_thread",
+            (1, _) => "approve",
+            (2, _) => "reject",
+            (3, _) => "warning",
+            (_, true) => "remove_post",
+            (_, false) => "lock_thread",
+        };
+        let actor = if i % 2 == 0 {
+            "moderator_mo"
+        } else {
+            "green_thumb"
+        };
+        json_on(
+            &d.db,
+            now,
+            &[
+                "--actor",
+                actor,
+                "review",
+                flag["id"].as_str().unwrap(),
+                action,
+                "--reason",
+                "queue day",
+            ],
+        );
+    }
+    assert_eq!(json_on(&d.db, now, &["flags"])["count"], 0);
+    let conn = common::open(&d.db);
+    assert_eq!(
+        common::count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+    assert_eq!(
+        common::count(
+            &conn,
+            "SELECT count(*) FROM forum_flaggedcontent WHERE status <> 'pending' AND reviewed_at IS NULL"
+        ),
+        0
+    );
+    drop(conn);
+
+    // Each moderator's undo, as many times as they reviewed, brings the
+    // queue and every row back.
+    for (actor, n) in [
+        ("moderator_mo", flags.len().div_ceil(2)),
+        ("green_thumb", flags.len() / 2),
+    ] {
+        for _ in 0..n {
+            let undo = json_on(&d.db, now, &["--actor", actor, "undo"]);
+            assert_eq!(undo["left_alone"].as_array().unwrap().len(), 0, "{undo}");
+        }
+    }
+    assert_eq!(json_on(&d.db, now, &["flags"])["count"], flags.len());
+    assert_eq!(assertions::state_of(&d.db), state_before);
+    assert_eq!(
+        common::count(
+            &common::open(&d.db),
+            "SELECT count(*) FROM forum_thread WHERE is_locked = 1"
+        ),
+        locked_before
+    );
+}

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use super::db::Db;
+use super::flags::{MODERATORS_GROUP, ReviewAction};
 use super::media::MediaRoot;
 use super::model::{DeletionSource, Kind, format_datetime};
 use super::rules::{self, Target};
@@ -394,20 +395,24 @@ impl<'c> Writer<'c> {
         let reason = self.g.pick(FLAG_REASONS);
         let reporter = self.user();
         let content_type = if post_id.is_some() { "post" } else { "thread" };
+        let status = ReviewAction::parse(action_type)?.status();
         self.conn
             .prepare_cached(
                 "INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, reviewed_at, \
                  moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, post_id, thread_id) \
-                 VALUES (?1, ?2, ?3, '', 'removed', ?4, '', ?4, ?4, ?5, 3, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, '', ?8, ?4, '', ?4, ?4, ?5, 3, ?6, ?7)",
             )?
-            .execute((&id, content_type, reason, &at, reporter, post_id, thread_id))?;
+            .execute((&id, content_type, reason, &at, reporter, post_id, thread_id, status))?;
         let action_id = self.g.uuid();
+        // The flagged content's author is the one the action affects.
         self.conn
             .prepare_cached(
                 "INSERT INTO forum_moderationaction (id, action_type, reason, created_at, affected_user_id, \
-                 flag_id, moderator_id) VALUES (?1, ?2, 'see flag', ?3, NULL, ?4, 3)",
+                 flag_id, moderator_id) VALUES (?1, ?2, 'see flag', ?3, \
+                 COALESCE((SELECT author_id FROM forum_post WHERE id = ?5), \
+                          (SELECT author_id FROM forum_thread WHERE id = ?6)), ?4, 3)",
             )?
-            .execute((&action_id, action_type, &at, &id))?;
+            .execute((&action_id, action_type, &at, &id, post_id, thread_id))?;
         self.summary.flags += 1;
         Ok(())
     }
@@ -764,6 +769,178 @@ impl<'c> Writer<'c> {
     }
 }
 
+/// Django's auth tables that moderator groups live in, as Django creates
+/// them on SQLite.
+const AUTH_TABLES: &str = r#"
+CREATE TABLE IF NOT EXISTS "auth_group" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" varchar(150) NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS "users_user_groups" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "user_id" bigint NOT NULL REFERENCES "users_user" ("id") DEFERRABLE INITIALLY DEFERRED, "group_id" integer NOT NULL REFERENCES "auth_group" ("id") DEFERRABLE INITIALLY DEFERRED);
+CREATE UNIQUE INDEX IF NOT EXISTS "users_user_groups_user_id_group_id_b88eab82_uniq" ON "users_user_groups" ("user_id", "group_id");
+CREATE INDEX IF NOT EXISTS "users_user_groups_user_id_5f6f5a90" ON "users_user_groups" ("user_id");
+CREATE INDEX IF NOT EXISTS "users_user_groups_group_id_9afc8d0e" ON "users_user_groups" ("group_id");
+"#;
+
+/// Who may review in the demo: `moderator_mo` is staff; `green_thumb` is
+/// in the `Moderators` group; `alice` (and everyone else) may not.
+pub const DEMO_STAFF: &str = "moderator_mo";
+pub const DEMO_GROUP_MODERATOR: &str = "green_thumb";
+pub const DEMO_NOT_A_MODERATOR: &str = "alice";
+
+/// What reporters write when they flag something.
+const EXPLANATIONS: &[&str] = &[
+    "Same link posted in three threads today.",
+    "Rude to a beginner, again.",
+    "This has nothing to do with plants.",
+    "Recommends a pesticide that is banned here.",
+    "",
+];
+
+impl Writer<'_> {
+    /// The moderator roles: the `Moderators` group and its member.
+    fn roles(&mut self) -> Result<()> {
+        self.conn.execute_batch(AUTH_TABLES)?;
+        self.conn.execute(
+            "INSERT INTO auth_group (id, name) VALUES (1, ?1), (2, 'Newsletter editors')",
+            [MODERATORS_GROUP],
+        )?;
+        self.conn.execute(
+            "INSERT INTO users_user_groups (user_id, group_id) \
+             SELECT id, 1 FROM users_user WHERE username = ?1 \
+             UNION ALL SELECT id, 2 FROM users_user WHERE username = ?2",
+            [DEMO_GROUP_MODERATOR, DEMO_NOT_A_MODERATOR],
+        )?;
+        Ok(())
+    }
+
+    /// A pending flag on a post or thread, filed after it was written.
+    fn pending_flag(
+        &mut self,
+        q: &mut Gen,
+        kind: Kind,
+        id: &str,
+        reason: &str,
+        explanation: &str,
+    ) -> Result<()> {
+        let (created, author): (String, i64) = self.conn.query_row(
+            &format!(
+                "SELECT created_at, author_id FROM {} WHERE id = ?1",
+                kind.table()
+            ),
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let created = super::model::parse_datetime(&created).unwrap_or(self.now);
+        // Somewhere between the content and now, most recent last.
+        let span = (self.now - created).num_seconds().max(60);
+        let at = self.now
+            - Duration::seconds(1 + q.below(span as u64 / 2) as i64)
+            - Duration::microseconds(q.below(1_000_000) as i64);
+        let at = format_datetime(at.max(created));
+        let reporter = loop {
+            let user = self.users[q.below(self.users.len() as u64) as usize];
+            if user != author || self.users.len() < 2 {
+                break user;
+            }
+        };
+        let (post, thread) = match kind {
+            Kind::Post => (Some(id), None),
+            _ => (None, Some(id)),
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, reviewed_at, \
+                 moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, post_id, thread_id) \
+                 VALUES (?1, ?2, ?3, ?4, 'pending', NULL, '', ?5, ?5, ?6, NULL, ?7, ?8)",
+            )?
+            .execute((
+                q.uuid(),
+                kind.name(),
+                reason,
+                explanation,
+                &at,
+                reporter,
+                post,
+                thread,
+            ))?;
+        self.summary.flags += 1;
+        Ok(())
+    }
+
+    fn one_id(&self, sql: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row(sql, [], |r| r.get(0)).optional()?)
+    }
+
+    /// The queue a moderator works through: pending flags on posts and
+    /// threads — a post reported twice, a thread to remove, one to lock, a
+    /// post already deleted, an explanation full of escape sequences — and
+    /// a sprinkling over the bulk. Drawn from a random stream of its own
+    /// (`q`), after everything else, so the rest of the demo is the same
+    /// with or without it.
+    fn flag_queue(&mut self, q: &mut Gen, threads: usize) -> Result<()> {
+        let posts_with_photos = "SELECT p.id FROM forum_post p JOIN forum_thread t ON t.id = p.thread_id \
+             WHERE p.is_active = 1 AND t.is_active = 1 AND p.is_first_post = 0 \
+               AND (SELECT count(*) FROM forum_attachment a WHERE a.post_id = p.id AND a.is_active = 1) >= 2 \
+             ORDER BY p.created_at DESC, p.id LIMIT 1";
+        if let Some(post) = self.one_id(posts_with_photos)? {
+            self.pending_flag(q, Kind::Post, &post, "spam", EXPLANATIONS[0])?;
+            self.pending_flag(q, Kind::Post, &post, "spam", "")?;
+        }
+        // Busy, unpinned threads: the newest to remove, the next to lock.
+        let busy = "SELECT t.id FROM forum_thread t WHERE t.is_active = 1 AND t.is_pinned = 0 \
+             AND t.is_locked = 0 \
+             AND (SELECT count(*) FROM forum_post p WHERE p.thread_id = t.id AND p.is_active = 1) >= 3 \
+             ORDER BY t.created_at DESC, t.id LIMIT 2";
+        let busy: Vec<String> = {
+            let mut stmt = self.conn.prepare(busy)?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        if let Some(thread) = busy.first() {
+            self.pending_flag(q, Kind::Thread, thread, "off_topic", EXPLANATIONS[2])?;
+        }
+        if let Some(thread) = busy.get(1) {
+            self.pending_flag(q, Kind::Thread, thread, "offensive", EXPLANATIONS[1])?;
+        }
+        // Content someone already deleted: the flag view marks it.
+        if let Some(post) = self.one_id(
+            "SELECT p.id FROM forum_post p JOIN forum_thread t ON t.id = p.thread_id \
+             WHERE p.is_active = 0 AND t.is_active = 1 AND t.title LIKE 'Restore me: a post%' LIMIT 1",
+        )? {
+            self.pending_flag(q, Kind::Post, &post, "misinformation", EXPLANATIONS[3])?;
+        }
+        // A reporter who types escape sequences.
+        let hostile = format!("{HOSTILE_TITLE} — look at this");
+        let bidi: Option<String> = {
+            use rusqlite::OptionalExtension;
+            self.conn
+                .query_row(
+                    "SELECT id FROM forum_post WHERE is_active = 1 AND content_raw = ?1 LIMIT 1",
+                    [BIDI_TEXT],
+                    |r| r.get(0),
+                )
+                .optional()?
+        };
+        if let Some(post) = bidi {
+            self.pending_flag(q, Kind::Post, &post, "spam", &hostile)?;
+        }
+        // A sprinkling over the bulk: ids are random, so their order is too.
+        let mut stmt = self.conn.prepare(
+            "SELECT p.id FROM forum_post p JOIN forum_thread t ON t.id = p.thread_id \
+             WHERE p.is_active = 1 AND t.is_active = 1 ORDER BY p.id LIMIT ?1",
+        )?;
+        let sample: Vec<String> = stmt
+            .query_map([(threads / 20) as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        for post in sample {
+            let reason = FLAG_REASONS[q.below(FLAG_REASONS.len() as u64) as usize];
+            let explanation = EXPLANATIONS[q.below(EXPLANATIONS.len() as u64) as usize];
+            self.pending_flag(q, Kind::Post, &post, reason, explanation)?;
+        }
+        Ok(())
+    }
+}
+
 /// Real files for the first attachment rows, their thumbnails, and a few
 /// files no row references (as the web app's hard deletes leave behind).
 fn write_media(media: &Path, images: &[String]) -> Result<u64> {
@@ -950,6 +1127,13 @@ fn build(options: &DemoOptions, path: &Path) -> Result<DemoSummary> {
         conn.execute_batch(sql)?;
     }
     w.deletions()?;
+    w.roles()?;
+    // The flag queue draws from a stream of its own, so the rest of the
+    // demo does not depend on it.
+    let mut queue = Gen {
+        rng: ChaCha8Rng::seed_from_u64(options.seed ^ 0x0051_5545_5545),
+    };
+    w.flag_queue(&mut queue, options.threads)?;
     conn.execute_batch("COMMIT")?;
     conn.execute_batch("PRAGMA journal_mode = DELETE;")?;
     let mut summary = w.summary;

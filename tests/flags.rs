@@ -1076,3 +1076,40 @@ fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
         locked_before
     );
 }
+
+#[test]
+fn stats_counts_flags_per_status() {
+    let f = common::fixture();
+    let stats = json_on(&f.db, FIXTURE_NOW, &["stats"]);
+    assert_eq!(
+        stats["flags"],
+        serde_json::json!({"total": 16, "pending": 6, "approved": 3, "rejected": 2, "removed": 5})
+    );
+    review(
+        &f.db,
+        NOW,
+        &[PENDING_POST_FLAG, "remove_post", "--reason", "spam"],
+    );
+    let stats = json_on(&f.db, FIXTURE_NOW, &["stats"]);
+    assert_eq!(stats["flags"]["pending"], 5);
+    assert_eq!(stats["flags"]["removed"], 6);
+    let text = assertions::stdout_of(run_on(&f.db, FIXTURE_NOW, &["stats"]));
+    assert!(
+        text.contains(
+            "flags      5 pending, 3 approved, 2 rejected, 6 removed (see `modcon flags`)"
+        ),
+        "{text}"
+    );
+    // A forum without a flag queue: null, and no line.
+    let g = common::Forum::new();
+    g.conn
+        .execute_batch("DROP TABLE forum_moderationaction; DROP TABLE forum_flaggedcontent;")
+        .unwrap();
+    let stats = json_on(&g.db, NOW, &["stats"]);
+    assert_eq!(stats["flags"], Value::Null);
+    let line = error_line(run_on(&g.db, NOW, &["flags"]));
+    assert!(
+        line.contains("table forum_flaggedcontent is missing"),
+        "{line}"
+    );
+}

@@ -173,7 +173,8 @@ fn escape_sequences_in_titles_are_shown_not_obeyed() {
 #[test]
 fn help_lists_every_key() {
     let demo = common::demo(5, 1);
-    let mut h = console(&demo.db, 100, 80, &[]);
+    // Tall enough for every line of help at once.
+    let mut h = console(&demo.db, 100, 90, &[]);
     h.keys(&["?"]);
     let screen = h.screen();
     for description in [
@@ -1204,6 +1205,9 @@ fn at_80x24_the_status_line_keeps_every_count_and_the_filter() {
     let violations = truth.posts.violations + truth.attachments.violations;
     assert!(status.contains(&format!("P{purgeable}")), "{status}");
     assert!(status.contains(&format!("!{violations}")), "{status}");
+    let pending = truth.flags.unwrap().pending;
+    assert!(pending > 0);
+    assert!(status.contains(&format!("F{pending}")), "{status}");
     assert!(status.contains("f:all"), "{status}");
     assert!(status.contains("READ-ONLY"), "{status}");
     let hints = hint_text(&h);

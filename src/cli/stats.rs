@@ -4,6 +4,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Settings, open_for_reading, output};
+use crate::core::flags::FlagCounts;
 use crate::core::model::Kind;
 use crate::core::query::{self, Counts, KindCounts};
 
@@ -19,6 +20,8 @@ struct StatsJson<'a> {
     attachments: &'a KindCounts,
     /// Active rows under a deleted parent, all kinds.
     violations: i64,
+    /// The web app's flags per status (null without a flag queue).
+    flags: Option<FlagCounts>,
 }
 
 pub fn run(settings: &Settings, json: bool) -> Result<()> {
@@ -40,6 +43,7 @@ pub fn run(settings: &Settings, json: bool) -> Result<()> {
             posts: &counts.posts,
             attachments: &counts.attachments,
             violations,
+            flags: counts.flags,
         });
     }
     println!(
@@ -82,6 +86,21 @@ pub fn run(settings: &Settings, json: bool) -> Result<()> {
         &rows,
         output::width(),
     );
+    if let Some(f) = counts.flags {
+        println!();
+        println!(
+            "flags      {} pending, {} approved, {} rejected, {} removed{}",
+            f.pending,
+            f.approved,
+            f.rejected,
+            f.removed,
+            if f.pending > 0 {
+                " (see `modcon flags`)"
+            } else {
+                ""
+            }
+        );
+    }
     if violations > 0 {
         println!();
         println!("{violations} active rows under deleted parents: see `modcon check`");

@@ -562,6 +562,8 @@ pub struct Counts {
     pub threads: KindCounts,
     pub posts: KindCounts,
     pub attachments: KindCounts,
+    /// The web app's flags per status; `None` without a flag queue.
+    pub flags: Option<super::flags::FlagCounts>,
 }
 
 impl Counts {
@@ -618,6 +620,7 @@ pub fn counts(conn: &Connection, cutoff: &str) -> Result<Counts> {
             })?;
         c.violations = count(&violating)?;
     }
+    counts.flags = super::flags::counts(conn)?;
     Ok(counts)
 }
 

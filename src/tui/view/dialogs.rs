@@ -153,12 +153,19 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                 k.violations
             )));
         }
+        if let Some(f) = c.flags {
+            lines.extend(plain(format!(
+                "  flags: {} pending, {} approved, {} rejected, {} removed",
+                f.pending, f.approved, f.rejected, f.removed
+            )));
+        }
     }
     lines.push(Line::from(""));
     lines.push(heading("Status line"));
     lines.extend(plain(
         "  per kind active+deleted (x): threads (thr), posts (pst), attachments (att); \
-         purgeable (P) at the retention; violations (!); the focused pane's filter (f); \
+         purgeable (P) at the retention; violations (!); pending flags of the web app's queue (F); \
+         the focused pane's filter (f); \
          READ-ONLY: opened with --read-only. Long counts: 12k = 12 thousand, 1.0M = a million."
             .into(),
     ));

@@ -40,16 +40,22 @@ fn counts_text(c: &Counts, form: usize) -> String {
             format!("{name} {}+{}x", n(k.active), n(k.deleted))
         })
         .collect();
+    // Pending flags, when the database has a flag queue.
+    let flags = match (c.flags, form) {
+        (None, _) => String::new(),
+        (Some(f), 0) => format!("  flags {} pending", n(f.pending)),
+        (Some(f), _) => format!(" F{}", n(f.pending)),
+    };
     if form == 0 {
         format!(
-            "{}  purgeable {}  violations {}",
+            "{}  purgeable {}  violations {}{flags}",
             per_kind.join("  "),
             n(purgeable),
             n(violations)
         )
     } else {
         format!(
-            "{} P{} !{}",
+            "{} P{} !{}{flags}",
             per_kind.join(" "),
             n(purgeable),
             n(violations)

@@ -115,6 +115,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
             ("0006_purge_records", "applied"),
             ("0007_reasons_and_reviews", "applied"),
             ("0008_deleted_attachment_index", "applied"),
+            ("0009_deleted_post_index", "applied"),
         ])
     );
     let applied: Vec<String> = conn
@@ -261,19 +262,20 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0006_purge_records", "done"),
             ("0007_reasons_and_reviews", "done"),
             ("0008_deleted_attachment_index", "applied"),
+            ("0009_deleted_post_index", "applied"),
         ])
     );
     assert_eq!(bytes(&forum.db), before);
     let text = stdout_of(run_on(&forum.db, NOW, &["migrate", "--dry-run"]));
     assert!(
-        text.contains("2 migration(s) to apply; nothing was changed"),
+        text.contains("3 migration(s) to apply; nothing was changed"),
         "{text}"
     );
 
-    // `migrate` adds the purge indexes, the deleted attachments' index
-    // and nothing else.
+    // `migrate` adds the purge indexes, the deleted attachments' and
+    // posts' indexes and nothing else.
     let text = stdout_of(run_on(&forum.db, NOW, &["migrate"]));
-    assert!(text.contains("2 migration(s) applied"), "{text}");
+    assert!(text.contains("3 migration(s) applied"), "{text}");
     let after = table_sql(&forum.conn, not_own);
     let added: Vec<_> = after
         .iter()
@@ -284,6 +286,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
         added,
         [
             "modcon_deleted_attachment_time",
+            "modcon_deleted_post_time",
             "modcon_purge_attachment",
             "modcon_purge_attachment_image",
             "modcon_purge_post",
@@ -414,7 +417,8 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             "0005_change_sources",
             "0006_purge_records",
             "0007_reasons_and_reviews",
-            "0008_deleted_attachment_index"
+            "0008_deleted_attachment_index",
+            "0009_deleted_post_index"
         ]
     );
     assert_eq!(
@@ -428,6 +432,7 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             ("0006_purge_records", "applied"),
             ("0007_reasons_and_reviews", "applied"),
             ("0008_deleted_attachment_index", "applied"),
+            ("0009_deleted_post_index", "applied"),
         ])
     );
     let conn = &old.conn;

@@ -124,14 +124,14 @@ fn counts_read_deleted_rows_by_index_and_work_out_each_deletion_time_once() {
                 || lines[inner + 1].starts_with("SEARCH r USING COVERING INDEX"),
             "{kind}: deleted rows not found by index:\n{p}"
         );
-        // After `modcon migrate`, deleted attachments' times come from an
-        // index alone, not from each row.
-        if kind == Kind::Attachment {
-            assert!(
-                lines[inner + 1].contains("COVERING INDEX modcon_deleted_attachment_time"),
-                "{p}"
-            );
-        }
+        // After `modcon migrate`, deleted attachments' and posts' times
+        // come from an index alone, not from each row.
+        let index = match kind {
+            Kind::Attachment => "COVERING INDEX modcon_deleted_attachment_time",
+            Kind::Post => "COVERING INDEX modcon_deleted_post_time",
+            Kind::Thread => "",
+        };
+        assert!(lines[inner + 1].contains(index), "{kind}:\n{p}");
     }
 }
 

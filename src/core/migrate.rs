@@ -32,8 +32,9 @@ pub const CHANGE_SOURCES: &str = "0005_change_sources";
 pub const PURGE_RECORDS: &str = "0006_purge_records";
 pub const REASONS_AND_REVIEWS: &str = "0007_reasons_and_reviews";
 pub const DELETED_ATTACHMENT_INDEX: &str = "0008_deleted_attachment_index";
+pub const DELETED_POST_INDEX: &str = "0009_deleted_post_index";
 
-pub static MIGRATIONS: [Migration; 8] = [
+pub static MIGRATIONS: [Migration; 9] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: include_str!("../../migrations/0001_forum_schema.sql"),
@@ -81,6 +82,12 @@ pub static MIGRATIONS: [Migration; 8] = [
         sql: include_str!("../../migrations/0008_deleted_attachment_index.sql"),
         when: When::OnRequest,
         purpose: "a partial index of deleted attachments by deletion time, for the counts",
+    },
+    Migration {
+        name: DELETED_POST_INDEX,
+        sql: include_str!("../../migrations/0009_deleted_post_index.sql"),
+        when: When::OnRequest,
+        purpose: "a partial index of deleted posts with what their deletion time needs, for the counts",
     },
 ];
 

@@ -1141,6 +1141,7 @@ fn every_hinted_key_does_something_here() {
         ("details", vec!["Tab", "Tab", "Tab"], vec![]),
         ("read-only", vec![], vec!["--read-only"]),
         ("confirm", vec!["d"], vec![]),
+        ("reason field", vec!["d", "Tab"], vec![]),
         ("help", vec!["?"], vec![]),
         ("log", vec!["L"], vec![]),
         ("check", vec!["c"], vec![]),
@@ -1429,4 +1430,76 @@ fn without_colour_the_focused_pane_is_marked_in_its_title() {
     assert_eq!(h.app.focus, modcon::tui::app::Focus::Threads);
     h.keys(&["l", "l", "l", "l", "l"]);
     assert_eq!(h.app.focus, modcon::tui::app::Focus::Details);
+}
+
+#[test]
+fn a_confirmation_takes_a_reason_and_enter_in_it_never_confirms() {
+    let demo = common::demo(5, 1);
+    let conn = common::open(&demo.db);
+    let mut h = console(&demo.db, 80, 24, &[]);
+    select_thread(&mut h, "Welcome to the plant forum");
+    h.keys(&["Tab"]);
+    let post = h.app.posts.selected().unwrap().id.clone();
+    h.keys(&["d", "Tab"]);
+    assert_eq!(h.app.layer(), modcon::tui::keymap::Layer::TextField);
+    // y, n and every other key are text here; Enter only leaves the field.
+    h.type_text("spam, by every yardstick");
+    h.keys(&["Enter"]);
+    assert_eq!(post_active(&conn, &post), 1, "nothing happened yet");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Reason (optional): spam, by every yardstick"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("confirm_with_reason_80x24", screen);
+    h.keys(&["y"]);
+    assert_eq!(post_active(&conn, &post), 0);
+    let reason: Option<String> = conn
+        .query_row(
+            "SELECT reason FROM modcon_action ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reason.as_deref(), Some("spam, by every yardstick"));
+    // Esc in the field closes the dialog; nothing changes.
+    h.keys(&["r", "Tab"]);
+    h.type_text("appeal");
+    h.keys(&["Esc"]);
+    assert!(h.app.overlay.is_none());
+    assert_eq!(post_active(&conn, &post), 0);
+    // Without a reason the entry has none.
+    h.keys(&["r", "y"]);
+    assert_eq!(post_active(&conn, &post), 1);
+    let reason: Option<String> = conn
+        .query_row(
+            "SELECT reason FROM modcon_action ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reason, None);
+}
+
+#[test]
+fn the_purge_dialog_takes_a_reason_where_capital_y_is_text() {
+    let demo = common::demo(5, 1);
+    let conn = common::open(&demo.db);
+    let mut h = console(&demo.db, 100, 30, &[]);
+    h.keys(&["P", "Tab", "Tab"]);
+    h.type_text("GDPR request, Y not");
+    h.keys(&["Enter"]);
+    assert!(
+        matches!(&h.app.overlay, Some(modcon::tui::app::Overlay::Purge(d)) if d.running.is_none() && d.field == 0),
+        "Enter left the field; the purge has not started"
+    );
+    h.keys(&["Y"]);
+    let reason: String = conn
+        .query_row(
+            "SELECT reason FROM modcon_action WHERE action = 'purge'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reason, "GDPR request, Y not");
 }

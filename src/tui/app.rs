@@ -176,12 +176,27 @@ pub struct DetailsPane {
     pub scroll: u16,
 }
 
-/// The delete/restore/fix confirmation.
+/// A text field of a confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Why: optional for delete, restore and fix; a review needs one.
+    Reason,
+    /// A review's note for the flag.
+    Notes,
+}
+
+/// The delete/restore/fix/review confirmation.
 #[derive(Debug, Clone)]
 pub struct Confirm {
     pub op: Op,
     /// What the row is called, sanitised.
     pub label: String,
+    /// The reason typed so far (kept in the audit log).
+    pub reason: String,
+    /// A review's note, typed so far; `None`: the dialog has no note field.
+    pub notes: Option<String>,
+    /// The field that has the keyboard; `None`: the dialog's keys do.
+    pub field: Option<Field>,
     /// What the action will do; `None` while it is being worked out.
     pub preview: Option<Result<Preview, String>>,
     /// The rows changed while the dialog was open: the counts are new.
@@ -208,7 +223,9 @@ pub struct Info {
 pub struct PurgeDialog {
     pub retention: String,
     pub batch: String,
-    /// 0: retention, 1: batch size.
+    /// Why (optional), for the audit log.
+    pub reason: String,
+    /// 0: retention, 1: batch size, 2: reason.
     pub field: usize,
     /// The focused field was just entered: the first digit replaces it.
     pub fresh: bool,
@@ -220,13 +237,61 @@ pub struct PurgeDialog {
     pub finished: Option<Result<PurgeReport, String>>,
 }
 
+impl Confirm {
+    pub fn new(op: Op, label: String, back: Option<Box<Overlay>>) -> Confirm {
+        let review = op.is_review();
+        Confirm {
+            op,
+            label,
+            reason: String::new(),
+            notes: review.then(String::new),
+            // A review cannot go without a reason: the dialog starts in it.
+            field: review.then_some(Field::Reason),
+            preview: None,
+            changed: false,
+            sent: false,
+            back,
+        }
+    }
+
+    /// The field after the focused one; after the last, the dialog's keys.
+    pub fn next_field(&self) -> Option<Field> {
+        match self.field {
+            None => Some(Field::Reason),
+            Some(Field::Reason) if self.notes.is_some() => Some(Field::Notes),
+            _ => None,
+        }
+    }
+
+    pub fn field_text_mut(&mut self, field: Field) -> Option<&mut String> {
+        match field {
+            Field::Reason => Some(&mut self.reason),
+            Field::Notes => self.notes.as_mut(),
+        }
+    }
+
+    /// Whether "yes" may go ahead: the preview is in, nothing was sent yet,
+    /// there is something to do (a review always does: its flag), and a
+    /// review has its reason.
+    pub fn can_confirm(&self) -> bool {
+        let previewed = match &self.preview {
+            Some(Ok(p)) => self.op.is_review() || p.changes.rows() > 0,
+            _ => false,
+        };
+        previewed && !self.sent && (!self.op.is_review() || !self.reason.trim().is_empty())
+    }
+}
+
+/// The purge dialog's fields: retention, batch size, reason.
+pub const PURGE_REASON_FIELD: usize = 2;
+
 impl PurgeDialog {
     /// The focused field's text.
     pub fn field_mut(&mut self) -> &mut String {
-        if self.field == 0 {
-            &mut self.retention
-        } else {
-            &mut self.batch
+        match self.field {
+            0 => &mut self.retention,
+            1 => &mut self.batch,
+            _ => &mut self.reason,
         }
     }
 
@@ -511,8 +576,10 @@ impl App {
             Some(Overlay::Check(_)) => Layer::Check,
             Some(Overlay::Info(_)) => Layer::Info,
             Some(Overlay::Purge(d)) if d.finished.is_some() => Layer::Info,
+            Some(Overlay::Confirm(c)) if c.field.is_some() => Layer::TextField,
             Some(Overlay::Confirm(_)) => Layer::Confirm,
             Some(Overlay::Purge(d)) if d.running.is_some() => Layer::PurgeRunning,
+            Some(Overlay::Purge(d)) if d.field == PURGE_REASON_FIELD => Layer::TextField,
             Some(Overlay::Purge(_)) => Layer::PurgeSetup,
             Some(Overlay::Search { .. }) => Layer::Input,
             Some(Overlay::Quit(_)) => Layer::QuitConfirm,
@@ -566,6 +633,7 @@ mod tests {
         let dialog = |retention: &str, batch: &str| PurgeDialog {
             retention: retention.into(),
             batch: batch.into(),
+            reason: String::new(),
             field: 0,
             fresh: false,
             plan_only: false,

@@ -35,10 +35,34 @@ impl Op {
         }
     }
 
+    /// A review of a flag: its reason is required, its note optional.
+    pub fn is_review(&self) -> bool {
+        false
+    }
+
     pub fn target(&self) -> Option<&Target> {
         match self {
             Op::Delete(t) | Op::Restore(t) => Some(t),
             Op::Undo | Op::Fix => None,
+        }
+    }
+}
+
+/// What the moderator wrote with an op: the reason (kept in the audit
+/// log) and, for a review, the note for the flag.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Why {
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl Why {
+    /// From the dialog's fields: blank is none.
+    pub fn of(reason: &str, notes: Option<&str>) -> Why {
+        let words = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty());
+        Why {
+            reason: words(reason),
+            notes: notes.and_then(words),
         }
     }
 }
@@ -100,10 +124,18 @@ pub fn preview(db: &mut Db, ctx: &Ctx, op: &Op) -> Result<Preview> {
     preview
 }
 
-/// Runs an op. With `expected`, the preview is worked out again inside the
-/// write transaction and the op goes ahead only if it still matches.
-pub fn execute(db: &mut Db, ctx: &Ctx, op: &Op, expected: Option<Preview>) -> Result<Executed> {
+/// Runs an op, with the moderator's reason. With `expected`, the preview is
+/// worked out again inside the write transaction and the op goes ahead only
+/// if it still matches.
+pub fn execute(
+    db: &mut Db,
+    ctx: &Ctx,
+    op: &Op,
+    expected: Option<Preview>,
+    why: &Why,
+) -> Result<Executed> {
     refuse_read_only(db, op.verb())?;
+    let ctx = &ctx.with_reason(why.reason.clone());
     let tx = db.write_tx()?;
     if let Some(expected) = expected {
         let now = dry_run(&tx, ctx, op)?;

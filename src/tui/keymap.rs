@@ -33,6 +33,9 @@ pub enum Layer {
     Input,
     /// "A purge is running: quit anyway?"
     QuitConfirm,
+    /// Typing into a dialog's text field (a reason, a note): printable
+    /// keys are text, and Enter never confirms.
+    TextField,
 }
 
 impl Layer {
@@ -48,6 +51,7 @@ impl Layer {
             Layer::Check => "Check view",
             Layer::Input => "Search input",
             Layer::QuitConfirm => "Quit while purging",
+            Layer::TextField => "Typing a reason or a note",
         }
     }
 }
@@ -406,6 +410,13 @@ const DEFAULTS: &[Default] = &[
     (L::Confirm, &["y"], A::Confirm, Some("yes"), "do it"),
     (
         L::Confirm,
+        &["tab"],
+        A::NextField,
+        Some("reason"),
+        "type a reason for the audit log (a review needs one)",
+    ),
+    (
+        L::Confirm,
         &["n", "esc", "enter"],
         A::Cancel,
         Some("cancel"),
@@ -454,7 +465,7 @@ const DEFAULTS: &[Default] = &[
         &["tab", "down", "up"],
         A::NextField,
         Some("field"),
-        "switch between retention and batch size (digits edit)",
+        "next field: retention, batch size (digits edit), reason",
     ),
     (
         L::PurgeSetup,
@@ -606,6 +617,35 @@ const DEFAULTS: &[Default] = &[
     ),
     (L::Input, &["esc"], A::Cancel, Some("cancel"), "cancel"),
     (L::Input, &["ctrl-c"], A::Interrupt, None, "quit"),
+    (
+        L::TextField,
+        &["tab"],
+        A::NextField,
+        Some("next field"),
+        "the next field, then the dialog's keys",
+    ),
+    (
+        L::TextField,
+        &["enter"],
+        A::Submit,
+        Some("done"),
+        "done typing: back to the dialog's keys (never confirms)",
+    ),
+    (
+        L::TextField,
+        &["esc"],
+        A::Cancel,
+        Some("cancel"),
+        "close the dialog; nothing changes",
+    ),
+    (
+        L::TextField,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
+    (L::TextField, &["ctrl-c"], A::Interrupt, None, "quit"),
     (
         L::QuitConfirm,
         &["y"],

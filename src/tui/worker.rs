@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDateTime;
 
-use super::executor::{self, Executed, Op, Preview};
+use super::executor::{self, Executed, Op, Preview, Why};
 use crate::cli::output::one_line;
 use crate::core::audit::{self, LogEntry};
 use crate::core::check::{self, CheckReport};
@@ -101,6 +101,8 @@ pub enum Request {
     Execute {
         op: Op,
         expected: Option<Preview>,
+        /// The reason (and a review's note) the moderator typed.
+        why: Why,
     },
     PurgePlan {
         retention_days: i64,
@@ -110,6 +112,7 @@ pub enum Request {
         retention_days: i64,
         batch_size: usize,
         cancel: Arc<AtomicBool>,
+        reason: Option<String>,
     },
     Check,
     Log,
@@ -336,9 +339,9 @@ impl Worker {
                 let result = err(executor::preview(&mut self.db, &ctx, &op));
                 out(Response::Preview { op, result });
             }
-            Request::Execute { op, expected } => {
+            Request::Execute { op, expected, why } => {
                 let ctx = self.config.ctx(self.config.retention_days);
-                let result = err(executor::execute(&mut self.db, &ctx, &op, expected));
+                let result = err(executor::execute(&mut self.db, &ctx, &op, expected, &why));
                 out(Response::Executed { op, result });
             }
             Request::PurgePlan {
@@ -354,10 +357,11 @@ impl Worker {
                 retention_days,
                 batch_size,
                 cancel,
+                reason,
             } => {
                 let config = self.config.clone();
                 let run = move |send: &mut dyn FnMut(Response)| {
-                    let ctx = config.ctx(retention_days);
+                    let ctx = config.ctx(retention_days).with_reason(reason);
                     let result = executor::purge(
                         &config.db_path,
                         config.read_only,

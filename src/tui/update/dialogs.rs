@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::display::{sanitize_line, short_id};
 use crate::tui::app::{
-    App, CheckView, Confirm, Entry, Info, Level, Overlay, ProblemKind, PurgeDialog, PurgeRun,
-    Results, ResultsKind,
+    App, CheckView, Confirm, Entry, Field, Info, Level, Overlay, PURGE_REASON_FIELD, ProblemKind,
+    PurgeDialog, PurgeRun, Results, ResultsKind,
 };
-use crate::tui::executor::Op;
+use crate::tui::executor::{Op, Why};
 use crate::tui::keymap::Action;
 use crate::tui::view;
 use crate::tui::worker::Request;
@@ -48,14 +48,7 @@ impl App {
         label: String,
         back: Option<Box<Overlay>>,
     ) -> Vec<Request> {
-        self.overlay = Some(Overlay::Confirm(Confirm {
-            op: op.clone(),
-            label,
-            preview: None,
-            changed: false,
-            sent: false,
-            back,
-        }));
+        self.overlay = Some(Overlay::Confirm(Confirm::new(op.clone(), label, back)));
         vec![Request::Preview { op }]
     }
 
@@ -87,14 +80,23 @@ impl App {
         };
         match action {
             Action::Confirm => match &confirm.preview {
-                Some(Ok(preview)) if !confirm.sent && preview.changes.rows() > 0 => {
+                Some(Ok(preview)) if confirm.can_confirm() => {
                     confirm.sent = true;
                     vec![Request::Execute {
                         op: confirm.op.clone(),
                         expected: Some(*preview),
+                        why: Why::of(&confirm.reason, confirm.notes.as_deref()),
                     }]
                 }
                 Some(Ok(_)) if confirm.sent => Vec::new(),
+                Some(Ok(_)) if confirm.op.is_review() && confirm.reason.trim().is_empty() => {
+                    confirm.field = Some(Field::Reason);
+                    self.note(
+                        Level::Warning,
+                        "a review needs a reason: type it, then Enter and y",
+                    );
+                    Vec::new()
+                }
                 Some(_) => {
                     self.note(Level::Info, "nothing to do; Esc closes");
                     Vec::new()
@@ -104,6 +106,10 @@ impl App {
                     Vec::new()
                 }
             },
+            Action::NextField => {
+                confirm.field = confirm.next_field();
+                Vec::new()
+            }
             Action::Cancel => {
                 let back = confirm.back.take();
                 self.overlay = back.map(|b| *b);
@@ -112,6 +118,28 @@ impl App {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// A dialog's text field has the keyboard: Tab goes on to the next
+    /// field, Enter back to the dialog's keys (it never confirms), Esc
+    /// closes the dialog.
+    pub(super) fn text_field_action(&mut self, action: Action) -> Vec<Request> {
+        match (&mut self.overlay, action) {
+            (Some(Overlay::Confirm(c)), Action::NextField) => c.field = c.next_field(),
+            (Some(Overlay::Confirm(c)), Action::Submit) => c.field = None,
+            (Some(Overlay::Confirm(_)), Action::Cancel) => {
+                return self.confirm_action(Action::Cancel);
+            }
+            (Some(Overlay::Purge(d)), Action::NextField | Action::Submit) => {
+                d.field = 0;
+                d.fresh = true;
+            }
+            (Some(Overlay::Purge(_)), Action::Cancel) => {
+                return self.purge_setup_action(Action::Cancel);
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     pub(super) fn info_action(&mut self, action: Action) -> Vec<Request> {
@@ -146,6 +174,7 @@ impl App {
         self.overlay = Some(Overlay::Purge(PurgeDialog {
             retention: self.retention_days.to_string(),
             batch: self.batch_size.to_string(),
+            reason: String::new(),
             field: 0,
             fresh: true,
             plan_only,
@@ -183,7 +212,13 @@ impl App {
         };
         match action {
             Action::NextField => {
-                d.field = 1 - d.field;
+                // A plan alone (read-only) has no reason to give.
+                let fields = if d.plan_only {
+                    PURGE_REASON_FIELD
+                } else {
+                    PURGE_REASON_FIELD + 1
+                };
+                d.field = (d.field + 1) % fields;
                 d.fresh = true;
                 Vec::new()
             }
@@ -199,6 +234,7 @@ impl App {
                         retention_days,
                         batch_size,
                         cancel,
+                        reason: Why::of(&d.reason, None).reason,
                     }]
                 }
                 None => Vec::new(),

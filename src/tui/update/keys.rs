@@ -6,10 +6,13 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Position;
 
 use crate::tui::app::{App, Focus, Level, Overlay};
-use crate::tui::executor::Op;
+use crate::tui::executor::{Op, Why};
 use crate::tui::keymap::{Action, Layer};
 use crate::tui::view;
 use crate::tui::worker::Request;
+
+/// The longest reason or note a dialog takes, in characters.
+const MAX_TEXT: usize = 500;
 
 impl App {
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Request> {
@@ -57,6 +60,7 @@ impl App {
             Layer::Check => self.check_action(action),
             Layer::Input => self.input_action(action),
             Layer::QuitConfirm => self.quit_confirm_action(action),
+            Layer::TextField => self.text_field_action(action),
         }
     }
 
@@ -88,6 +92,34 @@ impl App {
             (Layer::PurgeSetup, Some(Overlay::Purge(d)), KeyCode::Backspace) => {
                 d.fresh = false;
                 d.field_mut().pop();
+                true
+            }
+            // A reason or a note: every printable key is text.
+            (Layer::TextField, Some(Overlay::Confirm(c)), code) => match (c.field, code) {
+                (Some(field), KeyCode::Char(ch)) if plain => {
+                    if let Some(text) = c.field_text_mut(field)
+                        && text.chars().count() < MAX_TEXT
+                    {
+                        text.push(ch);
+                    }
+                    true
+                }
+                (Some(field), KeyCode::Backspace) => {
+                    if let Some(text) = c.field_text_mut(field) {
+                        text.pop();
+                    }
+                    true
+                }
+                _ => false,
+            },
+            (Layer::TextField, Some(Overlay::Purge(d)), KeyCode::Char(ch)) if plain => {
+                if d.reason.chars().count() < MAX_TEXT {
+                    d.reason.push(ch);
+                }
+                true
+            }
+            (Layer::TextField, Some(Overlay::Purge(d)), KeyCode::Backspace) => {
+                d.reason.pop();
                 true
             }
             _ => false,
@@ -146,6 +178,7 @@ impl App {
                 vec![Request::Execute {
                     op: Op::Undo,
                     expected: None,
+                    why: Why::default(),
                 }]
             }
             Action::Purge => self.open_purge(),

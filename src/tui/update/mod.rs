@@ -54,9 +54,7 @@ impl App {
         match layer {
             Layer::List => self.works_in_panes(action),
             Layer::Confirm => match (&self.overlay, action) {
-                (Some(Overlay::Confirm(c)), Action::Confirm) => {
-                    !c.sent && matches!(&c.preview, Some(Ok(p)) if p.changes.rows() > 0)
-                }
+                (Some(Overlay::Confirm(c)), Action::Confirm) => c.can_confirm(),
                 _ => true,
             },
             Layer::Info => match action {
@@ -99,7 +97,7 @@ impl App {
                 }
                 _ => true,
             },
-            Layer::Input | Layer::QuitConfirm => true,
+            Layer::Input | Layer::QuitConfirm | Layer::TextField => true,
         }
     }
 

@@ -15,7 +15,7 @@ use super::centered;
 use crate::core::audit::{Tally, plural};
 use crate::core::model::Kind;
 use crate::display::{ago, fit, sanitize_line, wrap};
-use crate::tui::app::{App, CheckView, Confirm, Info, Level, PurgeDialog, Results};
+use crate::tui::app::{App, CheckView, Confirm, Field, Info, Level, PurgeDialog, Results};
 use crate::tui::executor::Op;
 use crate::tui::keymap::{Action, Layer};
 use crate::tui::theme::{Theme, marker};
@@ -314,7 +314,70 @@ pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
             theme.warning(),
         ));
     }
+    lines.push(Line::from(""));
+    let reason_label = if c.op.is_review() {
+        "Reason (required)"
+    } else {
+        "Reason (optional)"
+    };
+    lines.extend(field_lines(
+        theme,
+        reason_label,
+        &c.reason,
+        c.field == Some(Field::Reason),
+        width,
+    ));
+    if let Some(notes) = &c.notes {
+        lines.extend(field_lines(
+            theme,
+            "Note (optional)",
+            notes,
+            c.field == Some(Field::Notes),
+            width,
+        ));
+    }
+    if c.field.is_some() {
+        lines.extend(wrapped(
+            "Typing: Enter when done (it never confirms), Tab for the next field.",
+            width,
+            theme.dim(),
+        ));
+    }
     text_dialog(frame, app, &title, lines, 0);
+}
+
+/// A text field: its label, then the text typed so far, wrapped, with a
+/// cursor when it has the keyboard.
+fn field_lines(
+    theme: &Theme,
+    label: &str,
+    text: &str,
+    focused: bool,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let style = if focused {
+        theme.selected(true)
+    } else {
+        theme.dim()
+    };
+    let mut shown = sanitize_line(text);
+    if focused {
+        shown.push('▏');
+    } else if shown.is_empty() {
+        shown.push_str("(none; Tab to type)");
+    }
+    let prefix = format!("{label}: ");
+    let room = width.saturating_sub(prefix.width()).max(10);
+    let mut lines = Vec::new();
+    for (i, part) in wrap(&shown, room).into_iter().enumerate() {
+        let head = if i == 0 {
+            prefix.clone()
+        } else {
+            " ".repeat(prefix.width())
+        };
+        lines.push(Line::from(vec![Span::raw(head), Span::styled(part, style)]));
+    }
+    lines
 }
 
 fn info_lines(info: &Info, width: usize, theme: &Theme) -> Vec<Line<'static>> {
@@ -376,8 +439,10 @@ pub fn purge(frame: &mut Frame, app: &App, d: &PurgeDialog) {
     };
     let inner = popup(frame, area, title, theme);
     let width = inner.width as usize;
+    // A plan alone (read-only) changes nothing: no reason to give.
+    let field_rows = if d.plan_only { 2 } else { 3 };
     let [fields, body, keys] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(field_rows),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
@@ -393,13 +458,33 @@ pub fn purge(frame: &mut Frame, app: &App, d: &PurgeDialog) {
             Span::styled(format!(" {value:<6} "), style),
         ])
     };
-    frame.render_widget(
-        Paragraph::new(vec![
-            field("retention, days", &d.retention, d.field == 0),
-            field("batch size", &d.batch, d.field == 1),
-        ]),
-        fields,
-    );
+    let reason_focused = d.field == crate::tui::app::PURGE_REASON_FIELD && d.running.is_none();
+    let mut reason = sanitize_line(&d.reason);
+    if reason_focused {
+        reason.push('▏');
+    }
+    let reason_style = if reason_focused {
+        theme.selected(true)
+    } else {
+        theme.dim()
+    };
+    let mut field_lines = vec![
+        field("retention, days", &d.retention, d.field == 0),
+        field("batch size", &d.batch, d.field == 1),
+    ];
+    if !d.plan_only {
+        field_lines.push(Line::from(vec![
+            Span::raw(format!("{:<16}", "reason, optional")),
+            Span::styled(
+                format!(
+                    " {} ",
+                    crate::display::fit_tail(&reason, width.saturating_sub(19))
+                ),
+                reason_style,
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(field_lines), fields);
     frame.render_widget(Paragraph::new(keys_line(app)), keys);
     if let Some(run) = &d.running {
         let p = &run.progress;

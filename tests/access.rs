@@ -383,3 +383,81 @@ fn a_busy_writer_is_named_as_the_reason() {
     }
     writer.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
+    use modcon::core::Ctx;
+    use modcon::core::db::{Access, Db, OpenOptions};
+    use modcon::core::rules::Target;
+    use modcon::tui::executor::{self, Op};
+
+    let mut site = Site::new(false);
+    site.close();
+    let mut options = OpenOptions::new(Access::ReadWrite);
+    options.busy_timeout = std::time::Duration::from_millis(200);
+    let mut db = Db::open(&site.db, &options).unwrap();
+    let reader = Connection::open(&site.db).unwrap();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM forum_thread;")
+        .unwrap();
+    let ctx = Ctx {
+        now: modcon::core::model::parse_datetime(NOW).unwrap(),
+        actor: "mo".into(),
+        os_account: None,
+        client_addr: None,
+        reason: None,
+        retention_days: 30,
+    };
+    let op = Op::Delete(Target::new(
+        modcon::core::model::Kind::Thread,
+        common::hex_id(1),
+    ));
+    let err = executor::execute(&mut db, &ctx, &op, None, &executor::Why::default()).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains(&site.db.display().to_string()), "{text}");
+    assert!(text.contains("database is locked"), "{text}");
+    assert!(text.contains("reading"), "{text}");
+    reader.execute_batch("COMMIT").unwrap();
+}
+
+#[test]
+fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes() {
+    use modcon::core::db::{Access, Db, OpenOptions};
+
+    let mut site = Site::new(true);
+    site.close();
+    // As --read-only opens it: no -wal, so a snapshot, and no file made.
+    let mut db = Db::open(&site.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+    assert!(db.is_snapshot());
+    assert!(!db.refresh_snapshot().unwrap(), "nothing changed yet");
+    let titles = |db: &Db| -> i64 {
+        db.conn()
+            .query_row(
+                "SELECT count(*) FROM forum_thread WHERE title = 'renamed'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(titles(&db), 0);
+    // The web app comes back and writes: its -wal and -shm appear.
+    let web = Connection::open(&site.db).unwrap();
+    web.execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
+    web.execute(
+        "UPDATE forum_thread SET title = 'renamed' WHERE id = ?1",
+        [common::hex_id(1)],
+    )
+    .unwrap();
+    assert!(db.refresh_snapshot().unwrap());
+    assert!(
+        !db.is_snapshot(),
+        "now read live through the web app's files"
+    );
+    assert_eq!(titles(&db), 1);
+    drop(db);
+    drop(web);
+    assert_eq!(
+        names(&site.folder),
+        BTreeSet::from(["forum.sqlite3".to_string()])
+    );
+}

@@ -74,8 +74,43 @@ pub struct Db {
     schema: Schema,
     busy_timeout: Duration,
     /// Read as the file was when opened (SQLite's `immutable`): a WAL
-    /// database with no -wal beside it, read without making one.
-    snapshot: bool,
+    /// database with no -wal beside it, read without making one. Holds
+    /// what the file looked like then, to notice a change.
+    snapshot: Option<FileStamp>,
+    options: OpenOptions,
+}
+
+/// How a connection is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plain,
+    /// `immutable`: read the file as it is, no lock, no file made.
+    Immutable,
+    /// Read-write at the SQLite level, for a command that only reads a WAL
+    /// database whose -wal and -shm it must make: closing the last
+    /// connection removes them again (a read-only one cannot). modcon
+    /// itself still refuses every write (`Db::write_tx`).
+    WritableToRead,
+}
+
+/// What a snapshot was taken of: the file's size and modification time,
+/// and whether a -wal was beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    wal: bool,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> FileStamp {
+        let meta = fs::metadata(path).ok();
+        FileStamp {
+            len: meta.as_ref().map(|m| m.len()).unwrap_or(0),
+            modified: meta.and_then(|m| m.modified().ok()),
+            wal: side_file(path, "-wal").exists(),
+        }
+    }
 }
 
 /// What lies beside a WAL database, which decides how a read-only open
@@ -115,22 +150,24 @@ impl Db {
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Db> {
         let shown = path.display().to_string();
         let facts = check_file(path, options.access).with_context(|| shown.clone())?;
-        let snapshot = options.access == Access::ReadOnly
-            && facts.wal
-            && read_without_new_files(path, options).with_context(|| shown.clone())?;
-        let conn = if snapshot {
-            Connection::open_with_flags(
-                uri(path, "immutable=1"),
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_URI
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
+        let mode = if options.access == Access::ReadOnly && facts.wal {
+            read_without_new_files(path, options).with_context(|| shown.clone())?
         } else {
-            let flags = match options.access {
-                Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
-                Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
-            } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            Connection::open_with_flags(path, flags)
+            Mode::Plain
+        };
+        let stamp = FileStamp::of(path);
+        let no_mutex = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = match (mode, options.access) {
+            (Mode::Immutable, _) => Connection::open_with_flags(
+                uri(path, "immutable=1"),
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | no_mutex,
+            ),
+            (Mode::WritableToRead, _) | (Mode::Plain, Access::ReadWrite) => {
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | no_mutex)
+            }
+            (Mode::Plain, Access::ReadOnly) => {
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | no_mutex)
+            }
         }
         .map_err(|e| explain_at(e, path, options.access, options.busy_timeout))
         .with_context(|| shown.clone())?;
@@ -140,10 +177,27 @@ impl Db {
             access: options.access,
             schema: Schema::default(),
             busy_timeout: options.busy_timeout,
-            snapshot,
+            snapshot: (mode == Mode::Immutable).then_some(stamp),
+            options: options.clone(),
         };
         db.prepare(options).with_context(|| shown)?;
         Ok(db)
+    }
+
+    /// A snapshot connection whose file changed since (the web app wrote,
+    /// or now has a -wal) is opened again, so what it reads is the file as
+    /// it is: live through the web app's files when they are there. True
+    /// when it was. Long-lived readers (the console) ask before each piece
+    /// of work.
+    pub fn refresh_snapshot(&mut self) -> Result<bool> {
+        let Some(stamp) = &self.snapshot else {
+            return Ok(false);
+        };
+        if *stamp == FileStamp::of(&self.path) {
+            return Ok(false);
+        }
+        *self = Db::open(&self.path, &self.options)?;
+        Ok(true)
     }
 
     /// Creates a new forum database at `path` (which must not exist) with
@@ -166,7 +220,8 @@ impl Db {
             access: Access::ReadWrite,
             schema,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
-            snapshot: false,
+            snapshot: None,
+            options: OpenOptions::new(Access::ReadWrite),
         })
     }
 
@@ -243,10 +298,16 @@ impl Db {
         self.access == Access::ReadOnly
     }
 
+    /// An error met on this database, with SQLite's part explained and
+    /// the file named (see [`explain_for_file`]).
+    pub fn explain(&self, err: anyhow::Error) -> anyhow::Error {
+        explain_for_file(err, &self.path, self.access, self.busy_timeout)
+    }
+
     /// Read as the file was when opened: changes committed later are not
     /// seen (a WAL database with no -wal, opened read-only; see `open`).
     pub fn is_snapshot(&self) -> bool {
-        self.snapshot
+        self.snapshot.is_some()
     }
 
     pub fn busy_timeout(&self) -> Duration {
@@ -404,23 +465,36 @@ fn check_file(path: &Path, access: Access) -> Result<FileFacts> {
 }
 
 /// How a read-only open reads a WAL database without leaving a file beside
-/// it (SQLite makes a -wal and a -shm for any connection that has none to
-/// share, and a read-only one cannot remove them again). True: open it
-/// `immutable`, as the file is, for every change is in it.
+/// it: SQLite gives every connection that finds no -shm to share a new -wal
+/// and -shm, and a read-only connection cannot remove them again.
 ///
-/// - A -wal with its -shm: a writer is at work (or was); SQLite reads
-///   through its files, even an index this user may not write. False.
-/// - No -wal, or an empty one: nothing is outside the main file. True.
-/// - A -wal with changes but no -shm (a writer stopped without folding
-///   them in): reading it would create the index. A command that may write
-///   folds the -wal in first, as the web app's next connection would (its
-///   files then go); `--read-only`, or a user who may not write the folder,
-///   is refused with what to do.
-fn read_without_new_files(path: &Path, options: &OpenOptions) -> Result<bool> {
-    match wal_files(path) {
-        WalFiles::Live => return Ok(false),
-        WalFiles::NoChanges => return Ok(true),
-        WalFiles::Unindexed => {}
+/// - A -wal with its -shm (a writer at work, or one that stopped with
+///   both): SQLite reads through them, even an -shm this user may not
+///   write, and makes nothing. `Plain`.
+/// - Otherwise, for a command that may write (not `--read-only`, and this
+///   user may write the file and its directory): read-write at the SQLite
+///   level (modcon still writes nothing: the access stays read-only).
+///   SQLite makes the -wal and -shm it needs, reads live with its locks,
+///   folds in what a stopped writer left, and removes them when the last
+///   connection closes. `WritableToRead`.
+/// - No -wal (or an empty one), for `--read-only` or a user who may not
+///   write: every committed change is in the main file, so SQLite's
+///   `immutable` reads it as it is, without a lock or a file. A snapshot
+///   as of the open. `Immutable`.
+/// - A -wal with changes and no -shm, for `--read-only` or a user who may
+///   not write: reading it needs an index SQLite would make as a file.
+///   Refused, with what to do.
+fn read_without_new_files(path: &Path, options: &OpenOptions) -> Result<Mode> {
+    let files = wal_files(path);
+    if files == WalFiles::Live {
+        return Ok(Mode::Plain);
+    }
+    let may_write = options.recover_interrupted && check_file(path, Access::ReadWrite).is_ok();
+    if may_write {
+        return Ok(Mode::WritableToRead);
+    }
+    if files == WalFiles::NoChanges {
+        return Ok(Mode::Immutable);
     }
     let name = path
         .file_name()
@@ -433,36 +507,12 @@ fn read_without_new_files(path: &Path, options: &OpenOptions) -> Result<bool> {
              (modcon folds the changes into the database, as the web app would), or start the web app"
         );
     }
-    if check_file(path, Access::ReadWrite).is_err() {
-        bail!(
-            "{name}-wal holds changes a writer left without its {name}-shm index; reading them \
-             needs that index made beside the database, and this user may not write its \
-             directory: open it once as a user who may (the web app's), which folds the changes \
-             into the database"
-        );
-    }
-    fold_in_wal(path, options.busy_timeout)?;
-    // Someone may have started writing meanwhile: read through their files.
-    Ok(wal_files(path) == WalFiles::NoChanges)
-}
-
-/// Folds a -wal left by a stopped writer into the database: the first
-/// read-write connection recovers it, and closing the last connection
-/// checkpoints it and removes the -wal and -shm.
-fn fold_in_wal(path: &Path, busy_timeout: Duration) -> Result<()> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    bail!(
+        "{name}-wal holds changes a writer left without its {name}-shm index; reading them \
+         needs that index made beside the database, and this user may not write its \
+         directory: open it once as a user who may (the web app's), which folds the changes \
+         into the database"
     )
-    .map_err(|e| explain_at(e, path, Access::ReadWrite, busy_timeout))?;
-    conn.busy_timeout(busy_timeout)?;
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(|e| explain_at(e, path, Access::ReadWrite, busy_timeout))?;
-    conn.close()
-        .map_err(|(_, e)| explain_at(e, path, Access::ReadWrite, busy_timeout))?;
-    Ok(())
 }
 
 /// `PRAGMA quick_check`: the b-trees are sound (a corrupt page fails here

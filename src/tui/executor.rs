@@ -118,10 +118,13 @@ fn dry_run(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Preview> {
 /// What an op would do, for its confirmation. Read-only: refused.
 pub fn preview(db: &mut Db, ctx: &Ctx, op: &Op) -> Result<Preview> {
     refuse_read_only(db, op.verb())?;
-    let tx = db.write_tx()?;
-    let preview = dry_run(&tx, ctx, op);
-    drop(tx);
-    preview
+    let preview = (|| {
+        let tx = db.write_tx()?;
+        let preview = dry_run(&tx, ctx, op);
+        drop(tx);
+        preview
+    })();
+    preview.map_err(|e| db.explain(e))
 }
 
 /// Runs an op, with the moderator's reason. With `expected`, the preview is
@@ -136,16 +139,20 @@ pub fn execute(
 ) -> Result<Executed> {
     refuse_read_only(db, op.verb())?;
     let ctx = &ctx.with_reason(why.reason.clone());
-    let tx = db.write_tx()?;
-    if let Some(expected) = expected {
-        let now = dry_run(&tx, ctx, op)?;
-        if now != expected {
-            return Ok(Executed::Stale(now));
+    let executed = (|| {
+        let tx = db.write_tx()?;
+        if let Some(expected) = expected {
+            let now = dry_run(&tx, ctx, op)?;
+            if now != expected {
+                return Ok(Executed::Stale(now));
+            }
         }
-    }
-    let outcome = apply(&tx, ctx, op)?;
-    tx.commit()?;
-    Ok(Executed::Done(outcome))
+        let outcome = apply(&tx, ctx, op)?;
+        tx.commit()?;
+        Ok(Executed::Done(outcome))
+    })();
+    // A lock, a full disk...: said with the file and what to do.
+    executed.map_err(|e| db.explain(e))
 }
 
 /// The purge's dry-run plan, on the caller's (read) connection.

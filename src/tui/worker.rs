@@ -299,6 +299,7 @@ impl Worker {
 
     /// Answers one request. `out` receives every response, in order.
     pub fn handle(&mut self, request: Request, out: &mut dyn FnMut(Response)) {
+        let _ = self.db.refresh_snapshot();
         match request {
             Request::Page {
                 pane,
@@ -512,6 +513,12 @@ impl Worker {
 
     /// Has another connection committed since the last look?
     pub fn poll(&mut self) -> Option<Response> {
+        // A snapshot (a WAL database read without its files) sees nothing
+        // new by itself: opened again when its file changed.
+        if self.db.refresh_snapshot().unwrap_or(false) {
+            self.last_version = None;
+            return Some(Response::DataChanged);
+        }
         let version = self.db.data_version().ok()?;
         let changed = self.last_version.is_some_and(|v| v != version);
         self.last_version = Some(version);

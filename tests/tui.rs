@@ -21,9 +21,11 @@ fn settings(db: &Path, extra: &[&str]) -> Settings {
         db.to_str().unwrap(),
         "--now",
         common::DEMO_NOW,
-        "--actor",
-        "mo",
     ];
+    // `mo` unless the test acts as someone else.
+    if !extra.contains(&"--actor") {
+        args.extend(["--actor", "mo"]);
+    }
     args.extend_from_slice(extra);
     let cli = Cli::try_parse_from(args).unwrap();
     Settings::resolve_with(&cli, Config::default()).unwrap()
@@ -1145,6 +1147,8 @@ fn every_hinted_key_does_something_here() {
         ("help", vec!["?"], vec![]),
         ("log", vec!["L"], vec![]),
         ("check", vec!["c"], vec![]),
+        ("flags", vec!["F"], vec![]),
+        ("flags read-only", vec!["F"], vec!["--read-only"]),
     ];
     for (name, setup, flags) in contexts {
         let mut h = console(&demo.db, 120, 40, &flags);
@@ -1502,4 +1506,298 @@ fn the_purge_dialog_takes_a_reason_where_capital_y_is_text() {
         )
         .unwrap();
     assert_eq!(reason, "GDPR request, Y not");
+}
+
+// ------------------------------------------------------------ flag view
+
+/// The demo's post reported twice: its flags' ids, newest first.
+fn twice_flagged(db: &Path) -> (String, Vec<String>) {
+    let conn = common::open(db);
+    let post: String = conn
+        .query_row(
+            "SELECT post_id FROM forum_flaggedcontent WHERE status = 'pending' AND post_id IS NOT NULL \
+             GROUP BY post_id HAVING count(*) = 2",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let flags = conn
+        .prepare(
+            "SELECT id FROM forum_flaggedcontent WHERE post_id = ?1 ORDER BY created_at DESC, id DESC",
+        )
+        .unwrap()
+        .query_map([&post], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (post, flags)
+}
+
+fn select_flag(h: &mut Harness, flag: &str) {
+    let index = match &h.app.overlay {
+        Some(modcon::tui::app::Overlay::Flags(v)) => v
+            .flags
+            .iter()
+            .position(|f| f.id == flag)
+            .unwrap_or_else(|| panic!("flag {flag} not listed")),
+        _ => panic!("the flag view is open"),
+    };
+    h.keys(&["g"]);
+    for _ in 0..index {
+        h.keys(&["j"]);
+    }
+}
+
+#[test]
+fn the_flag_view_shows_the_queue_at_80x24_and_120x40() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 80, 24, &["--actor", "moderator_mo"]);
+    assert!(hint_text(&h).contains("F flags"), "{}", hint_text(&h));
+    h.keys(&["F"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Flag queue: 6 pending, newest first"),
+        "{screen}"
+    );
+    for shown in [
+        "spam",
+        "off_topic",
+        "misinformation",
+        "offensive",
+        "thread",
+        "post",
+    ] {
+        assert!(screen.contains(shown), "{shown}:\n{screen}");
+    }
+    no_control_characters(&screen);
+    insta::assert_snapshot!("flags_80x24", screen);
+    let mut h = console(&demo.db, 120, 40, &["--actor", "moderator_mo"]);
+    h.keys(&["F"]);
+    // The flag on a post already deleted is marked so, and the hostile
+    // explanation shows its escapes instead of obeying them.
+    let deleted: String = common::open(&demo.db)
+        .query_row(
+            "SELECT f.id FROM forum_flaggedcontent f JOIN forum_post p ON p.id = f.post_id \
+             WHERE f.status = 'pending' AND p.is_active = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    select_flag(&mut h, &deleted);
+    let screen = h.screen();
+    assert!(screen.contains("x ALREADY DELETED"), "{screen}");
+    assert!(
+        screen.contains("explanation: Recommends a pesticide"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("flags_deleted_120x40", screen);
+    let (_, twice) = twice_flagged(&demo.db);
+    select_flag(&mut h, &twice[0]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("1 other pending flag on the same post"),
+        "{screen}"
+    );
+    let hostile: String = common::open(&demo.db)
+        .query_row(
+            "SELECT id FROM forum_flaggedcontent WHERE instr(explanation, char(27)) > 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    select_flag(&mut h, &hostile);
+    let screen = h.screen();
+    assert!(screen.contains("\\x1b[2J"), "{screen}");
+    no_control_characters(&screen);
+    insta::assert_snapshot!("flags_120x40", screen);
+}
+
+#[test]
+fn a_review_from_the_flag_view_reaches_the_database() {
+    let demo = common::demo(5, 1);
+    let conn = common::open(&demo.db);
+    let (post, twice) = twice_flagged(&demo.db);
+    let photos = common::count(
+        &conn,
+        &format!(
+            "SELECT count(*) FROM forum_attachment WHERE post_id = '{post}' AND is_active = 1"
+        ),
+    );
+    assert!(photos >= 2);
+    let mut h = console(&demo.db, 80, 24, &["--actor", "moderator_mo"]);
+    h.keys(&["F"]);
+    select_flag(&mut h, &twice[1]);
+    h.keys(&["d"]);
+    // The reason comes first: the dialog starts in its field, where y is text.
+    assert_eq!(h.app.layer(), modcon::tui::keymap::Layer::TextField);
+    let screen = h.screen();
+    assert!(screen.contains("Remove this post?"), "{screen}");
+    assert!(screen.contains("1 post"), "{screen}");
+    assert!(
+        screen.contains(&format!("{photos} attachments")),
+        "{screen}"
+    );
+    assert!(screen.contains("Reason (required)"), "{screen}");
+    // Without a reason, y does nothing.
+    h.keys(&["Enter", "y"]);
+    assert_eq!(post_active(&conn, &post), 1);
+    assert_eq!(
+        h.app.layer(),
+        modcon::tui::keymap::Layer::TextField,
+        "back to the reason"
+    );
+    h.type_text("spam, yes, twice");
+    h.keys(&["Tab"]);
+    h.type_text("second report");
+    h.keys(&["Enter"]);
+    assert_eq!(post_active(&conn, &post), 1, "Enter never confirms");
+    insta::assert_snapshot!("review_remove_80x24", h.screen());
+    h.keys(&["y"]);
+    assert_eq!(post_active(&conn, &post), 0);
+    assert_eq!(
+        common::count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM forum_attachment WHERE post_id = '{post}' AND is_active = 1"
+            ),
+        ),
+        0,
+        "the cascade took the photos"
+    );
+    let (status, notes, by): (String, String, i64) = conn
+        .query_row(
+            "SELECT status, moderator_notes, reviewed_by_id FROM forum_flaggedcontent WHERE id = ?1",
+            [&twice[1]],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), notes.as_str()),
+        ("removed", "second report")
+    );
+    let staff: i64 = conn
+        .query_row(
+            "SELECT id FROM users_user WHERE username = 'moderator_mo'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(by, staff);
+    let (reason, action_type): (String, String) = conn
+        .query_row(
+            "SELECT reason, action_type FROM forum_moderationaction WHERE flag_id = ?1",
+            [&twice[1]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (reason.as_str(), action_type.as_str()),
+        ("spam, yes, twice", "remove_post")
+    );
+    // Back in the queue, one flag fewer; the other flag on the post is
+    // still there, its content now marked deleted.
+    let screen = h.screen();
+    assert!(screen.contains("Flag queue: 5 pending"), "{screen}");
+    assert!(screen.contains("reviewed flag"), "{screen}");
+    select_flag(&mut h, &twice[0]);
+    assert!(h.screen().contains("ALREADY DELETED"), "{}", h.screen());
+    // Enter goes to the flagged row in the panes.
+    h.keys(&["Enter"]);
+    assert!(h.app.overlay.is_none());
+    assert_eq!(h.app.posts.selected().unwrap().id, post);
+    // u undoes the review: post, photos and flag back.
+    h.keys(&["u"]);
+    assert_eq!(post_active(&conn, &post), 1);
+    let status: String = conn
+        .query_row(
+            "SELECT status FROM forum_flaggedcontent WHERE id = ?1",
+            [&twice[1]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(status, "pending");
+}
+
+#[test]
+fn the_flag_view_follows_the_web_app_and_refuses_whoever_may_not_review() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 120, 40, &["--actor", "alice"]);
+    h.keys(&["F"]);
+    assert!(h.screen().contains("Flag queue: 6 pending"));
+    // The web app files a flag and reviews another: the view follows.
+    let conn = common::open(&demo.db);
+    let (post, twice) = twice_flagged(&demo.db);
+    conn.execute(
+        "INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, reviewed_at, \
+         moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, post_id, thread_id) \
+         VALUES ('fa11fa11fa11fa11fa11fa11fa11fa11', 'post', 'spam', 'filed just now', 'pending', NULL, '', \
+         '2026-11-26 11:59:00', '2026-11-26 11:59:00', 1, NULL, ?1, NULL)",
+        [&post],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE forum_flaggedcontent SET status = 'rejected', reviewed_by_id = 3, \
+         reviewed_at = '2026-11-26 11:59:30', updated_at = '2026-11-26 11:59:30' WHERE id = ?1",
+        [&twice[0]],
+    )
+    .unwrap();
+    h.data_changed();
+    let screen = h.screen();
+    assert!(screen.contains("Flag queue: 6 pending"), "{screen}");
+    let listed: Vec<String> = match &h.app.overlay {
+        Some(modcon::tui::app::Overlay::Flags(v)) => v.flags.iter().map(|f| f.id.clone()).collect(),
+        _ => panic!("the flag view stays open"),
+    };
+    assert_eq!(
+        listed[0], "fa11fa11fa11fa11fa11fa11fa11fa11",
+        "newest first"
+    );
+    assert!(
+        !listed.contains(&twice[0]),
+        "the flag reviewed in the web app is gone"
+    );
+    select_flag(&mut h, "fa11fa11fa11fa11fa11fa11fa11fa11");
+    assert!(
+        h.screen().contains("explanation: filed just now"),
+        "{}",
+        h.screen()
+    );
+    // alice is no moderator: the review is refused, whole, before any reason.
+    let before = std::fs::read(&demo.db).unwrap();
+    h.keys(&["a"]);
+    let screen = h.screen();
+    assert!(screen.contains("alice may not review flags"), "{screen}");
+    h.keys(&["Esc"]);
+    assert_eq!(std::fs::read(&demo.db).unwrap(), before);
+}
+
+#[test]
+fn read_only_lists_flags_and_refuses_reviews() {
+    let demo = common::demo(5, 1);
+    let before = std::fs::read(&demo.db).unwrap();
+    let mut h = console(
+        &demo.db,
+        80,
+        24,
+        &["--read-only", "--actor", "moderator_mo"],
+    );
+    h.keys(&["F"]);
+    assert!(h.screen().contains("Flag queue: 6 pending"));
+    let hints = hint_text(&h);
+    assert!(!hints.contains("approve"), "{hints}");
+    for key in ["a", "r", "d", "l", "w"] {
+        h.keys(&[key]);
+        assert!(
+            h.screen().contains(&format!(
+                "read-only: {key} does nothing — the database was opened with --read-only"
+            )),
+            "{}",
+            h.screen()
+        );
+        assert!(matches!(
+            h.app.overlay,
+            Some(modcon::tui::app::Overlay::Flags(_))
+        ));
+    }
+    assert_eq!(std::fs::read(&demo.db).unwrap(), before);
 }

@@ -14,6 +14,7 @@ use super::theme::Theme;
 use super::update::PREFETCH;
 use super::worker::Pane;
 use crate::core::check::CheckReport;
+use crate::core::flags::FlagRow;
 use crate::core::purge::{Progress, PurgeReport};
 use crate::core::query::{Counts, Cursor, Hit, Row, StateFilter};
 use crate::core::rules::Target;
@@ -450,6 +451,38 @@ impl CheckView {
     }
 }
 
+/// The flag view: the web app's pending flags, newest first, and the
+/// selected one's facts.
+#[derive(Debug, Clone, Default)]
+pub struct FlagView {
+    pub flags: Vec<FlagRow>,
+    pub state: ListState,
+    /// The first answer came.
+    pub loaded: bool,
+    /// Reading the queue failed (no flag table, ...).
+    pub error: Option<String>,
+}
+
+impl FlagView {
+    pub fn selected(&self) -> Option<&FlagRow> {
+        self.state.selected().and_then(|i| self.flags.get(i))
+    }
+
+    /// A fresh list of flags, keeping the selection on the same flag (or
+    /// at the same place, when that flag was reviewed meanwhile).
+    pub fn replace(&mut self, flags: Vec<FlagRow>) {
+        let kept = self.selected().map(|f| f.id.clone());
+        let at = self.state.selected().unwrap_or(0);
+        self.flags = flags;
+        self.loaded = true;
+        self.error = None;
+        let index = kept
+            .and_then(|id| self.flags.iter().position(|f| f.id == id))
+            .or_else(|| (!self.flags.is_empty()).then(|| at.min(self.flags.len() - 1)));
+        self.state.select(index);
+    }
+}
+
 /// The latest search, for `n`/`N`.
 #[derive(Debug, Clone)]
 pub struct SearchState {
@@ -471,6 +504,8 @@ pub enum Overlay {
     Purge(PurgeDialog),
     Results(Results),
     Check(CheckView),
+    /// The web app's flag queue.
+    Flags(FlagView),
     Search {
         input: String,
     },
@@ -574,6 +609,7 @@ impl App {
             Some(Overlay::Help { .. }) => Layer::Help,
             Some(Overlay::Results(_)) => Layer::Results,
             Some(Overlay::Check(_)) => Layer::Check,
+            Some(Overlay::Flags(_)) => Layer::Flags,
             Some(Overlay::Info(_)) => Layer::Info,
             Some(Overlay::Purge(d)) if d.finished.is_some() => Layer::Info,
             Some(Overlay::Confirm(c)) if c.field.is_some() => Layer::TextField,

@@ -11,6 +11,7 @@ use anyhow::{Result, bail};
 use crate::core::Ctx;
 use crate::core::audit::Tally;
 use crate::core::db::{Access, Db, OpenOptions};
+use crate::core::flags::{self, ReviewAction};
 use crate::core::media::MediaRoot;
 use crate::core::purge::{self, Progress, PurgeOptions, PurgeReport};
 use crate::core::rules::{self, Outcome, Target};
@@ -23,6 +24,12 @@ pub enum Op {
     Undo,
     /// `check --fix`: soft-delete every active row under a deleted parent.
     Fix,
+    /// A review of a pending flag on `target` (the flagged post or thread).
+    Review {
+        flag: String,
+        action: ReviewAction,
+        target: Target,
+    },
 }
 
 impl Op {
@@ -32,17 +39,18 @@ impl Op {
             Op::Restore(_) => "restore",
             Op::Undo => "undo",
             Op::Fix => "fix",
+            Op::Review { .. } => "review",
         }
     }
 
     /// A review of a flag: its reason is required, its note optional.
     pub fn is_review(&self) -> bool {
-        false
+        matches!(self, Op::Review { .. })
     }
 
     pub fn target(&self) -> Option<&Target> {
         match self {
-            Op::Delete(t) | Op::Restore(t) => Some(t),
+            Op::Delete(t) | Op::Restore(t) | Op::Review { target: t, .. } => Some(t),
             Op::Undo | Op::Fix => None,
         }
     }
@@ -92,21 +100,33 @@ fn refuse_read_only(db: &Db, what: &str) -> Result<()> {
 }
 
 /// Runs an op's rule inside the caller's transaction.
-fn apply(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Outcome> {
+fn apply(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op, why: &Why) -> Result<Outcome> {
     match op {
         Op::Delete(t) => rules::delete_in(conn, ctx, t),
         Op::Restore(t) => rules::restore_in(conn, ctx, t),
         Op::Undo => rules::undo_in(conn, ctx),
         Op::Fix => rules::fix_in(conn, ctx),
+        Op::Review { flag, action, .. } => {
+            Ok(flags::review_in(conn, ctx, flag, *action, why.notes.as_deref())?.outcome)
+        }
     }
 }
 
 /// What an op would do, worked out by the very rule that will do it,
 /// inside a savepoint that is then rolled back: the counts cannot differ
-/// from what "yes" does, and nothing is changed.
+/// from what "yes" does, and nothing is changed. A review is worked out by
+/// its plan, which refuses what the review would refuse (who acts, a flag
+/// already reviewed) before its reason is typed.
 fn dry_run(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Preview> {
+    if let Op::Review { flag, action, .. } = op {
+        let plan = flags::plan(conn, ctx, flag, *action)?;
+        return Ok(Preview {
+            changes: plan.removes,
+            stay_deleted: Tally::default(),
+        });
+    }
     conn.execute_batch("SAVEPOINT modcon_preview")?;
-    let outcome = apply(conn, ctx, op);
+    let outcome = apply(conn, ctx, op, &Why::default());
     conn.execute_batch("ROLLBACK TO modcon_preview; RELEASE modcon_preview")?;
     let outcome = outcome?;
     Ok(Preview {
@@ -147,7 +167,7 @@ pub fn execute(
                 return Ok(Executed::Stale(now));
             }
         }
-        let outcome = apply(&tx, ctx, op)?;
+        let outcome = apply(&tx, ctx, op, why)?;
         tx.commit()?;
         Ok(Executed::Done(outcome))
     })();

@@ -29,6 +29,8 @@ pub enum Layer {
     Results,
     /// The check view: problems grouped by kind.
     Check,
+    /// The flag view: the web app's pending flags.
+    Flags,
     /// Typing a search.
     Input,
     /// "A purge is running: quit anyway?"
@@ -49,6 +51,7 @@ impl Layer {
             Layer::Help => "Help",
             Layer::Results => "Lists (search results, log, messages)",
             Layer::Check => "Check view",
+            Layer::Flags => "Flag view (the web app's queue)",
             Layer::Input => "Search input",
             Layer::QuitConfirm => "Quit while purging",
             Layer::TextField => "Typing a reason or a note",
@@ -91,6 +94,12 @@ pub enum Action {
     Open,
     Submit,
     Fix,
+    Flags,
+    Approve,
+    Reject,
+    Remove,
+    Lock,
+    Warn,
 }
 
 impl Action {
@@ -130,6 +139,12 @@ impl Action {
             Action::Open => "open",
             Action::Submit => "submit",
             Action::Fix => "fix",
+            Action::Flags => "flags",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Remove => "remove",
+            Action::Lock => "lock",
+            Action::Warn => "warn",
         }
     }
 
@@ -138,7 +153,15 @@ impl Action {
     pub fn mutates(self) -> bool {
         matches!(
             self,
-            Action::Delete | Action::Restore | Action::Undo | Action::Fix
+            Action::Delete
+                | Action::Restore
+                | Action::Undo
+                | Action::Fix
+                | Action::Approve
+                | Action::Reject
+                | Action::Remove
+                | Action::Lock
+                | Action::Warn
         )
     }
 }
@@ -392,6 +415,13 @@ const DEFAULTS: &[Default] = &[
     (L::List, &["L"], A::Log, Some("log"), "the audit log"),
     (
         L::List,
+        &["F"],
+        A::Flags,
+        Some("flags"),
+        "the web app's flag queue: review what users reported",
+    ),
+    (
+        L::List,
         &["m"],
         A::Messages,
         Some("msgs"),
@@ -608,6 +638,63 @@ const DEFAULTS: &[Default] = &[
         "redraw the whole screen",
     ),
     (L::Check, &["ctrl-c"], A::Interrupt, None, "quit"),
+    (L::Flags, &["j", "down"], A::Down, Some("move"), "move down"),
+    (L::Flags, &["k", "up"], A::Up, None, "move up"),
+    (L::Flags, &["pgdn"], A::PageDown, None, "page down"),
+    (L::Flags, &["pgup"], A::PageUp, None, "page up"),
+    (L::Flags, &["g", "home"], A::Top, None, "newest flag"),
+    (L::Flags, &["G", "end"], A::Bottom, None, "oldest flag"),
+    (
+        L::Flags,
+        &["enter"],
+        A::Open,
+        Some("go to row"),
+        "go to the flagged post or thread in the panes",
+    ),
+    (
+        L::Flags,
+        &["a"],
+        A::Approve,
+        Some("approve"),
+        "approve: the content stays, the flag is approved (asks a reason)",
+    ),
+    (
+        L::Flags,
+        &["r"],
+        A::Reject,
+        Some("reject"),
+        "reject: the flag was wrong (asks a reason)",
+    ),
+    (
+        L::Flags,
+        &["d"],
+        A::Remove,
+        Some("remove"),
+        "remove the flagged post or thread with the console's cascade (asks a reason, counts first)",
+    ),
+    (
+        L::Flags,
+        &["l"],
+        A::Lock,
+        Some("lock"),
+        "lock the thread (a post's flag: its thread) (asks a reason)",
+    ),
+    (
+        L::Flags,
+        &["w"],
+        A::Warn,
+        Some("warn"),
+        "warn the author: the content stays, the flag is approved (asks a reason)",
+    ),
+    (L::Flags, &["esc", "q"], A::Cancel, Some("close"), "close"),
+    (
+        L::Flags,
+        &["ctrl-l"],
+        A::Redraw,
+        None,
+        "redraw the whole screen",
+    ),
+    (L::Flags, &["ctrl-c"], A::Interrupt, None, "quit"),
     (
         L::Input,
         &["enter"],

@@ -5,7 +5,7 @@
 //! - `Nav`: pages of the lists, the details pane, jumps — small indexed
 //!   reads, and the lane that watches for other processes' commits;
 //! - `Counts`: the status counts, the slowest query on a large database;
-//! - `Slow`: search, check, the log, the purge plan (a purge itself runs
+//! - `Slow`: search, check, the log, the flag queue, the purge plan (a purge itself runs
 //!   on a thread and a connection of its own);
 //! - `Write`: confirmations' previews and the actions themselves.
 
@@ -24,6 +24,7 @@ use crate::cli::output::one_line;
 use crate::core::audit::{self, LogEntry};
 use crate::core::check::{self, CheckReport};
 use crate::core::db::{Access, Db, OpenOptions};
+use crate::core::flags::{self, FlagRow, StatusFilter};
 use crate::core::media::MediaRoot;
 use crate::core::model::{Kind, utc_now};
 use crate::core::purge::{Progress, PurgeReport};
@@ -39,6 +40,8 @@ pub const POLL_EVERY: Duration = Duration::from_millis(400);
 pub const PAGE: usize = 200;
 /// A search stops after this many hits (and says so: "500+").
 pub const SEARCH_LIMIT: usize = 500;
+/// The flag view shows at most this many pending flags, newest first.
+pub const FLAGS_SHOWN: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
@@ -116,6 +119,8 @@ pub enum Request {
     },
     Check,
     Log,
+    /// The web app's pending flags, newest first.
+    Flags,
     Search {
         needle: String,
     },
@@ -159,6 +164,7 @@ impl Request {
             Request::Search { .. }
             | Request::Check
             | Request::Log
+            | Request::Flags
             | Request::PurgePlan { .. }
             | Request::StartPurge { .. } => Lane::Slow,
             Request::Preview { .. } | Request::Execute { .. } => Lane::Write,
@@ -220,6 +226,7 @@ pub enum Response {
     PurgeDone(Result<Box<PurgeReport>, String>),
     Check(Result<Box<CheckReport>, String>),
     Log(Result<Vec<LogEntry>, String>),
+    Flags(Result<Vec<FlagRow>, String>),
     Search {
         needle: String,
         /// The hits, and whether the search stopped at its limit.
@@ -393,6 +400,10 @@ impl Worker {
                 out(Response::Check(err(report).map(Box::new)));
             }
             Request::Log => out(Response::Log(err(audit::list(self.db.conn(), 500)))),
+            Request::Flags => {
+                let flags = flags::list(self.db.conn(), StatusFilter::Pending, FLAGS_SHOWN);
+                out(Response::Flags(err(flags)));
+            }
             Request::Search { needle } => {
                 let result = err(self.search(&needle));
                 out(Response::Search { needle, result });
@@ -544,6 +555,7 @@ fn coalesce(batch: Vec<Request>) -> Vec<Request> {
             (Request::Details { .. }, Request::Details { .. }) => true,
             (Request::PurgePlan { .. }, Request::PurgePlan { .. }) => true,
             (Request::Counts { .. }, Request::Counts { .. }) => true,
+            (Request::Flags, Request::Flags) => true,
             _ => false,
         });
         if !superseded {

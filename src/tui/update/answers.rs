@@ -160,6 +160,10 @@ impl App {
                 }
                 Vec::new()
             }
+            Response::Flags(result) => {
+                self.on_flags(result);
+                Vec::new()
+            }
             Response::Search { needle, result } => {
                 match result {
                     Ok((hits, capped)) => self.open_search(needle, hits, capped),
@@ -176,6 +180,10 @@ impl App {
             },
             Response::DataChanged => {
                 let mut out = self.refresh();
+                // A flag filed or reviewed elsewhere shows in the flag view.
+                if self.flags_shown() {
+                    out.push(Request::Flags);
+                }
                 if let Some(Overlay::Confirm(c)) = &self.overlay
                     && !c.sent
                 {
@@ -280,12 +288,18 @@ impl App {
                 // After an action from the check view, check again: the
                 // view shows what is left.
                 if let Some(back) = back {
-                    if let Overlay::Check(_) = *back {
-                        self.overlay = Some(*back);
-                        self.note(Level::Info, "checking again…");
-                        out.push(Request::Check);
-                    } else {
-                        self.overlay = Some(*back);
+                    match *back {
+                        Overlay::Check(_) => {
+                            self.overlay = Some(*back);
+                            self.note(Level::Info, "checking again…");
+                            out.push(Request::Check);
+                        }
+                        // After a review, the queue without that flag.
+                        Overlay::Flags(_) => {
+                            self.overlay = Some(*back);
+                            out.push(Request::Flags);
+                        }
+                        _ => self.overlay = Some(*back),
                     }
                 }
                 // Undo shows the row it changed.
@@ -333,7 +347,7 @@ impl App {
     pub(super) fn jump(&mut self, location: Location) -> Vec<Request> {
         if matches!(
             self.overlay,
-            Some(Overlay::Results(_) | Overlay::Check(_) | Overlay::Info(_))
+            Some(Overlay::Results(_) | Overlay::Check(_) | Overlay::Info(_) | Overlay::Flags(_))
         ) {
             self.overlay = None;
         }

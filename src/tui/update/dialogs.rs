@@ -321,7 +321,12 @@ impl App {
     }
 
     /// Moves a list overlay's selection, clamped to its entries.
-    fn move_in(state: &mut ratatui::widgets::ListState, n: usize, action: Action, page: isize) {
+    pub(super) fn move_in(
+        state: &mut ratatui::widgets::ListState,
+        n: usize,
+        action: Action,
+        page: isize,
+    ) {
         let at = state.selected().unwrap_or(0) as isize;
         let last = n.saturating_sub(1) as isize;
         let to = match action {

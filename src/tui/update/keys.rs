@@ -58,6 +58,7 @@ impl App {
             Layer::Help => self.help_action(action),
             Layer::Results => self.results_action(action),
             Layer::Check => self.check_action(action),
+            Layer::Flags => self.flags_action(action),
             Layer::Input => self.input_action(action),
             Layer::QuitConfirm => self.quit_confirm_action(action),
             Layer::TextField => self.text_field_action(action),
@@ -190,6 +191,7 @@ impl App {
                 self.note(Level::Info, "reading the audit log…");
                 vec![Request::Log]
             }
+            Action::Flags => self.open_flags(),
             Action::Messages => {
                 self.open_messages();
                 Vec::new()

@@ -9,6 +9,7 @@
 
 mod answers;
 mod dialogs;
+mod flags;
 mod keys;
 mod panes;
 
@@ -97,6 +98,7 @@ impl App {
                 }
                 _ => true,
             },
+            Layer::Flags => self.works_in_flags(action),
             Layer::Input | Layer::QuitConfirm | Layer::TextField => true,
         }
     }

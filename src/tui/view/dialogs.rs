@@ -13,17 +13,18 @@ use unicode_width::UnicodeWidthStr;
 
 use super::centered;
 use crate::core::audit::{Tally, plural};
+use crate::core::flags::ReviewAction;
 use crate::core::model::Kind;
 use crate::display::{ago, fit, sanitize_line, wrap};
 use crate::tui::app::{App, CheckView, Confirm, Field, Info, Level, PurgeDialog, Results};
-use crate::tui::executor::Op;
+use crate::tui::executor::{Op, Preview};
 use crate::tui::keymap::{Action, Layer};
 use crate::tui::theme::{Theme, marker};
 
 /// The widest a dialog gets, and the room kept around it.
 const DIALOG_WIDTH: u16 = 76;
 
-fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
+pub(super) fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -270,9 +271,18 @@ fn capitalise(word: &str) -> String {
 pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     let theme = &app.theme;
     let width = text_width(frame.area());
-    let title = match c.op.target() {
-        Some(t) => format!(" {} this {}? ", capitalise(c.op.verb()), t.kind),
-        None => " Fix: delete every active row under a deleted parent? ".to_string(),
+    let title = match (&c.op, c.op.target()) {
+        (Op::Review { action, target, .. }, _) => match action {
+            ReviewAction::Approve => " Approve this flag? ".to_string(),
+            ReviewAction::Reject => " Reject this flag? ".to_string(),
+            ReviewAction::Warning => format!(" Warn the {}'s author? ", target.kind),
+            ReviewAction::LockThread => " Lock the thread? ".to_string(),
+            ReviewAction::RemovePost | ReviewAction::RemoveThread => {
+                format!(" Remove this {}? ", target.kind)
+            }
+        },
+        (_, Some(t)) => format!(" {} this {}? ", capitalise(c.op.verb()), t.kind),
+        (_, None) => " Fix: delete every active row under a deleted parent? ".to_string(),
     };
     let mut lines = wrapped(&c.label, width, Style::default());
     if let Some(t) = c.op.target() {
@@ -282,6 +292,7 @@ pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     match &c.preview {
         None => lines.push(Line::from("working out what this does…")),
         Some(Err(e)) => lines.extend(wrapped(&sanitize_line(e), width, theme.error())),
+        Some(Ok(p)) if c.op.is_review() => lines.extend(review_lines(c, p, width, theme)),
         Some(Ok(p)) if p.changes.rows() == 0 => lines.push(Line::from(match c.op {
             Op::Delete(_) => "Already deleted: nothing would change.",
             Op::Restore(_) => "Already active: nothing would change.",
@@ -344,6 +355,44 @@ pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
         ));
     }
     text_dialog(frame, app, &title, lines, 0);
+}
+
+/// What a review will do: the content change (a removal's cascade
+/// counted), the flag's new status, the moderation action.
+fn review_lines(c: &Confirm, p: &Preview, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let Op::Review { action, target, .. } = &c.op else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    match action {
+        ReviewAction::RemovePost | ReviewAction::RemoveThread if p.changes.rows() > 0 => {
+            lines.push(Line::from("This soft-deletes (the console's cascade):"));
+            lines.extend(tally_lines(&p.changes, "nothing"));
+        }
+        ReviewAction::RemovePost | ReviewAction::RemoveThread => lines.extend(wrapped(
+            &format!("The {} is already deleted: no row changes.", target.kind),
+            width,
+            Style::default(),
+        )),
+        ReviewAction::LockThread => lines.push(Line::from(match target.kind {
+            crate::core::model::Kind::Post => "This locks the post's thread.",
+            _ => "This locks the thread.",
+        })),
+        _ => lines.extend(wrapped(
+            &format!("The {} stays as it is.", target.kind),
+            width,
+            Style::default(),
+        )),
+    }
+    lines.extend(wrapped(
+        &format!(
+            "The flag becomes {}; a moderation action records the reason. u undoes it all.",
+            action.status()
+        ),
+        width,
+        theme.dim(),
+    ));
+    lines
 }
 
 /// A text field: its label, then the text typed so far, wrapped, with a

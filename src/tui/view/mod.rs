@@ -6,6 +6,7 @@
 
 pub mod ascii;
 mod dialogs;
+mod flags;
 mod panes;
 mod status;
 
@@ -98,7 +99,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             dialogs::quit(frame, app);
         }
         Some(Overlay::Search { input }) => dialogs::search(frame, &theme, input, l.hints),
-        Some(Overlay::Results(_) | Overlay::Check(_)) => {}
+        Some(Overlay::Results(_) | Overlay::Check(_) | Overlay::Flags(_)) => {}
     }
     // The list overlays cover the panes, leaving the status, message and
     // key-hint lines in view; they keep their scroll offsets in their state.
@@ -109,6 +110,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     match &mut app.overlay {
         Some(Overlay::Results(results)) => dialogs::results(frame, body, &theme, results),
         Some(Overlay::Check(check)) => dialogs::check(frame, body, &theme, check),
+        Some(Overlay::Flags(view)) => flags::draw(frame, body, &theme, app.now, view),
         _ => {}
     }
     if app.theme.ascii {

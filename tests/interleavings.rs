@@ -675,7 +675,10 @@ enum Op {
     Purge(i64),
     /// The API's delete of an active post, with its cascade.
     DestroyPost(u8),
-    /// The moderation queue removing an active post or thread.
+    /// The moderation queue removing an active post or thread. (A flag
+    /// reviewed after its content was deleted is left out: its removal
+    /// changes no row, yet dates it, which only the engine's own view of
+    /// deletion times can follow.)
     Remove(Kind, u8),
     /// `attachment.delete()` of an active attachment.
     DeleteAttachment(u8),

@@ -984,12 +984,6 @@ fn write_media(media: &Path, images: &[String]) -> Result<u64> {
 /// The files SQLite keeps beside a database while it writes.
 const SIDE_FILES: [&str; 3] = ["-journal", "-wal", "-shm"];
 
-fn side_file(db: &Path, suffix: &str) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 /// Whether `path` is a database the demo made: modcon created its forum
 /// tables itself (migration 0001 recorded as applied), which it does for
 /// the demo alone; on any other database 0001 is recorded as satisfied, or
@@ -1067,7 +1061,7 @@ pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
     summary.files = write_media(&media, &images)?;
     // The old file's journal or WAL would be replayed into the new one.
     for suffix in SIDE_FILES {
-        let side = side_file(out, suffix);
+        let side = super::db::side_file(out, suffix);
         match fs::remove_file(&side) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(e).with_context(|| format!("cannot remove {}", side.display()));

@@ -675,6 +675,31 @@ fn a_pane_keeps_a_bounded_window_of_rows_however_far_it_scrolls() {
 }
 
 #[test]
+fn a_lane_keeps_its_small_page_cache_when_its_snapshot_is_opened_again() {
+    use modcon::tui::worker::{Response, Worker};
+    let demo = common::demo(5, 2);
+    common::open(&demo.db)
+        .pragma_update(None, "journal_mode", "WAL")
+        .unwrap();
+    // As --read-only opens a WAL database the web app closed: a snapshot.
+    let db = Db::open(&demo.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+    assert!(db.is_snapshot());
+    let config = modcon::tui::worker_config(&settings(&demo.db, &["--read-only"]), &db).unwrap();
+    let mut worker = Worker::new(db, config);
+    worker.set_cache_kib(2048);
+    assert!(worker.poll().is_none());
+    // The web app writes: the snapshot is opened again, its cache as small.
+    let web = common::open(&demo.db);
+    web.execute(
+        "UPDATE forum_thread SET title = 'renamed' WHERE rowid = 1",
+        [],
+    )
+    .unwrap();
+    assert!(matches!(worker.poll(), Some(Response::DataChanged)));
+    assert_eq!(worker.cache_size(), Some(-2048));
+}
+
+#[test]
 fn mouse_only_with_the_flag_clicks_select_and_the_wheel_scrolls() {
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
     let demo = common::demo(20, 3);

@@ -275,6 +275,9 @@ impl WorkerConfig {
 
 pub struct Worker {
     db: Db,
+    /// The page cache of the lane's connection, in KiB; kept when the
+    /// connection is opened again.
+    cache_kib: Option<i64>,
     config: WorkerConfig,
     last_version: Option<i64>,
     /// Where a purge thread sends its messages; `None` runs purges inline
@@ -290,6 +293,7 @@ impl Worker {
     pub fn new(db: Db, config: WorkerConfig) -> Worker {
         Worker {
             db,
+            cache_kib: None,
             config,
             last_version: None,
             events: None,
@@ -300,13 +304,46 @@ impl Worker {
         &self.config
     }
 
+    /// Gives the connection a page cache of `kib` KiB, now and whenever it
+    /// is opened again.
+    pub fn set_cache_kib(&mut self, kib: i64) {
+        self.cache_kib = Some(kib);
+        self.apply_cache();
+    }
+
+    fn apply_cache(&self) {
+        if let Some(kib) = self.cache_kib {
+            // Negative: in KiB rather than pages.
+            let _ = self.db.conn().pragma_update(None, "cache_size", -kib);
+        }
+    }
+
+    /// Opens a snapshot connection (a WAL database read without its
+    /// files) again when its file changed, with the lane's page cache;
+    /// whether it did.
+    fn refresh_snapshot(&mut self) -> bool {
+        let reopened = self.db.refresh_snapshot().unwrap_or(false);
+        if reopened {
+            self.apply_cache();
+        }
+        reopened
+    }
+
+    /// The connection's `PRAGMA cache_size` (negative: in KiB).
+    pub fn cache_size(&self) -> Option<i64> {
+        self.db
+            .conn()
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .ok()
+    }
+
     fn cutoff(&self) -> String {
         cutoff(self.config.now(), self.config.retention_days)
     }
 
     /// Answers one request. `out` receives every response, in order.
     pub fn handle(&mut self, request: Request, out: &mut dyn FnMut(Response)) {
-        let _ = self.db.refresh_snapshot();
+        self.refresh_snapshot();
         match request {
             Request::Page {
                 pane,
@@ -526,7 +563,7 @@ impl Worker {
     pub fn poll(&mut self) -> Option<Response> {
         // A snapshot (a WAL database read without its files) sees nothing
         // new by itself: opened again when its file changed.
-        if self.db.refresh_snapshot().unwrap_or(false) {
+        if self.refresh_snapshot() {
             self.last_version = None;
             return Some(Response::DataChanged);
         }
@@ -600,11 +637,7 @@ pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
                 config.clone(),
             ),
         };
-        // Negative: in KiB rather than pages.
-        let _ = worker
-            .db
-            .conn()
-            .pragma_update(None, "cache_size", -lane.cache_kib());
+        worker.set_cache_kib(lane.cache_kib());
         worker.events = Some(events.clone());
         let (tx, rx): (Sender<Request>, Receiver<Request>) = std::sync::mpsc::channel();
         senders.push((lane, tx));

@@ -15,6 +15,8 @@ use modcon::core::{Ctx, check};
 
 #[path = "scale/console.rs"]
 mod console;
+#[path = "scale/purge.rs"]
+mod purge_floor;
 
 const NOW: &str = "2026-11-26 12:00:00";
 
@@ -31,6 +33,27 @@ fn report(label: &str, d: Duration) {
 
 fn main() {
     console::session_if_asked();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The plain-SQL floor alone on a given database, for profiling by hand.
+    if let Ok(db) = std::env::var("MODCON_BENCH_FLOOR_ON") {
+        let (rows, took) = purge_floor::floor(std::path::Path::new(&db));
+        println!("floor: {rows} rows in {took:?}");
+        return;
+    }
+    // The web-app database alone, kept in a folder, for profiling by hand.
+    if let Ok(out) = std::env::var("MODCON_BENCH_WEBAPP_OUT") {
+        purge_floor::build_into(std::path::Path::new(&out));
+        return;
+    }
+    if std::env::var("MODCON_BENCH_ONLY").as_deref() == Ok("purge") {
+        for f in purge_floor::figures(dir.path()) {
+            println!(
+                "{:<64} {:>28}   target {} {:?}",
+                f.name, f.value, f.target, f.met
+            );
+        }
+        return;
+    }
     let threads: usize = std::env::var("MODCON_BENCH_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -159,9 +159,12 @@ impl MediaRoot {
     /// paths are never touched; a missing file is not an error; a file that
     /// cannot be removed is listed in [`Removal::failed`] and the rest goes
     /// on. The caller decides whether a remaining row still needs either.
-    pub fn remove_image(&self, image: &str, thumbnails: bool) -> Removal {
+    ///
+    /// `dirs` remembers the verdict on each folder for the length of one
+    /// pass over the journal, so a folder is resolved once, not per file.
+    pub fn remove_image(&self, image: &str, thumbnails: bool, dirs: &mut DirCache) -> Removal {
         let mut removal = Removal::default();
-        match self.status(image) {
+        match self.status_in(image, dirs) {
             FileStatus::Refused(reason) => {
                 removal.refused = Some(reason);
                 return removal;
@@ -183,7 +186,7 @@ impl MediaRoot {
         let Some(thumbs) = thumbnail_dir_of(image) else {
             return removal;
         };
-        let dir = match self.resolve(&thumbs) {
+        let dir = match self.resolve_in(&thumbs, dirs) {
             Ok(dir) => dir,
             Err(reason) => {
                 // Never touched; reported when something is there.

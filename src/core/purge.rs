@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, named_params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, named_params};
 use serde::Serialize;
 
 use super::Ctx;
@@ -31,14 +31,18 @@ use super::audit::{self, Tally, action};
 use super::check;
 use super::conditions as cond;
 use super::db::{self, Db};
-use super::media::{self, MediaRoot};
+use super::media::{self, DirCache, MediaRoot};
 use super::model::Kind;
 use super::query::text_of;
-use super::schema::{ForeignRef, Schema};
+use super::schema::{ForeignRef, PURGED_TABLES, Schema};
 
 /// A batch that fails is tried this many times in all, then the purge stops.
 pub const MAX_ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Journal entries finished per pass: each pass reads every attachment
+/// row's image once (no index needed) to see which files are still used,
+/// so passes are few and large.
+const JOURNAL_CHUNK: i64 = 20_000;
 /// How many samples a plan shows.
 pub const SAMPLES: usize = 10;
 
@@ -173,17 +177,18 @@ fn deletion_order(schema: &Schema) -> Vec<&'static str> {
 }
 
 /// The purge's working tables, in the connection's TEMP schema (so also on
-/// a read-only connection): the roots of one batch, and every row that
-/// goes with them, by table, with the root it goes with.
+/// a read-only connection): the roots of one batch, and every row that goes
+/// with them, by table, with the root it goes with and what is kept of it
+/// (its rowid, parent, image and deletion time, read once).
 const WORK_TABLES: &str = "
     CREATE TEMP TABLE IF NOT EXISTS modcon_batch (id TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS modcon_doomed (
-        tbl TEXT NOT NULL, id TEXT NOT NULL, root TEXT NOT NULL,
+        tbl TEXT NOT NULL, id TEXT NOT NULL, root TEXT NOT NULL, rid INTEGER NOT NULL,
+        parent TEXT, image TEXT, deleted_at TEXT,
         PRIMARY KEY (tbl, id)) WITHOUT ROWID;";
 
 /// Puts these roots in `temp.modcon_batch`, and nothing else.
 fn fill_batch(conn: &Connection, roots: &[String]) -> Result<()> {
-    conn.execute_batch(WORK_TABLES)?;
     conn.prepare_cached("DELETE FROM temp.modcon_batch")?
         .execute([])?;
     conn.prepare_cached("INSERT OR IGNORE INTO temp.modcon_batch SELECT value FROM json_each(?1)")?
@@ -191,87 +196,11 @@ fn fill_batch(conn: &Connection, roots: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The statements that fill `temp.modcon_doomed` with the roots in
-/// `temp.modcon_batch` (of `kind`) and every row that goes with them: the
-/// one definition of what a purge cascades to (posts, attachments, and the
-/// reactions, flags and moderation actions the web app's on_delete=CASCADE
-/// removes), used both to delete and to look for references from other
-/// tables. One statement per table, each walking the web app's foreign-key
-/// indexes from the rows already gathered.
-fn expand_statements(schema: &Schema, kind: Kind) -> Vec<String> {
-    let mut statements = vec![
-        "DELETE FROM temp.modcon_doomed".to_string(),
-        format!(
-            "INSERT INTO temp.modcon_doomed SELECT '{}', id, id FROM temp.modcon_batch",
-            kind.table()
-        ),
-    ];
-    let from_doomed = |table: &str, column: &str, parent: &str| {
-        format!(
-            "INSERT OR IGNORE INTO temp.modcon_doomed SELECT '{table}', x.id, d.root \
-             FROM temp.modcon_doomed d CROSS JOIN {table} x ON x.{column} = d.id \
-             WHERE d.tbl = '{parent}'"
-        )
-    };
-    if kind == Kind::Thread {
-        statements.push(from_doomed("forum_post", "thread_id", "forum_thread"));
-    }
-    if kind != Kind::Attachment {
-        statements.push(from_doomed("forum_attachment", "post_id", "forum_post"));
-        if schema.reactions {
-            statements.push(from_doomed("forum_reaction", "post_id", "forum_post"));
-        }
-        if schema.flags {
-            statements.push(from_doomed("forum_flaggedcontent", "post_id", "forum_post"));
-            if kind == Kind::Thread {
-                statements.push(from_doomed(
-                    "forum_flaggedcontent",
-                    "thread_id",
-                    "forum_thread",
-                ));
-            }
-            if schema.moderation_actions {
-                statements.push(from_doomed(
-                    "forum_moderationaction",
-                    "flag_id",
-                    "forum_flaggedcontent",
-                ));
-            }
-        }
-    }
-    statements
-}
-
-fn expand(conn: &Connection, schema: &Schema, kind: Kind) -> Result<()> {
-    for sql in expand_statements(schema, kind) {
-        conn.prepare_cached(&sql)?.execute([])?;
-    }
-    Ok(())
-}
-
-/// A batch's roots that are still purgeable, looked up from the batch's
-/// ids (CROSS JOIN), so each root is one lookup by its key rather than a
-/// walk of the is_active index.
-fn recheck_sql(kind: Kind) -> String {
-    let a = kind_alias(kind);
-    format!(
-        "SELECT b.id FROM temp.modcon_batch b CROSS JOIN {} {a} ON {a}.id = b.id WHERE {}",
-        kind.table(),
-        cond::purgeable(kind, a)
-    )
-}
-
-/// Every file of a removed attachment, journalled; whether a remaining row
-/// still names it is decided just before the file is removed.
-const JOURNAL_SQL: &str = "INSERT INTO modcon_file_journal (action_id, image, queued_at) \
-     SELECT DISTINCT ?1, COALESCE(CAST(x.image AS TEXT), ''), ?2 \
-     FROM temp.modcon_doomed d CROSS JOIN forum_attachment x ON x.id = d.id \
-     WHERE d.tbl = 'forum_attachment'";
-
-/// What is kept of each removed row of `table` (kind, id, parent, image,
-/// deletion time: never content), for "what happened to row X".
-fn record_sql(table: &str) -> String {
-    let (kind, parent, image, deleted_at) = match table {
+/// What is kept of a removed row of `table` aliased `x`: its kind as the
+/// records name it, its parent, its image and its deletion time (never
+/// its content), for "what happened to row X".
+fn kept_of(table: &str) -> (&'static str, &'static str, &'static str, String) {
+    match table {
         "forum_thread" => (
             "thread",
             "NULL",
@@ -287,7 +216,7 @@ fn record_sql(table: &str) -> String {
         "forum_attachment" => (
             "attachment",
             "x.post_id",
-            "x.image",
+            "COALESCE(CAST(x.image AS TEXT), '')",
             cond::deletion_time(Kind::Attachment, "x"),
         ),
         "forum_reaction" => ("reaction", "x.post_id", "NULL", "NULL".into()),
@@ -298,11 +227,102 @@ fn record_sql(table: &str) -> String {
             "NULL".into(),
         ),
         _ => ("moderation_action", "x.flag_id", "NULL", "NULL".into()),
+    }
+}
+
+/// The batch's roots that are still purgeable, gathered into
+/// `temp.modcon_doomed`: the re-check, in one statement looked up from the
+/// batch's ids (CROSS JOIN), so each root is one lookup by its key rather
+/// than a walk of the is_active index. Uses `:cutoff`.
+fn gather_roots_sql(kind: Kind) -> String {
+    let table = kind.table();
+    let (_, parent, image, deleted_at) = kept_of(table);
+    format!(
+        "INSERT INTO temp.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
+         SELECT '{table}', x.id, x.id, x.rowid, {parent}, {image}, {deleted_at} \
+         FROM temp.modcon_batch b CROSS JOIN {table} x ON x.id = b.id WHERE {}",
+        cond::purgeable(kind, "x")
+    )
+}
+
+/// The statements that add to `temp.modcon_doomed` every row that goes
+/// with the roots gathered (of `kind`): the one definition of what a purge
+/// cascades to (posts, attachments, and the reactions, flags and
+/// moderation actions the web app's on_delete=CASCADE removes), used both
+/// to delete and to look for references from other tables. One statement
+/// per table, each walking the web app's foreign-key indexes from the rows
+/// already gathered.
+fn expand_statements(schema: &Schema, kind: Kind) -> Vec<String> {
+    let mut statements = Vec::new();
+    let from_gathered = |table: &str, column: &str, parent_table: &str| {
+        let (_, parent, image, deleted_at) = kept_of(table);
+        format!(
+            "INSERT OR IGNORE INTO temp.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
+             SELECT '{table}', x.id, dp.root, x.rowid, {parent}, {image}, {deleted_at} \
+             FROM temp.modcon_doomed dp CROSS JOIN {table} x ON x.{column} = dp.id \
+             WHERE dp.tbl = '{parent_table}'"
+        )
     };
+    if kind == Kind::Thread {
+        statements.push(from_gathered("forum_post", "thread_id", "forum_thread"));
+    }
+    if kind != Kind::Attachment {
+        statements.push(from_gathered("forum_attachment", "post_id", "forum_post"));
+        if schema.reactions {
+            statements.push(from_gathered("forum_reaction", "post_id", "forum_post"));
+        }
+        if schema.flags {
+            statements.push(from_gathered(
+                "forum_flaggedcontent",
+                "post_id",
+                "forum_post",
+            ));
+            if kind == Kind::Thread {
+                statements.push(from_gathered(
+                    "forum_flaggedcontent",
+                    "thread_id",
+                    "forum_thread",
+                ));
+            }
+            if schema.moderation_actions {
+                statements.push(from_gathered(
+                    "forum_moderationaction",
+                    "flag_id",
+                    "forum_flaggedcontent",
+                ));
+            }
+        }
+    }
+    statements
+}
+
+/// Gathers the batch's still-purgeable roots and everything that goes
+/// with them into `temp.modcon_doomed`.
+fn gather(conn: &Connection, schema: &Schema, kind: Kind, cutoff: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM temp.modcon_doomed")?
+        .execute([])?;
+    conn.prepare_cached(&gather_roots_sql(kind))?
+        .execute(named_params! {":cutoff": cutoff})?;
+    for sql in expand_statements(schema, kind) {
+        conn.prepare_cached(&sql)?.execute([])?;
+    }
+    Ok(())
+}
+
+/// Every file of a removed attachment, journalled; whether a remaining row
+/// still names it is decided just before the file is removed.
+const JOURNAL_SQL: &str = "INSERT INTO modcon_file_journal (action_id, image, queued_at) \
+     SELECT DISTINCT ?1, image, ?2 FROM temp.modcon_doomed WHERE tbl = 'forum_attachment'";
+
+/// What is kept of every removed row, in one statement.
+fn record_sql() -> String {
+    let kinds: String = PURGED_TABLES
+        .iter()
+        .map(|table| format!(" WHEN '{table}' THEN '{}'", kept_of(table).0))
+        .collect();
     format!(
         "INSERT INTO modcon_purged (action_id, kind, row_id, parent_id, image, deleted_at) \
-         SELECT ?1, '{kind}', x.id, {parent}, {image}, {deleted_at} \
-         FROM temp.modcon_doomed d CROSS JOIN {table} x ON x.id = d.id WHERE d.tbl = '{table}'"
+         SELECT ?1, CASE tbl{kinds} END, id, parent, image, deleted_at FROM temp.modcon_doomed"
     )
 }
 
@@ -315,9 +335,12 @@ fn forget_deletions_sql(kind: Kind) -> String {
     )
 }
 
+/// The gathered rows of `table`, found by the rowid read when they were
+/// gathered (in the same transaction, so still theirs).
 fn delete_sql(table: &str) -> String {
     format!(
-        "DELETE FROM {table} WHERE id IN (SELECT id FROM temp.modcon_doomed WHERE tbl = '{table}')"
+        "DELETE FROM {table} WHERE rowid IN \
+         (SELECT rid FROM temp.modcon_doomed WHERE tbl = '{table}')"
     )
 }
 
@@ -349,11 +372,11 @@ pub fn batch_statements(conn: &Connection, schema: &Schema) -> Result<Vec<String
     conn.execute_batch(WORK_TABLES)?;
     let mut all = Vec::new();
     for kind in Kind::ALL {
-        all.push(recheck_sql(kind));
+        all.push(gather_roots_sql(kind));
         all.extend(expand_statements(schema, kind));
     }
     all.extend(schema.foreign_refs.iter().map(blocked_sql));
-    all.extend(deletion_order(schema).iter().map(|t| record_sql(t)));
+    all.push(record_sql());
     all.push(JOURNAL_SQL.to_string());
     all.push(forget_deletions_sql(Kind::Thread));
     all.push(forget_deletions_sql(Kind::Post));
@@ -392,99 +415,139 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn kind_alias(kind: Kind) -> &'static str {
+/// Where each kind's roots come in the plan: attachments first, then
+/// posts, then threads, so the smallest units are cleared first.
+fn plan_order(kind: Kind) -> i64 {
     match kind {
-        Kind::Thread => "t",
-        Kind::Post => "p",
-        Kind::Attachment => "a",
+        Kind::Attachment => 0,
+        Kind::Post => 1,
+        Kind::Thread => 2,
     }
+}
+
+/// Adds to the plan the deleted rows of `kind` past retention, each with
+/// its deletion time worked out once (in a subquery that `LIMIT -1` keeps
+/// SQLite from merging, which would work it out again for every use), its
+/// rowid, and whether an active row below holds it back; a row that goes
+/// with a root above it is left out. Found by the `is_active` index where
+/// there is one (parameter `:cutoff`). Threads first, then posts, then
+/// attachments: each kind looks at the roots above it.
+fn candidates_sql(kind: Kind) -> String {
+    let (parent, under_a_root) = match kind {
+        Kind::Thread => ("NULL", String::new()),
+        Kind::Post => (
+            "r.thread_id",
+            format!(
+                "AND c.parent NOT IN (SELECT id FROM temp.modcon_plan_root WHERE k = {} AND held = 0)",
+                plan_order(Kind::Thread)
+            ),
+        ),
+        Kind::Attachment => (
+            "r.post_id",
+            format!(
+                "AND c.parent NOT IN (SELECT id FROM temp.modcon_plan_root WHERE k = {post} AND held = 0) \
+                 AND c.parent NOT IN (SELECT fp.id FROM temp.modcon_plan_root t \
+                                      CROSS JOIN forum_post fp ON fp.thread_id = t.id \
+                                      WHERE t.k = {thread} AND t.held = 0)",
+                post = plan_order(Kind::Post),
+                thread = plan_order(Kind::Thread),
+            ),
+        ),
+    };
+    format!(
+        "INSERT INTO temp.modcon_plan_root (k, held, pos, id, at) \
+         SELECT {k}, {held}, c.pos, c.id, c.at \
+         FROM (SELECT r.id AS id, r.rowid AS pos, {parent} AS parent, {at} AS at \
+               FROM {table} r WHERE r.is_active = 0 LIMIT -1) c \
+         WHERE c.at <= :cutoff {under_a_root}",
+        k = plan_order(kind),
+        held = cond::has_active_descendant(kind, "c"),
+        at = cond::deletion_time(kind, "r"),
+        table = kind.table(),
+    )
 }
 
 /// Works out what a purge at this retention would remove.
 pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result<Plan> {
     let cutoff = ctx.cutoff();
+    // The batches' work tables too: a plan always comes first.
+    conn.execute_batch(WORK_TABLES)?;
+    // Every deleted row past retention not going with a root above it:
+    // held back (an active row below), or a root, kept in the order the
+    // batches take them (`k`, then the order the rows lie in their table,
+    // so a batch's rows share table pages).
     conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS modcon_plan_root (kind TEXT NOT NULL, id TEXT NOT NULL, \
-                                                          PRIMARY KEY (kind, id)) WITHOUT ROWID;
+        "CREATE TEMP TABLE IF NOT EXISTS modcon_plan_root ( \
+             k INTEGER NOT NULL, held INTEGER NOT NULL, pos INTEGER NOT NULL, id TEXT NOT NULL, \
+             at TEXT, PRIMARY KEY (k, held, pos, id)) WITHOUT ROWID;
          DELETE FROM temp.modcon_plan_root;",
     )?;
-    let roots_sql = [
-        (
-            Kind::Thread,
-            format!(
-                "INSERT INTO temp.modcon_plan_root SELECT 'thread', t.id FROM forum_thread t \
-                 WHERE {}",
-                cond::purgeable(Kind::Thread, "t")
-            ),
-        ),
-        (
-            Kind::Post,
-            format!(
-                "INSERT INTO temp.modcon_plan_root SELECT 'post', p.id FROM forum_post p \
-                 WHERE {} AND p.thread_id NOT IN (SELECT id FROM temp.modcon_plan_root WHERE kind = 'thread')",
-                cond::purgeable(Kind::Post, "p")
-            ),
-        ),
-        (
-            Kind::Attachment,
-            format!(
-                "INSERT INTO temp.modcon_plan_root SELECT 'attachment', a.id FROM forum_attachment a \
-                 WHERE {} \
-                   AND a.post_id NOT IN (SELECT id FROM temp.modcon_plan_root WHERE kind = 'post') \
-                   AND a.post_id NOT IN (SELECT fp.id FROM forum_post fp WHERE fp.thread_id IN \
-                                         (SELECT id FROM temp.modcon_plan_root WHERE kind = 'thread'))",
-                cond::purgeable(Kind::Attachment, "a")
-            ),
-        ),
-    ];
+    for kind in [Kind::Thread, Kind::Post, Kind::Attachment] {
+        conn.prepare_cached(&candidates_sql(kind))?
+            .execute(named_params! {":cutoff": cutoff})?;
+    }
+    let (thread, post) = (plan_order(Kind::Thread), plan_order(Kind::Post));
     let mut plan = Plan {
         cutoff: cutoff.clone(),
         ..Plan::default()
     };
-    for (kind, sql) in &roots_sql {
-        let n = conn.execute(sql, named_params! {":cutoff": cutoff})?;
-        plan.roots.add(*kind, n as i64);
+    let counts_by_kind = |sql: &str| -> Result<Vec<(Kind, i64)>> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(k, n)| {
+                Kind::ALL
+                    .into_iter()
+                    .find(|kind| plan_order(*kind) == k)
+                    .map(|kind| (kind, n))
+            })
+            .collect())
+    };
+    for (kind, n) in
+        counts_by_kind("SELECT k, count(*) FROM temp.modcon_plan_root WHERE held = 0 GROUP BY k")?
+    {
+        plan.roots.add(kind, n);
+    }
+    // Held back, also those below a root held back itself.
+    for (kind, n) in
+        counts_by_kind("SELECT k, count(*) FROM temp.modcon_plan_root WHERE held = 1 GROUP BY k")?
+    {
+        plan.held_back.add(kind, n);
     }
     // Rows removed, children included.
     let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
     plan.rows.threads = plan.roots.threads;
     plan.rows.posts = plan.roots.posts
-        + count(
-            "SELECT count(*) FROM forum_post WHERE thread_id IN \
-             (SELECT id FROM temp.modcon_plan_root WHERE kind = 'thread')",
-        )?;
+        + count(&format!(
+            "SELECT count(*) FROM temp.modcon_plan_root r \
+             CROSS JOIN forum_post p ON p.thread_id = r.id WHERE r.k = {thread} AND r.held = 0"
+        ))?;
     plan.rows.attachments = plan.roots.attachments
-        + count(
-            "SELECT count(*) FROM forum_attachment WHERE post_id IN \
-             (SELECT id FROM temp.modcon_plan_root WHERE kind = 'post') \
-             OR post_id IN (SELECT id FROM forum_post WHERE thread_id IN \
-                            (SELECT id FROM temp.modcon_plan_root WHERE kind = 'thread'))",
-        )?;
-    for kind in Kind::ALL {
-        let a = kind_alias(kind);
-        let held: i64 = conn.query_row(
-            &format!(
-                "SELECT count(*) FROM {} {a} WHERE {a}.is_active = 0 AND {}",
-                kind.table(),
-                cond::held_back(kind, a)
-            ),
-            named_params! {":cutoff": cutoff},
-            |r| r.get(0),
-        )?;
-        plan.held_back.add(kind, held);
-    }
+        + count(&format!(
+            "SELECT count(*) FROM temp.modcon_plan_root r \
+             CROSS JOIN forum_attachment a ON a.post_id = r.id WHERE r.k = {post} AND r.held = 0"
+        ))?
+        + count(&format!(
+            "SELECT count(*) FROM temp.modcon_plan_root r \
+             CROSS JOIN forum_post p ON p.thread_id = r.id \
+             CROSS JOIN forum_attachment a ON a.post_id = p.id WHERE r.k = {thread} AND r.held = 0"
+        ))?;
+    // In the plan's order: no sort.
     let mut stmt = conn.prepare(
-        "SELECT kind, id FROM temp.modcon_plan_root \
-         ORDER BY CASE kind WHEN 'attachment' THEN 0 WHEN 'post' THEN 1 ELSE 2 END, id",
+        "SELECT k, id FROM temp.modcon_plan_root WHERE held = 0 ORDER BY k, held, pos, id",
     )?;
     plan.root_ids = stmt
-        .query_map([], |r| {
-            let kind: String = r.get(0)?;
-            Ok((
-                Kind::parse(&kind).unwrap_or(Kind::Attachment),
-                r.get::<_, String>(1)?,
-            ))
-        })?
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .filter_map(|row| match row {
+            Ok((k, id)) => Kind::ALL
+                .into_iter()
+                .find(|kind| plan_order(*kind) == k)
+                .map(|kind| Ok((kind, id))),
+            Err(e) => Some(Err(e)),
+        })
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if !schema.foreign_refs.is_empty() {
         for kind in Kind::ALL {
@@ -495,13 +558,13 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
                 .map(|(_, id)| id.clone())
                 .collect();
             fill_batch(conn, &roots)?;
-            expand(conn, schema, kind)?;
+            gather(conn, schema, kind, &cutoff)?;
             for (id, reason) in blocked_roots(conn, schema)? {
                 plan.blocked.push(Skip { kind, id, reason });
             }
         }
     }
-    plan.samples = samples(conn, &cutoff)?;
+    plan.samples = samples(conn)?;
     let b = batch_size.max(1) as i64;
     plan.batches = Kind::ALL
         .iter()
@@ -512,36 +575,38 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
     Ok(plan)
 }
 
-/// Up to ten roots, oldest deletion first.
-fn samples(conn: &Connection, cutoff: &str) -> Result<Vec<Sample>> {
-    let sql = format!(
-        "SELECT * FROM ( \
-           SELECT 'thread', t.id, t.title, {tt} AS at FROM forum_thread t \
-             WHERE t.id IN (SELECT id FROM temp.modcon_plan_root WHERE kind = 'thread') \
-           UNION ALL \
-           SELECT 'post', p.id, substr(p.content_raw, 1, 80), {pt} FROM forum_post p \
-             WHERE p.id IN (SELECT id FROM temp.modcon_plan_root WHERE kind = 'post') \
-           UNION ALL \
-           SELECT 'attachment', a.id, a.original_filename, {at} FROM forum_attachment a \
-             WHERE a.id IN (SELECT id FROM temp.modcon_plan_root WHERE kind = 'attachment')) \
-         WHERE at <= :cutoff ORDER BY at, 2 LIMIT {SAMPLES}",
-        tt = cond::deletion_time(Kind::Thread, "t"),
-        pt = cond::deletion_time(Kind::Post, "p"),
-        at = cond::deletion_time(Kind::Attachment, "a"),
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt
-        .query_map(named_params! {":cutoff": cutoff}, |r| {
-            let kind: String = r.get(0)?;
-            Ok(Sample {
-                kind: Kind::parse(&kind).unwrap_or(Kind::Attachment),
-                id: text_of(r.get_ref(1)?),
-                name: text_of(r.get_ref(2)?),
-                deleted_at: text_of(r.get_ref(3)?),
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+/// Up to ten roots, oldest deletion first, with what names them.
+fn samples(conn: &Connection) -> Result<Vec<Sample>> {
+    let oldest: Vec<(i64, String, String)> = {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT k, id, at FROM temp.modcon_plan_root WHERE held = 0 ORDER BY at, id LIMIT {SAMPLES}"
+        ))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, text_of(r.get_ref(2)?))))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut samples = Vec::new();
+    for (k, id, deleted_at) in oldest {
+        let Some(kind) = Kind::ALL.into_iter().find(|kind| plan_order(*kind) == k) else {
+            continue;
+        };
+        let name_sql = match kind {
+            Kind::Thread => "SELECT title FROM forum_thread WHERE id = ?1",
+            Kind::Post => "SELECT substr(content_raw, 1, 80) FROM forum_post WHERE id = ?1",
+            Kind::Attachment => "SELECT original_filename FROM forum_attachment WHERE id = ?1",
+        };
+        let name = conn
+            .prepare_cached(name_sql)?
+            .query_row([&id], |r| Ok(text_of(r.get_ref(0)?)))
+            .optional()?
+            .unwrap_or_default();
+        samples.push(Sample {
+            kind,
+            id,
+            name,
+            deleted_at,
+        });
+    }
+    Ok(samples)
 }
 
 /// Removes the files the batches journalled, then clears their journal
@@ -560,10 +625,12 @@ fn finish_journal(
         let entries: Vec<(i64, Option<i64>, String)> = {
             let mut stmt = db.conn().prepare_cached(
                 "SELECT id, action_id, image FROM modcon_file_journal WHERE id > ?1 \
-                 ORDER BY id LIMIT 5000",
+                 ORDER BY id LIMIT ?2",
             )?;
-            stmt.query_map([*after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?
+            stmt.query_map((*after, JOURNAL_CHUNK), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
         };
         let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
             return Ok(finished);
@@ -578,6 +645,7 @@ fn finish_journal(
             .filter_map(|name| media::thumbnail_key(name).map(|k| k.into_owned()))
             .collect();
         let used = still_used(db.conn(), &names, &folders)?;
+        let mut dirs = DirCache::default();
         // The outcome per file: several entries may name one file, in one
         // spelling or several. `Some(reason)` when the path was refused.
         let mut done: HashMap<String, (bool, Option<String>)> = HashMap::new();
@@ -607,7 +675,7 @@ fn finish_journal(
             }
             let thumbnails =
                 media::thumbnail_key(&name).is_some_and(|key| !used.folders.contains(key.as_ref()));
-            let removal = media.remove_image(&name, thumbnails);
+            let removal = media.remove_image(&name, thumbnails, &mut dirs);
             if removal.removed {
                 report.removed.files += 1;
                 if let Some(action_id) = action_id {
@@ -761,6 +829,8 @@ impl From<serde_json::Error> for BatchError {
 struct BatchOutcome {
     tally: Tally,
     skips: Vec<Skip>,
+    /// File names journalled.
+    journalled: u64,
 }
 
 /// The purge's audit entry: made by the first batch that removes a row,
@@ -789,13 +859,13 @@ fn run_batch(
     let now = ctx.now_text();
     let tx = db.write_tx()?;
     fill_batch(&tx, roots)?;
+    gather(&tx, &schema, kind, &cutoff)?;
     let still: HashSet<String> = {
-        let mut stmt = tx.prepare_cached(&recheck_sql(kind))?;
-        stmt.query_map(named_params! {":cutoff": cutoff}, |r| r.get::<_, String>(0))?
+        let mut stmt = tx.prepare_cached("SELECT id FROM temp.modcon_doomed WHERE tbl = ?1")?;
+        stmt.query_map([kind.table()], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<_>>()?
     };
     let mut outcome = BatchOutcome::default();
-    let mut dropped: Vec<&String> = Vec::new();
     for id in roots {
         if !still.contains(id) {
             outcome.skips.push(Skip {
@@ -803,16 +873,8 @@ fn run_batch(
                 id: id.clone(),
                 reason: "no longer purgeable (changed since the plan)".into(),
             });
-            dropped.push(id);
         }
     }
-    if !dropped.is_empty() {
-        tx.prepare_cached(
-            "DELETE FROM temp.modcon_batch WHERE id IN (SELECT value FROM json_each(?1))",
-        )?
-        .execute([serde_json::to_string(&dropped)?])?;
-    }
-    expand(&tx, &schema, kind)?;
     let blocked = blocked_roots(&tx, &schema)?;
     if !blocked.is_empty() {
         let ids: Vec<&String> = blocked.iter().map(|(id, _)| id).collect();
@@ -838,14 +900,9 @@ fn run_batch(
         Some(id) => id,
         None => audit::begin(&tx, ctx, action::PURGE, None, Some(entry.detail))?,
     };
-    for table in deletion_order(&schema) {
-        if expected.contains_key(table) {
-            tx.prepare_cached(&record_sql(table))?
-                .execute([action_id])?;
-        }
-    }
+    tx.prepare_cached(&record_sql())?.execute([action_id])?;
     if !keep_files {
-        tx.prepare_cached(JOURNAL_SQL)?.execute((action_id, &now))?;
+        outcome.journalled = tx.prepare_cached(JOURNAL_SQL)?.execute((action_id, &now))? as u64;
     }
     for record_kind in [Kind::Thread, Kind::Post] {
         if expected.contains_key(record_kind.table()) {
@@ -938,6 +995,7 @@ fn run_batch_isolating(
         Ok(outcome) => Ok(outcome),
         Err(BatchError::Refused(reason)) if roots.len() == 1 => Ok(BatchOutcome {
             tally: Tally::default(),
+            journalled: 0,
             skips: vec![Skip {
                 kind,
                 id: roots[0].clone(),
@@ -951,6 +1009,7 @@ fn run_batch_isolating(
             let rest = run_batch_isolating(db, ctx, entry, kind, second, keep_files, batch_number)?;
             outcome.tally.merge(&rest.tally);
             outcome.skips.extend(rest.skips);
+            outcome.journalled += rest.journalled;
             Ok(outcome)
         }
         Err(BatchError::Failed(err)) => {
@@ -1005,6 +1064,9 @@ pub fn run(
     };
     // The last journal entry this run has tried.
     let mut tried = 0;
+    // The purge's work tables fit in the TEMP schema's page cache (8 MB),
+    // so they are never written out to a temporary file.
+    db.conn().execute_batch("PRAGMA temp.cache_size = -8192")?;
     if !options.dry_run && db.is_read_only() {
         bail!(
             "the database is open read-only (--read-only): purge would change it; use --dry-run to see the plan"
@@ -1076,6 +1138,8 @@ pub fn run(
         detail: &detail,
     };
     let blocked: HashSet<&str> = plan.blocked.iter().map(|s| s.id.as_str()).collect();
+    // Files journalled since the journal was last finished.
+    let mut journalled = 0;
     let mut state = Progress {
         batches: plan.batches,
         ..Progress::default()
@@ -1083,7 +1147,8 @@ pub fn run(
     // Batch 0 of N: a bar or gauge can show its length before the first
     // batch commits.
     progress(&state);
-    for kind in [Kind::Attachment, Kind::Post, Kind::Thread] {
+    let mut failure = None;
+    'kinds: for kind in [Kind::Attachment, Kind::Post, Kind::Thread] {
         let roots: Vec<String> = plan
             .root_ids
             .iter()
@@ -1096,7 +1161,7 @@ pub fn run(
                 break;
             }
             state.batch += 1;
-            let outcome = run_batch_isolating(
+            let outcome = match run_batch_isolating(
                 db,
                 ctx,
                 &mut entry,
@@ -1104,13 +1169,27 @@ pub fn run(
                 chunk,
                 options.keep_files,
                 state.batch,
-            )?;
+            ) {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    failure = Some(err);
+                    break 'kinds;
+                }
+            };
             report.action_id = entry.id;
             super::failpoint::hit("purge-after-commit");
             report.removed.merge(&outcome.tally);
             report.skipped_rows.extend(outcome.skips);
-            if let (Some(media), false) = (media, options.keep_files) {
-                finish_journal(db, media, &mut report, &mut tried)?;
+            // Files go once a pass's worth is journalled, and at the end.
+            journalled += outcome.journalled;
+            if let (Some(media), false) = (media, options.keep_files)
+                && journalled >= JOURNAL_CHUNK as u64
+            {
+                if let Err(err) = finish_journal(db, media, &mut report, &mut tried) {
+                    failure = Some(err);
+                    break 'kinds;
+                }
+                journalled = 0;
             }
             state.removed = report.removed;
             state.skipped = report.skipped_rows.len() as u64;
@@ -1121,6 +1200,16 @@ pub fn run(
         if report.cancelled {
             break;
         }
+    }
+    // The files of every batch that committed go, also when a later batch
+    // failed or the purge was cancelled.
+    if let (Some(media), false) = (media, options.keep_files)
+        && journalled > 0
+    {
+        finish_journal(db, media, &mut report, &mut tried)?;
+    }
+    if let Some(err) = failure {
+        return Err(err);
     }
     report.batches = state.batch;
     report.count_skipped();

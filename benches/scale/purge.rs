@@ -1,0 +1,455 @@
+//! The purge against its floor: a database of 100,000 attachments shaped
+//! like the web app's (its schema and indexes only, no `modcon migrate`),
+//! written in plain SQL as Django writes, with thousands of rows past
+//! retention and their files on disk. On copies of it, in one run: the
+//! plain-SQL floor (one DELETE of the expired attachments in one
+//! transaction), then `purge` at batch sizes 100 and 1000, without and with
+//! `modcon migrate`, every rule kept (re-check in each batch, per-row
+//! records, file journal, dependents first, files removed).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use modcon::core::db::{Access, Db, OpenOptions};
+use modcon::core::media::MediaRoot;
+use modcon::core::migrate;
+use modcon::core::model::{Kind, format_datetime, parse_now};
+use modcon::core::purge::{self, PurgeOptions};
+use modcon::core::rules::{self, Target};
+use modcon::core::{Ctx, cutoff};
+use rusqlite::Connection;
+
+use crate::console::Figure;
+
+const NOW: &str = "2026-11-26 12:00:00";
+const THREADS: usize = 2000;
+const POSTS_PER_THREAD: usize = 10;
+const ATTACHMENTS_PER_POST: usize = 5;
+
+/// A small deterministic generator (no dependency for a bench).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    /// True with probability `per_mille` / 1000.
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.next() % 1000 < per_mille
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The id of row `n` of a kind: 32 hex digits, scattered as the web app's
+/// uuid4 ids are (so index pages are written all over, as in production),
+/// and the same on every run.
+fn hex(kind: u8, n: usize) -> String {
+    let mut x = (kind as u64) << 56 ^ n as u64;
+    let mut out = String::with_capacity(32);
+    for _ in 0..2 {
+        // splitmix64
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        out.push_str(&format!("{:016x}", z ^ (z >> 31)));
+    }
+    out
+}
+
+fn days_ago(days: u64, secs: u64) -> String {
+    let now = parse_now(NOW).expect("now");
+    // Exactly as Django writes it (no fraction when it is zero).
+    format_datetime(
+        now - chrono::Duration::days(days as i64) - chrono::Duration::seconds(secs as i64),
+    )
+}
+
+fn ctx_at(now: &str, retention_days: i64) -> Ctx {
+    Ctx {
+        now: parse_now(now).expect("time"),
+        actor: "bench".into(),
+        client_addr: None,
+        retention_days,
+    }
+}
+
+fn write_file(path: &Path) {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).expect("media folder");
+    }
+    fs::write(path, b"\x89PNG bench").expect("file");
+}
+
+/// The web app's database: its own schema (migration 0001 is the web
+/// app's DDL, indexes included), rows written in plain SQL, then the
+/// console's own tables as any console open makes them, and deletes done
+/// through the console 40 and 60 days ago (so threads and posts have
+/// known deletion times). Files for every deleted attachment.
+fn build(db: &Path, media: &Path) {
+    let conn = Connection::open(db).expect("create");
+    conn.execute_batch("PRAGMA foreign_keys = ON; BEGIN")
+        .expect("begin");
+    conn.execute_batch(migrate::MIGRATIONS[0].sql)
+        .expect("the web app's schema");
+    let mut rng = Lcg(0x005e_ed0f_f100);
+    let old = "2025-06-01 10:00:00";
+    for u in 1..=200 {
+        conn.execute(
+            "INSERT INTO users_user (password, last_login, is_superuser, username, first_name, \
+             last_name, email, is_staff, is_active, date_joined, id, uuid) \
+             VALUES ('!', NULL, 0, ?1, '', '', '', ?2, 1, ?3, ?4, ?5)",
+            (format!("user{u}"), u == 1, old, u as i64, hex(0xee, u)),
+        )
+        .expect("user");
+    }
+    conn.execute(
+        "INSERT INTO forum_category (id, name, slug, description, icon, display_order, is_active, \
+         created_at, updated_at, parent_id) VALUES (?1, 'Plants', 'plants', '', '', 0, 1, ?2, ?2, NULL)",
+        (hex(0xca, 1), old),
+    )
+    .expect("category");
+    let mut thread = conn
+        .prepare(
+            "INSERT INTO forum_thread (id, title, slug, excerpt, is_pinned, is_locked, is_active, \
+             view_count, post_count, last_activity_at, created_at, updated_at, author_id, category_id) \
+             VALUES (?1, ?2, ?3, '', 0, 0, 1, 0, ?4, ?5, ?5, ?5, ?6, ?7)",
+        )
+        .expect("thread");
+    let mut post = conn
+        .prepare(
+            "INSERT INTO forum_post (id, content_raw, content_rich, content_format, is_first_post, \
+             is_active, edited_at, created_at, updated_at, author_id, edited_by_id, thread_id) \
+             VALUES (?1, ?2, NULL, 'markdown', ?3, 1, NULL, ?4, ?4, ?5, NULL, ?6)",
+        )
+        .expect("post");
+    let mut attachment = conn
+        .prepare(
+            "INSERT INTO forum_attachment (id, image, original_filename, file_size, mime_type, \
+             display_order, alt_text, created_at, post_id, deleted_at, is_active) \
+             VALUES (?1, ?2, ?3, 2048, 'image/png', ?4, '', ?5, ?6, ?7, ?8)",
+        )
+        .expect("attachment");
+    let mut reaction = conn
+        .prepare(
+            "INSERT INTO forum_reaction (id, reaction_type, is_active, created_at, updated_at, \
+             post_id, user_id) VALUES (?1, 'like', 1, ?2, ?2, ?3, ?4)",
+        )
+        .expect("reaction");
+    let mut flag = conn
+        .prepare(
+            "INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, \
+             reviewed_at, moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, \
+             post_id, thread_id) VALUES (?1, 'post', 'spam', '', ?2, NULL, '', ?3, ?3, ?4, NULL, ?5, NULL)",
+        )
+        .expect("flag");
+    let mut action = conn
+        .prepare(
+            "INSERT INTO forum_moderationaction (id, action_type, reason, created_at, \
+             affected_user_id, flag_id, moderator_id) VALUES (?1, ?2, 'bench', ?3, ?4, ?5, 1)",
+        )
+        .expect("action");
+    let (mut p, mut a, mut f) = (0, 0, 0);
+    for t in 0..THREADS {
+        let created = days_ago(500 - (t as u64 * 400 / THREADS as u64), 0);
+        let author = 1 + rng.below(200) as i64;
+        thread
+            .execute((
+                hex(0x01, t),
+                format!("Thread {t} about leaves"),
+                format!("thread-{t}"),
+                POSTS_PER_THREAD as i64,
+                &created,
+                author,
+                hex(0xca, 1),
+            ))
+            .expect("thread row");
+        for i in 0..POSTS_PER_THREAD {
+            let pid = hex(0x02, p);
+            post.execute((
+                &pid,
+                format!("Post {p}: the leaves turned yellow"),
+                i == 0,
+                &created,
+                1 + rng.below(200) as i64,
+                hex(0x01, t),
+            ))
+            .expect("post row");
+            for order in 0..ATTACHMENTS_PER_POST {
+                // 6.5% deleted past retention by the web app, 1% recently.
+                let deleted = if rng.chance(65) {
+                    Some(days_ago(31 + rng.below(370), rng.below(86_400)))
+                } else if rng.chance(10) {
+                    Some(days_ago(1 + rng.below(28), 0))
+                } else {
+                    None
+                };
+                let day = 1 + a % 28;
+                attachment
+                    .execute((
+                        hex(0x03, a),
+                        format!("forum/attachments/2025/06/{day:02}/{a:x}.png"),
+                        format!("IMG_{a}.png"),
+                        order as i64,
+                        &created,
+                        &pid,
+                        &deleted,
+                        deleted.is_none(),
+                    ))
+                    .expect("attachment row");
+                a += 1;
+            }
+            if p % 2 == 0 {
+                reaction
+                    .execute((hex(0x04, p), &created, &pid, 1 + (p % 199) as i64))
+                    .expect("reaction row");
+            }
+            if p % 20 == 0 {
+                flag.execute((hex(0x05, f), "pending", &created, 2_i64, &pid))
+                    .expect("flag row");
+                if f % 2 == 0 {
+                    action
+                        .execute((hex(0x06, f), "warning", &created, 2_i64, hex(0x05, f)))
+                        .expect("action row");
+                }
+                f += 1;
+            }
+            p += 1;
+        }
+    }
+    // The moderation queue removed 50 posts: the post alone, with a flag
+    // and a remove_post action; their attachments stay active (held back).
+    for n in 0..50 {
+        let pid = hex(0x02, 37 + n * 211);
+        let when = days_ago(45, 0);
+        conn.execute(
+            "UPDATE forum_post SET is_active = 0, updated_at = ?2 WHERE id = ?1",
+            (&pid, &when),
+        )
+        .expect("queue removal");
+        flag.execute((hex(0x07, n), "removed", &when, 3_i64, &pid))
+            .expect("queue flag");
+        action
+            .execute((hex(0x08, n), "remove_post", &when, 2_i64, hex(0x07, n)))
+            .expect("queue action");
+    }
+    drop((thread, post, attachment, reaction, flag, action));
+    conn.execute_batch("COMMIT").expect("commit");
+    drop(conn);
+
+    // The console deleted 150 posts 40 days ago and 15 threads 60 days ago.
+    let mut db = Db::open(db, &OpenOptions::new(Access::ReadWrite)).expect("open");
+    let forty = ctx_at(&days_ago(40, 0), 30);
+    for n in 0..150 {
+        let target = Target {
+            kind: Kind::Post,
+            id: hex(0x02, 5 + n * 131),
+        };
+        rules::delete(&mut db, &forty, &target).expect("delete post");
+    }
+    let sixty = ctx_at(&days_ago(60, 0), 30);
+    for n in 0..15 {
+        let target = Target {
+            kind: Kind::Thread,
+            id: hex(0x01, 3 + n * 127),
+        };
+        rules::delete(&mut db, &sixty, &target).expect("delete thread");
+    }
+    // A file and a thumbnail for every deleted attachment.
+    let mut stmt = db
+        .conn()
+        .prepare("SELECT image FROM forum_attachment WHERE is_active = 0")
+        .expect("images");
+    let images: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("images")
+        .map(|r| r.expect("image"))
+        .collect();
+    for image in images {
+        write_file(&media.join(&image));
+        let stem = Path::new(&image).with_extension("");
+        write_file(&media.join("CACHE/images").join(stem).join("thumb.jpg"));
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("copy folder");
+    for entry in fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A fresh copy of the database and its media folder.
+fn copy(dir: &Path, base: &Path, media: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let db = dir.join(format!("{name}.sqlite3"));
+    let to_media = dir.join(format!("{name}-media"));
+    fs::copy(base, &db).expect("copy database");
+    copy_tree(media, &to_media);
+    (db, to_media)
+}
+
+/// Rows per second of the plain-SQL floor: one DELETE of the expired
+/// attachments, in one transaction.
+pub fn floor(db: &Path) -> (u64, Duration) {
+    let started = Instant::now();
+    let conn = Connection::open(db).expect("open");
+    conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+    let n = conn
+        .execute(
+            "DELETE FROM forum_attachment WHERE is_active = 0 AND deleted_at <= ?1",
+            [cutoff(parse_now(NOW).expect("now"), 30)],
+        )
+        .expect("delete");
+    conn.execute_batch("COMMIT").expect("commit");
+    (n as u64, started.elapsed())
+}
+
+/// What one purge did and how long it took.
+struct Run {
+    rows: u64,
+    files: u64,
+    /// From opening the database to the last batch's commit: the plan,
+    /// and every batch with its re-check, records, journal and deletes.
+    rows_took: Duration,
+    /// The whole run, the files removed after the batches included.
+    took: Duration,
+}
+
+/// A whole purge as `modcon purge` runs it, from opening the database.
+fn run_purge(db: &Path, media: &Path, batch_size: usize) -> Run {
+    let started = Instant::now();
+    let mut last_batch = Duration::ZERO;
+    let mut db = Db::open(db, &OpenOptions::new(Access::ReadWrite)).expect("open");
+    let media = MediaRoot::open(media).expect("media");
+    let report = purge::run(
+        &mut db,
+        &ctx_at(NOW, 30),
+        Some(&media),
+        &PurgeOptions {
+            retention_days: 30,
+            batch_size,
+            dry_run: false,
+            keep_files: false,
+        },
+        &mut |_| last_batch = started.elapsed(),
+        &AtomicBool::new(false),
+    )
+    .expect("purge");
+    let took = started.elapsed();
+    assert!(report.skipped_rows.is_empty(), "{:?}", report.skipped_rows);
+    Run {
+        rows: report.removed.rows() as u64,
+        files: report.removed.files as u64,
+        rows_took: last_batch,
+        took,
+    }
+}
+
+fn rate(rows: u64, took: Duration) -> f64 {
+    rows as f64 / took.as_secs_f64()
+}
+
+/// The web-app database and its media in `dir` (`webapp.sqlite3`,
+/// `webapp-media`), for profiling a purge by hand.
+pub fn build_into(dir: &Path) {
+    fs::create_dir_all(dir).expect("folder");
+    build(&dir.join("webapp.sqlite3"), &dir.join("webapp-media"));
+}
+
+/// The purge figures, with the floor measured in the same run.
+pub fn figures(dir: &Path) -> Vec<Figure> {
+    let base = dir.join("webapp.sqlite3");
+    let media = dir.join("webapp-media");
+    let started = Instant::now();
+    build(&base, &media);
+    let built = started.elapsed();
+    let conn = Connection::open(&base).expect("open");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect("count") };
+    let attachments = count("SELECT count(*) FROM forum_attachment");
+    println!(
+        "web-app database: {} threads, {} posts, {attachments} attachments, built in {:.1} s",
+        count("SELECT count(*) FROM forum_thread"),
+        count("SELECT count(*) FROM forum_post"),
+        built.as_secs_f64()
+    );
+    drop(conn);
+
+    let mut figures = Vec::new();
+    let (db, _) = copy(dir, &base, &media, "floor");
+    let (floor_rows, floor_took) = floor(&db);
+    let floor_rate = rate(floor_rows, floor_took);
+    figures.push(Figure {
+        name: format!("purge floor: one plain DELETE ({floor_rows} attachments)"),
+        value: format!("{floor_rate:.0} rows/s"),
+        target: "1×".into(),
+        met: None,
+    });
+    let mut without = [0.0_f64; 2];
+    for migrated in [false, true] {
+        for (i, batch) in [100, 1000].into_iter().enumerate() {
+            let name = format!("b{batch}-{}", if migrated { "migrated" } else { "plain" });
+            let (db, copy_media) = copy(dir, &base, &media, &name);
+            if migrated {
+                let conn = Connection::open(&db).expect("open");
+                conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+                migrate::apply_requested(&conn, NOW, false).expect("migrate");
+                conn.execute_batch("COMMIT").expect("commit");
+            }
+            let run = run_purge(&db, &copy_media, batch);
+            let r = rate(run.rows, run.rows_took);
+            let ratio = r / floor_rate;
+            let label = format!(
+                "purge --batch-size {batch}{}: {} rows",
+                if migrated { ", after migrate" } else { "" },
+                run.rows
+            );
+            let (target, met) = if migrated {
+                (
+                    format!("≥ {:.2}× (without migrate)", without[i]),
+                    ratio >= without[i],
+                )
+            } else {
+                without[i] = ratio;
+                let want = if batch == 100 { 0.35 } else { 0.5 };
+                (format!("≥ {want}× floor"), ratio >= want)
+            };
+            figures.push(Figure {
+                name: label,
+                value: format!("{r:.0} rows/s = {ratio:.2}× floor"),
+                target,
+                met: Some(met),
+            });
+            let files_took = run.took.saturating_sub(run.rows_took);
+            figures.push(Figure {
+                name: format!("  then its {} files and their thumbnails", run.files),
+                value: format!(
+                    "{:.2} s, {:.0} files/s; whole run {:.0} rows/s",
+                    files_took.as_secs_f64(),
+                    rate(run.files, files_took),
+                    rate(run.rows, run.took)
+                ),
+                target: "(not in the floor)".into(),
+                met: None,
+            });
+            let _ = fs::remove_dir_all(&copy_media);
+            let _ = fs::remove_file(&db);
+        }
+    }
+    figures
+}

@@ -1,68 +1,161 @@
-//! Figures at scale: `cargo bench --bench scale` (MODCON_BENCH_THREADS
-//! sets the size; 20000 threads is about a million attachments). It
-//! reports; it asserts nothing about time.
+//! Figures at scale: `cargo bench --bench scale` prints one table (figure,
+//! value, target, met or missed) with the machine it ran on:
+//! 1. purge against its plain-SQL floor, on a database of 100,000
+//!    attachments shaped like the web app's (`scale/purge.rs`);
+//! 2. the demo of a million attachments (`MODCON_BENCH_THREADS` sets its
+//!    size): `stats`, the status line's counts, `check` with the media
+//!    root, lists, search, the purge plan;
+//! 3. the console on it, end to end (`scale/console.rs`): key latency,
+//!    the status line, memory;
+//! 4. a purge of the demo.
+//!
+//! `MODCON_BENCH_ONLY=purge` runs part 1 alone. It reports; it asserts
+//! nothing about time.
 
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use modcon::core::Ctx;
 use modcon::core::db::{Access, Db, OpenOptions};
 use modcon::core::demo::{self, DemoOptions};
 use modcon::core::media::MediaRoot;
 use modcon::core::model::{Kind, parse_now};
 use modcon::core::purge::{self, PurgeOptions};
 use modcon::core::query::{self, ListQuery};
-use modcon::core::{Ctx, check};
 
 #[path = "scale/console.rs"]
 mod console;
 #[path = "scale/purge.rs"]
 mod purge_floor;
 
+use console::Figure;
+
 const NOW: &str = "2026-11-26 12:00:00";
 
-fn time<T>(label: &str, f: impl FnOnce() -> T) -> T {
-    let started = Instant::now();
-    let out = f();
-    report(label, started.elapsed());
-    out
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
-fn report(label: &str, d: Duration) {
-    println!("{label:<58} {:>10.2} ms", d.as_secs_f64() * 1000.0);
+/// A figure with a target in milliseconds.
+fn against(name: &str, took: Duration, target_ms: f64) -> Figure {
+    Figure {
+        name: name.into(),
+        value: format!("{:.0} ms", ms(took)),
+        target: format!("≤ {target_ms:.0} ms"),
+        met: Some(ms(took) <= target_ms),
+    }
+}
+
+/// A figure without a target.
+fn info(name: &str, value: String) -> Figure {
+    Figure {
+        name: name.into(),
+        value,
+        target: String::new(),
+        met: None,
+    }
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    let out = f();
+    (out, started.elapsed())
+}
+
+/// The median of `n` runs.
+fn median(n: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut runs: Vec<Duration> = (0..n).map(|_| f()).collect();
+    runs.sort();
+    runs[n / 2]
+}
+
+/// The machine, as the table's heading says it.
+fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = read("/proc/loadavg")
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "{cpu}, {cores} cores, Linux {}, load average {load} at the start",
+        read("/proc/sys/kernel/osrelease").trim()
+    )
+}
+
+/// `modcon ARGS` as a process, timed from start to exit.
+fn run_binary(home: &Path, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_modcon"))
+        .env_remove("MODCON_CONFIG")
+        .env_remove("MODCON_DB")
+        .env_remove("MODCON_MEDIA_ROOT")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .args(args)
+        .output()
+        .expect("modcon");
+    let took = started.elapsed();
+    assert!(
+        out.status.success(),
+        "modcon {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+fn print_table(machine: &str, figures: &[Figure]) {
+    println!("\nmodcon scale figures on {machine}\n");
+    println!("| figure | value | target | |");
+    println!("|---|---|---|---|");
+    for f in figures {
+        let met = match f.met {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "",
+        };
+        println!("| {} | {} | {} | {met} |", f.name, f.value, f.target);
+    }
 }
 
 fn main() {
     console::session_if_asked();
+    let machine = machine();
     let dir = tempfile::tempdir().expect("temp dir");
     // The plain-SQL floor alone on a given database, for profiling by hand.
     if let Ok(db) = std::env::var("MODCON_BENCH_FLOOR_ON") {
-        let (rows, took) = purge_floor::floor(std::path::Path::new(&db));
+        let (rows, took) = purge_floor::floor(Path::new(&db));
         println!("floor: {rows} rows in {took:?}");
         return;
     }
     // The web-app database alone, kept in a folder, for profiling by hand.
     if let Ok(out) = std::env::var("MODCON_BENCH_WEBAPP_OUT") {
-        purge_floor::build_into(std::path::Path::new(&out));
+        purge_floor::build_into(Path::new(&out));
         return;
     }
+    let mut figures = purge_floor::figures(dir.path());
     if std::env::var("MODCON_BENCH_ONLY").as_deref() == Ok("purge") {
-        for f in purge_floor::figures(dir.path()) {
-            println!(
-                "{:<64} {:>28}   target {} {:?}",
-                f.name, f.value, f.target, f.met
-            );
-        }
+        print_table(&machine, &figures);
         return;
     }
+
     let threads: usize = std::env::var("MODCON_BENCH_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("bench.sqlite3");
     let now = parse_now(NOW).expect("time");
-    println!("modcon scale figures: demo of {threads} threads\n");
-    let summary = time("demo: generate the database (one transaction)", || {
+    let (summary, took) = timed(|| {
         demo::generate(&DemoOptions {
             out: db_path.clone(),
             threads,
@@ -73,26 +166,84 @@ fn main() {
         .expect("demo")
     });
     let size = std::fs::metadata(&db_path).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "  {} threads, {} posts, {} attachments, {:.0} MB\n",
-        summary.threads,
-        summary.posts,
-        summary.attachments,
-        size as f64 / 1e6
-    );
+    figures.push(info(
+        &format!("demo --threads {threads}"),
+        format!(
+            "{:.1} s: {} threads, {} posts, {} attachments, {:.0} MB",
+            took.as_secs_f64(),
+            summary.threads,
+            summary.posts,
+            summary.attachments,
+            size as f64 / 1e6
+        ),
+    ));
+    let db_arg = db_path.to_str().expect("path");
+    let media_path = dir.path().join("media");
+    let media_arg = media_path.to_str().expect("path");
+    let home = dir.path();
+    let stats = median(5, || {
+        run_binary(home, &["--db", db_arg, "--now", NOW, "stats", "--json"])
+    });
+    figures.push(against(
+        "stats --json (the process, median of 5)",
+        stats,
+        150.0,
+    ));
     let ctx = Ctx {
         now,
         actor: "bench".into(),
         retention_days: 30,
         ..Ctx::default()
     };
-    let mut db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).expect("open");
+    let mut db = Db::open(&db_path, &OpenOptions::new(Access::ReadOnly)).expect("open");
     let schema = db.schema().clone();
     let cutoff = ctx.cutoff();
-    time("stats: counts of every kind and state", || {
-        query::counts(db.conn(), &cutoff).expect("counts")
+    let counts = median(5, || {
+        let tx = db.read_tx().expect("read");
+        timed(|| query::counts(&tx, &cutoff).expect("counts")).1
     });
-    let first = time("list: first page of threads (200)", || {
+    figures.push(against(
+        "the status line's counts (the core query, median of 5)",
+        counts,
+        200.0,
+    ));
+    let check = median(3, || {
+        run_binary(
+            home,
+            &[
+                "--db",
+                db_arg,
+                "--media-root",
+                media_arg,
+                "--now",
+                NOW,
+                "check",
+            ],
+        )
+    });
+    figures.push(against(
+        "check with the media root (the process, median of 3)",
+        check,
+        3000.0,
+    ));
+    let check_json = run_binary(
+        home,
+        &[
+            "--db",
+            db_arg,
+            "--media-root",
+            media_arg,
+            "--now",
+            NOW,
+            "check",
+            "--json",
+        ],
+    );
+    figures.push(info(
+        "check --json (every problem listed: the demo's files exist for 300 rows only)",
+        format!("{:.0} ms", ms(check_json)),
+    ));
+    let (first, took) = timed(|| {
         let q = ListQuery {
             kind: Some(Kind::Thread),
             limit: 200,
@@ -100,8 +251,12 @@ fn main() {
         };
         query::list(db.conn(), &schema, &q, &cutoff).expect("list")
     });
+    figures.push(info(
+        "list: first page of threads (200)",
+        format!("{:.1} ms", ms(took)),
+    ));
     let last = first.last().expect("a thread").cursor();
-    time("list: next page of threads (keyset)", || {
+    let (_, took) = timed(|| {
         let q = ListQuery {
             kind: Some(Kind::Thread),
             limit: 200,
@@ -110,58 +265,46 @@ fn main() {
         };
         query::list(db.conn(), &schema, &q, &cutoff).expect("list")
     });
-    let thread = first[0].id.clone();
-    time("list: posts of a thread", || {
-        let q = ListQuery {
-            kind: Some(Kind::Post),
-            thread: Some(thread.clone()),
-            limit: 200,
-            ..ListQuery::default()
-        };
-        query::list(db.conn(), &schema, &q, &cutoff).expect("list")
-    });
-    time(
+    figures.push(info(
+        "list: next page of threads (keyset)",
+        format!("{:.1} ms", ms(took)),
+    ));
+    let (_, took) = timed(|| query::search(db.conn(), &schema, "leaf", 500).expect("search"));
+    figures.push(info(
         "search: \"leaf\" in titles, text, authors, file names",
-        || query::search(db.conn(), &schema, "leaf", 500).expect("search"),
-    );
-    let media = MediaRoot::open(&dir.path().join("media")).expect("media");
-    time("purge --dry-run: the plan", || {
-        let options = PurgeOptions {
-            retention_days: 30,
-            batch_size: 100,
-            dry_run: true,
-            keep_files: false,
-        };
+        format!("{:.0} ms", ms(took)),
+    ));
+    let media = MediaRoot::open(&media_path).expect("media");
+    let dry = PurgeOptions {
+        retention_days: 30,
+        batch_size: 100,
+        dry_run: true,
+        keep_files: false,
+    };
+    let (_, took) = timed(|| {
         purge::run(
             &mut db,
             &ctx,
             Some(&media),
-            &options,
+            &dry,
             &mut |_| {},
             &AtomicBool::new(false),
         )
         .expect("plan")
     });
-    time("check (with the media root)", || {
-        check::run(&mut db, &ctx, Some(&media)).expect("check")
-    });
+    figures.push(info(
+        "purge --dry-run: the plan",
+        format!("{:.0} ms", ms(took)),
+    ));
+    drop(db);
 
-    // The console on the same database, before the purge changes it.
-    for figure in console::figures(&db_path, NOW) {
-        let met = match figure.met {
-            Some(true) => "met",
-            Some(false) => "MISSED",
-            None => "",
-        };
-        println!(
-            "{:<58} {:>10}   target {} {met}",
-            figure.name, figure.value, figure.target
-        );
-    }
+    // The console on the same database, before the purge changes it; its
+    // key latency, status line and memory figures are its own.
+    figures.extend(console::figures(&db_path, NOW));
+
     let mut purge_db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).expect("open");
-    // The demo has the purge indexes of `modcon migrate` already.
     let started = Instant::now();
-    let report_ = purge::run(
+    let report = purge::run(
         &mut purge_db,
         &ctx,
         Some(&media),
@@ -175,14 +318,16 @@ fn main() {
         &AtomicBool::new(false),
     )
     .expect("purge");
-    let elapsed = started.elapsed();
-    report("purge: every row past 30 days, batches of 100", elapsed);
-    let rows = report_.removed.rows();
-    println!(
-        "  {} rows in {} batches: {:.0} rows/s, {:.1} ms per batch",
-        rows,
-        report_.batches,
-        rows as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64() * 1000.0 / report_.batches.max(1) as f64
-    );
+    let took = started.elapsed();
+    let rows = report.removed.rows();
+    figures.push(info(
+        "purge of the demo (batches of 100, its purge indexes)",
+        format!(
+            "{rows} rows in {:.1} s: {:.0} rows/s, {} batches",
+            took.as_secs_f64(),
+            rows as f64 / took.as_secs_f64(),
+            report.batches
+        ),
+    ));
+    print_table(&machine, &figures);
 }

@@ -1923,3 +1923,30 @@ fn log_reads_a_database_from_an_older_console_without_purge_records() {
     json_on(&f.db, &ago(-40, 0), &["purge"]);
     assert_eq!(purge_records(&f.conn).len(), 1);
 }
+
+#[test]
+fn check_tells_how_far_it_has_got_and_ends_with_every_row_checked() {
+    use modcon::core::check::{self, CheckProgress};
+    use modcon::core::db::{Access, Db, OpenOptions};
+    use modcon::core::media::MediaRoot;
+    use modcon::core::{Ctx, model};
+    let f = post_forum();
+    f.attachment(&id(0x10), &id(2), &img(0x10), None, true);
+    f.attachment(&id(0x11), &id(2), &img(0x11), None, false);
+    f.attachment(&id(0x12), &id(2), "../outside.png", None, false);
+    let mut db = Db::open(&f.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
+    let ctx = Ctx {
+        now: model::parse_now(NOW).unwrap(),
+        actor: "tester".into(),
+        client_addr: None,
+        retention_days: 30,
+    };
+    let media = MediaRoot::open(&f.media).unwrap();
+    let mut seen = Vec::new();
+    let report =
+        check::run_with_progress(&mut db, &ctx, Some(&media), &mut |p| seen.push(p)).unwrap();
+    assert_eq!(seen.first(), Some(&CheckProgress::Rows(0, 3)));
+    assert_eq!(seen.last(), Some(&CheckProgress::Rows(3, 3)));
+    assert_eq!(report.missing_files.len(), 1);
+    assert_eq!(report.unsafe_paths.len(), 1);
+}

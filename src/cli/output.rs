@@ -52,8 +52,21 @@ pub fn one_line(err: &anyhow::Error) -> String {
 
 /// One JSON object on stdout.
 pub fn json<T: Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    use std::io::Write;
+    // Written as it is serialised: a check of a million rows lists a
+    // million problems, never held twice in memory.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(()),
+        // The reader went away (`modcon … --json | head`): as with text,
+        // stop quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The one JSON object of a failed `--json` run: `{"action", "error"}`.

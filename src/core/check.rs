@@ -1,16 +1,15 @@
 //! `check`: what in the data breaks the rules — invariant violations,
 //! deleted rows of unknown age, files missing or left behind.
 
-use std::collections::HashSet;
-
 use anyhow::Result;
 use rusqlite::Connection;
+use rusqlite::types::ValueRef;
 use serde::Serialize;
 
 use super::Ctx;
 use super::conditions as cond;
 use super::db::Db;
-use super::media::{DirCache, FileStatus, MediaRoot};
+use super::media::{FileStatus, Listing, MediaRoot};
 use super::model::Kind;
 use super::query::text_of;
 
@@ -102,7 +101,26 @@ pub fn stamp_first_seen(conn: &Connection, now: &str) -> Result<i64> {
     Ok(stamped)
 }
 
+/// How far a check has got, for a bar or a gauge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CheckProgress {
+    /// Reading the media root's folders: so many read so far.
+    Folders(u64),
+    /// Comparing the attachment rows' paths with them: done of total.
+    Rows(u64, u64),
+}
+
 pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckReport> {
+    run_with_progress(db, ctx, media, &mut |_| {})
+}
+
+/// [`run`], telling `progress` how far it has got.
+pub fn run_with_progress(
+    db: &mut Db,
+    ctx: &Ctx,
+    media: Option<&MediaRoot>,
+    progress: &mut dyn FnMut(CheckProgress),
+) -> Result<CheckReport> {
     let mut report = CheckReport {
         media_root: media.map(|m| m.path().display().to_string()),
         foreign_references: db
@@ -116,9 +134,11 @@ pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckRep
             .collect(),
         ..CheckReport::default()
     };
+    // The media root's folders are read before the database, each once,
+    // so the database is not kept waiting on the filesystem.
+    let mut listing = media.map(|m| Listing::read(m, &mut |n| progress(CheckProgress::Folders(n))));
     // The stamping and every read of the database in one transaction, so a
-    // read that fails (a corrupt page) leaves the file as it was. The files
-    // are looked at after it ends: the web app is not kept waiting meanwhile.
+    // read that fails (a corrupt page) leaves the file as it was.
     let read_only = db.is_read_only();
     let tx = if read_only {
         db.read_tx()?
@@ -165,35 +185,53 @@ pub fn run(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckRep
             report.unknown_deletion_time.push(row?);
         }
     }
-    let attachments: Vec<(String, String)> = if media.is_some() {
-        let mut stmt = conn.prepare("SELECT id, image FROM forum_attachment ORDER BY id")?;
-        stmt.query_map([], |r| Ok((text_of(r.get_ref(0)?), text_of(r.get_ref(1)?))))?
-            .collect::<rusqlite::Result<_>>()?
-    } else {
-        Vec::new()
-    };
-    tx.commit()?;
-    if let Some(media) = media {
-        report.files_checked = true;
-        let mut images = HashSet::new();
-        let mut dirs = DirCache::default();
-        for (id, image) in attachments {
-            match media.status_in(&image, &mut dirs) {
+    if let Some(listing) = listing.as_mut() {
+        // Every row's path against the folders read: lookups in memory,
+        // in the order the rows lie in the table.
+        let total: i64 =
+            conn.query_row("SELECT count(*) FROM forum_attachment", [], |r| r.get(0))?;
+        let total = total.max(0) as u64;
+        let mut stmt = conn.prepare("SELECT id, image FROM forum_attachment")?;
+        let mut rows = stmt.query([])?;
+        let mut done = 0;
+        progress(CheckProgress::Rows(0, total));
+        while let Some(row) = rows.next()? {
+            let stored = row.get_ref(1)?;
+            let image = match stored {
+                ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(text) => std::borrow::Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(t),
+                },
+                other => std::borrow::Cow::Owned(text_of(other)),
+            };
+            let problem = |reason: String| FileProblem {
+                attachment_id: text_of(row.get_ref(0).unwrap_or(ValueRef::Null)),
+                image: image.to_string(),
+                reason,
+            };
+            match listing.status(&image) {
                 FileStatus::Present(_) => {}
-                FileStatus::Missing => report.missing_files.push(FileProblem {
-                    attachment_id: id,
-                    image: image.clone(),
-                    reason: String::new(),
-                }),
-                FileStatus::Refused(reason) => report.unsafe_paths.push(FileProblem {
-                    attachment_id: id,
-                    image: image.clone(),
-                    reason,
-                }),
+                FileStatus::Missing => report.missing_files.push(problem(String::new())),
+                FileStatus::Refused(reason) => report.unsafe_paths.push(problem(reason)),
             }
-            images.insert(image);
+            done += 1;
+            if done % 16_384 == 0 {
+                progress(CheckProgress::Rows(done, total));
+            }
         }
-        let (files, thumbs) = media.unreferenced(&images);
+        progress(CheckProgress::Rows(done, total));
+    }
+    tx.commit()?;
+    if let Some(listing) = listing {
+        report.files_checked = true;
+        // Listed by id, as before the rows were read in table order.
+        report
+            .missing_files
+            .sort_unstable_by(|a, b| a.attachment_id.cmp(&b.attachment_id));
+        report
+            .unsafe_paths
+            .sort_unstable_by(|a, b| a.attachment_id.cmp(&b.attachment_id));
+        let (files, thumbs) = listing.unreferenced();
         report.unreferenced_files = files;
         report.unreferenced_thumbnails = thumbs;
     }

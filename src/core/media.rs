@@ -2,7 +2,9 @@
 //! the guard that keeps every file operation inside it.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use foldhash::HashMapExt;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
@@ -91,6 +93,10 @@ impl MediaRoot {
                     return Err("absolute path, outside the media root".into());
                 }
             }
+        }
+        // `.` and the like name the root itself.
+        if normalize(relative).is_empty() {
+            return Err("names a directory, not a file".into());
         }
         let joined = self.real.join(rel);
         if let Some(parent) = joined.parent() {
@@ -222,28 +228,6 @@ impl MediaRoot {
         removal
     }
 
-    /// Files under the attachment folder that no row names, and thumbnail
-    /// files whose image no row names; both relative to the root. Row
-    /// paths are compared normalised (`./a/b.png` is `a/b.png`).
-    pub fn unreferenced(&self, images: &HashSet<String>) -> (Vec<String>, Vec<String>) {
-        let names: HashSet<Cow<'_, str>> = images.iter().map(|i| normalize(i)).collect();
-        let mut files = Vec::new();
-        walk(&self.real.join(ATTACHMENT_DIR), &self.real, &mut files);
-        files.retain(|f| !names.contains(f.as_str()));
-        files.sort();
-        let folders: HashSet<String> = images.iter().filter_map(|i| thumbnail_dir_of(i)).collect();
-        let mut thumbs = Vec::new();
-        walk(&self.real.join(THUMBNAIL_DIR), &self.real, &mut thumbs);
-        thumbs.retain(|t| {
-            Path::new(t)
-                .parent()
-                .map(|dir| !folders.contains(dir.to_string_lossy().as_ref()))
-                .unwrap_or(true)
-        });
-        thumbs.sort();
-        (files, thumbs)
-    }
-
     /// The resolved media root, as purge and check report it.
     pub fn path(&self) -> &Path {
         &self.real
@@ -257,10 +241,23 @@ impl MediaRoot {
 /// spelling is already the normal one, as nearly every path is.
 pub fn normalize(image: &str) -> Cow<'_, str> {
     // Normal: no `.` component, and no empty one but the start of an
-    // absolute path (or the empty path itself).
-    let normal = image.split('/').enumerate().all(|(i, part)| {
-        part != "." && (!part.is_empty() || image.is_empty() || (i == 0 && image.len() > 1))
-    });
+    // absolute path (or the empty path itself). Byte by byte: `check`
+    // meets this once per row.
+    let b = image.as_bytes();
+    let mut normal = true;
+    let mut start = 0;
+    for i in 0..=b.len() {
+        if i < b.len() && b[i] != b'/' {
+            continue;
+        }
+        let part = &b[start..i];
+        let absolute_start = start == 0 && i == 0 && b.len() > 1;
+        if part == b"." || (part.is_empty() && !absolute_start && !b.is_empty()) {
+            normal = false;
+            break;
+        }
+        start = i + 1;
+    }
     if normal {
         return Cow::Borrowed(image);
     }
@@ -300,23 +297,32 @@ pub fn thumbnail_dir_of(image: &str) -> Option<String> {
 /// `.` or `..` (the folder would be a parent, where other images'
 /// renditions live), or the path is absolute or climbs with `..`.
 pub fn thumbnail_key(image: &str) -> Option<Cow<'_, str>> {
-    let last = image.rsplit('/').next().unwrap_or(image);
-    if matches!(last, "" | "." | "..") || image.starts_with('/') {
+    match normalize(image) {
+        Cow::Borrowed(name) => thumbnail_key_of(image, name).map(Cow::Borrowed),
+        Cow::Owned(name) => thumbnail_key_of(image, &name).map(|key| Cow::Owned(key.to_string())),
+    }
+}
+
+/// [`thumbnail_key`] of `image` from its normal form `name` (computed
+/// once by the caller), borrowed from it.
+fn thumbnail_key_of<'n>(image: &str, name: &'n str) -> Option<&'n str> {
+    let last = last_slash(image).map_or(image, |slash| &image[slash + 1..]);
+    if matches!(last, "" | "." | "..") || image.starts_with('/') || climbs(name) {
         return None;
     }
-    let name = normalize(image);
-    if name.split('/').any(|part| part == "..") {
-        return None;
-    }
-    // The normal form ends with the same last component.
     let cut = last.len() - strip_extension(last).len();
-    Some(match name {
-        Cow::Borrowed(name) => Cow::Borrowed(&name[..name.len() - cut]),
-        Cow::Owned(mut name) => {
-            name.truncate(name.len() - cut);
-            Cow::Owned(name)
-        }
-    })
+    Some(&name[..name.len() - cut])
+}
+
+/// Where the last `/` is (a plain byte search: paths are ASCII-heavy and
+/// checked a million times).
+fn last_slash(path: &str) -> Option<usize> {
+    path.bytes().rposition(|b| b == b'/')
+}
+
+/// A path with a `..` component (looked for only when it has `..` at all).
+fn climbs(path: &str) -> bool {
+    path.contains("..") && path.split('/').any(|part| part == "..")
 }
 
 /// `fs::remove_file`, except where a test makes the file one that cannot
@@ -330,21 +336,237 @@ fn remove_file(path: &Path) -> std::io::Result<()> {
     fs::remove_file(path)
 }
 
-/// Every file below `dir` (symlinks not followed), relative to `base`.
-fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
+/// What a folder entry is (symlinks not followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+}
+
+/// One folder of the media root, read once. (Its maps, like the
+/// listing's, hash with foldhash: a million lookups per check.)
+#[derive(Debug)]
+struct Folder {
+    /// Each entry: what it is, and whether some row names it.
+    entries: foldhash::HashMap<String, (EntryKind, bool)>,
+    /// Below the attachment folder: walked whole, so its files count as
+    /// unreferenced when no row names them.
+    walked: bool,
+}
+
+/// A folder a row's path goes through: whether it resolves inside the
+/// root, and what it holds (`None`: not there, or not readable).
+#[derive(Debug)]
+struct Place {
+    verdict: Result<(), String>,
+    folder: Option<Folder>,
+}
+
+/// The media root as `check` reads it: each folder read once (the
+/// attachment and thumbnail folders whole, any other a row names when
+/// first met), so a million rows cost a million lookups in memory, not a
+/// million calls to the filesystem. It answers what [`MediaRoot::status`]
+/// would for each path, and remembers which files and thumbnail folders
+/// some row uses.
+pub struct Listing<'a> {
+    root: &'a MediaRoot,
+    /// By folder, relative to the root (`""` is the root itself).
+    places: foldhash::HashMap<String, Place>,
+    /// The thumbnail folders (below `CACHE/images/`), each with the files
+    /// directly in it and whether some row's image maps to it.
+    thumbnails: foldhash::HashMap<String, (Vec<String>, bool)>,
+}
+
+impl<'a> Listing<'a> {
+    /// Reads the attachment and thumbnail folders whole. `folders_read`
+    /// is called as they are read (a count, for progress).
+    pub fn read(root: &'a MediaRoot, folders_read: &mut dyn FnMut(u64)) -> Listing<'a> {
+        let mut listing = Listing {
+            root,
+            places: foldhash::HashMap::new(),
+            thumbnails: foldhash::HashMap::new(),
         };
-        if kind.is_dir() {
-            walk(&path, base, out);
-        } else if let Ok(rel) = path.strip_prefix(base) {
-            out.push(rel.to_string_lossy().replace('\\', "/"));
+        let mut count = 0;
+        listing.walk(ATTACHMENT_DIR.to_string(), &mut count, folders_read);
+        listing.walk_thumbnails(String::new(), &mut count, folders_read);
+        listing
+    }
+
+    fn walk(&mut self, rel: String, count: &mut u64, folders_read: &mut dyn FnMut(u64)) {
+        let Some(folder) = self.read_folder(&rel, true) else {
+            return;
+        };
+        tick(count, folders_read);
+        let subfolders: Vec<String> = folder
+            .entries
+            .iter()
+            .filter(|(_, (kind, _))| *kind == EntryKind::Dir)
+            .map(|(name, _)| format!("{rel}/{name}"))
+            .collect();
+        // Reached without following a symlink, so inside the root.
+        self.places.insert(
+            rel,
+            Place {
+                verdict: Ok(()),
+                folder: Some(folder),
+            },
+        );
+        for sub in subfolders {
+            self.walk(sub, count, folders_read);
         }
+    }
+
+    /// Every folder below `CACHE/images/`, by its key (the folder relative
+    /// to `CACHE/images/`), with the files directly in it.
+    fn walk_thumbnails(&mut self, key: String, count: &mut u64, folders_read: &mut dyn FnMut(u64)) {
+        let rel = if key.is_empty() {
+            THUMBNAIL_DIR.to_string()
+        } else {
+            format!("{THUMBNAIL_DIR}/{key}")
+        };
+        let Some(folder) = self.read_folder(&rel, true) else {
+            return;
+        };
+        tick(count, folders_read);
+        let mut files = Vec::new();
+        let mut subfolders = Vec::new();
+        for (name, (kind, _)) in folder.entries {
+            let sub = if key.is_empty() {
+                name
+            } else {
+                format!("{key}/{name}")
+            };
+            if kind == EntryKind::Dir {
+                subfolders.push(sub);
+            } else {
+                files.push(sub);
+            }
+        }
+        self.thumbnails.insert(key, (files, false));
+        for sub in subfolders {
+            self.walk_thumbnails(sub, count, folders_read);
+        }
+    }
+
+    fn read_folder(&self, rel: &str, walked: bool) -> Option<Folder> {
+        let entries = fs::read_dir(self.root.real.join(rel)).ok()?;
+        let mut folder = Folder {
+            entries: foldhash::HashMap::new(),
+            walked,
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let kind = if kind.is_symlink() {
+                EntryKind::Symlink
+            } else if kind.is_dir() {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            };
+            folder.entries.insert(
+                entry.file_name().to_string_lossy().into_owned(),
+                (kind, false),
+            );
+        }
+        Some(folder)
+    }
+
+    /// What [`MediaRoot::status`] says of a stored path, from the folders
+    /// read; the file is remembered as used by a row, and so is the image's
+    /// thumbnail folder.
+    pub fn status(&mut self, image: &str) -> FileStatus {
+        let name = normalize(image);
+        if let Some(key) = thumbnail_key_of(image, &name)
+            && let Some((_, used)) = self.thumbnails.get_mut(key)
+        {
+            *used = true;
+        }
+        if image.is_empty() {
+            return FileStatus::Refused("empty path".into());
+        }
+        if image.contains('\0') {
+            return FileStatus::Refused("path contains a NUL byte".into());
+        }
+        if name.starts_with('/') {
+            return FileStatus::Refused("absolute path, outside the media root".into());
+        }
+        if climbs(&name) {
+            return FileStatus::Refused("'..' would leave the media root".into());
+        }
+        if name.is_empty() {
+            return FileStatus::Refused("names a directory, not a file".into());
+        }
+        let (parent, file) = match last_slash(&name) {
+            Some(slash) => (&name[..slash], &name[slash + 1..]),
+            None => ("", name.as_ref()),
+        };
+        if !self.places.contains_key(parent) {
+            let verdict = self.root.inside(&self.root.real.join(parent));
+            let folder = match verdict {
+                Ok(()) => self.read_folder(parent, false),
+                Err(_) => None,
+            };
+            self.places
+                .insert(parent.to_string(), Place { verdict, folder });
+        }
+        let Some(place) = self.places.get_mut(parent) else {
+            return FileStatus::Missing;
+        };
+        if let Err(reason) = &place.verdict {
+            return FileStatus::Refused(reason.clone());
+        }
+        let Some((kind, used)) = place.folder.as_mut().and_then(|f| f.entries.get_mut(file)) else {
+            return FileStatus::Missing;
+        };
+        *used = true;
+        let path = self.root.real.join(name.as_ref());
+        match kind {
+            EntryKind::File => FileStatus::Present(path),
+            EntryKind::Dir => FileStatus::Refused("names a directory, not a file".into()),
+            // The name itself may lead out.
+            EntryKind::Symlink => match self.root.inside(&path) {
+                Ok(()) => FileStatus::Present(path),
+                Err(reason) => FileStatus::Refused(reason),
+            },
+        }
+    }
+
+    /// Files under the attachment folder that no row names, and thumbnail
+    /// files in folders no row's image maps to; both relative to the root,
+    /// sorted. Meaningful once every row's path went through [`status`].
+    ///
+    /// [`status`]: Listing::status
+    pub fn unreferenced(&self) -> (Vec<String>, Vec<String>) {
+        let mut files = Vec::new();
+        for (rel, place) in &self.places {
+            let Some(folder) = place.folder.as_ref().filter(|f| f.walked) else {
+                continue;
+            };
+            for (name, (kind, used)) in &folder.entries {
+                if *kind != EntryKind::Dir && !*used {
+                    files.push(format!("{rel}/{name}"));
+                }
+            }
+        }
+        let mut thumbs: Vec<String> = self
+            .thumbnails
+            .values()
+            .filter(|(_, used)| !used)
+            .flat_map(|(files, _)| files.iter().map(|f| format!("{THUMBNAIL_DIR}/{f}")))
+            .collect();
+        files.sort_unstable();
+        thumbs.sort_unstable();
+        (files, thumbs)
+    }
+}
+
+fn tick(count: &mut u64, folders_read: &mut dyn FnMut(u64)) {
+    *count += 1;
+    if count.is_multiple_of(256) {
+        folders_read(*count);
     }
 }
 
@@ -384,6 +606,77 @@ mod tests {
             media.status("forum/attachments/ok.png"),
             FileStatus::Present(_)
         ));
+    }
+
+    #[test]
+    fn a_listing_answers_for_every_path_as_status_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("media");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(root.join("forum/attachments/2026/01")).unwrap();
+        fs::create_dir_all(root.join("avatars")).unwrap();
+        fs::create_dir_all(root.join("CACHE/images/forum/attachments/2026/01/a")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        for file in [
+            "forum/attachments/2026/01/a.png",
+            "forum/attachments/2026/01/b.png",
+            "avatars/me.png",
+            "CACHE/images/forum/attachments/2026/01/a/thumb.jpg",
+        ] {
+            fs::write(root.join(file), b"x").unwrap();
+        }
+        fs::write(outside.join("secret.png"), b"x").unwrap();
+        fs::create_dir_all(root.join("forum/attachments/2026/01/folder.png")).unwrap();
+        let link =
+            |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at)).unwrap();
+        link(&outside, "forum/attachments/out");
+        link(
+            &outside.join("secret.png"),
+            "forum/attachments/2026/01/out.png",
+        );
+        link(
+            &root.join("avatars/me.png"),
+            "forum/attachments/2026/01/in.png",
+        );
+        link(
+            &dir.path().join("nowhere.png"),
+            "forum/attachments/2026/01/dangling.png",
+        );
+        let media = MediaRoot::open(&root).unwrap();
+        let paths = [
+            "forum/attachments/2026/01/a.png",
+            "./forum/attachments/2026/01/a.png",
+            "forum//attachments/2026/01/b.png",
+            "forum/attachments/2026/01/none.png",
+            "forum/attachments/2026/02/none.png",
+            "forum/attachments/2026/01/folder.png",
+            "forum/attachments/2026/01/",
+            "forum/attachments/out/secret.png",
+            "forum/attachments/2026/01/out.png",
+            "forum/attachments/2026/01/in.png",
+            "forum/attachments/2026/01/dangling.png",
+            "avatars/me.png",
+            "avatars/none.png",
+            "elsewhere/x/y.png",
+            "../outside/secret.png",
+            "forum/../../outside/secret.png",
+            "/etc/passwd",
+            "",
+            ".",
+            "nul\0.png",
+        ];
+        let mut listing = Listing::read(&media, &mut |_| {});
+        for path in paths {
+            assert_eq!(listing.status(path), media.status(path), "{path:?}");
+        }
+        let (files, thumbs) = listing.unreferenced();
+        // A symlink no row names counts as a file; folders and the files
+        // rows name (a dangling link included) do not.
+        assert_eq!(files, ["forum/attachments/out"]);
+        assert!(
+            thumbs.is_empty(),
+            "a.png's thumbnail folder is used: {thumbs:?}"
+        );
     }
 
     #[test]

@@ -365,6 +365,16 @@ fn blocked_sql(fk: &ForeignRef) -> String {
     )
 }
 
+/// The plan's statement that finds each kind's deleted rows past retention,
+/// for the query-plan tests (the plan tables are made first).
+pub fn plan_statements(conn: &Connection) -> Result<Vec<(Kind, String)>> {
+    conn.execute_batch(PLAN_TABLE)?;
+    Ok(Kind::ALL
+        .into_iter()
+        .map(|kind| (kind, candidates_sql(kind)))
+        .collect())
+}
+
 /// Every statement a purge batch runs against the forum tables, for the
 /// query-plan tests (each must look rows up by index, never scan a forum
 /// table). The work tables are made first, so the statements prepare.
@@ -467,6 +477,11 @@ fn candidates_sql(kind: Kind) -> String {
     )
 }
 
+/// The plan's roots and held-back rows, in the connection's TEMP schema.
+const PLAN_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS modcon_plan_root ( \
+     k INTEGER NOT NULL, held INTEGER NOT NULL, pos INTEGER NOT NULL, id TEXT NOT NULL, \
+     at TEXT, PRIMARY KEY (k, held, pos, id)) WITHOUT ROWID";
+
 /// Works out what a purge at this retention would remove.
 pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result<Plan> {
     let cutoff = ctx.cutoff();
@@ -476,12 +491,8 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
     // held back (an active row below), or a root, kept in the order the
     // batches take them (`k`, then the order the rows lie in their table,
     // so a batch's rows share table pages).
-    conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS modcon_plan_root ( \
-             k INTEGER NOT NULL, held INTEGER NOT NULL, pos INTEGER NOT NULL, id TEXT NOT NULL, \
-             at TEXT, PRIMARY KEY (k, held, pos, id)) WITHOUT ROWID;
-         DELETE FROM temp.modcon_plan_root;",
-    )?;
+    conn.execute_batch(PLAN_TABLE)?;
+    conn.execute_batch("DELETE FROM temp.modcon_plan_root")?;
     for kind in [Kind::Thread, Kind::Post, Kind::Attachment] {
         conn.prepare_cached(&candidates_sql(kind))?
             .execute(named_params! {":cutoff": cutoff})?;

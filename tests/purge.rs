@@ -1939,6 +1939,8 @@ fn check_tells_how_far_it_has_got_and_ends_with_every_row_checked() {
         now: model::parse_now(NOW).unwrap(),
         actor: "tester".into(),
         client_addr: None,
+        os_account: None,
+        reason: None,
         retention_days: 30,
     };
     let media = MediaRoot::open(&f.media).unwrap();

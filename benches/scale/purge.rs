@@ -80,6 +80,8 @@ fn ctx_at(now: &str, retention_days: i64) -> Ctx {
         now: parse_now(now).expect("time"),
         actor: "bench".into(),
         client_addr: None,
+        os_account: None,
+        reason: None,
         retention_days,
     }
 }

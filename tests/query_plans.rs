@@ -135,6 +135,63 @@ fn counts_read_deleted_rows_by_index_and_work_out_each_deletion_time_once() {
     }
 }
 
+/// The top-level steps of a plan (not those of its subqueries).
+fn top_plan(db: &Db, sql: &str) -> Vec<String> {
+    let mut stmt = db
+        .conn()
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap();
+    let mut rows = stmt.raw_query();
+    let mut top = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        if row.get::<_, i64>(1).unwrap() == 0 {
+            top.push(row.get::<_, String>(3).unwrap());
+        }
+    }
+    top
+}
+
+#[test]
+fn the_last_page_and_the_page_above_are_read_backwards_by_index() {
+    let (_demo, db) = open_demo();
+    let schema = db.schema().clone();
+    let cursor = Some(Cursor {
+        created_at: "2026-01-01 00:00:00".into(),
+        id: "0".repeat(32),
+    });
+    for q in [
+        // `G`: the list's last page.
+        ListQuery {
+            kind: Some(Kind::Thread),
+            limit: 200,
+            from_end: true,
+            ..ListQuery::default()
+        },
+        // The page above a window.
+        ListQuery {
+            kind: Some(Kind::Thread),
+            limit: 200,
+            before: cursor,
+            ..ListQuery::default()
+        },
+    ] {
+        let top = top_plan(&db, &query::list_sql(&schema, &q).unwrap());
+        // The index gives the order; only rows of equal time are sorted
+        // among themselves, so the read stops after the page.
+        assert!(
+            top.iter().any(
+                |l| l.starts_with("SCAN t USING INDEX forum_thread_created_idx")
+                    || l.starts_with("SEARCH t USING INDEX forum_thread_created_idx")
+            ),
+            "{top:?}"
+        );
+        assert!(
+            !top.iter().any(|l| l == "USE TEMP B-TREE FOR ORDER BY"),
+            "the whole list is sorted: {top:?}"
+        );
+    }
+}
+
 #[test]
 fn purge_finds_shared_file_names_by_index_after_migrate() {
     let (_demo, db) = open_demo();

@@ -412,20 +412,49 @@ fn remove_post_and_remove_thread_take_the_consoles_cascade() {
 }
 
 #[test]
-fn removing_content_already_deleted_marks_the_flag_and_changes_no_row() {
+fn removing_content_already_deleted_is_refused_so_no_action_misdates_it() {
     let f = forum_with_flags();
     f.destroy_post(&id(0x20), "2026-03-05 10:00:00");
-    let out = review(&f.db, NOW, &[&id(0xf1), "remove_post", "--reason", "spam"]);
-    assert_eq!(out["status"], "removed");
-    assert_eq!(out["posts"], 0);
-    assert!(
-        out["message"].as_str().unwrap().contains("already deleted"),
-        "{out}"
+    // The console deleted the thread; the web app's API had deleted a post
+    // in it before.
+    run_on(
+        &f.db,
+        "2026-03-06 10:00:00",
+        &["delete", "thread", &id(0x10)],
+    )
+    .success();
+    let before = bytes(&f.db);
+    for (flag, action, kind) in [
+        (0xf1, "remove_post", "post"),
+        (0xf2, "remove_thread", "thread"),
+    ] {
+        let line = error_line(run_on(
+            &f.db,
+            NOW,
+            &[
+                "--actor",
+                "moderator",
+                "review",
+                &id(flag),
+                action,
+                "--reason",
+                "spam",
+            ],
+        ));
+        assert!(line.contains(&format!("{kind} ")), "{line}");
+        assert!(line.contains("is already deleted"), "{line}");
+        assert!(line.contains("approve the flag"), "{line}");
+        assert_eq!(bytes(&f.db), before);
+    }
+    // Approving says the report was right, and dates nothing.
+    review(
+        &f.db,
+        NOW,
+        &[&id(0xf1), "approve", "--reason", "already gone"],
     );
-    assert_eq!(
-        f.deleted_at(&id(0x30)).as_deref(),
-        Some("2026-03-05 10:00:00")
-    );
+    let thread = json_on(&f.db, NOW, &["list", "threads", "--state", "deleted"]);
+    assert_eq!(thread["rows"][0]["deletion_time"], "exact");
+    assert_eq!(thread["rows"][0]["deleted_at"], "2026-03-06 10:00:00");
 }
 
 #[test]
@@ -1012,7 +1041,19 @@ fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
     // Work through the queue, each action in turn, as either moderator.
     for (i, flag) in flags.iter().enumerate() {
         let post = flag["content_type"] == "post";
+        // Content already deleted (before, or by an earlier review of this
+        // queue) cannot be removed again.
+        let (table, content) = if post {
+            ("forum_post", flag["post_id"].as_str().unwrap())
+        } else {
+            ("forum_thread", flag["thread_id"].as_str().unwrap())
+        };
+        let gone = common::count(
+            &common::open(&d.db),
+            &format!("SELECT count(*) FROM {table} WHERE id = '{content}' AND is_active = 0"),
+        ) > 0;
         let action = match (i % 5, post) {
+            (0 | 4, _) if gone => "approve",
             (0, true) => "remove_post",
             (0, false) => "remove_thread",
             (1, _) => "approve",

@@ -2,7 +2,8 @@
 //! writes: random sequences interleave the console's actions (delete,
 //! restore, undo, check --fix, check, purge at the clock of the moment,
 //! through the core functions the command line calls) with the web app's
-//! writes in plain SQL exactly as Django issues them. After every step the
+//! writes in plain SQL exactly as Django issues them, and reviews of the
+//! flags it files (a removal: the console's delete and a moderation action). After every step the
 //! database is compared with a small model of the rules, kept apart from
 //! the engine: the model knows the true history (who deactivated each row,
 //! and when) where the engine only sees rows and its own records.
@@ -31,6 +32,7 @@ use modcon::core::Ctx;
 use modcon::core::check;
 use modcon::core::conditions as cond;
 use modcon::core::db::{Access, Db, OpenOptions};
+use modcon::core::flags::{self, ReviewAction};
 use modcon::core::media::MediaRoot;
 use modcon::core::model::{Kind, format_datetime, parse_datetime};
 use modcon::core::purge::{self, PurgeOptions};
@@ -137,6 +139,8 @@ struct ActionM {
     kind: &'static str,
     changes: Vec<(usize, St, St)>,
     undone: bool,
+    /// A review's moderation action: a removal of this row at this time.
+    removal: Option<(usize, Time)>,
 }
 
 #[derive(Debug, Clone)]
@@ -301,6 +305,7 @@ impl Model {
             kind,
             changes,
             undone: false,
+            removal: None,
         });
         self.actions.len() - 1
     }
@@ -339,7 +344,7 @@ impl Model {
         rows
     }
 
-    fn delete_rows(&mut self, kind: &'static str, rows: &[usize], now: Time) {
+    fn delete_rows(&mut self, kind: &'static str, rows: &[usize], now: Time) -> usize {
         let mut rows = rows.to_vec();
         rows.sort_by_key(|&r| self.rows[r].kind);
         let changes: Vec<(usize, St, St)> = rows
@@ -357,6 +362,23 @@ impl Model {
         for (r, _, after) in &changes {
             self.write(*r, after, now, action);
         }
+        action
+    }
+
+    /// A review's `remove_post` / `remove_thread` of a flag on `r`: the
+    /// console's delete and a moderation action removing `r` now; refused
+    /// when `r` is already deleted.
+    fn review(&mut self, r: usize, now: Time) -> Option<bool> {
+        // Content already deleted is not removed again: its moderation
+        // action would date the deletion wrongly.
+        if !self.rows[r].exists || !self.rows[r].active {
+            return None;
+        }
+        let rows = self.delete_set(r);
+        let action = self.delete_rows("review", &rows, now);
+        self.rows[r].removals.push(now);
+        self.actions[action].removal = Some((r, now));
+        Some(true)
     }
 
     /// `None` when the engine must fail.
@@ -520,7 +542,18 @@ impl Model {
             self.write(r, &before, now, undo);
             done.push((r, now_state, before));
         }
-        let changed_any = !done.is_empty();
+        let mut changed_any = !done.is_empty();
+        // A review's undo removes its moderation action and puts its flag
+        // back, while they exist (a purge of the row took them with it).
+        if let Some((r, at)) = self.actions[entry].removal
+            && self.rows[r].exists
+        {
+            let removals = &mut self.rows[r].removals;
+            if let Some(i) = removals.iter().position(|&t| t == at) {
+                removals.remove(i);
+            }
+            changed_any = true;
+        }
         self.action("undo", done);
         self.actions[entry].undone = true;
         Ok(changed_any)
@@ -680,6 +713,9 @@ enum Op {
     /// changes no row, yet dates it, which only the engine's own view of
     /// deletion times can follow.)
     Remove(Kind, u8),
+    /// A flag filed on an active post or thread (when there is none, any)
+    /// and the console's review removing it at once.
+    Review(Kind, u8),
     /// `attachment.delete()` of an active attachment.
     DeleteAttachment(u8),
     /// `Attachment.restore()` of a deleted one.
@@ -711,6 +747,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         2 => prop_oneof![Just(0i64), Just(1), Just(30)].prop_map(Op::Purge),
         2 => pick().prop_map(Op::DestroyPost),
         2 => (post_or_thread(), pick()).prop_map(|(k, i)| Op::Remove(k, i)),
+        2 => (post_or_thread(), pick()).prop_map(|(k, i)| Op::Review(k, i)),
         2 => pick().prop_map(Op::DeleteAttachment),
         2 => pick().prop_map(Op::RestoreAttachment),
         3 => (post_or_thread(), any::<bool>(), pick()).prop_map(|(k, a, i)| Op::AdminSave(k, a, i)),
@@ -790,6 +827,16 @@ impl World {
                 fs::remove_file(own).unwrap();
             }
         }
+        // The console's actor is a staff user of the forum, so it may review.
+        forum
+            .web
+            .execute_batch(
+                "INSERT INTO users_user (password, last_login, is_superuser, username, first_name, \
+                 last_name, email, is_staff, is_active, date_joined, id, uuid) VALUES \
+                 ('!', NULL, 0, 'mo', '', '', '', 1, 1, '2025-01-01 00:00:00', 3, \
+                  'a0000000000000000000000000000003')",
+            )
+            .unwrap();
         let db = Db::open(&forum.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
         // Durability is not what is tested here: no sync on each commit.
         for conn in [db.conn(), &forum.web] {
@@ -938,6 +985,27 @@ impl World {
                         Kind::Thread => self.forum.remove_thread(&id, &flag, &action, &at),
                         _ => self.forum.remove_post(&id, &flag, &action, &at),
                     }
+                }
+            }
+            Op::Review(kind, pick) => {
+                let r = m
+                    .choose(pick, |row| row.kind == kind && row.active)
+                    .or_else(|| m.choose(pick, |row| row.kind == kind));
+                if let Some(r) = r {
+                    let id = m.id(r);
+                    let (flag, _) = self.next_flag();
+                    match kind {
+                        Kind::Thread => self.forum.flag(&flag, None, Some(&id), &at),
+                        _ => self.forum.flag(&flag, Some(&id), None, &at),
+                    }
+                    let want = self.model.review(r, now);
+                    let action = match kind {
+                        Kind::Thread => ReviewAction::RemoveThread,
+                        _ => ReviewAction::RemovePost,
+                    };
+                    let review_ctx = ctx.with_reason(Some("reported".into()));
+                    let got = flags::review(&mut self.db, &review_ctx, &flag, action, None);
+                    agree(&format!("review {r}"), want, got.map(|o| o.outcome.changed))?;
                 }
             }
             Op::DeleteAttachment(pick) => {
@@ -1144,6 +1212,33 @@ fn an_undone_restore_keeps_the_original_deletion_time_for_retention() {
         s(2324, 854936, Op::DestroyPost(1)),
         // A day after the thread's delete, the undo under a day ago.
         s(2507, 666564, Op::Purge(1)),
+    ];
+    if let Err(e) = run_steps(&steps) {
+        panic!("{e}");
+    }
+}
+
+/// A removal by review of a post someone already deleted is refused: its
+/// moderation action, dated now, would read as the post being removed now,
+/// later than the console's delete of its thread, whose deletion time
+/// would then be lost.
+#[test]
+fn a_review_never_removes_a_post_already_deleted_under_a_thread_the_console_deleted() {
+    let steps = [
+        s(1, 0, Op::Delete(0)),
+        s(1, 0, Op::Delete(1)),
+        // The admin deactivates post 5; check sees it.
+        s(1, 0, Op::AdminSave(Kind::Post, false, 0)),
+        s(1, 0, Op::Check),
+        // The console deletes thread 1 (post 5's photos stay active).
+        s(1, 0, Op::Delete(0)),
+        s(1, 0, Op::Check),
+        s(1_728_000, 0, Op::Purge(0)),
+        s(1, 0, Op::Undo),
+        s(1, 0, Op::Delete(0)),
+        s(1, 0, Op::Delete(0)),
+        // A flag on post 5, reviewed as remove_post: refused.
+        s(1, 0, Op::Review(Kind::Post, 0)),
     ];
     if let Err(e) = run_steps(&steps) {
         panic!("{e}");

@@ -1616,6 +1616,18 @@ fn the_flag_view_shows_the_queue_at_80x24_and_120x40() {
         "{screen}"
     );
     insta::assert_snapshot!("flags_deleted_120x40", screen);
+    // Its content cannot be removed again: d is not hinted, and says why.
+    let before = std::fs::read(&demo.db).unwrap();
+    h.keys(&["d"]);
+    let screen = h.screen();
+    assert!(screen.contains("is already deleted"), "{screen}");
+    assert!(screen.contains("approve the flag"), "{screen}");
+    h.keys(&["Esc"]);
+    assert!(matches!(
+        h.app.overlay,
+        Some(modcon::tui::app::Overlay::Flags(_))
+    ));
+    assert_eq!(std::fs::read(&demo.db).unwrap(), before);
     let (_, twice) = twice_flagged(&demo.db);
     select_flag(&mut h, &twice[0]);
     let screen = h.screen();

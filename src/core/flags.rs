@@ -444,8 +444,9 @@ pub struct ReviewPlan {
 
 /// Checks who acts, the flag and the action, and works out what the
 /// review will change. Refuses (changing nothing) a user who is not a
-/// moderator, an unknown flag, a flag already reviewed, and a removal that
-/// does not fit the flag's content type.
+/// moderator, an unknown flag, a flag already reviewed, a removal that
+/// does not fit the flag's content type, and the removal of content
+/// already deleted.
 pub fn plan(
     conn: &Connection,
     ctx: &Ctx,
@@ -507,8 +508,20 @@ pub fn plan(
             content.id
         );
     };
+    // A removal's moderation action dates the row's deletion exactly (the
+    // web app's queue is read that way): it may only be written when the
+    // review really deletes the row, now.
     let removes = if action.needs().is_some() {
-        rules::preview_delete(conn, &content)?
+        let removes = rules::preview_delete(conn, &content)?;
+        if removes.rows() == 0 {
+            bail!(
+                "{} {} is already deleted, so {action} would date its deletion wrongly: \
+                 approve the flag (the report was right) or reject it",
+                content.kind,
+                content.id
+            );
+        }
+        removes
     } else {
         Tally::default()
     };
@@ -767,8 +780,6 @@ pub fn review_in(
     );
     if tally.rows() > 0 {
         message.push_str(&format!("; deleted {}", tally.describe()));
-    } else if action.needs().is_some() {
-        message.push_str(&format!("; the {} was already deleted", plan.content.kind));
     }
     match (&plan.locks, &locked_thread) {
         (_, Some(thread)) => message.push_str(&format!("; locked thread {thread}")),

@@ -98,7 +98,14 @@ impl App {
         let selected = view.selected();
         match action {
             Action::Open => selected.is_some_and(|f| f.target().is_some()),
-            Action::Approve | Action::Reject | Action::Remove | Action::Lock | Action::Warn => {
+            // Content already deleted cannot be removed again (the key
+            // still says why).
+            Action::Remove => {
+                !self.read_only
+                    && selected
+                        .is_some_and(|f| f.target().is_some() && f.target_is_active == Some(true))
+            }
+            Action::Approve | Action::Reject | Action::Lock | Action::Warn => {
                 !self.read_only && selected.is_some_and(|f| f.target().is_some())
             }
             Action::Down => view.flags.len() > 1,
@@ -107,6 +114,8 @@ impl App {
     }
 
     pub(super) fn flags_action(&mut self, action: Action) -> Vec<Request> {
+        // Each key replaces the message line, as in the panes.
+        self.message = None;
         if self.read_only && action.mutates() {
             self.note(
                 Level::Warning,

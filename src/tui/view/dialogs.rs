@@ -365,15 +365,10 @@ fn review_lines(c: &Confirm, p: &Preview, width: usize, theme: &Theme) -> Vec<Li
     };
     let mut lines = Vec::new();
     match action {
-        ReviewAction::RemovePost | ReviewAction::RemoveThread if p.changes.rows() > 0 => {
+        ReviewAction::RemovePost | ReviewAction::RemoveThread => {
             lines.push(Line::from("This soft-deletes (the console's cascade):"));
             lines.extend(tally_lines(&p.changes, "nothing"));
         }
-        ReviewAction::RemovePost | ReviewAction::RemoveThread => lines.extend(wrapped(
-            &format!("The {} is already deleted: no row changes.", target.kind),
-            width,
-            Style::default(),
-        )),
         ReviewAction::LockThread => lines.push(Line::from(match target.kind {
             crate::core::model::Kind::Post => "This locks the post's thread.",
             _ => "This locks the thread.",

@@ -966,3 +966,170 @@ fn delete_and_restore_killed_mid_way_are_all_or_nothing() {
         );
     }
 }
+
+// ------------------------------------------------------------- signals
+
+/// Starts a purge of `copy` (with `args` after `purge`) that waits at the
+/// `purge-after-commit` failpoint after its first batch committed, and
+/// returns once it is waiting there, with the gate that lets it go on.
+fn purge_held_after_first_batch(
+    copy: &Copy,
+    args: &[&str],
+) -> (std::process::Child, PathBuf, tempfile::TempDir) {
+    // Beside the copy, not in it: the copy's files are compared.
+    let gates = tempfile::tempdir().unwrap();
+    let gate = gates.path().join("gate");
+    let mut cmd = bin(copy.dir.path());
+    cmd.arg("--db")
+        .arg(copy.db())
+        .arg("--media-root")
+        .arg(copy.dir.path().join("media"))
+        .args(["--now", NOW, "purge", "--batch-size", BATCH])
+        .args(args)
+        .env(
+            "MODCON_FAILPOINT",
+            format!("purge-after-commit:wait={}", gate.display()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let waiting = PathBuf::from(format!("{}.waiting", gate.display()));
+    while !waiting.exists() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(waiting.exists(), "the purge never committed a batch");
+    (child, gate, gates)
+}
+
+fn send(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal}");
+}
+
+/// The rows gone from the copy, which were all there before.
+fn removed_rows(site: &Site, copy: &Copy) -> BTreeSet<Row> {
+    let now = copy.rows();
+    site.kept
+        .iter()
+        .chain(site.purged_rows().iter())
+        .filter(|r| !now.contains(*r))
+        .cloned()
+        .collect()
+}
+
+/// The rows the purge's audit entry records as removed, by table.
+fn recorded_rows(copy: &Copy, action_id: i64) -> BTreeSet<Row> {
+    let conn = copy.conn();
+    let mut stmt = conn
+        .prepare("SELECT kind, row_id FROM modcon_purged WHERE action_id = ?1")
+        .unwrap();
+    stmt.query_map([action_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .map(|(kind, id)| {
+        let table = match kind.as_str() {
+            "thread" => "forum_thread",
+            "post" => "forum_post",
+            "attachment" => "forum_attachment",
+            "reaction" => "forum_reaction",
+            "flag" => "forum_flaggedcontent",
+            _ => "forum_moderationaction",
+        };
+        (table, id)
+    })
+    .collect()
+}
+
+#[test]
+fn ctrl_c_or_sigterm_stops_a_purge_after_its_batch_and_a_second_signal_at_once() {
+    let site = build(SEED ^ 0x5167);
+    let initial_files = hardening::listing(site.dir.path())
+        .into_iter()
+        .filter(|f| !f.starts_with("forum.sqlite3"))
+        .collect::<BTreeSet<_>>();
+
+    // Ctrl-C (SIGINT) with --json: the batch in flight finishes, the
+    // report says what was done and that it was cancelled, exit 130.
+    let copy = site.copy();
+    let (child, gate, _gates) = purge_held_after_first_batch(&copy, &["--json"]);
+    send(&child, "INT");
+    fs::write(&gate, b"").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "", "a cancelled purge is no error");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cancelled"], true, "{report}");
+    assert_eq!(report["batches"], 1, "stopped after the batch in flight");
+    let removed = removed_rows(&site, &copy);
+    let of = |table: &str| removed.iter().filter(|(t, _)| *t == table).count() as i64;
+    assert!(of("forum_attachment") > 0, "the first batch removed rows");
+    assert_eq!(report["threads"], of("forum_thread"));
+    assert_eq!(report["posts"], of("forum_post"));
+    assert_eq!(report["attachments"], of("forum_attachment"));
+    assert_eq!(
+        recorded_rows(&copy, report["action_id"].as_i64().unwrap()),
+        removed,
+        "the rows purged are exactly those recorded"
+    );
+    assert_eq!(copy.journal(), 0, "the batch's files are removed");
+    let gone_files = initial_files.difference(&copy.files()).count() as i64;
+    assert_eq!(
+        gone_files,
+        report["files"].as_i64().unwrap() + report["thumbnails"].as_i64().unwrap(),
+        "the files removed are those reported"
+    );
+    same(
+        &copy.files(),
+        &expected_files(&site, &copy, &initial_files),
+        "files after a cancelled purge",
+    );
+    check_after_kill(&site, &copy, &initial_files, "SIGINT");
+    // The next purge goes on where it stopped.
+    let r = run(copy.purge());
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    check_final(&site, &copy, &initial_files, "after SIGINT");
+
+    // SIGTERM (systemctl stop), the text report: exit 143.
+    let copy = site.copy();
+    let (child, gate, _gates) = purge_held_after_first_batch(&copy, &[]);
+    send(&child, "TERM");
+    fs::write(&gate, b"").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(143), "{stdout}");
+    assert!(
+        stdout.contains("cancelled by SIGTERM after the batch in flight"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("purged "), "{stdout}");
+    assert_eq!(copy.journal(), 0);
+    check_after_kill(&site, &copy, &initial_files, "SIGTERM");
+
+    // A second signal ends the process at once, with no report: the batch
+    // that committed stays done, its files wait in the journal, and the
+    // next purge finishes them first.
+    let copy = site.copy();
+    let (child, _gate, _gates) = purge_held_after_first_batch(&copy, &["--json"]);
+    send(&child, "INT");
+    send(&child, "TERM");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(130 | 143)),
+        "{:?}",
+        out.status
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "no report");
+    assert!(copy.journal() > 0, "the batch's files are journalled");
+    check_after_kill(&site, &copy, &initial_files, "two signals");
+    let r = run(copy.purge());
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.json()["journal_finished"].as_i64().unwrap() > 0);
+    check_final(&site, &copy, &initial_files, "after two signals");
+}

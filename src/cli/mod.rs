@@ -5,6 +5,7 @@ mod check;
 mod config;
 mod demo;
 mod flags;
+mod interrupt;
 mod list;
 mod log;
 mod migrate;
@@ -434,6 +435,8 @@ pub fn main() -> ExitCode {
     // prints its `error:` line and exits 1.
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // Its report is printed; it says what was done.
+        Err(err) if let Some(status) = interrupt::stopped_status(&err) => ExitCode::from(status),
         Err(err) => {
             let message = output::one_line(&err);
             fail(&message, if output::is_usage(&err) { 2 } else { 1 })

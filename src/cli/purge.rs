@@ -1,10 +1,12 @@
 //! `modcon purge`: the plan, a progress bar per batch on a terminal, and
-//! the report.
+//! the report. Ctrl-C or SIGTERM stops a purge after the batch in flight
+//! (see `interrupt`).
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 
+use super::interrupt::{Interrupts, Stopped};
 use super::{Settings, output, progress, refuse_read_only};
 use crate::core::db::Access;
 use crate::core::purge::{self, PurgeOptions, PurgeReport};
@@ -47,16 +49,27 @@ pub fn run(
             "planning the purge"
         });
     }
-    let cancel = AtomicBool::new(false);
+    // A dry run changes nothing: a signal may end it as usual.
+    let interrupts = if dry_run {
+        None
+    } else {
+        Some(Interrupts::watch()?)
+    };
+    let never = AtomicBool::new(false);
+    let cancel = interrupts.as_ref().map_or(&never, |i| i.cancel.as_ref());
     let mut on_progress = |p: &purge::Progress| {
         if let Some(bar) = &bar {
             bar.set_length(p.batches);
             bar.set_position(p.batch);
-            bar.set_message(format!(
-                "{} removed, {} files",
-                p.removed.describe(),
-                p.removed.files
-            ));
+            bar.set_message(if cancel.load(Ordering::SeqCst) {
+                "stopping after this batch (again: stop at once)".to_string()
+            } else {
+                format!(
+                    "{} removed, {} files",
+                    p.removed.describe(),
+                    p.removed.files
+                )
+            });
         }
     };
     let report = purge::run(
@@ -65,18 +78,27 @@ pub fn run(
         media.as_ref(),
         &options,
         &mut on_progress,
-        &cancel,
+        cancel,
     );
     progress::done(bar);
     let report = report?;
+    let stopped = if report.cancelled {
+        interrupts.as_ref().and_then(Interrupts::stopped_by)
+    } else {
+        None
+    };
     if json {
-        return output::json(&report);
+        output::json(&report)?;
+    } else {
+        print_human(&report, settings, stopped.map(|(name, _)| name));
     }
-    print_human(&report, settings);
-    Ok(())
+    match stopped {
+        Some((_, status)) => Err(Stopped(status).into()),
+        None => Ok(()),
+    }
 }
 
-fn print_human(r: &PurgeReport, settings: &Settings) {
+fn print_human(r: &PurgeReport, settings: &Settings, stopped_by: Option<&str>) {
     let rows = crate::core::audit::Tally {
         files: 0,
         ..r.removed
@@ -174,6 +196,9 @@ fn print_human(r: &PurgeReport, settings: &Settings) {
         println!("  took over the purge lock left by {holder}, which is no longer running");
     }
     if r.cancelled {
-        println!("cancelled after the batch in flight; run purge again to continue");
+        let by = stopped_by.map(|s| format!(" by {s}")).unwrap_or_default();
+        println!(
+            "cancelled{by} after the batch in flight: what is above is done; run purge again to continue"
+        );
     }
 }

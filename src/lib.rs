@@ -1,9 +1,11 @@
 //! modcon: a terminal moderation console for Django-style forum databases
 //! in SQLite.
 //!
-//! `core` knows the database and the rules and nothing of terminals; `cli`
-//! and `tui` are two thin front ends over it; `display` holds what both
-//! need to show data safely.
+//! Layers point one way: the program (`main.rs`) picks a front end, `cli`
+//! or `tui`; both work with `config` (the settings a run uses) and
+//! `display` (data made safe to show); everything stands on the core, the
+//! `modcon_core` crate, which knows the database and the rules and nothing
+//! of terminals.
 
 pub mod cli;
 pub mod config;

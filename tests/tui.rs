@@ -8,8 +8,9 @@ mod hardening;
 use std::path::Path;
 
 use clap::Parser;
-use modcon::cli::{Cli, Settings};
+use modcon::cli::Cli;
 use modcon::config::Config;
+use modcon::config::Settings;
 use modcon::core::db::{Access, Db, OpenOptions};
 use modcon::tui::harness::Harness;
 use modcon::tui::theme::TermEnv;
@@ -28,7 +29,7 @@ fn settings(db: &Path, extra: &[&str]) -> Settings {
     }
     args.extend_from_slice(extra);
     let cli = Cli::try_parse_from(args).unwrap();
-    Settings::resolve_with(&cli, Config::default()).unwrap()
+    Settings::resolve_with(&cli.globals(), Config::default()).unwrap()
 }
 
 fn console(db: &Path, width: u16, height: u16, extra: &[&str]) -> Harness {
@@ -377,7 +378,7 @@ fn purge_shows_the_dry_run_plan_and_needs_a_capital_y() {
     let progress = modcon::core::purge::Progress {
         batch: 2,
         batches: 5,
-        removed: modcon::core::audit::Tally {
+        removed: modcon::core::model::Tally {
             threads: 0,
             posts: 3,
             attachments: 40,

@@ -12,17 +12,19 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use modcon::cli::{Cli, Settings};
+use modcon::cli::Cli;
 use modcon::config::Config;
+use modcon::config::Settings;
 use modcon::core::db::Access;
 use modcon::core::demo::{self, DemoOptions};
 use modcon::core::model::parse_now;
 use modcon::core::rules::Target;
+use modcon::tui::app::Pane;
 use modcon::tui::app::{App, Focus, Overlay};
 use modcon::tui::harness::key_event;
 use modcon::tui::keymap::Keymap;
 use modcon::tui::theme::TermEnv;
-use modcon::tui::worker::{self, Lanes, Pane, Request, Response, Worker};
+use modcon::tui::worker::{self, Lanes, Request, Response, Worker};
 use modcon::tui::{Event, new_app, view, worker_config};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -105,7 +107,7 @@ impl Live {
             "bench",
         ])
         .expect("arguments");
-        let settings = Settings::resolve_with(&cli, Config::default()).expect("settings");
+        let settings = Settings::resolve_with(&cli.globals(), Config::default()).expect("settings");
         let db = settings.open(Access::ReadWrite, false).expect("open");
         let keymap = Keymap::with_overrides(&settings.config.keys).expect("keys");
         let config = worker_config(&settings, &db).expect("worker config");

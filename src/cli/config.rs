@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 use serde::Serialize;
 
-use super::settings::Effective;
 use super::{Cli, Settings, output};
+use crate::config::settings::Effective;
 use crate::config::{DEFAULT_FILE, Searched};
 use crate::display::sanitize_line;
 

@@ -17,7 +17,7 @@ pub fn run(
 ) -> Result<()> {
     let out = match out {
         Some(path) => path,
-        None => super::settings::default_demo_path()?,
+        None => crate::config::settings::default_demo_path()?,
     };
     let started = std::time::Instant::now();
     let spinner = progress::spinner(

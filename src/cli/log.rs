@@ -5,8 +5,9 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Settings, open_for_reading, output};
-use crate::core::audit::{self, EntryWithRows, LogEntry, Tally};
+use crate::core::audit::{self, EntryWithRows, LogEntry};
 use crate::core::model::IdQuery;
+use crate::core::model::Tally;
 use crate::display::{log_line, row_record_line};
 
 #[derive(Serialize)]

@@ -13,7 +13,6 @@ mod moderate;
 pub mod output;
 mod progress;
 mod purge;
-mod settings;
 mod stats;
 
 use std::ffi::OsString;
@@ -25,9 +24,10 @@ use anyhow::{Result, bail};
 use chrono::NaiveDateTime;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 
+use crate::config::settings::{GlobalFlags, Settings, is_usage};
 use crate::core::db::{Access, Db};
 use crate::core::model::Kind;
-pub use settings::Settings;
+use crate::display::{one_line, sanitize_line};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +61,21 @@ pub struct Cli {
     pub ascii: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The options every command takes, for settings resolution.
+    pub fn globals(&self) -> GlobalFlags {
+        GlobalFlags {
+            db: self.db.clone(),
+            media_root: self.media_root.clone(),
+            read_only: self.read_only,
+            actor: self.actor.clone(),
+            now: self.now,
+            mouse: self.mouse,
+            ascii: self.ascii,
+        }
+    }
 }
 
 fn now_arg(text: &str) -> Result<NaiveDateTime, String> {
@@ -418,37 +433,37 @@ impl Command {
 /// the panic hook reads it too.
 static FAILURE_JSON: OnceLock<Option<String>> = OnceLock::new();
 
-/// The entry point: exit status 0 on success (no-ops included), 1 on an
-/// error (one `error:` line on stderr), 2 on a usage error. With `--json`
-/// a failure is also one JSON object on stdout.
-pub fn main() -> ExitCode {
-    install_panic_hook();
+/// Reads the arguments of this process. `Err` is the exit of a usage
+/// error (reported already), or of help and version.
+pub fn parse() -> Result<Cli, ExitCode> {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
-        Err(err) => return parse_failure(err, &args),
-    };
+    let cli = Cli::try_parse_from(&args).map_err(|err| parse_failure(err, &args))?;
     if let Some(command) = cli.command.as_ref().filter(|c| c.json()) {
         let _ = FAILURE_JSON.set(Some(command.action().to_string()));
     }
-    // A panic never comes back here: the hook restores the terminal,
-    // prints its `error:` line and exits 1.
-    match run(cli) {
+    Ok(cli)
+}
+
+/// The end of a run: exit status 0 on success (no-ops included), 1 on an
+/// error (one `error:` line on stderr), 2 on a usage error. With `--json`
+/// a failure is also one JSON object on stdout.
+pub fn exit(result: Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         // Its report is printed; it says what was done.
         Err(err) if let Some(status) = interrupt::stopped_status(&err) => ExitCode::from(status),
-        Err(err) => {
-            let message = output::one_line(&err);
-            fail(&message, if output::is_usage(&err) { 2 } else { 1 })
-        }
+        Err(err) => fail(&one_line(&err), if is_usage(&err) { 2 } else { 1 }),
     }
 }
 
 /// Reports a failure: the `error:` line on stderr and, with `--json`, the
 /// JSON object on stdout.
+/// Whatever the message holds (an id as typed, a path) is made safe for
+/// the terminal here, where it reaches it.
 fn fail(message: &str, status: u8) -> ExitCode {
+    let message = sanitize_line(message);
     if let Some(action) = FAILURE_JSON.get() {
-        output::json_failure(action.as_deref(), message);
+        output::json_failure(action.as_deref(), &message);
     }
     eprintln!("error: {message}");
     ExitCode::from(status)
@@ -501,67 +516,50 @@ fn parse_failure(err: clap::Error, args: &[OsString]) -> ExitCode {
         message.push_str(&format!(" ({tip})"));
     }
     message.push_str("; see --help");
-    fail(&crate::display::sanitize_line(&message), 2)
+    fail(&message, 2)
 }
 
-/// A panic is a bug; it still ends as one `error:` line, with the terminal
-/// restored first when the console was open.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        crate::tui::terminal::restore();
-        let what = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown".into());
-        // `modcon list ... | head`: the reader has what it wanted and went
-        // away. Not an error; stop quietly, as other command-line tools do.
-        if what.starts_with("failed printing to stdout") && what.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        let message = format!(
-            "internal error{place}: {}",
-            crate::display::sanitize_line(&what)
-        );
-        if let Some(action) = FAILURE_JSON.get() {
-            output::json_failure(action.as_deref(), &message);
-        }
-        eprintln!("error: {message}");
-        // A panic is a bug wherever it happens, the console's worker threads
-        // included: with the terminal back and the line printed, stop.
-        std::process::exit(1);
-    }));
-}
-
-fn run(cli: Cli) -> Result<()> {
-    // These need no settings: they work with a broken config file too.
-    match &cli.command {
-        Some(Command::Completions { shell }) => return config::completions(*shell),
-        Some(Command::Man) => return config::man(),
-        Some(Command::Config { default: true, .. }) => return config::default_file(),
-        _ => {}
+/// The report of a panic (a bug): its `error:` line on stderr and, with
+/// `--json`, the JSON object on stdout. The caller restores the terminal
+/// first and exits after.
+pub fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let what = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into());
+    // `modcon list ... | head`: the reader has what it wanted and went
+    // away. Not an error; stop quietly, as other command-line tools do.
+    if what.starts_with("failed printing to stdout") && what.contains("Broken pipe") {
+        std::process::exit(0);
     }
-    let settings = Settings::resolve(&cli)?;
-    let access = if settings.read_only {
-        Access::ReadOnly
-    } else {
-        Access::ReadWrite
-    };
-    // Every SQLite error names the database file and says what to do.
-    let (path, busy_timeout) = (settings.db.clone(), settings.busy_timeout);
-    let name_the_file = move |err: anyhow::Error| {
-        crate::core::db::explain_for_file(err, &path, access, busy_timeout)
-    };
-    let Some(command) = cli.command else {
-        let db = settings.open(access, false).map_err(name_the_file)?;
-        return crate::tui::run(settings, db);
-    };
-    dispatch(&settings, command).map_err(name_the_file)
+    let place = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    let message = format!("internal error{place}: {}", sanitize_line(&what));
+    if let Some(action) = FAILURE_JSON.get() {
+        output::json_failure(action.as_deref(), &message);
+    }
+    eprintln!("error: {message}");
+}
+
+/// Commands that need no settings: they work with a broken config file
+/// too. `None` for every other command.
+pub fn without_settings(command: Option<&Command>) -> Option<Result<()>> {
+    match command {
+        Some(Command::Completions { shell }) => Some(config::completions(*shell)),
+        Some(Command::Man) => Some(config::man()),
+        Some(Command::Config { default: true, .. }) => Some(config::default_file()),
+        _ => None,
+    }
+}
+
+/// Runs one command with its settings; every SQLite error names the
+/// database file and says what to do.
+pub fn run(settings: &Settings, command: Command) -> Result<()> {
+    dispatch(settings, command).map_err(|err| settings.explain(err))
 }
 
 fn dispatch(settings: &Settings, command: Command) -> Result<()> {

@@ -4,51 +4,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::display::{fit, sanitize_line};
-
-/// A usage error: an option or environment value that cannot be used.
-/// It ends the run with exit status 2 instead of 1.
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Usage(message.into()))
-}
-
-/// Is this a usage error (exit 2), wherever it sits in the chain?
-pub fn is_usage(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| cause.is::<Usage>())
-}
-
-/// An error chain as one line: "what failed: why". Control characters from
-/// paths or data are made visible, so the line stays one line.
-pub fn one_line(err: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in err.chain() {
-        let text = cause.to_string().replace(['\n', '\r'], " ");
-        // rusqlite's cause repeats SQLite's message behind "Error code N: ".
-        let text = match text
-            .strip_prefix("Error code ")
-            .and_then(|t| t.split_once(": "))
-        {
-            Some((code, rest)) if code.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
-            _ => text,
-        };
-        // anyhow repeats nothing, but rusqlite messages sometimes do.
-        if parts.last().is_none_or(|last| !last.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    sanitize_line(&parts.join(": "))
-}
+use crate::display::fit;
 
 /// One JSON object on stdout.
 pub fn json<T: Serialize>(value: &T) -> Result<()> {

@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::tui::theme::TermEnv;
-
 /// Is progress to be drawn?
 pub fn wanted(json: bool) -> bool {
     !json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
@@ -17,7 +15,7 @@ pub fn wanted(json: bool) -> bool {
 
 /// Characters a terminal whose locale is not UTF-8 can show too.
 fn ascii_only() -> bool {
-    !TermEnv::from_process().utf8
+    !crate::display::locale_is_utf8(&|name| std::env::var(name).ok())
 }
 
 /// A spinner with what is being done and for how long, for work whose

@@ -99,7 +99,7 @@ pub fn run(
 }
 
 fn print_human(r: &PurgeReport, settings: &Settings, stopped_by: Option<&str>) {
-    let rows = crate::core::audit::Tally {
+    let rows = crate::core::model::Tally {
         files: 0,
         ..r.removed
     };

@@ -6,77 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row as SqlRow};
 use serde::Serialize;
 
 use super::Ctx;
-use super::model::{DeletionSource, Kind, RowState};
-
-/// How many rows of each kind (and files) an action touched.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
-    pub threads: i64,
-    pub posts: i64,
-    pub attachments: i64,
-    pub files: i64,
-}
-
-impl Tally {
-    pub fn add(&mut self, kind: Kind, n: i64) {
-        match kind {
-            Kind::Thread => self.threads += n,
-            Kind::Post => self.posts += n,
-            Kind::Attachment => self.attachments += n,
-        }
-    }
-
-    pub fn of(&self, kind: Kind) -> i64 {
-        match kind {
-            Kind::Thread => self.threads,
-            Kind::Post => self.posts,
-            Kind::Attachment => self.attachments,
-        }
-    }
-
-    pub fn rows(&self) -> i64 {
-        self.threads + self.posts + self.attachments
-    }
-
-    pub fn merge(&mut self, other: &Tally) {
-        self.threads += other.threads;
-        self.posts += other.posts;
-        self.attachments += other.attachments;
-        self.files += other.files;
-    }
-
-    /// "2 posts, 5 attachments" — the kinds with a count, or "nothing".
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        for kind in Kind::ALL {
-            let n = self.of(kind);
-            if n > 0 {
-                parts.push(plural(n, kind));
-            }
-        }
-        if self.files > 0 {
-            parts.push(format!(
-                "{} file{}",
-                self.files,
-                if self.files == 1 { "" } else { "s" }
-            ));
-        }
-        if parts.is_empty() {
-            "nothing".into()
-        } else {
-            parts.join(", ")
-        }
-    }
-}
-
-/// "1 post", "3 posts".
-pub fn plural(n: i64, kind: Kind) -> String {
-    if n == 1 {
-        format!("1 {kind}")
-    } else {
-        format!("{n} {}", kind.plural())
-    }
-}
+use super::model::{DeletionSource, Kind, RowState, Tally};
 
 /// What `modcon_action.action` holds.
 pub mod action {

@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Ctx;
-use super::audit::{self, ColumnChange, LogEntry, Tally, action};
+use super::audit::{self, ColumnChange, LogEntry, action};
 use super::db::Db;
+use super::model::Tally;
 use super::model::{IdQuery, Kind};
 use super::rules::{self, LeftAlone, Outcome, Target};
 use super::schema;
@@ -64,7 +65,7 @@ impl ReviewAction {
             Some(a) => Ok(a),
             None => bail!(
                 "unknown review action {:?}: expected approve, reject, remove_post, remove_thread, lock_thread or warning",
-                crate::display::sanitize_line(text)
+                text
             ),
         }
     }

@@ -119,7 +119,7 @@ impl IdQuery {
         if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) || !valid_dashes {
             bail!(
                 "invalid id {:?}: expected 32 hex digits, a dashed UUID, or a prefix of at least {MIN_PREFIX} hex digits",
-                crate::display::sanitize_line(trimmed)
+                trimmed
             );
         }
         let digits = digits.to_ascii_lowercase();
@@ -322,6 +322,76 @@ pub fn parse_now(text: &str) -> Result<NaiveDateTime> {
         return Ok(truncate_to_micros(dt.naive_utc()));
     }
     bail!("invalid time {text:?}: expected YYYY-MM-DD HH:MM:SS[.ffffff] in UTC")
+}
+
+/// How many rows of each kind (and files) an action touched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub threads: i64,
+    pub posts: i64,
+    pub attachments: i64,
+    pub files: i64,
+}
+
+impl Tally {
+    pub fn add(&mut self, kind: Kind, n: i64) {
+        match kind {
+            Kind::Thread => self.threads += n,
+            Kind::Post => self.posts += n,
+            Kind::Attachment => self.attachments += n,
+        }
+    }
+
+    pub fn of(&self, kind: Kind) -> i64 {
+        match kind {
+            Kind::Thread => self.threads,
+            Kind::Post => self.posts,
+            Kind::Attachment => self.attachments,
+        }
+    }
+
+    pub fn rows(&self) -> i64 {
+        self.threads + self.posts + self.attachments
+    }
+
+    pub fn merge(&mut self, other: &Tally) {
+        self.threads += other.threads;
+        self.posts += other.posts;
+        self.attachments += other.attachments;
+        self.files += other.files;
+    }
+
+    /// "2 posts, 5 attachments" — the kinds with a count, or "nothing".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for kind in Kind::ALL {
+            let n = self.of(kind);
+            if n > 0 {
+                parts.push(plural(n, kind));
+            }
+        }
+        if self.files > 0 {
+            parts.push(format!(
+                "{} file{}",
+                self.files,
+                if self.files == 1 { "" } else { "s" }
+            ));
+        }
+        if parts.is_empty() {
+            "nothing".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// "1 post", "3 posts".
+pub fn plural(n: i64, kind: Kind) -> String {
+    if n == 1 {
+        format!("1 {kind}")
+    } else {
+        format!("{n} {}", kind.plural())
+    }
 }
 
 #[cfg(test)]

@@ -27,12 +27,13 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, named_params};
 use serde::Serialize;
 
 use super::Ctx;
-use super::audit::{self, Tally, action};
+use super::audit::{self, action};
 use super::check;
 use super::conditions as cond;
 use super::db::{self, Db};
 use super::media::{self, DirCache, MediaRoot};
 use super::model::Kind;
+use super::model::Tally;
 use super::query::text_of;
 use super::schema::{ForeignRef, PURGED_TABLES, Schema};
 
@@ -1029,7 +1030,7 @@ fn run_batch_isolating(
                 format!(
                     "purge stopped: batch {batch_number} ({} starting {}) failed {MAX_ATTEMPTS} times; \
                      the batches before it are done and a rerun continues",
-                    audit::plural(roots.len() as i64, kind),
+                    super::model::plural(roots.len() as i64, kind),
                     roots.first().map(String::as_str).unwrap_or("-")
                 )
             })

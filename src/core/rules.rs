@@ -8,9 +8,10 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::Ctx;
-use super::audit::{self, Tally, action};
+use super::audit::{self, action};
 use super::conditions as cond;
 use super::db::Db;
+use super::model::Tally;
 use super::model::{DeletionSource, Kind, RowState};
 
 /// A row named by kind and full id.

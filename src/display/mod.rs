@@ -91,6 +91,40 @@ pub fn unsanitize(shown: &str) -> String {
     out
 }
 
+/// An error chain as one line: "what failed: why". Control characters from
+/// paths or data are made visible, so the line stays one line.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string().replace(['\n', '\r'], " ");
+        // rusqlite's cause repeats SQLite's message behind "Error code N: ".
+        let text = match text
+            .strip_prefix("Error code ")
+            .and_then(|t| t.split_once(": "))
+        {
+            Some((code, rest)) if code.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
+            _ => text,
+        };
+        // anyhow repeats nothing, but rusqlite messages sometimes do.
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    sanitize_line(&parts.join(": "))
+}
+
+/// Does the locale understand UTF-8? The locale is the first non-empty of
+/// `LC_ALL`, `LC_CTYPE`, `LANG` (POSIX order); none at all is the C
+/// locale, which is not UTF-8.
+pub fn locale_is_utf8(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| env(name).filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    locale.contains("utf-8") || locale.contains("utf8")
+}
+
 /// Wraps sanitised text to `width` columns: words kept whole where they
 /// fit, long words broken, every line of the text kept.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {

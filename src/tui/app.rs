@@ -12,12 +12,47 @@ use super::executor::{Op, Preview};
 use super::keymap::{Keymap, Layer};
 use super::theme::Theme;
 use super::update::PREFETCH;
-use super::worker::Pane;
 use crate::core::check::CheckReport;
 use crate::core::flags::FlagRow;
+use crate::core::model::Kind;
 use crate::core::purge::{Progress, PurgeReport};
 use crate::core::query::{Counts, Cursor, Hit, Row, StateFilter};
 use crate::core::rules::Target;
+
+/// The three panes of rows, one per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Threads,
+    Posts,
+    Attachments,
+}
+
+impl Pane {
+    pub fn kind(self) -> Kind {
+        match self {
+            Pane::Threads => Kind::Thread,
+            Pane::Posts => Kind::Post,
+            Pane::Attachments => Kind::Attachment,
+        }
+    }
+
+    pub fn of(kind: Kind) -> Pane {
+        match kind {
+            Kind::Thread => Pane::Threads,
+            Kind::Post => Pane::Posts,
+            Kind::Attachment => Pane::Attachments,
+        }
+    }
+}
+
+/// Where a row lives in the panes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Location {
+    pub target: Target,
+    pub thread: Row,
+    pub post: Option<Row>,
+    pub attachment: Option<Row>,
+}
 
 /// Below this the console says so instead of drawing.
 pub const MIN_WIDTH: u16 = 60;

@@ -9,10 +9,10 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Result, bail};
 
 use crate::core::Ctx;
-use crate::core::audit::Tally;
 use crate::core::db::{Access, Db, OpenOptions};
 use crate::core::flags::{self, ReviewAction};
 use crate::core::media::MediaRoot;
+use crate::core::model::Tally;
 use crate::core::purge::{self, Progress, PurgeOptions, PurgeReport};
 use crate::core::rules::{self, Outcome, Target};
 

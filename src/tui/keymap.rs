@@ -6,9 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::config::settings::{Effective, Settings, Source};
 
 /// Which part of the console has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -841,6 +844,53 @@ impl Keymap {
         Ok(map)
     }
 
+    /// The keymap of the config file's `[keys]` table, checked: every
+    /// command checks it at start, so a bad override is found before the
+    /// night's cron run opens the console's keys. An error names the file.
+    pub fn from_settings(settings: &Settings) -> Result<Keymap> {
+        Keymap::with_overrides(&settings.config.keys).map_err(|e| match &settings.config_path {
+            Some(path) => anyhow::anyhow!("config file {}: {e:#}", path.display()),
+            None => e,
+        })
+    }
+
+    /// Each pane action's keys, as `modcon config` lists them: from the
+    /// config file when overridden there.
+    pub fn effective(&self, settings: &Settings) -> Vec<Effective> {
+        let file = Source::File(
+            settings
+                .config_path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("config.toml")),
+        );
+        let mut actions = Vec::new();
+        for b in Keymap::defaults().bindings {
+            if b.layer == Layer::List && !actions.contains(&b.action) {
+                actions.push(b.action);
+            }
+        }
+        actions
+            .into_iter()
+            .map(|action| {
+                let keys: Vec<String> = self
+                    .bindings
+                    .iter()
+                    .filter(|b| b.layer == Layer::List && b.action == action)
+                    .map(|b| key_as_configured(&b.key))
+                    .collect();
+                Effective {
+                    name: format!("keys.{}", action.name()),
+                    value: Some(keys.join(" ")),
+                    source: if settings.config.keys.contains_key(action.name()) {
+                        file.clone()
+                    } else {
+                        Source::Default
+                    },
+                }
+            })
+            .collect()
+    }
+
     /// The action a key press means in a layer, if any.
     pub fn action(&self, layer: Layer, event: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(event)?;
@@ -898,6 +948,23 @@ impl Keymap {
             lines.push((b.layer, self.keys_for(b.layer, b.action), b.description));
         }
         lines
+    }
+}
+
+/// A key as the config file's `[keys]` table writes it: `j`, `down`,
+/// `ctrl-l`, `pgup`.
+fn key_as_configured(key: &Key) -> String {
+    let shown = key.to_string();
+    match shown.as_str() {
+        "↑" => "up".to_string(),
+        "↓" => "down".to_string(),
+        "←" => "left".to_string(),
+        "→" => "right".to_string(),
+        one if one.chars().count() == 1 => one.to_string(),
+        other => match other.strip_prefix("Ctrl-") {
+            Some(rest) if rest.chars().count() == 1 => format!("ctrl-{rest}"),
+            _ => other.to_ascii_lowercase(),
+        },
     }
 }
 

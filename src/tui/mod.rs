@@ -29,13 +29,13 @@ use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::layout::Rect;
 
-use crate::cli::Settings;
+use crate::config::Settings;
 use crate::core::db::Db;
 use crate::core::model::utc_now;
-use app::{App, CountsState, DetailsPane, Focus, ListPane};
+use app::{App, CountsState, DetailsPane, Focus, ListPane, Pane};
 use keymap::Keymap;
 use theme::{TermEnv, Theme};
-use worker::{Lanes, Pane, Request, Response, Worker, WorkerConfig};
+use worker::{Lanes, Request, Response, Worker, WorkerConfig};
 
 /// Everything the main loop waits for, on one channel.
 #[derive(Debug)]
@@ -108,8 +108,7 @@ pub fn worker_config(settings: &Settings, db: &Db) -> Result<WorkerConfig> {
 }
 
 /// Opens the console on `db` and runs it until the user quits.
-pub fn run(settings: Settings, db: Db) -> Result<()> {
-    let keymap = Keymap::with_overrides(&settings.config.keys)?;
+pub fn run(settings: Settings, keymap: Keymap, db: Db) -> Result<()> {
     let config = worker_config(&settings, &db)?;
     let read_only = db.is_read_only();
     let (events_tx, events_rx) = mpsc::channel();

@@ -29,17 +29,11 @@ impl TermEnv {
         TermEnv::from_lookup(&|name| std::env::var(name).ok())
     }
 
-    /// `NO_COLOR` set to anything non-empty turns colour off. The locale is
-    /// the first non-empty of `LC_ALL`, `LC_CTYPE`, `LANG` (POSIX order);
-    /// none at all is the C locale, which is not UTF-8.
+    /// `NO_COLOR` set to anything non-empty turns colour off; UTF-8 is
+    /// the locale's (see [`crate::display::locale_is_utf8`]).
     pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> TermEnv {
         let no_color = env("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
-            .iter()
-            .find_map(|name| env(name).filter(|v| !v.is_empty()))
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let utf8 = locale.contains("utf-8") || locale.contains("utf8");
+        let utf8 = crate::display::locale_is_utf8(env);
         TermEnv { no_color, utf8 }
     }
 

@@ -19,8 +19,8 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDateTime;
 
+use super::app::{Location, Pane};
 use super::executor::{self, Executed, Op, Preview, Why};
-use crate::cli::output::one_line;
 use crate::core::audit::{self, LogEntry};
 use crate::core::check::{self, CheckReport};
 use crate::core::db::{Access, Db, OpenOptions};
@@ -31,6 +31,7 @@ use crate::core::purge::{Progress, PurgeReport};
 use crate::core::query::{self, Counts, Facts, FileFacts, Hit, ListQuery, Row};
 use crate::core::rules::Target;
 use crate::core::{Ctx, cutoff};
+use crate::display::one_line;
 use crate::display::unsanitize;
 
 /// How often the navigation lane asks SQLite whether another process
@@ -42,31 +43,6 @@ pub const PAGE: usize = 200;
 pub const SEARCH_LIMIT: usize = 500;
 /// The flag view shows at most this many pending flags, newest first.
 pub const FLAGS_SHOWN: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Threads,
-    Posts,
-    Attachments,
-}
-
-impl Pane {
-    pub fn kind(self) -> Kind {
-        match self {
-            Pane::Threads => Kind::Thread,
-            Pane::Posts => Kind::Post,
-            Pane::Attachments => Kind::Attachment,
-        }
-    }
-
-    pub fn of(kind: Kind) -> Pane {
-        match kind {
-            Kind::Thread => Pane::Threads,
-            Kind::Post => Pane::Posts,
-            Kind::Attachment => Pane::Attachments,
-        }
-    }
-}
 
 /// How a page joins the rows a pane has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,15 +146,6 @@ impl Request {
             Request::Preview { .. } | Request::Execute { .. } => Lane::Write,
         }
     }
-}
-
-/// Where a row lives in the panes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Location {
-    pub target: Target,
-    pub thread: Row,
-    pub post: Option<Row>,
-    pub attachment: Option<Row>,
 }
 
 /// The details pane's answer: the row's facts and, for an attachment,

@@ -12,8 +12,9 @@ use crate::tui::app::{
     App, CheckView, Entry, Focus, Level, Overlay, Problem, ProblemKind, Results, ResultsKind,
     SearchState,
 };
+use crate::tui::app::{Location, Pane};
 use crate::tui::executor::{Executed, Op};
-use crate::tui::worker::{Location, PageMode, Pane, Request, Response};
+use crate::tui::worker::{PageMode, Request, Response};
 
 impl App {
     pub fn on_response(&mut self, response: Response) -> Vec<Request> {
@@ -113,7 +114,7 @@ impl App {
                     Ok(report) => {
                         let mut text = format!(
                             "purged {} in {} batches; {} files and {} thumbnails removed",
-                            crate::core::audit::Tally {
+                            crate::core::model::Tally {
                                 files: 0,
                                 ..report.removed
                             }

@@ -16,10 +16,11 @@ mod panes;
 use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
 use ratatui::layout::Rect;
 
+use super::app::Pane;
 use super::app::{App, Focus, Overlay};
 use super::keymap::{Action, Layer};
 use super::view;
-use super::worker::{Pane, Request};
+use super::worker::Request;
 
 /// Load the next page when the selection comes this close to the end of
 /// the window (or the previous one, this close to its start).

@@ -5,9 +5,10 @@ use super::PREFETCH;
 use crate::core::query::{Cursor, ListQuery};
 use crate::core::rules::Target;
 use crate::display::{fit, sanitize_line};
+use crate::tui::app::Pane;
 use crate::tui::app::{App, Level};
 use crate::tui::view;
-use crate::tui::worker::{PAGE, PageMode, Pane, Request};
+use crate::tui::worker::{PAGE, PageMode, Request};
 
 impl App {
     pub(super) fn move_by(&mut self, delta: isize) -> Vec<Request> {

@@ -12,9 +12,9 @@ use ratatui::widgets::{Block, Borders, Clear, Gauge, List, ListItem, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::centered;
-use crate::core::audit::{Tally, plural};
 use crate::core::flags::ReviewAction;
 use crate::core::model::Kind;
+use crate::core::model::{Tally, plural};
 use crate::display::{ago, fit, sanitize_line, wrap};
 use crate::tui::app::{App, CheckView, Confirm, Field, Info, Level, PurgeDialog, Results};
 use crate::tui::executor::{Op, Preview};

@@ -14,9 +14,9 @@ use super::Layout;
 use crate::core::model::{Kind, parse_datetime};
 use crate::core::query::{DeletionTime, Detail, Row};
 use crate::display::{ago, fit, sanitize_line, sanitize_text, size, wrap};
+use crate::tui::app::Pane;
 use crate::tui::app::{App, Focus, ListPane};
 use crate::tui::theme::{Theme, markers};
-use crate::tui::worker::Pane;
 
 /// Marks the focused pane's title, so focus shows without colour too.
 pub const FOCUS_MARK: &str = "▶";

@@ -11,19 +11,51 @@ use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::Cli;
-use super::output::usage;
 use crate::config::{self, Config, Env, Loaded, Searched};
 use crate::core::db::{Access, DEFAULT_BUSY_TIMEOUT, Db, OpenOptions};
 use crate::core::demo::{self, DemoOptions};
 use crate::core::media::MediaRoot;
 use crate::core::{self, Ctx, model, system};
-use crate::tui::keymap::{Key, Keymap, Layer};
-use crate::tui::theme::TermEnv;
+use crate::display;
 
 /// The longest `MODCON_BUSY_TIMEOUT_MS` accepted: a day. (SQLite counts
 /// the wait in milliseconds in a 32-bit integer.)
 const MAX_BUSY_TIMEOUT_MS: u64 = 86_400_000;
+
+/// The options every command takes, as the front end read them (the
+/// command line's global flags); `None`/`false` when not given.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalFlags {
+    pub db: Option<PathBuf>,
+    pub media_root: Option<PathBuf>,
+    pub read_only: bool,
+    pub actor: Option<String>,
+    pub now: Option<NaiveDateTime>,
+    pub mouse: bool,
+    pub ascii: bool,
+}
+
+/// A usage error: an option or environment value that cannot be used.
+/// It ends the run with exit status 2 instead of 1.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Usage(message.into()))
+}
+
+/// Is this a usage error (exit 2), wherever it sits in the chain?
+pub fn is_usage(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.is::<Usage>())
+}
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,14 +225,14 @@ fn same_database(a: &Path, b: &Path) -> bool {
 impl Settings {
     /// The settings of this process: its flags, its environment and the
     /// config file found from it.
-    pub fn resolve(cli: &Cli) -> Result<Settings> {
+    pub fn resolve(cli: &GlobalFlags) -> Result<Settings> {
         let env = config::process_env;
         Settings::resolve_in(cli, &env, config::load(&env)?)
     }
 
     /// The settings from parsed flags and a given config (tests pass one),
     /// with the process's environment.
-    pub fn resolve_with(cli: &Cli, config: Config) -> Result<Settings> {
+    pub fn resolve_with(cli: &GlobalFlags, config: Config) -> Result<Settings> {
         let loaded = Loaded {
             config,
             ..Loaded::default()
@@ -209,7 +241,7 @@ impl Settings {
     }
 
     /// The settings from flags, an environment and a loaded config.
-    pub fn resolve_in(cli: &Cli, env: Env, loaded: Loaded) -> Result<Settings> {
+    pub fn resolve_in(cli: &GlobalFlags, env: Env, loaded: Loaded) -> Result<Settings> {
         let Loaded {
             config,
             path: config_path,
@@ -312,7 +344,7 @@ impl Settings {
             (false, None) => (false, Source::Default),
         };
         // ASCII only: asked for, or because the locale cannot show more.
-        let locale_is_utf8 = TermEnv::from_lookup(&|name| theirs(env, name)).utf8;
+        let locale_is_utf8 = display::locale_is_utf8(&|name| theirs(env, name));
         let (ascii, ascii_source) = match (cli.ascii, config.ascii) {
             (true, _) => (true, Source::Flag("--ascii")),
             (false, Some(true)) => (true, file.clone()),
@@ -339,15 +371,8 @@ impl Settings {
                 None => (DEFAULT_BUSY_TIMEOUT, Source::Default),
             };
 
-        // Key overrides are checked now, by every command, so a bad one
-        // is found before the night's cron run opens the console's keys.
-        let keymap = Keymap::with_overrides(&config.keys).map_err(|e| match &config_path {
-            Some(path) => anyhow::anyhow!("config file {}: {e:#}", path.display()),
-            None => e,
-        })?;
-
         let shown_path = |p: &Path| p.display().to_string();
-        let mut effective = vec![
+        let effective = vec![
             Effective {
                 name: "db".into(),
                 value: Some(shown_path(&db)),
@@ -408,31 +433,6 @@ impl Settings {
                 source: busy_source,
             },
         ];
-        // Each pane action's keys: from the file when overridden there.
-        let mut actions = Vec::new();
-        for b in Keymap::defaults().bindings {
-            if b.layer == Layer::List && !actions.contains(&b.action) {
-                actions.push(b.action);
-            }
-        }
-        for action in actions {
-            let keys: Vec<String> = keymap
-                .bindings
-                .iter()
-                .filter(|b| b.layer == Layer::List && b.action == action)
-                .map(|b| key_as_configured(&b.key))
-                .collect();
-            effective.push(Effective {
-                name: format!("keys.{}", action.name()),
-                value: Some(keys.join(" ")),
-                source: if config.keys.contains_key(action.name()) {
-                    file.clone()
-                } else {
-                    Source::Default
-                },
-            });
-        }
-
         Ok(Settings {
             db,
             db_source,
@@ -457,6 +457,21 @@ impl Settings {
             searched,
             effective,
         })
+    }
+
+    /// How the database is opened when the command does not say:
+    /// read-only when asked for.
+    pub fn access(&self) -> Access {
+        if self.read_only {
+            Access::ReadOnly
+        } else {
+            Access::ReadWrite
+        }
+    }
+
+    /// An error with the database file named and what to do said.
+    pub fn explain(&self, err: anyhow::Error) -> anyhow::Error {
+        core::db::explain_for_file(err, &self.db, self.access(), self.busy_timeout)
     }
 
     pub fn ctx(&self) -> Ctx {
@@ -554,22 +569,5 @@ fn busy_timeout_ms(text: &str) -> Result<Duration> {
         _ => Err(usage(format!(
             "MODCON_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to {MAX_BUSY_TIMEOUT_MS}, not {text:?}"
         ))),
-    }
-}
-
-/// A key as the config file's `[keys]` table writes it: `j`, `down`,
-/// `ctrl-l`, `pgup`.
-fn key_as_configured(key: &Key) -> String {
-    let shown = key.to_string();
-    match shown.as_str() {
-        "↑" => "up".to_string(),
-        "↓" => "down".to_string(),
-        "←" => "left".to_string(),
-        "→" => "right".to_string(),
-        one if one.chars().count() == 1 => one.to_string(),
-        other => match other.strip_prefix("Ctrl-") {
-            Some(rest) if rest.chars().count() == 1 => format!("ctrl-{rest}"),
-            _ => other.to_ascii_lowercase(),
-        },
     }
 }

@@ -3,6 +3,10 @@
 //! Unix, macOS included). Flags beat environment variables, which beat
 //! this file. Every error names the file, and the key when there is one.
 
+pub mod settings;
+
+pub use settings::{GlobalFlags, Settings};
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,7 +15,7 @@ use anyhow::{Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 /// The commented default file `modcon config --default` prints.
-pub const DEFAULT_FILE: &str = include_str!("../assets/config.example.toml");
+pub const DEFAULT_FILE: &str = include_str!("../../assets/config.example.toml");
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

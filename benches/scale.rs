@@ -17,13 +17,13 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use modcon::core::Ctx;
-use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::demo::{self, DemoOptions};
-use modcon::core::media::MediaRoot;
-use modcon::core::model::{Kind, parse_now};
-use modcon::core::purge::{self, PurgeOptions};
-use modcon::core::query::{self, ListQuery};
+use modcon_core::Ctx;
+use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::demo::{self, DemoOptions};
+use modcon_core::media::MediaRoot;
+use modcon_core::model::{Kind, parse_now};
+use modcon_core::purge::{self, PurgeOptions};
+use modcon_core::query::{self, ListQuery};
 
 #[path = "scale/console.rs"]
 mod console;

@@ -9,6 +9,5 @@
 
 pub mod cli;
 pub mod config;
-pub mod core;
 pub mod display;
 pub mod tui;

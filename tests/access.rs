@@ -386,10 +386,10 @@ fn a_busy_writer_is_named_as_the_reason() {
 
 #[test]
 fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
-    use modcon::core::Ctx;
-    use modcon::core::db::{Access, Db, OpenOptions};
-    use modcon::core::rules::Target;
     use modcon::tui::executor::{self, Op};
+    use modcon_core::Ctx;
+    use modcon_core::db::{Access, Db, OpenOptions};
+    use modcon_core::rules::Target;
 
     let mut site = Site::new(false);
     site.close();
@@ -401,7 +401,7 @@ fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
         .execute_batch("BEGIN; SELECT count(*) FROM forum_thread;")
         .unwrap();
     let ctx = Ctx {
-        now: modcon::core::model::parse_datetime(NOW).unwrap(),
+        now: modcon_core::model::parse_datetime(NOW).unwrap(),
         actor: "mo".into(),
         os_account: None,
         client_addr: None,
@@ -409,7 +409,7 @@ fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
         retention_days: 30,
     };
     let op = Op::Delete(Target::new(
-        modcon::core::model::Kind::Thread,
+        modcon_core::model::Kind::Thread,
         common::hex_id(1),
     ));
     let err = executor::execute(&mut db, &ctx, &op, None, &executor::Why::default()).unwrap_err();
@@ -422,7 +422,7 @@ fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
 
 #[test]
 fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes() {
-    use modcon::core::db::{Access, Db, OpenOptions};
+    use modcon_core::db::{Access, Db, OpenOptions};
 
     let mut site = Site::new(true);
     site.close();

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use common::{Forum, hex_id};
 use hardening::{Rng, assert_sound, bin, run, web_conn};
-use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::model::Kind;
-use modcon::core::rules::{self, Target};
+use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::model::Kind;
+use modcon_core::rules::{self, Target};
 
 const NOW: &str = "2026-11-26 12:00:00";
 const OLD: &str = "2026-10-12 12:00:00";

@@ -4,8 +4,8 @@
 //! back as itself.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use modcon::core::model::{IdQuery, canonical_datetime, format_datetime, parse_datetime};
 use modcon::display::{sanitize_line, sanitize_text};
+use modcon_core::model::{IdQuery, canonical_datetime, format_datetime, parse_datetime};
 use proptest::prelude::*;
 
 /// Characters that reorder text: the sanitiser shows them as `<U+XXXX>`.

@@ -28,15 +28,15 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::{Duration, NaiveDateTime};
 use common::webapp::DjangoForum;
-use modcon::core::Ctx;
-use modcon::core::check;
-use modcon::core::conditions as cond;
-use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::flags::{self, ReviewAction};
-use modcon::core::media::MediaRoot;
-use modcon::core::model::{Kind, format_datetime, parse_datetime};
-use modcon::core::purge::{self, PurgeOptions};
-use modcon::core::rules::{self, Target};
+use modcon_core::Ctx;
+use modcon_core::check;
+use modcon_core::conditions as cond;
+use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::flags::{self, ReviewAction};
+use modcon_core::media::MediaRoot;
+use modcon_core::model::{Kind, format_datetime, parse_datetime};
+use modcon_core::purge::{self, PurgeOptions};
+use modcon_core::rules::{self, Target};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 

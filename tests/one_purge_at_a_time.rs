@@ -225,18 +225,18 @@ fn a_lock_left_by_a_killed_purge_is_taken_over_and_reported() {
 
 #[test]
 fn a_cron_purge_is_refused_while_the_console_purges() {
-    use modcon::core::db::{Access, Db, OpenOptions};
+    use modcon_core::db::{Access, Db, OpenOptions};
     let fx = fixture();
     // The console's purge runs in its worker through the same core call,
     // which holds the lock for as long as it runs.
     let db = Db::open(&fx.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
-    let held = modcon::core::lock::acquire(&db, "purge", "moderator").unwrap();
+    let held = modcon_core::lock::acquire(&db, "purge", "moderator").unwrap();
     assert_eq!(held.taken_over, None);
     let cron = run(&fx.db, "cron", &["purge", "--keep-files"]);
     assert_refused(&cron, "purge", "moderator", std::process::id());
     // A read-only open never takes (or leaves) a lock.
     let reader = Db::open(&fx.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
-    let err = modcon::core::lock::acquire(&reader, "purge", "x").unwrap_err();
+    let err = modcon_core::lock::acquire(&reader, "purge", "x").unwrap_err();
     assert!(err.to_string().contains("read-only"), "{err}");
     drop(held);
     assert!(!lock_file(&fx.db).exists());

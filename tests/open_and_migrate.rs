@@ -179,13 +179,13 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
         .map(|s| s["outcome"].as_str().unwrap())
         .collect();
     assert!(outcomes.iter().all(|o| *o == "done"), "{outcomes:?}");
-    assert_eq!(outcomes.len(), modcon::core::migrate::MIGRATIONS.len());
+    assert_eq!(outcomes.len(), modcon_core::migrate::MIGRATIONS.len());
     assert_eq!(bytes(&demo.db), before);
     let text = stdout_of(run_on(&demo.db, NOW, &["migrate"]));
     assert!(text.contains("the database is up to date"), "{text}");
     assert_eq!(
         migrations(&open(&demo.db)).len(),
-        modcon::core::migrate::MIGRATIONS.len()
+        modcon_core::migrate::MIGRATIONS.len()
     );
 }
 
@@ -704,7 +704,7 @@ fn a_read_only_file() {
 
 #[test]
 fn read_only_opens_at_the_sqlite_level() {
-    use modcon::core::db::{Access, Db, OpenOptions};
+    use modcon_core::db::{Access, Db, OpenOptions};
     let forum = Forum::new();
     forum.thread(&hex_id(1), true);
     let before = bytes(&forum.db);

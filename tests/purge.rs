@@ -1174,10 +1174,10 @@ fn a_thread_a_trigger_protects_is_isolated_with_everything_below_it() {
 
 #[test]
 fn a_cancel_stops_after_the_batch_in_flight_and_a_rerun_continues() {
-    use modcon::core::db::{Access, Db, OpenOptions};
-    use modcon::core::media::MediaRoot;
-    use modcon::core::purge::{self, PurgeOptions};
-    use modcon::core::{Ctx, model};
+    use modcon_core::db::{Access, Db, OpenOptions};
+    use modcon_core::media::MediaRoot;
+    use modcon_core::purge::{self, PurgeOptions};
+    use modcon_core::{Ctx, model};
     let f = post_forum();
     for n in [0x10, 0x11, 0x12] {
         f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
@@ -1926,10 +1926,10 @@ fn log_reads_a_database_from_an_older_console_without_purge_records() {
 
 #[test]
 fn check_tells_how_far_it_has_got_and_ends_with_every_row_checked() {
-    use modcon::core::check::{self, CheckProgress};
-    use modcon::core::db::{Access, Db, OpenOptions};
-    use modcon::core::media::MediaRoot;
-    use modcon::core::{Ctx, model};
+    use modcon_core::check::{self, CheckProgress};
+    use modcon_core::db::{Access, Db, OpenOptions};
+    use modcon_core::media::MediaRoot;
+    use modcon_core::{Ctx, model};
     let f = post_forum();
     f.attachment(&id(0x10), &id(2), &img(0x10), None, true);
     f.attachment(&id(0x11), &id(2), &img(0x11), None, false);

@@ -3,11 +3,11 @@
 
 mod common;
 
-use modcon::core::conditions as cond;
-use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::model::Kind;
-use modcon::core::purge;
-use modcon::core::query::{self, Cursor, ListQuery};
+use modcon_core::conditions as cond;
+use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::model::Kind;
+use modcon_core::purge;
+use modcon_core::query::{self, Cursor, ListQuery};
 
 fn plan(db: &Db, sql: &str) -> String {
     // Parameters stay unbound (NULL): EXPLAIN needs no values.

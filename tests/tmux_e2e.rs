@@ -216,16 +216,16 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
     let Some(tmux) = Tmux::start("truth", "", &args, 80, 24) else {
         return;
     };
-    let db = modcon::core::db::Db::open(
+    let db = modcon_core::db::Db::open(
         &demo.db,
-        &modcon::core::db::OpenOptions::new(modcon::core::db::Access::ReadOnly),
+        &modcon_core::db::OpenOptions::new(modcon_core::db::Access::ReadOnly),
     )
     .unwrap();
-    let cutoff = modcon::core::cutoff(
-        modcon::core::model::parse_datetime(common::DEMO_NOW).unwrap(),
+    let cutoff = modcon_core::cutoff(
+        modcon_core::model::parse_datetime(common::DEMO_NOW).unwrap(),
         30,
     );
-    let c = modcon::core::query::counts(db.conn(), &cutoff).unwrap();
+    let c = modcon_core::query::counts(db.conn(), &cutoff).unwrap();
     let counts: Vec<String> = [c.threads, c.posts, c.attachments]
         .iter()
         .map(|k| format!("{}+{}x", k.active, k.deleted))

@@ -11,9 +11,9 @@ use clap::Parser;
 use modcon::cli::Cli;
 use modcon::config::Config;
 use modcon::config::Settings;
-use modcon::core::db::{Access, Db, OpenOptions};
 use modcon::tui::harness::Harness;
 use modcon::tui::theme::TermEnv;
+use modcon_core::db::{Access, Db, OpenOptions};
 
 fn settings(db: &Path, extra: &[&str]) -> Settings {
     let mut args = vec![
@@ -375,10 +375,10 @@ fn purge_shows_the_dry_run_plan_and_needs_a_capital_y() {
     h.keys(&["P"]);
     let out = h.app.on_key(modcon::tui::harness::key_event("Y"));
     assert!(!out.is_empty());
-    let progress = modcon::core::purge::Progress {
+    let progress = modcon_core::purge::Progress {
         batch: 2,
         batches: 5,
-        removed: modcon::core::model::Tally {
+        removed: modcon_core::model::Tally {
             threads: 0,
             posts: 3,
             attachments: 40,
@@ -896,13 +896,13 @@ fn a_refusal_is_shown_whole_and_its_dialog_only_closes() {
 }
 
 /// The counts the status line must show for the database as it is.
-fn true_counts(db: &Path) -> modcon::core::query::Counts {
+fn true_counts(db: &Path) -> modcon_core::query::Counts {
     let db = Db::open(db, &OpenOptions::new(Access::ReadOnly)).unwrap();
-    let cutoff = modcon::core::cutoff(
-        modcon::core::model::parse_datetime(common::DEMO_NOW).unwrap(),
+    let cutoff = modcon_core::cutoff(
+        modcon_core::model::parse_datetime(common::DEMO_NOW).unwrap(),
         30,
     );
-    modcon::core::query::counts(db.conn(), &cutoff).unwrap()
+    modcon_core::query::counts(db.conn(), &cutoff).unwrap()
 }
 
 #[test]
@@ -1075,7 +1075,7 @@ fn a_jump_selects_the_row_inside_its_whole_list() {
                 p.kind == modcon::tui::app::ProblemKind::Violation
                     && p.target
                         .as_ref()
-                        .is_some_and(|t| t.kind == modcon::core::model::Kind::Post)
+                        .is_some_and(|t| t.kind == modcon_core::model::Kind::Post)
             })
         })
         .unwrap();

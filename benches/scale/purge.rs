@@ -12,13 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use modcon::core::db::{Access, Db, OpenOptions};
-use modcon::core::media::MediaRoot;
-use modcon::core::migrate;
-use modcon::core::model::{Kind, format_datetime, parse_now};
-use modcon::core::purge::{self, PurgeOptions};
-use modcon::core::rules::{self, Target};
-use modcon::core::{Ctx, cutoff};
+use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::media::MediaRoot;
+use modcon_core::migrate;
+use modcon_core::model::{Kind, format_datetime, parse_now};
+use modcon_core::purge::{self, PurgeOptions};
+use modcon_core::rules::{self, Target};
+use modcon_core::{Ctx, cutoff};
 use rusqlite::Connection;
 
 use crate::console::Figure;

@@ -4,9 +4,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Settings, open_for_writing, output, progress};
-use crate::core::db::Access;
-use crate::core::{check, rules};
 use crate::display::sanitize_line;
+use modcon_core::db::Access;
+use modcon_core::{check, rules};
 
 /// How many entries of each section the human output lists.
 const SHOWN: usize = 20;

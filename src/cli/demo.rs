@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Settings, output, progress};
-use crate::core::demo::{self, DemoOptions};
+use modcon_core::demo::{self, DemoOptions};
 
 pub fn run(
     settings: &Settings,

@@ -1,12 +1,12 @@
 //! `modcon flags` and `modcon review`: the web app's flag queue, listed
-//! and reviewed through `core::flags`.
+//! and reviewed through `modcon_core::flags`.
 
 use anyhow::Result;
 use serde::Serialize;
 
 use super::{Settings, open_for_reading, open_for_writing, output};
-use crate::core::flags::{self, FlagRow, ReviewAction, StatusFilter};
 use crate::display::{ago, fit, sanitize_line, short_id};
+use modcon_core::flags::{self, FlagRow, ReviewAction, StatusFilter};
 
 #[derive(Serialize)]
 struct FlagsJson<'a> {

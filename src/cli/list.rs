@@ -4,9 +4,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Settings, StateArg, open_for_reading, output};
-use crate::core::model::{IdQuery, Kind};
-use crate::core::query::{self, DeletionTime, Detail, ListQuery, Row, StateFilter};
 use crate::display::{ago, sanitize_line, size};
+use modcon_core::model::{IdQuery, Kind};
+use modcon_core::query::{self, DeletionTime, Detail, ListQuery, Row, StateFilter};
 
 #[derive(Serialize)]
 struct ListJson<'a> {

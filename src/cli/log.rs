@@ -5,10 +5,10 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Settings, open_for_reading, output};
-use crate::core::audit::{self, EntryWithRows, LogEntry};
-use crate::core::model::IdQuery;
-use crate::core::model::Tally;
 use crate::display::{log_line, row_record_line};
+use modcon_core::audit::{self, EntryWithRows, LogEntry};
+use modcon_core::model::IdQuery;
+use modcon_core::model::Tally;
 
 #[derive(Serialize)]
 struct LogJson<'a, E: Serialize> {

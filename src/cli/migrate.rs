@@ -3,8 +3,8 @@
 use anyhow::{Context, Result};
 
 use super::{Settings, output, progress, refuse_read_only};
-use crate::core::db::{Access, OpenOptions};
-use crate::core::{migrate, model};
+use modcon_core::db::{Access, OpenOptions};
+use modcon_core::{migrate, model};
 
 pub fn run(settings: &Settings, dry_run: bool, json: bool) -> Result<()> {
     if !dry_run {

@@ -25,9 +25,9 @@ use chrono::NaiveDateTime;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::config::settings::{GlobalFlags, Settings, is_usage};
-use crate::core::db::{Access, Db};
-use crate::core::model::Kind;
 use crate::display::{one_line, sanitize_line};
+use modcon_core::db::{Access, Db};
+use modcon_core::model::Kind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,7 +79,7 @@ impl Cli {
 }
 
 fn now_arg(text: &str) -> Result<NaiveDateTime, String> {
-    crate::core::model::parse_now(text).map_err(|e| e.to_string())
+    modcon_core::model::parse_now(text).map_err(|e| e.to_string())
 }
 
 fn days_arg(text: &str) -> Result<i64, String> {
@@ -90,7 +90,7 @@ fn days_arg(text: &str) -> Result<i64, String> {
 }
 
 fn batch_size_arg(text: &str) -> Result<usize, String> {
-    let max = crate::core::MAX_BATCH_SIZE;
+    let max = modcon_core::MAX_BATCH_SIZE;
     match text.parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(format!("the batch size must be a number from 1 to {max}")),
@@ -164,9 +164,9 @@ pub enum FlagStatusArg {
     All,
 }
 
-impl From<FlagStatusArg> for crate::core::flags::StatusFilter {
+impl From<FlagStatusArg> for modcon_core::flags::StatusFilter {
     fn from(s: FlagStatusArg) -> Self {
-        use crate::core::flags::StatusFilter as F;
+        use modcon_core::flags::StatusFilter as F;
         match s {
             FlagStatusArg::Pending => F::Pending,
             FlagStatusArg::Approved => F::Approved,
@@ -191,9 +191,9 @@ pub enum ReviewArg {
     Warning,
 }
 
-impl From<ReviewArg> for crate::core::flags::ReviewAction {
+impl From<ReviewArg> for modcon_core::flags::ReviewAction {
     fn from(a: ReviewArg) -> Self {
-        use crate::core::flags::ReviewAction as R;
+        use modcon_core::flags::ReviewAction as R;
         match a {
             ReviewArg::Approve => R::Approve,
             ReviewArg::Reject => R::Reject,
@@ -220,9 +220,9 @@ pub enum Command {
         #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
         out: Option<PathBuf>,
         /// How many ordinary threads (about 50 attachments each)
-        #[arg(long, default_value_t = crate::core::demo::DEFAULT_THREADS)]
+        #[arg(long, default_value_t = modcon_core::demo::DEFAULT_THREADS)]
         threads: usize,
-        #[arg(long, default_value_t = crate::core::demo::DEFAULT_SEED)]
+        #[arg(long, default_value_t = modcon_core::demo::DEFAULT_SEED)]
         seed: u64,
         /// Replace an existing demo database
         #[arg(long)]

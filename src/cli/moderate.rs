@@ -1,12 +1,12 @@
-//! `modcon delete`, `restore` and `undo`: thin calls into `core::rules`.
+//! `modcon delete`, `restore` and `undo`: thin calls into `modcon_core::rules`.
 
 use anyhow::Result;
 
 use super::{Settings, open_for_writing, output};
-use crate::core::model::{IdQuery, Kind};
-use crate::core::query;
-use crate::core::rules::{self, Outcome, Target};
 use crate::display::sanitize_line;
+use modcon_core::model::{IdQuery, Kind};
+use modcon_core::query;
+use modcon_core::rules::{self, Outcome, Target};
 
 fn print(outcome: &Outcome, json: bool) -> Result<()> {
     if json {
@@ -24,7 +24,7 @@ fn print(outcome: &Outcome, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn target(db: &crate::core::db::Db, kind: Kind, id: &str) -> Result<Target> {
+fn target(db: &modcon_core::db::Db, kind: Kind, id: &str) -> Result<Target> {
     let id = query::resolve(db.conn(), kind, &IdQuery::parse(id)?)?;
     Ok(Target::new(kind, id))
 }

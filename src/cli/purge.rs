@@ -8,9 +8,9 @@ use anyhow::Result;
 
 use super::interrupt::{Interrupts, Stopped};
 use super::{Settings, output, progress, refuse_read_only};
-use crate::core::db::Access;
-use crate::core::purge::{self, PurgeOptions, PurgeReport};
 use crate::display::{ago, sanitize_line};
+use modcon_core::db::Access;
+use modcon_core::purge::{self, PurgeOptions, PurgeReport};
 
 pub fn run(
     settings: &Settings,
@@ -99,7 +99,7 @@ pub fn run(
 }
 
 fn print_human(r: &PurgeReport, settings: &Settings, stopped_by: Option<&str>) {
-    let rows = crate::core::model::Tally {
+    let rows = modcon_core::model::Tally {
         files: 0,
         ..r.removed
     };

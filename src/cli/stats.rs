@@ -4,9 +4,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Settings, open_for_reading, output};
-use crate::core::flags::FlagCounts;
-use crate::core::model::Kind;
-use crate::core::query::{self, Counts, KindCounts};
+use modcon_core::flags::FlagCounts;
+use modcon_core::model::Kind;
+use modcon_core::query::{self, Counts, KindCounts};
 
 #[derive(Serialize)]
 struct StatsJson<'a> {

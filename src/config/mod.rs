@@ -157,13 +157,13 @@ pub fn parse(text: &str, path: &Path, env: Env) -> Result<Config> {
         ));
     }
     if let Some(size) = config.batch_size
-        && !(1..=crate::core::MAX_BATCH_SIZE).contains(&size)
+        && !(1..=modcon_core::MAX_BATCH_SIZE).contains(&size)
     {
         return Err(bad(
             "batch_size",
             format!(
                 "must be from 1 to {}, not {size}",
-                crate::core::MAX_BATCH_SIZE
+                modcon_core::MAX_BATCH_SIZE
             ),
         ));
     }

@@ -12,11 +12,11 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::config::{self, Config, Env, Loaded, Searched};
-use crate::core::db::{Access, DEFAULT_BUSY_TIMEOUT, Db, OpenOptions};
-use crate::core::demo::{self, DemoOptions};
-use crate::core::media::MediaRoot;
-use crate::core::{self, Ctx, model, system};
 use crate::display;
+use modcon_core::db::{Access, DEFAULT_BUSY_TIMEOUT, Db, OpenOptions};
+use modcon_core::demo::{self, DemoOptions};
+use modcon_core::media::MediaRoot;
+use modcon_core::{Ctx, model, system};
 
 /// The longest `MODCON_BUSY_TIMEOUT_MS` accepted: a day. (SQLite counts
 /// the wait in milliseconds in a 32-bit integer.)
@@ -332,11 +332,11 @@ impl Settings {
         };
         let (retention_days, retention_source) = match config.retention_days {
             Some(days) => (days, file.clone()),
-            None => (core::DEFAULT_RETENTION_DAYS, Source::Default),
+            None => (modcon_core::DEFAULT_RETENTION_DAYS, Source::Default),
         };
         let (batch_size, batch_source) = match config.batch_size {
             Some(size) => (size, file.clone()),
-            None => (core::DEFAULT_BATCH_SIZE, Source::Default),
+            None => (modcon_core::DEFAULT_BATCH_SIZE, Source::Default),
         };
         let (mouse, mouse_source) = match (cli.mouse, config.mouse) {
             (true, _) => (true, Source::Flag("--mouse")),
@@ -471,7 +471,7 @@ impl Settings {
 
     /// An error with the database file named and what to do said.
     pub fn explain(&self, err: anyhow::Error) -> anyhow::Error {
-        core::db::explain_for_file(err, &self.db, self.access(), self.busy_timeout)
+        modcon_core::db::explain_for_file(err, &self.db, self.access(), self.busy_timeout)
     }
 
     pub fn ctx(&self) -> Ctx {

@@ -6,8 +6,8 @@ use unicode_width::UnicodeWidthChar;
 #[cfg(test)]
 use unicode_width::UnicodeWidthStr;
 
-use crate::core::audit::{LogEntry, RowRecord};
-use crate::core::model::{RowState, parse_datetime};
+use modcon_core::audit::{LogEntry, RowRecord};
+use modcon_core::model::{RowState, parse_datetime};
 
 /// Characters that reorder or hide text (bidi overrides and isolates,
 /// directional marks): shown as `<U+XXXX>` so a title cannot disguise

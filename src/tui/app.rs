@@ -12,12 +12,12 @@ use super::executor::{Op, Preview};
 use super::keymap::{Keymap, Layer};
 use super::theme::Theme;
 use super::update::PREFETCH;
-use crate::core::check::CheckReport;
-use crate::core::flags::FlagRow;
-use crate::core::model::Kind;
-use crate::core::purge::{Progress, PurgeReport};
-use crate::core::query::{Counts, Cursor, Hit, Row, StateFilter};
-use crate::core::rules::Target;
+use modcon_core::check::CheckReport;
+use modcon_core::flags::FlagRow;
+use modcon_core::model::Kind;
+use modcon_core::purge::{Progress, PurgeReport};
+use modcon_core::query::{Counts, Cursor, Hit, Row, StateFilter};
+use modcon_core::rules::Target;
 
 /// The three panes of rows, one per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -339,7 +339,7 @@ impl PurgeDialog {
             .batch
             .parse::<usize>()
             .ok()
-            .filter(|b| (1..=crate::core::MAX_BATCH_SIZE).contains(b))?;
+            .filter(|b| (1..=modcon_core::MAX_BATCH_SIZE).contains(b))?;
         Some((days, batch))
     }
 }

@@ -8,13 +8,13 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Result, bail};
 
-use crate::core::Ctx;
-use crate::core::db::{Access, Db, OpenOptions};
-use crate::core::flags::{self, ReviewAction};
-use crate::core::media::MediaRoot;
-use crate::core::model::Tally;
-use crate::core::purge::{self, Progress, PurgeOptions, PurgeReport};
-use crate::core::rules::{self, Outcome, Target};
+use modcon_core::Ctx;
+use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::flags::{self, ReviewAction};
+use modcon_core::media::MediaRoot;
+use modcon_core::model::Tally;
+use modcon_core::purge::{self, Progress, PurgeOptions, PurgeReport};
+use modcon_core::rules::{self, Outcome, Target};
 
 /// The moderation actions a view may ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]

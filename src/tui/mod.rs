@@ -30,10 +30,10 @@ use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdat
 use ratatui::layout::Rect;
 
 use crate::config::Settings;
-use crate::core::db::Db;
-use crate::core::model::utc_now;
 use app::{App, CountsState, DetailsPane, Focus, ListPane, Pane};
 use keymap::Keymap;
+use modcon_core::db::Db;
+use modcon_core::model::utc_now;
 use theme::{TermEnv, Theme};
 use worker::{Lanes, Request, Response, Worker, WorkerConfig};
 

@@ -5,7 +5,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::core::query::Row;
+use modcon_core::query::Row;
 
 /// Text markers, shown in the first columns of every row.
 pub mod marker {
@@ -154,8 +154,8 @@ pub fn markers(row: &Row) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::Kind;
-    use crate::core::query::{Detail, Row};
+    use modcon_core::model::Kind;
+    use modcon_core::query::{Detail, Row};
 
     fn row(active: bool, purgeable: bool, violation: bool) -> Row {
         Row {

@@ -21,18 +21,18 @@ use chrono::NaiveDateTime;
 
 use super::app::{Location, Pane};
 use super::executor::{self, Executed, Op, Preview, Why};
-use crate::core::audit::{self, LogEntry};
-use crate::core::check::{self, CheckReport};
-use crate::core::db::{Access, Db, OpenOptions};
-use crate::core::flags::{self, FlagRow, StatusFilter};
-use crate::core::media::MediaRoot;
-use crate::core::model::{Kind, utc_now};
-use crate::core::purge::{Progress, PurgeReport};
-use crate::core::query::{self, Counts, Facts, FileFacts, Hit, ListQuery, Row};
-use crate::core::rules::Target;
-use crate::core::{Ctx, cutoff};
 use crate::display::one_line;
 use crate::display::unsanitize;
+use modcon_core::audit::{self, LogEntry};
+use modcon_core::check::{self, CheckReport};
+use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::flags::{self, FlagRow, StatusFilter};
+use modcon_core::media::MediaRoot;
+use modcon_core::model::{Kind, utc_now};
+use modcon_core::purge::{Progress, PurgeReport};
+use modcon_core::query::{self, Counts, Facts, FileFacts, Hit, ListQuery, Row};
+use modcon_core::rules::Target;
+use modcon_core::{Ctx, cutoff};
 
 /// How often the navigation lane asks SQLite whether another process
 /// committed.

@@ -53,9 +53,9 @@ pub fn bin(home: &Path) -> Command {
 }
 
 /// A context for building data through the core, at a given moment.
-pub fn ctx(at: &str) -> modcon::core::Ctx {
-    modcon::core::Ctx {
-        now: modcon::core::model::parse_datetime(at).unwrap(),
+pub fn ctx(at: &str) -> modcon_core::Ctx {
+    modcon_core::Ctx {
+        now: modcon_core::model::parse_datetime(at).unwrap(),
         actor: "builder".into(),
         retention_days: 30,
         ..Default::default()

@@ -2,11 +2,6 @@
 
 use std::time::Instant;
 
-use crate::core::audit::LogEntry;
-use crate::core::check::CheckReport;
-use crate::core::model::{Kind, parse_datetime};
-use crate::core::query::{Hit, Row, StateFilter};
-use crate::core::rules::{Outcome, Target};
 use crate::display::{counted, sanitize_line, short_id};
 use crate::tui::app::{
     App, CheckView, Entry, Focus, Level, Overlay, Problem, ProblemKind, Results, ResultsKind,
@@ -15,6 +10,11 @@ use crate::tui::app::{
 use crate::tui::app::{Location, Pane};
 use crate::tui::executor::{Executed, Op};
 use crate::tui::worker::{PageMode, Request, Response};
+use modcon_core::audit::LogEntry;
+use modcon_core::check::CheckReport;
+use modcon_core::model::{Kind, parse_datetime};
+use modcon_core::query::{Hit, Row, StateFilter};
+use modcon_core::rules::{Outcome, Target};
 
 impl App {
     pub fn on_response(&mut self, response: Response) -> Vec<Request> {
@@ -114,7 +114,7 @@ impl App {
                     Ok(report) => {
                         let mut text = format!(
                             "purged {} in {} batches; {} files and {} thumbnails removed",
-                            crate::core::model::Tally {
+                            modcon_core::model::Tally {
                                 files: 0,
                                 ..report.removed
                             }

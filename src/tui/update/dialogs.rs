@@ -198,7 +198,7 @@ impl App {
             None => {
                 d.plan = Some(Err(format!(
                     "retention must be a number of days, batch size from 1 to {}",
-                    crate::core::MAX_BATCH_SIZE
+                    modcon_core::MAX_BATCH_SIZE
                 )));
                 Vec::new()
             }
@@ -477,7 +477,7 @@ impl App {
             .map(|m| Entry {
                 text: format!(
                     "{} {}",
-                    crate::core::model::format_datetime(m.at)
+                    modcon_core::model::format_datetime(m.at)
                         .split('.')
                         .next()
                         .unwrap_or_default(),

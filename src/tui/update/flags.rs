@@ -2,13 +2,13 @@
 //! one (through the confirmation, with its reason and note), and the jump
 //! to the flagged row.
 
-use crate::core::flags::{FlagRow, ReviewAction};
-use crate::core::model::Kind;
 use crate::display::{ago, sanitize_line};
 use crate::tui::app::{App, FlagView, Level, Overlay};
 use crate::tui::executor::Op;
 use crate::tui::keymap::{Action, Layer};
 use crate::tui::worker::Request;
+use modcon_core::flags::{FlagRow, ReviewAction};
+use modcon_core::model::Kind;
 
 /// The review a key asks for, for a flag on this kind of content.
 fn review_of(action: Action, kind: Kind) -> Option<ReviewAction> {

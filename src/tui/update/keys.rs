@@ -317,7 +317,7 @@ impl App {
             format!("hit {}/{total} for {needle:?}", next + 1),
         );
         vec![Request::Locate {
-            target: crate::core::rules::Target::new(hit.kind, hit.id),
+            target: modcon_core::rules::Target::new(hit.kind, hit.id),
         }]
     }
 }

@@ -2,13 +2,13 @@
 //! step, the details pane, refresh, the counts.
 
 use super::PREFETCH;
-use crate::core::query::{Cursor, ListQuery};
-use crate::core::rules::Target;
 use crate::display::{fit, sanitize_line};
 use crate::tui::app::Pane;
 use crate::tui::app::{App, Level};
 use crate::tui::view;
 use crate::tui::worker::{PAGE, PageMode, Request};
+use modcon_core::query::{Cursor, ListQuery};
+use modcon_core::rules::Target;
 
 impl App {
     pub(super) fn move_by(&mut self, delta: isize) -> Vec<Request> {

@@ -12,14 +12,14 @@ use ratatui::widgets::{Block, Borders, Clear, Gauge, List, ListItem, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::centered;
-use crate::core::flags::ReviewAction;
-use crate::core::model::Kind;
-use crate::core::model::{Tally, plural};
 use crate::display::{ago, fit, sanitize_line, wrap};
 use crate::tui::app::{App, CheckView, Confirm, Field, Info, Level, PurgeDialog, Results};
 use crate::tui::executor::{Op, Preview};
 use crate::tui::keymap::{Action, Layer};
 use crate::tui::theme::{Theme, marker};
+use modcon_core::flags::ReviewAction;
+use modcon_core::model::Kind;
+use modcon_core::model::{Tally, plural};
 
 /// The widest a dialog gets, and the room kept around it.
 const DIALOG_WIDTH: u16 = 76;
@@ -370,7 +370,7 @@ fn review_lines(c: &Confirm, p: &Preview, width: usize, theme: &Theme) -> Vec<Li
             lines.extend(tally_lines(&p.changes, "nothing"));
         }
         ReviewAction::LockThread => lines.push(Line::from(match target.kind {
-            crate::core::model::Kind::Post => "This locks the post's thread.",
+            modcon_core::model::Kind::Post => "This locks the post's thread.",
             _ => "This locks the thread.",
         })),
         _ => lines.extend(wrapped(
@@ -641,7 +641,7 @@ pub fn purge(frame: &mut Frame, app: &App, d: &PurgeDialog) {
 /// What a finished purge did.
 fn report_lines(
     theme: &Theme,
-    result: &Result<crate::core::purge::PurgeReport, String>,
+    result: &Result<modcon_core::purge::PurgeReport, String>,
     width: usize,
 ) -> Vec<Line<'static>> {
     let report = match result {

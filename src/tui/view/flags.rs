@@ -12,10 +12,10 @@ use ratatui::widgets::{List, ListItem, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::dialogs::popup;
-use crate::core::flags::FlagRow;
 use crate::display::{ago, fit, sanitize_line, short_id, wrap};
 use crate::tui::app::FlagView;
 use crate::tui::theme::{Theme, marker};
+use modcon_core::flags::FlagRow;
 
 /// `text` cut or padded to exactly `width` columns.
 fn cell(text: &str, width: usize) -> String {

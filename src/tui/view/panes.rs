@@ -11,12 +11,12 @@ use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::Layout;
-use crate::core::model::{Kind, parse_datetime};
-use crate::core::query::{DeletionTime, Detail, Row};
 use crate::display::{ago, fit, sanitize_line, sanitize_text, size, wrap};
 use crate::tui::app::Pane;
 use crate::tui::app::{App, Focus, ListPane};
 use crate::tui::theme::{Theme, markers};
+use modcon_core::model::{Kind, parse_datetime};
+use modcon_core::query::{DeletionTime, Detail, Row};
 
 /// Marks the focused pane's title, so focus shows without colour too.
 pub const FOCUS_MARK: &str = "▶";

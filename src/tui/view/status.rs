@@ -10,9 +10,9 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::Layout;
-use crate::core::query::Counts;
 use crate::display::{abbreviated, fit, fit_tail, sanitize_line};
 use crate::tui::app::{App, Level};
+use modcon_core::query::Counts;
 
 /// A request slower than this shows "waiting for the database".
 const SLOW: Duration = Duration::from_millis(400);

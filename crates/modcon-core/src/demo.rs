@@ -31,9 +31,18 @@ pub const FILES_FOR_FIRST: usize = 300;
 /// Marks a media folder as the demo's own, so `--force` may replace it.
 const MARKER: &str = ".modcon-demo";
 
-const PNG: &[u8] = include_bytes!("../../assets/demo/leaf.png");
-const JPEG: &[u8] = include_bytes!("../../assets/demo/leaf.jpg");
-const THUMB: &[u8] = include_bytes!("../../assets/demo/thumb.jpg");
+const PNG: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../assets/demo/leaf.png"
+));
+const JPEG: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../assets/demo/leaf.jpg"
+));
+const THUMB: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../assets/demo/thumb.jpg"
+));
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {

@@ -34,58 +34,70 @@ pub const REASONS_AND_REVIEWS: &str = "0007_reasons_and_reviews";
 pub const DELETED_ATTACHMENT_INDEX: &str = "0008_deleted_attachment_index";
 pub const DELETED_POST_INDEX: &str = "0009_deleted_post_index";
 
+/// A migration's SQL, embedded from the repository's top-level
+/// `migrations/` folder (two levels above this crate).
+macro_rules! migration_sql {
+    ($file:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../migrations/",
+            $file
+        ))
+    };
+}
+
 pub static MIGRATIONS: [Migration; 9] = [
     Migration {
         name: FORUM_SCHEMA,
-        sql: include_str!("../../migrations/0001_forum_schema.sql"),
+        sql: migration_sql!("0001_forum_schema.sql"),
         when: When::FreshOnly,
         purpose: "the forum tables, as the web app creates them",
     },
     Migration {
         name: OWN_TABLES,
-        sql: include_str!("../../migrations/0002_modcon_tables.sql"),
+        sql: migration_sql!("0002_modcon_tables.sql"),
         when: When::OnOpen,
         purpose: "the console's own tables (audit log, changes, deletion times, file journal)",
     },
     Migration {
         name: ATTACHMENT_SOFT_DELETE,
-        sql: include_str!("../../migrations/0003_attachment_soft_delete.sql"),
+        sql: migration_sql!("0003_attachment_soft_delete.sql"),
         when: When::OnRequest,
         purpose: "forum_attachment.is_active and deleted_at, as the web app's soft-delete migration",
     },
     Migration {
         name: PURGE_INDEXES,
-        sql: include_str!("../../migrations/0004_purge_indexes.sql"),
+        sql: migration_sql!("0004_purge_indexes.sql"),
         when: When::OnRequest,
         purpose: "partial indexes over deleted rows, for purge",
     },
     Migration {
         name: CHANGE_SOURCES,
-        sql: include_str!("../../migrations/0005_change_sources.sql"),
+        sql: migration_sql!("0005_change_sources.sql"),
         when: When::OnOpen,
         purpose: "where each recorded deletion time came from, so undo puts it back",
     },
     Migration {
         name: PURGE_RECORDS,
-        sql: include_str!("../../migrations/0006_purge_records.sql"),
+        sql: migration_sql!("0006_purge_records.sql"),
         when: When::OnOpen,
         purpose: "what each purge removed, row by row (kind, id, parent, image, deletion time)",
     },
     Migration {
         name: REASONS_AND_REVIEWS,
-        sql: include_str!("../../migrations/0007_reasons_and_reviews.sql"),
+        sql: migration_sql!("0007_reasons_and_reviews.sql"),
         when: When::OnOpen,
         purpose: "each action's reason and operating-system account; the flag and moderation-action rows a review changes",
     },
     Migration {
         name: DELETED_ATTACHMENT_INDEX,
-        sql: include_str!("../../migrations/0008_deleted_attachment_index.sql"),
+        sql: migration_sql!("0008_deleted_attachment_index.sql"),
         when: When::OnRequest,
         purpose: "a partial index of deleted attachments by deletion time, for the counts",
     },
     Migration {
         name: DELETED_POST_INDEX,
-        sql: include_str!("../../migrations/0009_deleted_post_index.sql"),
+        sql: migration_sql!("0009_deleted_post_index.sql"),
         when: When::OnRequest,
         purpose: "a partial index of deleted posts with what their deletion time needs, for the counts",
     },

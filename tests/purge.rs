@@ -168,7 +168,12 @@ fn the_fixture_purged_at_its_moment() {
         &["purge", "--dry-run", "--batch-size", "5"],
     );
     assert_eq!(plan["dry_run"], true);
-    assert_eq!(counts(&plan), (0, 0, 16, 0));
+    // The files it would remove are counted, not only the rows (compared
+    // with what the real purge removes, below).
+    assert_eq!(counts(&plan), (0, 0, 16, 14));
+    assert_eq!(plan["thumbnails"], 14);
+    assert_eq!(plan["files_missing"], 1);
+    assert_eq!(plan["files_refused"], 0);
     assert_eq!(plan["batches"], 4);
     let samples = plan["samples"].as_array().unwrap();
     assert_eq!(samples.len(), 10);
@@ -182,6 +187,10 @@ fn the_fixture_purged_at_its_moment() {
     let text = stdout_of(run_on(&fx.db, FIXTURE_NOW, &["purge", "--dry-run"]));
     assert!(
         text.contains("would remove: 16 attachments in 1 batch(es)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("and their files: 14 (and 14 thumbnails); already missing: 1; refused: 0"),
         "{text}"
     );
     assert!(text.contains("for example:"), "{text}");
@@ -224,6 +233,15 @@ fn the_fixture_purged_at_its_moment() {
         .cloned()
         .collect();
     assert_eq!(gone, want_gone);
+    // The dry run counted exactly the files that went.
+    let thumbnails_gone = gone.iter().filter(|f| f.starts_with("CACHE/")).count() as i64;
+    assert_eq!(
+        (gone.len() as i64 - thumbnails_gone, thumbnails_gone),
+        (
+            plan["files"].as_i64().unwrap(),
+            plan["thumbnails"].as_i64().unwrap()
+        )
+    );
     assert!(after_files.contains_key(shared_image));
     assert!(after_rows.contains(shared["active_attachment_id"].as_str().unwrap()));
     // Files no row references are check's business, never purge's.
@@ -255,6 +273,26 @@ fn the_fixture_purged_at_its_moment() {
         (out["threads"].as_i64(), out["posts"].as_i64()),
         (Some(0), Some(0))
     );
+}
+
+#[test]
+fn a_dry_run_without_a_media_root_says_its_files_are_not_counted() {
+    let fx = common::fixture();
+    fs::remove_dir_all(&fx.media).unwrap();
+    let plan = json_on(&fx.db, FIXTURE_NOW, &["purge", "--dry-run"]);
+    assert_eq!(plan["media_root"], Value::Null);
+    assert_eq!(counts(&plan), (0, 0, 16, 0));
+    let text = stdout_of(run_on(&fx.db, FIXTURE_NOW, &["purge", "--dry-run"]));
+    assert!(
+        text.contains("files: not counted, no media root is set"),
+        "{text}"
+    );
+    let kept = stdout_of(run_on(
+        &fx.db,
+        FIXTURE_NOW,
+        &["purge", "--dry-run", "--keep-files"],
+    ));
+    assert!(kept.contains("files kept (--keep-files)"), "{kept}");
 }
 
 // --------------------------------------------- threads, posts, dependents
@@ -470,8 +508,8 @@ fn a_purge_stamps_first_seen_so_the_retention_clock_never_starts_early() {
     let plan = json_on(&f.db, NOW, &["purge", "--dry-run"]);
     assert_eq!(
         counts(&plan),
-        (0, 0, 1, 0),
-        "only the attachment's age is known"
+        (0, 0, 1, 1),
+        "only the attachment's age is known (and its file goes with it)"
     );
     assert_eq!(bytes(&f.db), bytes_before, "a dry run stamps nothing");
     let out = json_on(&f.db, NOW, &["purge"]);
@@ -596,7 +634,7 @@ fn paths_that_leave_the_media_root_are_never_touched_and_are_reported() {
     assert_eq!(unsafe_paths, want);
 
     let before_outside = files(&outside);
-    let out = json_on(&f.db, NOW, &["purge"]);
+    let out = purge_as_planned(&f, &[]);
     assert_eq!(counts(&out), (0, 0, 6, 1));
     let refused: BTreeMap<String, String> = out["refused_paths"]
         .as_array()
@@ -1312,6 +1350,18 @@ fn media_files(f: &Forum) -> BTreeSet<String> {
     files(&f.media).into_keys().collect()
 }
 
+/// `purge --json ARGS`, after a dry run that must count the same files,
+/// thumbnails, missing and refused files as the purge then removes and
+/// finds.
+fn purge_as_planned(f: &Forum, args: &[&str]) -> Value {
+    let plan = json_on(&f.db, NOW, &[&["purge", "--dry-run"], args].concat());
+    let out = json_on(&f.db, NOW, &[&["purge"], args].concat());
+    for key in ["files", "thumbnails", "files_missing", "files_refused"] {
+        assert_eq!(plan[key], out[key], "{key}: planned {plan}\ndone {out}");
+    }
+    out
+}
+
 #[test]
 fn an_image_whose_thumbnail_folder_holds_other_images_renditions_takes_only_its_own_files() {
     // `forum/attachments.png` has the folder CACHE/images/forum/attachments/,
@@ -1331,7 +1381,7 @@ fn an_image_whose_thumbnail_folder_holds_other_images_renditions_takes_only_its_
     f.file("CACHE/images/forum/attachments/second-rendition.jpg");
     f.attachment(&id(0x21), &id(2), "forum.jpg", Some(&ago(45, 0)), true);
     let before = media_files(&f);
-    let out = json_on(&f.db, NOW, &["purge"]);
+    let out = purge_as_planned(&f, &[]);
     assert_eq!(counts(&out), (0, 0, 2, 2));
     assert_eq!(out["thumbnails"], 3);
     let gone: BTreeSet<String> = before.difference(&media_files(&f)).cloned().collect();
@@ -1381,7 +1431,7 @@ fn a_thumbnail_folder_of_dot_or_dot_dot_is_never_touched_and_never_fails_a_purge
     f.file("forum/..png");
     f.file("CACHE/images/forum/..png/own.jpg");
     let before = media_files(&f);
-    let out = json_on(&f.db, NOW, &["purge"]);
+    let out = purge_as_planned(&f, &[]);
     assert_eq!(counts(&out), (0, 0, 6, 1));
     let gone: BTreeSet<String> = before.difference(&media_files(&f)).cloned().collect();
     assert_eq!(
@@ -1397,7 +1447,7 @@ fn a_thumbnail_folder_of_dot_or_dot_dot_is_never_touched_and_never_fails_a_purge
     );
     // The next purge is not held up by anything left behind.
     f.attachment(&id(0x30), &id(2), &img(0x30), Some(&ago(45, 0)), true);
-    let out = json_on(&f.db, NOW, &["purge"]);
+    let out = purge_as_planned(&f, &[]);
     assert_eq!(counts(&out), (0, 0, 1, 1));
     assert!(!f.exists(&img(0x30)) && !f.exists(&thumb(&img(0x30))));
     for n in 0x10..0x14 {
@@ -1415,7 +1465,7 @@ fn photo_png_and_photo_jpg_share_one_thumbnail_folder_kept_while_either_remains(
     f.attachment(&id(0x11), &id(2), jpg, None, true);
     let folder = "CACHE/images/forum/attachments/2026/01/02/photo";
     f.file(&format!("{folder}/large.jpg"));
-    let out = json_on(&f.db, NOW, &["purge"]);
+    let out = purge_as_planned(&f, &[]);
     assert_eq!(counts(&out), (0, 0, 1, 1));
     assert_eq!(out["thumbnails"], 0);
     assert!(!f.exists(png) && f.exists(jpg));
@@ -1423,7 +1473,7 @@ fn photo_png_and_photo_jpg_share_one_thumbnail_folder_kept_while_either_remains(
     assert!(f.exists(&format!("{folder}/large.jpg")));
     // Once the other row goes too, so do the renditions and the folder.
     run_on(&f.db, &ago(45, 0), &["delete", "attachment", &id(0x11)]).success();
-    let out = json_on(&f.db, NOW, &["purge"]);
+    let out = purge_as_planned(&f, &[]);
     assert_eq!(counts(&out), (0, 0, 1, 1));
     assert_eq!(out["thumbnails"], 2);
     assert!(!f.media.join(folder).exists());
@@ -1457,7 +1507,7 @@ fn paths_are_compared_normalised_for_still_referenced_and_for_unreferenced() {
             serde_json::json!([]),
             "{purged}"
         );
-        let out = json_on(&f.db, NOW, &["purge"]);
+        let out = purge_as_planned(&f, &[]);
         assert_eq!(counts(&out), (0, 0, 1, 0), "{purged} / {remaining}");
         assert!(f.exists(plain), "{purged} / {remaining}");
         assert!(f.exists(&thumb(plain)), "{purged} / {remaining}");
@@ -1472,7 +1522,7 @@ fn paths_are_compared_normalised_for_still_referenced_and_for_unreferenced() {
         Some(&ago(45, 0)),
         false,
     );
-    let out = json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
+    let out = purge_as_planned(&f, &["--batch-size", "1"]);
     assert_eq!(counts(&out), (0, 0, 2, 1));
     assert_eq!(out["files_missing"], 0);
     assert!(!f.exists(plain) && !f.exists(&thumb(plain)));

@@ -1414,6 +1414,87 @@ fn a_restore_confirmation_counts_what_comes_back_and_what_stays() {
     insta::assert_snapshot!("confirm_restore_80x24", screen);
 }
 
+/// The screen's text with the dialog's borders and line breaks taken out,
+/// so a sentence the dialog wrapped reads as one.
+fn dialog_text(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|line| {
+            let inner: String = line
+                .chars()
+                .skip_while(|c| *c != '│')
+                .skip(1)
+                .skip_while(|c| *c != '│')
+                .skip(1)
+                .take_while(|c| *c != '│')
+                .collect();
+            inner.trim().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_purge_plan_counts_the_files_and_thumbnails_it_removes_at_80x24() {
+    let demo = common::demo(5, 1);
+    // The same database without its media folder, for the end.
+    let bare = tempfile::tempdir().unwrap();
+    let bare_db = bare.path().join("demo.sqlite3");
+    std::fs::copy(&demo.db, &bare_db).unwrap();
+    let media_files = || hardening::listing(&demo.media);
+    let before = media_files();
+    let mut h = console(&demo.db, 80, 24, &[]);
+    h.keys(&["P"]);
+    let screen = h.screen();
+    let text = dialog_text(&screen);
+    let plan = match &h.app.overlay {
+        Some(modcon::tui::app::Overlay::Purge(d)) => d.plan.clone().unwrap().unwrap(),
+        _ => panic!("the purge dialog is open:\n{screen}"),
+    };
+    assert!(plan.removed.files > 0 && plan.thumbnails > 0, "{plan:?}");
+    let counted = format!(
+        "Files to remove: {} (and {} thumbnails); {} already missing, {} refused (outside the media root)",
+        plan.removed.files, plan.thumbnails, plan.files_missing, plan.files_refused
+    );
+    assert!(text.contains(&counted), "{counted}\n{screen}");
+    assert!(
+        text.contains("A purge cannot be undone: rows and their files are gone for good."),
+        "{screen}"
+    );
+    assert!(screen.contains("Y purge (capital)"), "{screen}");
+    insta::assert_snapshot!("purge_plan_files_80x24", screen);
+    // The real purge removes exactly what the plan counted.
+    h.keys(&["Y"]);
+    let text = dialog_text(&h.screen());
+    assert!(text.contains("Done in"), "{}", h.screen());
+    let gone: Vec<String> = before.difference(&media_files()).cloned().collect();
+    let thumbnails = gone.iter().filter(|f| f.starts_with("CACHE/")).count() as i64;
+    assert_eq!(
+        (gone.len() as i64 - thumbnails, thumbnails as u64),
+        (plan.removed.files, plan.thumbnails),
+        "{gone:?}"
+    );
+    assert!(
+        text.contains(&format!(
+            "Files: {} removed (and {} thumbnails)",
+            plan.removed.files, plan.thumbnails
+        )),
+        "{}",
+        h.screen()
+    );
+
+    // Without a media root the plan says its files are not counted, and
+    // that the purge would be refused.
+    let mut h = console(&bare_db, 80, 24, &[]);
+    h.keys(&["P"]);
+    let text = dialog_text(&h.screen());
+    assert!(
+        text.contains("Files: not counted, no media root is set (give --media-root); without one this purge is refused"),
+        "{}",
+        h.screen()
+    );
+}
+
 #[test]
 fn read_only_purge_shows_the_plan() {
     let demo = common::demo(5, 1);

@@ -113,6 +113,21 @@ fn print_human(r: &PurgeReport, settings: &Settings, stopped_by: Option<&str>) {
             rows.describe(),
             r.batches
         );
+        if r.removed.attachments > 0 {
+            if r.keep_files {
+                println!("  files kept (--keep-files)");
+            } else if r.media_root.is_none() {
+                println!(
+                    "  files: not counted, no media root is set (without one a purge that \
+                     would leave files behind is refused: give --media-root, or --keep-files)"
+                );
+            } else {
+                println!(
+                    "  and their files: {} (and {} thumbnails); already missing: {}; refused: {}",
+                    r.removed.files, r.thumbnails, r.files_missing, r.files_refused
+                );
+            }
+        }
     } else {
         println!(
             "purged {} in {} batch(es) (retention {} days, deleted at or before {})",

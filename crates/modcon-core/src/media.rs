@@ -169,6 +169,24 @@ impl MediaRoot {
     /// `dirs` remembers the verdict on each folder for the length of one
     /// pass over the journal, so a folder is resolved once, not per file.
     pub fn remove_image(&self, image: &str, thumbnails: bool, dirs: &mut DirCache) -> Removal {
+        self.take_image(image, thumbnails, dirs, true)
+    }
+
+    /// What [`MediaRoot::remove_image`] would remove, counted and nothing
+    /// touched (a purge's dry run): the same paths judged the same way.
+    pub fn count_image(&self, image: &str, thumbnails: bool, dirs: &mut DirCache) -> Removal {
+        self.take_image(image, thumbnails, dirs, false)
+    }
+
+    /// Removes (or, unless `remove`, only counts) an image's files.
+    fn take_image(
+        &self,
+        image: &str,
+        thumbnails: bool,
+        dirs: &mut DirCache,
+        remove: bool,
+    ) -> Removal {
+        let remove_file = |path: &Path| if remove { remove_file(path) } else { Ok(()) };
         let mut removal = Removal::default();
         match self.status_in(image, dirs) {
             FileStatus::Refused(reason) => {
@@ -224,7 +242,9 @@ impl MediaRoot {
             }
         }
         // Only an empty folder goes: anything left is not ours to remove.
-        let _ = fs::remove_dir(&dir);
+        if remove {
+            let _ = fs::remove_dir(&dir);
+        }
         removal
     }
 

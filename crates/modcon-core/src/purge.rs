@@ -621,6 +621,93 @@ fn samples(conn: &Connection) -> Result<Vec<Sample>> {
     Ok(samples)
 }
 
+/// Counts in `report` what a purge of `plan` would remove from the media
+/// root, touching nothing: the files of the attachment rows that go
+/// (children of its roots included, roots other tables reference left
+/// out), each judged as the purge judges it once those rows are gone (a
+/// file a remaining row names stays, and so do the renditions in a
+/// thumbnail folder a remaining row maps to); missing and refused files
+/// too.
+fn count_plan_files(
+    conn: &Connection,
+    plan: &Plan,
+    media: &MediaRoot,
+    report: &mut PurgeReport,
+) -> Result<()> {
+    // The attachments that go, with their images as the batches journal them.
+    let (_, _, image, _) = kept_of("forum_attachment");
+    let blocked: Vec<&str> = plan.blocked.iter().map(|s| s.id.as_str()).collect();
+    let blocked = serde_json::to_string(&blocked)?;
+    let mut going: Vec<(String, String)> = Vec::new();
+    for joined in [
+        format!(
+            "CROSS JOIN forum_attachment x ON x.id = r.id WHERE r.k = {}",
+            plan_order(Kind::Attachment)
+        ),
+        format!(
+            "CROSS JOIN forum_attachment x ON x.post_id = r.id WHERE r.k = {}",
+            plan_order(Kind::Post)
+        ),
+        format!(
+            "CROSS JOIN forum_post p ON p.thread_id = r.id \
+             CROSS JOIN forum_attachment x ON x.post_id = p.id WHERE r.k = {}",
+            plan_order(Kind::Thread)
+        ),
+    ] {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT x.id, {image} FROM temp.modcon_plan_root r {joined} \
+             AND r.held = 0 AND r.id NOT IN (SELECT value FROM json_each(?1))"
+        ))?;
+        let rows = stmt.query_map([&blocked], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        for row in rows {
+            going.push(row?);
+        }
+    }
+    let ids: HashSet<String> = going.iter().map(|(id, _)| id.clone()).collect();
+    let names: HashSet<String> = going
+        .iter()
+        .map(|(_, image)| media::normalize(image).into_owned())
+        .collect();
+    let folders: HashSet<String> = names
+        .iter()
+        .filter_map(|name| media::thumbnail_key(name).map(|k| k.into_owned()))
+        .collect();
+    let used = used_by_rows_other_than(conn, &ids, &names, &folders)?;
+    let mut dirs = DirCache::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    // A thumbnail folder two images share (`photo.png`, `photo.jpg`) is
+    // emptied once.
+    let mut emptied: HashSet<String> = HashSet::new();
+    for (_, image) in &going {
+        let name = media::normalize(image).into_owned();
+        if used.names.contains(&name) || !seen.insert(name.clone()) {
+            continue;
+        }
+        let thumbnails = media::thumbnail_key(&name).is_some_and(|key| {
+            !used.folders.contains(key.as_ref()) && emptied.insert(key.into_owned())
+        });
+        let count = media.count_image(&name, thumbnails, &mut dirs);
+        report.removed.files += i64::from(count.removed);
+        report.thumbnails += count.thumbnails;
+        report.files_missing += u64::from(count.missing);
+        if let Some(reason) = count.refused {
+            report.files_refused += 1;
+            report.refused_paths.push(Refused {
+                image: image.clone(),
+                reason,
+            });
+        }
+        if let Some((thumbnails, reason)) = count.thumbnails_refused {
+            report.files_refused += 1;
+            report.refused_paths.push(Refused {
+                image: thumbnails,
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Removes the files the batches journalled, then clears their journal
 /// entries. A file some remaining row names again is left in place, and so
 /// are the renditions in a thumbnail folder a remaining row's image maps
@@ -758,11 +845,27 @@ fn still_used(
     names: &HashSet<String>,
     folders: &HashSet<String>,
 ) -> Result<InUse> {
+    used_by_rows_other_than(conn, &HashSet::new(), names, folders)
+}
+
+/// Which of `names` (normalised) and `folders` the attachment rows not in
+/// `going` use (`going`: ids of rows a plan removes). One pass over every
+/// row's image; a row's id is read only when its image matches.
+fn used_by_rows_other_than(
+    conn: &Connection,
+    going: &HashSet<String>,
+    names: &HashSet<String>,
+    folders: &HashSet<String>,
+) -> Result<InUse> {
     let mut used = InUse {
         names: HashSet::new(),
         folders: HashSet::new(),
     };
-    let mut stmt = conn.prepare_cached("SELECT image FROM forum_attachment")?;
+    let mut stmt = conn.prepare_cached(if going.is_empty() {
+        "SELECT image FROM forum_attachment"
+    } else {
+        "SELECT image, id FROM forum_attachment"
+    })?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let image = match row.get_ref(0)? {
@@ -770,12 +873,19 @@ fn still_used(
             _ => continue,
         };
         let name = media::normalize(&image);
-        if names.contains(name.as_ref()) {
+        let key = media::thumbnail_key(&image);
+        let name_matches = names.contains(name.as_ref());
+        let key_matches = key.as_ref().is_some_and(|k| folders.contains(k.as_ref()));
+        if !(name_matches || key_matches) {
+            continue;
+        }
+        if !going.is_empty() && going.contains(text_of(row.get_ref(1)?).as_str()) {
+            continue;
+        }
+        if name_matches {
             used.names.insert(name.into_owned());
         }
-        if let Some(key) = media::thumbnail_key(&image)
-            && folders.contains(key.as_ref())
-        {
+        if let (Some(key), true) = (key, key_matches) {
             used.folders.insert(key.into_owned());
         }
     }
@@ -1130,6 +1240,9 @@ pub fn run(
     if options.dry_run {
         report.removed = plan.rows;
         report.batches = plan.batches;
+        if let (Some(media), false) = (media, options.keep_files) {
+            count_plan_files(db.conn(), &plan, media, &mut report)?;
+        }
         report.count_skipped();
         return Ok(report);
     }

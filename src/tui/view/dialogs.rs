@@ -606,13 +606,47 @@ pub fn purge(frame: &mut Frame, app: &App, d: &PurgeDialog) {
                     Style::default(),
                 ));
             }
+            if plan.removed.attachments > 0 {
+                lines.extend(match &plan.media_root {
+                    None => wrapped(
+                        "Files: not counted, no media root is set (give --media-root); \
+                         without one this purge is refused, as it would leave files behind.",
+                        width,
+                        theme.warning(),
+                    ),
+                    Some(_) => wrapped(
+                        &format!(
+                            "Files to remove: {} (and {} thumbnails); {} already missing, \
+                             {} refused (outside the media root)",
+                            plan.removed.files,
+                            plan.thumbnails,
+                            plan.files_missing,
+                            plan.files_refused
+                        ),
+                        width,
+                        Style::default(),
+                    ),
+                });
+            }
             if !plan.skipped_rows.is_empty() {
                 lines.push(Line::from(format!(
                     "skipped, referenced from other tables: {}",
                     plan.skipped_rows.len()
                 )));
             }
-            for s in plan.samples.iter().take(5) {
+            let warning = if d.plan_only {
+                Vec::new()
+            } else {
+                wrapped(
+                    "A purge cannot be undone: rows and their files are gone for good.",
+                    width,
+                    theme.warning(),
+                )
+            };
+            // The counts and the warning always show whole; examples fill
+            // what room is left.
+            let room = (body.height as usize).saturating_sub(lines.len() + warning.len());
+            for s in plan.samples.iter().take(5.min(room)) {
                 lines.push(Line::from(Span::styled(
                     fit(
                         &format!(
@@ -626,13 +660,7 @@ pub fn purge(frame: &mut Frame, app: &App, d: &PurgeDialog) {
                     theme.dim(),
                 )));
             }
-            if !d.plan_only {
-                lines.extend(wrapped(
-                    "A purge cannot be undone: rows and their files are gone for good.",
-                    width,
-                    theme.warning(),
-                ));
-            }
+            lines.extend(warning);
         }
     }
     frame.render_widget(Paragraph::new(lines), body);

@@ -201,7 +201,8 @@ fn event_loop(
 
 /// The console without threads or a terminal, for tests: requests are
 /// answered at once by a worker on the caller's thread, and frames drawn
-/// into ratatui's `TestBackend`.
+/// into ratatui's `TestBackend`. Built with the `test-hooks` feature only.
+#[cfg(feature = "test-hooks")]
 pub mod harness {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;

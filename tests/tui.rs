@@ -701,6 +701,59 @@ fn a_lane_keeps_its_small_page_cache_when_its_snapshot_is_opened_again() {
 }
 
 #[test]
+fn a_snapshot_says_so_in_the_status_line_and_help_until_the_web_app_writes() {
+    let demo = common::demo(5, 2);
+    common::open(&demo.db)
+        .pragma_update(None, "journal_mode", "WAL")
+        .unwrap();
+    // The web app closed it: no -wal, so --read-only reads a snapshot.
+    let mut h = console(&demo.db, 80, 24, &["--read-only"]);
+    assert!(h.app.snapshot);
+    let screen = h.screen();
+    let status = screen
+        .lines()
+        .find(|l| l.contains("READ-ONLY"))
+        .unwrap_or_else(|| panic!("no status line:\n{screen}"));
+    assert!(status.starts_with("READ-ONLY snap"), "{status}");
+    for part in [
+        "demo.sqlite3",
+        "thr ",
+        "pst ",
+        "att ",
+        " P",
+        " !",
+        " F",
+        "f:all",
+    ] {
+        assert!(status.contains(part), "{part:?} in {status:?}");
+    }
+    insta::assert_snapshot!("snapshot_80x24", screen);
+    h.keys(&["?"]);
+    let help = dialog_text(&h.screen());
+    assert!(
+        help.contains("a snapshot: a WAL database read without its -wal and -shm"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&["Esc"]);
+    // The web app writes (and keeps its -wal): the console reads live.
+    let web = common::open(&demo.db);
+    web.execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
+    web.execute(
+        "UPDATE forum_thread SET title = 'renamed by the web app' \
+         WHERE id = (SELECT id FROM forum_thread ORDER BY created_at DESC, id DESC LIMIT 1)",
+        [],
+    )
+    .unwrap();
+    h.data_changed();
+    assert!(!h.app.snapshot);
+    let screen = h.screen();
+    assert!(screen.contains("renamed by the web app"), "{screen}");
+    let status = screen.lines().find(|l| l.contains("READ-ONLY")).unwrap();
+    assert!(!status.contains("snapshot"), "{status}");
+}
+
+#[test]
 fn mouse_only_with_the_flag_clicks_select_and_the_wheel_scrolls() {
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
     let demo = common::demo(20, 3);

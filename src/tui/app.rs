@@ -585,6 +585,10 @@ pub struct App {
     /// Its whole path, for help and details.
     pub db_path: String,
     pub read_only: bool,
+    /// The database is read as a snapshot: a WAL database opened without
+    /// its -wal and -shm (read-only), as the file was when opened, opened
+    /// again whenever the file changes.
+    pub snapshot: bool,
     pub actor: String,
     pub threads: ListPane,
     pub posts: ListPane,

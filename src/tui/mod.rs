@@ -62,6 +62,7 @@ pub fn new_app(
             .unwrap_or_else(|| db_path.clone()),
         db_path,
         read_only,
+        snapshot: false,
         actor: settings.actor.clone(),
         threads: ListPane::default(),
         posts: ListPane::default(),
@@ -111,6 +112,7 @@ pub fn worker_config(settings: &Settings, db: &Db) -> Result<WorkerConfig> {
 pub fn run(settings: Settings, keymap: Keymap, db: Db) -> Result<()> {
     let config = worker_config(&settings, &db)?;
     let read_only = db.is_read_only();
+    let snapshot = db.is_snapshot();
     let (events_tx, events_rx) = mpsc::channel();
     let requests = worker::spawn(Worker::new(db, config), events_tx.clone())?;
     spawn_input(events_tx);
@@ -125,6 +127,7 @@ pub fn run(settings: Settings, keymap: Keymap, db: Db) -> Result<()> {
         Rect::new(0, 0, size.width, size.height),
         TermEnv::from_process(),
     );
+    app.snapshot = snapshot;
     send(&requests, app.start());
     event_loop(&mut terminal, &mut app, &events_rx, &requests)
 }
@@ -235,6 +238,7 @@ pub mod harness {
             let keymap = Keymap::with_overrides(&settings.config.keys)?;
             let config = worker_config(settings, &db)?;
             let read_only = db.is_read_only();
+            let snapshot = db.is_snapshot();
             let mut worker = Worker::new(db, config);
             let _ = worker.poll();
             let app = new_app(
@@ -252,6 +256,7 @@ pub mod harness {
                 terminal,
                 frame,
             };
+            h.app.snapshot = snapshot;
             let first = h.app.start();
             h.answer(first);
             h.draw();

@@ -179,6 +179,9 @@ pub enum Response {
     Counts {
         generation: u64,
         result: Result<Counts, String>,
+        /// Whether the counting connection reads a snapshot (it may have
+        /// been opened again since, live or as a new snapshot).
+        snapshot: bool,
     },
     Preview {
         op: Op,
@@ -344,6 +347,7 @@ impl Worker {
                 out(Response::Counts {
                     generation,
                     result: err(result),
+                    snapshot: self.db.is_snapshot(),
                 });
             }
             Request::Preview { op } => {

@@ -45,8 +45,13 @@ impl App {
                 }
                 Vec::new()
             }
-            Response::Counts { generation, result } => {
+            Response::Counts {
+                generation,
+                result,
+                snapshot,
+            } => {
                 self.counts.asked = None;
+                self.snapshot = snapshot;
                 match result {
                     Ok(counts) => {
                         self.counts.counts = Some(counts);

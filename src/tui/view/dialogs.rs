@@ -136,6 +136,13 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     if app.read_only {
         lines.extend(plain("  opened read-only: nothing can be changed".into()));
     }
+    if app.snapshot {
+        lines.extend(plain(
+            "  a snapshot: a WAL database read without its -wal and -shm (read-only, so none \
+             is made), as the file was when opened; read again whenever the file changes"
+                .into(),
+        ));
+    }
     lines.extend(plain(format!("  acting as {}", sanitize_line(&app.actor))));
     if let Some(c) = &app.counts.counts {
         for (kind, k) in [
@@ -167,7 +174,8 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         "  per kind active+deleted (x): threads (thr), posts (pst), attachments (att); \
          purgeable (P) at the retention; violations (!); pending flags of the web app's queue (F); \
          the focused pane's filter (f); \
-         READ-ONLY: opened with --read-only. Long counts: 12k = 12 thousand, 1.0M = a million."
+         READ-ONLY: opened with --read-only; snapshot (snap): the data as the file was when opened, \
+         read again whenever the file changes. Long counts: 12k = 12 thousand, 1.0M = a million."
             .into(),
     ));
     lines.push(Line::from(""));

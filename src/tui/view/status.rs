@@ -78,7 +78,14 @@ fn status_spans(app: &App, width: usize) -> Vec<Span<'static>> {
         let sep = if form == 0 { " │ " } else { "│" };
         let mut spans = Vec::new();
         if app.read_only {
-            spans.push(Span::styled("READ-ONLY", theme.warning()));
+            spans.push(Span::styled(
+                match (app.snapshot, form) {
+                    (false, _) => "READ-ONLY",
+                    (true, 0 | 1) => "READ-ONLY snapshot",
+                    (true, _) => "READ-ONLY snap",
+                },
+                theme.warning(),
+            ));
             spans.push(Span::raw(sep));
         }
         spans.push(Span::raw(name.to_string()));

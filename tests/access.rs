@@ -431,7 +431,8 @@ fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes()
     assert!(db.is_snapshot());
     assert!(!db.refresh_snapshot().unwrap(), "nothing changed yet");
     let titles = |db: &Db| -> i64 {
-        db.conn()
+        db.sqlite("test")
+            .unwrap()
             .query_row(
                 "SELECT count(*) FROM forum_thread WHERE title = 'renamed'",
                 [],

@@ -839,7 +839,7 @@ impl World {
             .unwrap();
         let db = Db::open(&forum.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
         // Durability is not what is tested here: no sync on each commit.
-        for conn in [db.conn(), &forum.web] {
+        for conn in [db.sqlite("test").unwrap(), &forum.web] {
             conn.pragma_update(None, "synchronous", "OFF").unwrap();
         }
         let media = MediaRoot::open(&forum.media).unwrap();
@@ -1041,7 +1041,7 @@ impl World {
 
     /// The database against the model, row by row.
     fn compare(&self) -> Result<(), String> {
-        let conn = self.db.conn();
+        let conn = self.db.sqlite("test").unwrap();
         let mut problems = Vec::new();
         for (r, row) in self.model.rows.iter().enumerate() {
             let id = self.model.id(r);
@@ -1053,8 +1053,8 @@ impl World {
                 } else {
                     "r.updated_at"
                 },
-                cond::deletion_time(kind, "r"),
-                cond::deletion_source(kind, "r"),
+                cond::deletion_time(modcon_core::sql::Dialect::Sqlite, kind, "r"),
+                cond::deletion_source(modcon_core::sql::Dialect::Sqlite, kind, "r"),
                 kind.table()
             );
             let found: Option<Found> = conn

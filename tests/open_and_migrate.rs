@@ -710,15 +710,16 @@ fn read_only_opens_at_the_sqlite_level() {
     let before = bytes(&forum.db);
     let db = Db::open(&forum.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
     assert!(db.is_read_only());
-    assert!(db.conn().is_readonly("main").unwrap());
+    assert!(db.sqlite("test").unwrap().is_readonly("main").unwrap());
     let err = db
         .conn()
-        .execute("UPDATE forum_thread SET is_active = 0", [])
+        .execute("UPDATE forum_thread SET is_active = 0", &[])
         .unwrap_err()
         .to_string();
     assert!(err.contains("readonly"), "{err}");
     assert_eq!(
-        db.conn()
+        db.sqlite("test")
+            .unwrap()
             .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
             .unwrap(),
         1
@@ -727,9 +728,10 @@ fn read_only_opens_at_the_sqlite_level() {
     assert_eq!(bytes(&forum.db), before);
 
     let db = Db::open(&forum.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
-    assert!(!db.conn().is_readonly("main").unwrap());
+    assert!(!db.sqlite("test").unwrap().is_readonly("main").unwrap());
     assert_eq!(
-        db.conn()
+        db.sqlite("test")
+            .unwrap()
             .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
             .unwrap(),
         1

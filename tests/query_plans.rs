@@ -12,7 +12,8 @@ use modcon_core::query::{self, Cursor, ListQuery};
 fn plan(db: &Db, sql: &str) -> String {
     // Parameters stay unbound (NULL): EXPLAIN needs no values.
     let mut stmt = db
-        .conn()
+        .sqlite("test")
+        .unwrap()
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .unwrap();
     let mut rows = stmt.raw_query();
@@ -33,7 +34,10 @@ fn open_demo() -> (common::Demo, Db) {
 fn invariant_and_descendant_checks_look_up_by_parent() {
     let (_demo, db) = open_demo();
     for kind in [Kind::Post, Kind::Attachment] {
-        let p = plan(&db, &cond::violating_rows(kind));
+        let p = plan(
+            &db,
+            &cond::violating_rows(modcon_core::sql::Dialect::Sqlite, kind),
+        );
         assert!(
             !p.contains("is_active_4bfc911a"),
             "{kind}: walks every active row:\n{p}"
@@ -47,7 +51,7 @@ fn invariant_and_descendant_checks_look_up_by_parent() {
         &db,
         &format!(
             "SELECT t.id FROM forum_thread t WHERE t.id = :id AND {}",
-            cond::purgeable(Kind::Thread, "t")
+            cond::purgeable(modcon_core::sql::Dialect::Sqlite, Kind::Thread, "t")
         ),
     );
     assert!(!p.contains("SCAN"), "a thread's purge check scans:\n{p}");
@@ -56,7 +60,7 @@ fn invariant_and_descendant_checks_look_up_by_parent() {
         &db,
         &format!(
             "SELECT p.id FROM forum_post p WHERE p.id = :id AND {}",
-            cond::purgeable(Kind::Post, "p")
+            cond::purgeable(modcon_core::sql::Dialect::Sqlite, Kind::Post, "p")
         ),
     );
     assert!(!p.contains("SCAN"), "a post's purge check scans:\n{p}");
@@ -76,7 +80,10 @@ fn pages_are_keyset_searches() {
         after,
         ..ListQuery::default()
     };
-    let p = plan(&db, &query::list_sql(&schema, &threads).unwrap());
+    let p = plan(
+        &db,
+        &query::list_sql(modcon_core::sql::Dialect::Sqlite, &schema, &threads).unwrap(),
+    );
     assert!(
         p.contains("SEARCH t USING INDEX forum_thread_created_idx"),
         "{p}"
@@ -87,7 +94,10 @@ fn pages_are_keyset_searches() {
         limit: 200,
         ..ListQuery::default()
     };
-    let p = plan(&db, &query::list_sql(&schema, &posts).unwrap());
+    let p = plan(
+        &db,
+        &query::list_sql(modcon_core::sql::Dialect::Sqlite, &schema, &posts).unwrap(),
+    );
     assert!(p.contains("SEARCH p USING INDEX"), "{p}");
     let atts = ListQuery {
         kind: Some(Kind::Attachment),
@@ -95,7 +105,10 @@ fn pages_are_keyset_searches() {
         limit: 200,
         ..ListQuery::default()
     };
-    let p = plan(&db, &query::list_sql(&schema, &atts).unwrap());
+    let p = plan(
+        &db,
+        &query::list_sql(modcon_core::sql::Dialect::Sqlite, &schema, &atts).unwrap(),
+    );
     assert!(p.contains("SEARCH a USING INDEX"), "{p}");
 }
 
@@ -103,7 +116,8 @@ fn pages_are_keyset_searches() {
 fn counts_read_deleted_rows_by_index_and_work_out_each_deletion_time_once() {
     let (_demo, db) = open_demo();
     for kind in Kind::ALL {
-        let [total, deleted, states, _violating] = query::count_sql(kind);
+        let [total, deleted, states, _violating] =
+            query::count_sql(modcon_core::sql::Dialect::Sqlite, kind);
         // Counting rows and deleted rows reads index entries, never a row.
         for sql in [&total, &deleted] {
             let p = plan(&db, sql);
@@ -138,7 +152,8 @@ fn counts_read_deleted_rows_by_index_and_work_out_each_deletion_time_once() {
 /// The top-level steps of a plan (not those of its subqueries).
 fn top_plan(db: &Db, sql: &str) -> Vec<String> {
     let mut stmt = db
-        .conn()
+        .sqlite("test")
+        .unwrap()
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .unwrap();
     let mut rows = stmt.raw_query();
@@ -175,7 +190,10 @@ fn the_last_page_and_the_page_above_are_read_backwards_by_index() {
             ..ListQuery::default()
         },
     ] {
-        let top = top_plan(&db, &query::list_sql(&schema, &q).unwrap());
+        let top = top_plan(
+            &db,
+            &query::list_sql(modcon_core::sql::Dialect::Sqlite, &schema, &q).unwrap(),
+        );
         // The index gives the order; only rows of equal time are sorted
         // among themselves, so the read stops after the page.
         assert!(
@@ -211,8 +229,8 @@ fn deletion_times_look_up_the_moderation_queue_and_the_records_by_row() {
             &format!(
                 "SELECT r.id FROM {} r WHERE r.id = :id AND {} AND {}",
                 kind.table(),
-                cond::purgeable(kind, "r"),
-                cond::deletion_source(kind, "r")
+                cond::purgeable(modcon_core::sql::Dialect::Sqlite, kind, "r"),
+                cond::deletion_source(modcon_core::sql::Dialect::Sqlite, kind, "r")
             ),
         );
         assert!(!p.contains("SCAN"), "{kind}:\n{p}");
@@ -262,7 +280,7 @@ fn every_purge_batch_statement_looks_rows_up_by_index_without_modcons_indexes() 
     let (_fx, db) = open_fixture();
     let (_demo, migrated) = open_demo();
     for db in [&db, &migrated] {
-        let statements = purge::batch_statements(db.conn(), db.schema()).unwrap();
+        let statements = purge::batch_statements(db.sqlite("test").unwrap(), db.schema()).unwrap();
         assert!(statements.len() >= 15, "{statements:#?}");
         for sql in statements {
             let p = plan(db, &sql);
@@ -274,7 +292,7 @@ fn every_purge_batch_statement_looks_rows_up_by_index_without_modcons_indexes() 
 #[test]
 fn a_purge_plan_finds_deleted_attachments_by_index_and_the_rest_by_the_purge_indexes() {
     let (_fx, db) = open_fixture();
-    for (kind, sql) in purge::plan_statements(db.conn()).unwrap() {
+    for (kind, sql) in purge::plan_statements(db.sqlite("test").unwrap()).unwrap() {
         let p = plan(&db, &sql);
         // The web app's own is_active index finds the deleted attachments;
         // threads and posts (far fewer rows) are read whole without it.
@@ -286,7 +304,7 @@ fn a_purge_plan_finds_deleted_attachments_by_index_and_the_rest_by_the_purge_ind
         }
     }
     let (_demo, migrated) = open_demo();
-    for (kind, sql) in purge::plan_statements(migrated.conn()).unwrap() {
+    for (kind, sql) in purge::plan_statements(migrated.sqlite("test").unwrap()).unwrap() {
         let p = plan(&migrated, &sql);
         // One of migrate's partial indexes of deleted rows (or, for
         // attachments, the web app's own is_active index).

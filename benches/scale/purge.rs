@@ -269,7 +269,8 @@ fn build(db: &Path, media: &Path) {
     }
     // A file and a thumbnail for every deleted attachment.
     let mut stmt = db
-        .conn()
+        .sqlite("bench")
+        .unwrap()
         .prepare("SELECT image FROM forum_attachment WHERE is_active = 0")
         .expect("images");
     let images: Vec<String> = stmt
@@ -410,7 +411,7 @@ pub fn figures(dir: &Path) -> Vec<Figure> {
             if migrated {
                 let conn = Connection::open(&db).expect("open");
                 conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
-                migrate::apply_requested(&conn, NOW, false).expect("migrate");
+                migrate::apply_requested((&conn).into(), NOW, false).expect("migrate");
                 conn.execute_batch("COMMIT").expect("commit");
             }
             let run = run_purge(&db, &copy_media, batch);

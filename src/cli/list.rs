@@ -62,10 +62,10 @@ pub fn run(
     let ctx = settings.ctx();
     let tx = db.read_tx()?;
     let thread = thread
-        .map(|t| query::resolve(&tx, Kind::Thread, &IdQuery::parse(&t)?))
+        .map(|t| query::resolve(tx.conn(), Kind::Thread, &IdQuery::parse(&t)?))
         .transpose()?;
     let post = post
-        .map(|p| query::resolve(&tx, Kind::Post, &IdQuery::parse(&p)?))
+        .map(|p| query::resolve(tx.conn(), Kind::Post, &IdQuery::parse(&p)?))
         .transpose()?;
     let state = match state {
         StateArg::Active => StateFilter::Active,
@@ -80,7 +80,7 @@ pub fn run(
         limit,
         ..ListQuery::default()
     };
-    let rows = query::list(&tx, &schema, &q, &ctx.cutoff())?;
+    let rows = query::list(tx.conn(), &schema, &q, &ctx.cutoff())?;
     if json {
         return output::json(&ListJson {
             action: "list",

@@ -29,7 +29,7 @@ pub fn run(settings: &Settings, dry_run: bool, json: bool) -> Result<()> {
             return migrate::apply_requested(db.conn(), &now, true);
         }
         let tx = db.write_tx()?;
-        let steps = migrate::apply_requested(&tx, &now, false)
+        let steps = migrate::apply_requested(tx.conn(), &now, false)
             .context("nothing was changed (the migration runs as one transaction)")?;
         tx.commit()?;
         Ok(steps)

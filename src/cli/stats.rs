@@ -29,13 +29,13 @@ pub fn run(settings: &Settings, json: bool) -> Result<()> {
     let ctx = settings.ctx();
     let counts: Counts = {
         let tx = db.read_tx()?;
-        query::counts(&tx, &ctx.cutoff())?
+        query::counts(tx.conn(), &ctx.cutoff())?
     };
     let violations = counts.posts.violations + counts.attachments.violations;
     if json {
         return output::json(&StatsJson {
             action: "stats",
-            database: settings.db.display().to_string(),
+            database: modcon_core::sql::shown_location(&settings.db.display().to_string()),
             now: ctx.now_text(),
             retention_days: ctx.retention_days,
             cutoff: ctx.cutoff(),
@@ -48,7 +48,9 @@ pub fn run(settings: &Settings, json: bool) -> Result<()> {
     }
     println!(
         "database   {}",
-        crate::display::sanitize_line(&settings.db.display().to_string())
+        crate::display::sanitize_line(&modcon_core::sql::shown_location(
+            &settings.db.display().to_string()
+        ))
     );
     println!(
         "retention  {} days (deleted at or before {})",

@@ -375,7 +375,8 @@ impl Settings {
         let effective = vec![
             Effective {
                 name: "db".into(),
-                value: Some(shown_path(&db)),
+                // A server's URL never with its password.
+                value: Some(modcon_core::sql::shown_location(&shown_path(&db))),
                 source: db_source.clone(),
             },
             Effective {

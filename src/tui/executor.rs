@@ -139,7 +139,7 @@ fn dry_run(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Preview> {
 pub fn preview(db: &mut Db, ctx: &Ctx, op: &Op) -> Result<Preview> {
     refuse_read_only(db, op.verb())?;
     let preview = (|| {
-        let tx = db.write_tx()?;
+        let tx = db.sqlite_write_tx("the console's actions")?;
         let preview = dry_run(&tx, ctx, op);
         drop(tx);
         preview
@@ -160,7 +160,7 @@ pub fn execute(
     refuse_read_only(db, op.verb())?;
     let ctx = &ctx.with_reason(why.reason.clone());
     let executed = (|| {
-        let tx = db.write_tx()?;
+        let tx = db.sqlite_write_tx("the console's actions")?;
         if let Some(expected) = expected {
             let now = dry_run(&tx, ctx, op)?;
             if now != expected {

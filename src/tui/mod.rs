@@ -53,7 +53,7 @@ pub fn new_app(
     area: Rect,
     env: TermEnv,
 ) -> App {
-    let db_path = settings.db.display().to_string();
+    let db_path = modcon_core::sql::shown_location(&settings.db.display().to_string());
     App {
         db_label: settings
             .db

@@ -249,7 +249,7 @@ pub struct Worker {
     /// connection is opened again.
     cache_kib: Option<i64>,
     config: WorkerConfig,
-    last_version: Option<i64>,
+    last_version: Option<String>,
     /// Where a purge thread sends its messages; `None` runs purges inline
     /// (the tests' synchronous mode).
     events: Option<Sender<super::Event>>,
@@ -284,7 +284,9 @@ impl Worker {
     fn apply_cache(&self) {
         if let Some(kib) = self.cache_kib {
             // Negative: in KiB rather than pages.
-            let _ = self.db.conn().pragma_update(None, "cache_size", -kib);
+            if let Ok(conn) = self.db.sqlite("a page cache") {
+                let _ = conn.pragma_update(None, "cache_size", -kib);
+            }
         }
     }
 
@@ -302,7 +304,8 @@ impl Worker {
     /// The connection's `PRAGMA cache_size` (negative: in KiB).
     pub fn cache_size(&self) -> Option<i64> {
         self.db
-            .conn()
+            .sqlite("a page cache")
+            .ok()?
             .query_row("PRAGMA cache_size", [], |r| r.get(0))
             .ok()
     }
@@ -343,7 +346,10 @@ impl Worker {
             Request::Counts { generation } => {
                 let cutoff = self.cutoff();
                 // One snapshot, so the kinds agree with one another.
-                let result = self.db.read_tx().and_then(|tx| query::counts(&tx, &cutoff));
+                let result = self
+                    .db
+                    .read_tx()
+                    .and_then(|tx| query::counts(tx.conn(), &cutoff));
                 out(Response::Counts {
                     generation,
                     result: err(result),
@@ -409,7 +415,10 @@ impl Worker {
             }
             Request::Log => out(Response::Log(err(audit::list(self.db.conn(), 500)))),
             Request::Flags => {
-                let flags = flags::list(self.db.conn(), StatusFilter::Pending, FLAGS_SHOWN);
+                let flags = self
+                    .db
+                    .sqlite("the flag queue")
+                    .and_then(|conn| flags::list(conn, StatusFilter::Pending, FLAGS_SHOWN));
                 out(Response::Flags(err(flags)));
             }
             Request::Search { needle } => {
@@ -538,8 +547,8 @@ impl Worker {
             self.last_version = None;
             return Some(Response::DataChanged);
         }
-        let version = self.db.data_version().ok()?;
-        let changed = self.last_version.is_some_and(|v| v != version);
+        let version = self.db.change_marker().ok()?;
+        let changed = self.last_version.as_ref().is_some_and(|v| *v != version);
         self.last_version = Some(version);
         changed.then_some(Response::DataChanged)
     }

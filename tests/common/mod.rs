@@ -3,6 +3,7 @@
 //! Django-style schema, and the binary run in a clean environment.
 #![allow(dead_code)]
 
+pub mod pg;
 pub mod webapp;
 
 use std::fs;

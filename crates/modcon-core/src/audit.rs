@@ -1,8 +1,8 @@
 //! The console's audit log: one row per action, and every row each action
 //! changed with its state before and after.
 
+use super::sql::{self, Conn, params};
 use anyhow::Result;
-use rusqlite::{Connection, OptionalExtension, Row as SqlRow};
 use serde::Serialize;
 
 use super::Ctx;
@@ -22,63 +22,68 @@ pub mod action {
 /// account, the SSH client), what, and why; counts are filled in by
 /// [`finish`].
 pub fn begin(
-    conn: &Connection,
+    conn: Conn,
     ctx: &Ctx,
     action: &str,
     target: Option<(Kind, &str)>,
     detail: Option<&serde_json::Value>,
 ) -> Result<i64> {
-    conn.execute(
+    conn.insert_returning_id(
         "INSERT INTO modcon_action (at, actor, os_account, client_addr, action, kind, target_id, \
                                     reason, detail) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        (
+        params![
             ctx.now_text(),
-            &ctx.actor,
-            &ctx.os_account,
-            &ctx.client_addr,
+            ctx.actor,
+            ctx.os_account,
+            ctx.client_addr,
             action,
             target.map(|(k, _)| k.name()),
             target.map(|(_, id)| id),
-            &ctx.reason,
+            ctx.reason,
             detail.map(|d| d.to_string()),
-        ),
-    )?;
-    Ok(conn.last_insert_rowid())
+        ],
+    )
 }
 
-pub fn finish(conn: &Connection, action_id: i64, tally: &Tally) -> Result<()> {
+pub fn finish(conn: Conn, action_id: i64, tally: &Tally) -> Result<()> {
     conn.execute(
         "UPDATE modcon_action SET threads = ?2, posts = ?3, attachments = ?4, files = ?5 WHERE id = ?1",
-        (action_id, tally.threads, tally.posts, tally.attachments, tally.files),
+        params![
+            action_id,
+            tally.threads,
+            tally.posts,
+            tally.attachments,
+            tally.files
+        ],
     )?;
     Ok(())
 }
 
 pub fn record_change(
-    conn: &Connection,
+    conn: Conn,
     action_id: i64,
     kind: Kind,
     row_id: &str,
     before: &RowState,
     after: &RowState,
 ) -> Result<()> {
-    conn.prepare_cached(
+    conn.execute(
         "INSERT INTO modcon_change (action_id, kind, row_id, before_active, before_deleted_at, \
                                     before_source, after_active, after_deleted_at, after_source) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute((
-        action_id,
-        kind.name(),
-        row_id,
-        before.active,
-        &before.deleted_at,
-        before.source.map(DeletionSource::stored),
-        after.active,
-        &after.deleted_at,
-        after.source.map(DeletionSource::stored),
-    ))?;
+        params![
+            action_id,
+            kind.name(),
+            row_id,
+            before.active,
+            before.deleted_at,
+            before.source.map(DeletionSource::stored),
+            after.active,
+            after.deleted_at,
+            after.source.map(DeletionSource::stored),
+        ],
+    )?;
     Ok(())
 }
 
@@ -121,7 +126,7 @@ impl LogEntry {
 
 /// The columns of a log entry. A database opened read-only that predates
 /// reasons and accounts (migration 0007) reads them as NULL.
-fn entry_columns(conn: &Connection) -> Result<&'static str> {
+fn entry_columns(conn: Conn) -> Result<&'static str> {
     let with_reasons = super::schema::column_exists(conn, "modcon_action", "reason")?;
     Ok(if with_reasons {
         "id, at, actor, client_addr, action, kind, target_id, threads, posts, \
@@ -132,7 +137,7 @@ fn entry_columns(conn: &Connection) -> Result<&'static str> {
     })
 }
 
-fn read_entry(r: &SqlRow<'_>) -> rusqlite::Result<LogEntry> {
+fn read_entry(r: &sql::Row<'_>) -> Result<LogEntry> {
     let detail: Option<String> = r.get(13)?;
     Ok(LogEntry {
         id: r.get(0)?,
@@ -155,42 +160,40 @@ fn read_entry(r: &SqlRow<'_>) -> rusqlite::Result<LogEntry> {
 }
 
 /// The log, newest first.
-pub fn list(conn: &Connection, limit: usize) -> Result<Vec<LogEntry>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM modcon_action ORDER BY id DESC LIMIT ?1",
-        entry_columns(conn)?
-    ))?;
-    let entries = stmt
-        .query_map([limit as i64], read_entry)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(entries)
+pub fn list(conn: Conn, limit: usize) -> Result<Vec<LogEntry>> {
+    conn.query_map(
+        &format!(
+            "SELECT {} FROM modcon_action ORDER BY id DESC LIMIT ?1",
+            entry_columns(conn)?
+        ),
+        params![limit],
+        read_entry,
+    )
 }
 
 /// The actor's latest action that an undo could revert (undos themselves
 /// are not undone).
-pub fn latest_not_undone(conn: &Connection, actor: &str) -> Result<Option<LogEntry>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {} FROM modcon_action \
-                 WHERE actor = ?1 AND action <> 'undo' AND undone_by IS NULL \
-                 ORDER BY id DESC LIMIT 1",
-                entry_columns(conn)?
-            ),
-            [actor],
-            read_entry,
-        )
-        .optional()?)
+pub fn latest_not_undone(conn: Conn, actor: &str) -> Result<Option<LogEntry>> {
+    conn.query_opt(
+        &format!(
+            "SELECT {} FROM modcon_action \
+             WHERE actor = ?1 AND action <> 'undo' AND undone_by IS NULL \
+             ORDER BY id DESC LIMIT 1",
+            entry_columns(conn)?
+        ),
+        params![actor],
+        read_entry,
+    )
 }
 
-pub fn mark_undone(conn: &Connection, action_id: i64, undo_id: i64) -> Result<()> {
+pub fn mark_undone(conn: Conn, action_id: i64, undo_id: i64) -> Result<()> {
     conn.execute(
         "UPDATE modcon_action SET undone_by = ?2 WHERE id = ?1",
-        (action_id, undo_id),
+        params![action_id, undo_id],
     )?;
     conn.execute(
         "UPDATE modcon_action SET undoes = ?1 WHERE id = ?2",
-        (action_id, undo_id),
+        params![action_id, undo_id],
     )?;
     Ok(())
 }
@@ -205,10 +208,10 @@ pub struct Change {
     pub after: RowState,
 }
 
-fn read_change(r: &SqlRow<'_>) -> rusqlite::Result<Change> {
+fn read_change(r: &sql::Row<'_>) -> Result<Change> {
     let kind: String = r.get(1)?;
     let kind = Kind::parse(&kind).unwrap_or(Kind::Attachment);
-    let state = |active: usize, at: usize, source: usize| -> rusqlite::Result<RowState> {
+    let state = |active: usize, at: usize, source: usize| -> Result<RowState> {
         let active: bool = r.get(active)?;
         let deleted_at: Option<String> = r.get(at)?;
         let stored: Option<String> = r.get(source)?;
@@ -238,7 +241,7 @@ fn read_change(r: &SqlRow<'_>) -> rusqlite::Result<Change> {
 
 /// The columns of a change record. A database opened read-only that
 /// predates the sources (migration 0005) reads them as NULL.
-fn change_columns(conn: &Connection) -> Result<&'static str> {
+fn change_columns(conn: Conn) -> Result<&'static str> {
     let with_sources = super::schema::column_exists(conn, "modcon_change", "before_source")?;
     Ok(if with_sources {
         "action_id, kind, row_id, before_active, before_deleted_at, before_source, \
@@ -250,28 +253,29 @@ fn change_columns(conn: &Connection) -> Result<&'static str> {
 }
 
 /// Every row an action changed, parents before children.
-pub fn changes(conn: &Connection, action_id: i64) -> Result<Vec<Change>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM modcon_change WHERE action_id = ?1 \
-         ORDER BY CASE kind WHEN 'thread' THEN 0 WHEN 'post' THEN 1 ELSE 2 END, row_id",
-        change_columns(conn)?
-    ))?;
-    let list = stmt
-        .query_map([action_id], read_change)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(list)
+pub fn changes(conn: Conn, action_id: i64) -> Result<Vec<Change>> {
+    conn.query_map(
+        &format!(
+            "SELECT {} FROM modcon_change WHERE action_id = ?1 \
+             ORDER BY CASE kind WHEN 'thread' THEN 0 WHEN 'post' THEN 1 ELSE 2 END, row_id",
+            change_columns(conn)?
+        ),
+        params![action_id],
+        read_change,
+    )
 }
 
 /// The latest recorded change of one row.
-pub fn latest_change(conn: &Connection, kind: Kind, row_id: &str) -> Result<Option<Change>> {
-    Ok(conn
-        .prepare_cached(&format!(
+pub fn latest_change(conn: Conn, kind: Kind, row_id: &str) -> Result<Option<Change>> {
+    conn.query_opt(
+        &format!(
             "SELECT {} FROM modcon_change WHERE kind = ?1 AND row_id = ?2 \
              ORDER BY action_id DESC LIMIT 1",
             change_columns(conn)?
-        ))?
-        .query_row((kind.name(), row_id), read_change)
-        .optional()?)
+        ),
+        params![kind.name(), row_id],
+        read_change,
+    )
 }
 
 /// What an action did to one row: a change of state (delete, restore,
@@ -363,7 +367,7 @@ const PURGED_ORDER: &str = "CASE kind WHEN 'thread' THEN 0 WHEN 'post' THEN 1 \
                             WHEN 'attachment' THEN 2 WHEN 'reaction' THEN 3 \
                             WHEN 'flag' THEN 4 ELSE 5 END";
 
-fn read_purged(r: &SqlRow<'_>) -> rusqlite::Result<(i64, RowRecord)> {
+fn read_purged(r: &sql::Row<'_>) -> Result<(i64, RowRecord)> {
     Ok((
         r.get(0)?,
         RowRecord {
@@ -383,17 +387,15 @@ fn read_purged(r: &SqlRow<'_>) -> rusqlite::Result<(i64, RowRecord)> {
 
 /// One entry of the log with every row it changed or, for a purge,
 /// removed; `None` when there is no such entry.
-pub fn entry_with_rows(conn: &Connection, action_id: i64) -> Result<Option<EntryWithRows>> {
-    let entry = conn
-        .query_row(
-            &format!(
-                "SELECT {} FROM modcon_action WHERE id = ?1",
-                entry_columns(conn)?
-            ),
-            [action_id],
-            read_entry,
-        )
-        .optional()?;
+pub fn entry_with_rows(conn: Conn, action_id: i64) -> Result<Option<EntryWithRows>> {
+    let entry = conn.query_opt(
+        &format!(
+            "SELECT {} FROM modcon_action WHERE id = ?1",
+            entry_columns(conn)?
+        ),
+        params![action_id],
+        read_entry,
+    )?;
     let Some(entry) = entry else {
         return Ok(None);
     };
@@ -406,68 +408,73 @@ pub fn entry_with_rows(conn: &Connection, action_id: i64) -> Result<Option<Entry
             .into_iter()
             .map(RowRecord::columns),
     );
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT action_id, kind, row_id, parent_id, image, deleted_at FROM modcon_purged \
-         WHERE action_id = ?1 ORDER BY {PURGED_ORDER}, row_id"
-    ))?;
-    for row in stmt.query_map([action_id], read_purged)? {
-        rows.push(row?.1);
+    for row in conn.query_map(
+        &format!(
+            "SELECT action_id, kind, row_id, parent_id, image, deleted_at FROM modcon_purged \
+             WHERE action_id = ?1 ORDER BY {PURGED_ORDER}, row_id"
+        ),
+        params![action_id],
+        read_purged,
+    )? {
+        rows.push(row.1);
     }
     Ok(Some(EntryWithRows { entry, rows }))
 }
 
 /// The ids the log has records of that start with `prefix` (at most 11).
-pub fn recorded_ids(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
-    // Ids are lowercase hex, so every id starting with the prefix sorts
-    // between it and the prefix followed by 'g'.
+pub fn recorded_ids(conn: Conn, prefix: &str) -> Result<Vec<String>> {
+    // Ids are lowercase hex: every id starting with the prefix lies
+    // between the prefix padded with 0s and with fs.
     // A review's flags and moderation actions too, where recorded.
     let reviewed = if super::schema::table_exists(conn, "modcon_column_change")? {
-        "UNION SELECT row_id FROM modcon_column_change WHERE row_id >= ?1 AND row_id < ?1 || 'g' "
+        "UNION SELECT row_id FROM modcon_column_change WHERE row_id >= ?1 AND row_id <= ?2 "
     } else {
         ""
     };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT row_id FROM modcon_change \
-           WHERE kind IN ('thread', 'post', 'attachment') AND row_id >= ?1 AND row_id < ?1 || 'g' \
-         UNION \
-         SELECT row_id FROM modcon_purged WHERE row_id >= ?1 AND row_id < ?1 || 'g' \
-         {reviewed}ORDER BY 1 LIMIT 11"
-    ))?;
-    let ids = stmt
-        .query_map([prefix], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
+    let (lo, hi) = sql::dialect::id_prefix_range(prefix);
+    conn.query_map(
+        &format!(
+            "SELECT row_id FROM modcon_change \
+               WHERE kind IN ('thread', 'post', 'attachment') AND row_id >= ?1 AND row_id <= ?2 \
+             UNION \
+             SELECT row_id FROM modcon_purged WHERE row_id >= ?1 AND row_id <= ?2 \
+             {reviewed}ORDER BY 1 LIMIT 11"
+        ),
+        params![lo, hi],
+        |r| r.text(0),
+    )
 }
 
 /// "What happened to row X": every entry of the log that changed or
 /// removed the row with this id (of any kind), newest first, each with
 /// that row's record only.
-pub fn history(conn: &Connection, row_id: &str) -> Result<Vec<EntryWithRows>> {
+pub fn history(conn: Conn, row_id: &str) -> Result<Vec<EntryWithRows>> {
     let mut by_action: Vec<(i64, RowRecord)> = Vec::new();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM modcon_change \
-         WHERE kind IN ('thread', 'post', 'attachment') AND row_id = ?1",
-        change_columns(conn)?
-    ))?;
-    for change in stmt.query_map([row_id], read_change)? {
-        let change = change?;
+    for change in conn.query_map(
+        &format!(
+            "SELECT {} FROM modcon_change \
+             WHERE kind IN ('thread', 'post', 'attachment') AND row_id = ?1",
+            change_columns(conn)?
+        ),
+        params![row_id],
+        read_change,
+    )? {
         by_action.push((change.action_id, RowRecord::changed(change)));
     }
-    let mut stmt = conn.prepare_cached(
+    by_action.extend(conn.query_map(
         "SELECT action_id, kind, row_id, parent_id, image, deleted_at FROM modcon_purged \
          WHERE row_id = ?1",
-    )?;
-    for row in stmt.query_map([row_id], read_purged)? {
-        by_action.push(row?);
-    }
+        params![row_id],
+        read_purged,
+    )?);
     // A review's flags and moderation actions.
     if super::schema::table_exists(conn, "modcon_column_change")? {
-        let mut stmt = conn.prepare_cached(
+        for (action_id, change) in conn.query_map(
             "SELECT table_name, row_id, before, after, action_id FROM modcon_column_change \
              WHERE row_id = ?1",
-        )?;
-        for row in stmt.query_map([row_id], |r| Ok((r.get(4)?, read_column_change(r)?)))? {
-            let (action_id, change) = row?;
+            params![row_id],
+            |r| Ok((r.get::<i64>(4)?, read_column_change(r)?)),
+        )? {
             by_action.push((action_id, RowRecord::columns(change)));
         }
     }
@@ -482,7 +489,7 @@ pub fn history(conn: &Connection, row_id: &str) -> Result<Vec<EntryWithRows>> {
                         "SELECT {} FROM modcon_action WHERE id = ?1",
                         entry_columns(conn)?
                     ),
-                    [action_id],
+                    params![action_id],
                     read_entry,
                 )?;
                 entries.push(EntryWithRows {
@@ -508,30 +515,26 @@ pub struct ColumnChange {
     pub after: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-pub fn record_column_change(
-    conn: &Connection,
-    action_id: i64,
-    change: &ColumnChange,
-) -> Result<()> {
+pub fn record_column_change(conn: Conn, action_id: i64, change: &ColumnChange) -> Result<()> {
     let text = |m: &Option<serde_json::Map<String, serde_json::Value>>| {
         m.as_ref()
             .map(|m| serde_json::Value::Object(m.clone()).to_string())
     };
-    conn.prepare_cached(
+    conn.execute(
         "INSERT INTO modcon_column_change (action_id, table_name, row_id, before, after) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute((
-        action_id,
-        &change.table,
-        &change.row_id,
-        text(&change.before),
-        text(&change.after),
-    ))?;
+        params![
+            action_id,
+            change.table,
+            change.row_id,
+            text(&change.before),
+            text(&change.after),
+        ],
+    )?;
     Ok(())
 }
 
-fn read_column_change(r: &SqlRow<'_>) -> rusqlite::Result<ColumnChange> {
+fn read_column_change(r: &sql::Row<'_>) -> Result<ColumnChange> {
     let object = |text: Option<String>| -> Option<serde_json::Map<String, serde_json::Value>> {
         match serde_json::from_str(&text?) {
             Ok(serde_json::Value::Object(m)) => Some(m),
@@ -548,17 +551,15 @@ fn read_column_change(r: &SqlRow<'_>) -> rusqlite::Result<ColumnChange> {
 
 /// The other-table rows an action changed.
 /// None on a database opened read-only that predates them.
-pub fn column_changes(conn: &Connection, action_id: i64) -> Result<Vec<ColumnChange>> {
+pub fn column_changes(conn: Conn, action_id: i64) -> Result<Vec<ColumnChange>> {
     if !super::schema::table_exists(conn, "modcon_column_change")? {
         return Ok(Vec::new());
     }
     // Each row is put back on its own, so any order serves.
-    let mut stmt = conn.prepare_cached(
+    conn.query_map(
         "SELECT table_name, row_id, before, after FROM modcon_column_change \
          WHERE action_id = ?1 ORDER BY table_name, row_id",
-    )?;
-    let list = stmt
-        .query_map([action_id], read_column_change)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(list)
+        params![action_id],
+        read_column_change,
+    )
 }

@@ -12,6 +12,7 @@ use super::db::Db;
 use super::media::{FileStatus, Listing, MediaRoot};
 use super::model::Kind;
 use super::query::text_of;
+use super::sql::Dialect;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -86,7 +87,7 @@ pub fn stamp_first_seen(conn: &Connection, now: &str) -> Result<i64> {
             &format!(
                 "INSERT OR REPLACE INTO modcon_deletion (kind, row_id, deleted_at, source, row_updated_at) \
                  SELECT '{kind}', r.id, ?1, 'seen', r.updated_at FROM {table} r WHERE {unknown}",
-                unknown = cond::unknown_deletion_time(kind, "r"),
+                unknown = cond::unknown_deletion_time(Dialect::Sqlite, kind, "r"),
             ),
             [now],
         )? as i64;
@@ -141,9 +142,9 @@ pub fn run_with_progress(
     // read that fails (a corrupt page) leaves the file as it was.
     let read_only = db.is_read_only();
     let tx = if read_only {
-        db.read_tx()?
+        db.sqlite_read_tx("check")?
     } else {
-        db.write_tx()?
+        db.sqlite_write_tx("check")?
     };
     if !read_only {
         report.stamped = stamp_first_seen(&tx, &ctx.now_text())?;
@@ -151,7 +152,10 @@ pub fn run_with_progress(
     let conn: &Connection = &tx;
     for kind in [Kind::Post, Kind::Attachment] {
         let parent_kind = kind.parent().unwrap_or(Kind::Thread);
-        let mut stmt = conn.prepare(&format!("{} ORDER BY 2, 1", cond::violating_rows(kind)))?;
+        let mut stmt = conn.prepare(&format!(
+            "{} ORDER BY 2, 1",
+            cond::violating_rows(Dialect::Sqlite, kind)
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok(Violation {
                 kind,
@@ -170,8 +174,8 @@ pub fn run_with_progress(
             "SELECT r.id, CASE WHEN {src} = 'first_seen' THEN {time} END FROM {table} r \
              WHERE r.is_active = 0 AND ({time} IS NULL OR {src} = 'first_seen') ORDER BY r.id",
             table = kind.table(),
-            time = cond::deletion_time(kind, "r"),
-            src = cond::deletion_source(kind, "r"),
+            time = cond::deletion_time(Dialect::Sqlite, kind, "r"),
+            src = cond::deletion_source(Dialect::Sqlite, kind, "r"),
         );
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {

@@ -1,5 +1,6 @@
-//! Opening a forum database: checks before SQLite touches the file, flags
-//! and pragmas, schema detection, and errors that name what is wrong.
+//! Opening a forum database: a SQLite file (checks before SQLite touches
+//! the file, flags and pragmas) or a PostgreSQL server (a `postgres://`
+//! URL), schema detection, and errors that name what is wrong.
 
 use std::fs;
 use std::io::Read;
@@ -10,6 +11,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+use super::sql::{self, Conn, PgConn, Tx, TxKind};
 
 use super::conditions;
 use super::migrate;
@@ -67,8 +70,14 @@ fn busy_timeout_from_env() -> Duration {
         .unwrap_or(DEFAULT_BUSY_TIMEOUT)
 }
 
+/// The connection behind a [`Db`].
+enum Backend {
+    Sqlite(Connection),
+    Postgres(Box<PgConn>),
+}
+
 pub struct Db {
-    conn: Connection,
+    backend: Backend,
     path: PathBuf,
     access: Access,
     schema: Schema,
@@ -148,6 +157,9 @@ impl Db {
     /// Opens and validates an existing forum database. On any error the file
     /// is left exactly as it was.
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Db> {
+        if let Some(url) = path.to_str().filter(|p| sql::is_postgres_url(p)) {
+            return Db::open_postgres(url, options);
+        }
         let shown = path.display().to_string();
         let facts = check_file(path, options.access).with_context(|| shown.clone())?;
         let mode = if options.access == Access::ReadOnly && facts.wal {
@@ -172,7 +184,7 @@ impl Db {
         .map_err(|e| explain_at(e, path, options.access, options.busy_timeout))
         .with_context(|| shown.clone())?;
         let mut db = Db {
-            conn,
+            backend: Backend::Sqlite(conn),
             path: path.to_path_buf(),
             access: options.access,
             schema: Schema::default(),
@@ -210,12 +222,12 @@ impl Db {
             .with_context(|| format!("cannot create database {}", path.display()))?;
         configure(&conn, DEFAULT_BUSY_TIMEOUT)?;
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        migrate::apply_fresh(&conn, now)?;
+        migrate::apply_fresh(Conn::from(&conn), now)?;
         conn.execute_batch("COMMIT")?;
-        let schema = schema::inspect(&conn, false)?;
-        conditions::install(&conn, &schema)?;
+        let schema = schema::inspect(Conn::from(&conn), false)?;
+        conditions::install(Conn::from(&conn), &schema)?;
         Ok(Db {
-            conn,
+            backend: Backend::Sqlite(conn),
             path: path.to_path_buf(),
             access: Access::ReadWrite,
             schema,
@@ -238,8 +250,52 @@ impl Db {
         Ok(conn)
     }
 
+    /// Opens a forum database on a PostgreSQL server. Read-write: the
+    /// console's own tables are added on the first open, as on SQLite.
+    /// Read-only: the session is read-only at the server
+    /// (`default_transaction_read_only`), after the connection's own
+    /// temporary views and shadow tables are made.
+    fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db> {
+        let pg = PgConn::connect(url)?;
+        let shown = pg.location().to_string();
+        let mut db = Db {
+            backend: Backend::Postgres(Box::new(pg)),
+            path: PathBuf::from(url),
+            access: options.access,
+            schema: Schema::default(),
+            busy_timeout: options.busy_timeout,
+            snapshot: None,
+            options: options.clone(),
+        };
+        db.prepare_postgres(options).with_context(|| shown)?;
+        Ok(db)
+    }
+
+    fn prepare_postgres(&mut self, options: &OpenOptions) -> Result<()> {
+        self.schema = schema::inspect(self.conn(), options.allow_outdated)?;
+        match options.access {
+            Access::ReadWrite if migrate::needs_own_tables(self.conn())? => {
+                if options.own_tables_on_open {
+                    let now = model::format_datetime(model::utc_now());
+                    let tx = self.write_tx()?;
+                    migrate::apply_on_open(tx.conn(), &now)?;
+                    tx.commit()?;
+                }
+            }
+            Access::ReadWrite => {}
+            Access::ReadOnly => migrate::shadow_own_tables(self.conn())?,
+        }
+        conditions::install(self.conn(), &self.schema)?;
+        if options.access == Access::ReadOnly {
+            self.conn()
+                .execute_batch("SET default_transaction_read_only = on")?;
+        }
+        Ok(())
+    }
+
     fn prepare(&mut self, options: &OpenOptions) -> Result<()> {
-        self.conn.busy_timeout(options.busy_timeout)?;
+        let conn = self.sqlite("opening a file")?;
+        conn.busy_timeout(options.busy_timeout)?;
         // The first read of the schema: a locked, corrupt or foreign file
         // fails here, before anything is written (pragmas included: they
         // too meet the hot journal of an interrupted write).
@@ -248,42 +304,67 @@ impl Db {
                 r.get::<_, i64>(0)
             })
         };
-        let mut read = first_read(&self.conn);
+        let mut read = first_read(conn);
         if options.access == Access::ReadOnly
             && options.recover_interrupted
             && read.as_ref().is_err_and(is_hot_journal)
             && check_file(&self.path, Access::ReadWrite).is_ok()
         {
             roll_back_interrupted_write(&self.path, options.busy_timeout)?;
-            read = first_read(&self.conn);
+            read = first_read(conn);
         }
         read.map_err(|e| explain_at(e, &self.path, options.access, options.busy_timeout))?;
-        configure(&self.conn, options.busy_timeout)?;
-        if options.access == Access::ReadWrite && self.conn.is_readonly("main")? {
+        configure(conn, options.busy_timeout)?;
+        if options.access == Access::ReadWrite && conn.is_readonly("main")? {
             bail!("the database file is read-only; pass --read-only to open it for viewing");
         }
-        self.schema = schema::inspect(&self.conn, options.allow_outdated)?;
+        let schema = schema::inspect(self.conn(), options.allow_outdated)?;
+        self.schema = schema;
         match options.access {
-            Access::ReadWrite if migrate::needs_own_tables(&self.conn)? => {
+            Access::ReadWrite if migrate::needs_own_tables(self.conn())? => {
                 // The console's first write into this database: a corrupt
                 // file is refused before it is changed.
-                verify_sound(&self.conn, options.busy_timeout)?;
+                verify_sound(self.sqlite("checking the file")?, options.busy_timeout)?;
                 if options.own_tables_on_open {
                     let now = model::format_datetime(model::utc_now());
                     let tx = self.write_tx()?;
-                    migrate::apply_on_open(&tx, &now)?;
-                    tx.commit().map_err(|e| explain(e, options.busy_timeout))?;
+                    migrate::apply_on_open(tx.conn(), &now)?;
+                    tx.commit()
+                        .map_err(|e| explain_any(e, options.busy_timeout))?;
                 }
             }
             Access::ReadWrite => {}
-            Access::ReadOnly => migrate::shadow_own_tables(&self.conn)?,
+            Access::ReadOnly => migrate::shadow_own_tables(self.conn())?,
         }
-        conditions::install(&self.conn, &self.schema)?;
+        conditions::install(self.conn(), &self.schema)?;
         Ok(())
     }
 
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// The connection, for every read and write of the core.
+    pub fn conn(&self) -> Conn<'_> {
+        match &self.backend {
+            Backend::Sqlite(c) => Conn::Sqlite(c),
+            Backend::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    /// The SQLite connection, for code not yet written for both backends:
+    /// on PostgreSQL an error saying what is not supported there yet.
+    pub fn sqlite(&self, what: &str) -> Result<&Connection> {
+        self.conn().sqlite(what)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// How the database is named to the user: the file's path, or the
+    /// server's URL without its password.
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(_) => self.path.display().to_string(),
+            Backend::Postgres(c) => c.location().to_string(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -301,6 +382,9 @@ impl Db {
     /// An error met on this database, with SQLite's part explained and
     /// the file named (see [`explain_for_file`]).
     pub fn explain(&self, err: anyhow::Error) -> anyhow::Error {
+        if let Backend::Postgres(c) = &self.backend {
+            return explain_for_server(err, c.location());
+        }
         explain_for_file(err, &self.path, self.access, self.busy_timeout)
     }
 
@@ -314,33 +398,66 @@ impl Db {
         self.busy_timeout
     }
 
-    /// A short write transaction, begun IMMEDIATE so the busy timeout
-    /// applies to taking the write lock rather than failing mid-way.
-    pub fn write_tx(&mut self) -> Result<Transaction<'_>> {
+    /// A short write transaction: on SQLite begun IMMEDIATE so the busy
+    /// timeout applies to taking the write lock rather than failing
+    /// mid-way; on PostgreSQL with a `lock_timeout` of the busy timeout.
+    pub fn write_tx(&mut self) -> Result<Tx<'_>> {
         if self.access == Access::ReadOnly {
             bail!("the database is open read-only (--read-only): nothing can be changed");
         }
-        let timeout = self.busy_timeout;
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| explain_at(e, &self.path, Access::ReadWrite, timeout))
+        self.conn()
+            .begin(TxKind::Write, self.busy_timeout)
+            .map_err(|e| self.explain_open_error(e, Access::ReadWrite))
     }
 
     /// A consistent snapshot for several reads.
-    pub fn read_tx(&mut self) -> Result<Transaction<'_>> {
-        let timeout = self.busy_timeout;
-        let access = self.access;
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(|e| explain_at(e, &self.path, access, timeout))
+    pub fn read_tx(&mut self) -> Result<Tx<'_>> {
+        self.conn()
+            .begin(TxKind::Read, self.busy_timeout)
+            .map_err(|e| self.explain_open_error(e, self.access))
     }
 
-    /// SQLite's `data_version`: changes when another connection commits.
-    pub fn data_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    fn explain_open_error(&self, err: anyhow::Error, access: Access) -> anyhow::Error {
+        match err.downcast::<rusqlite::Error>() {
+            Ok(e) => explain_at(e, &self.path, access, self.busy_timeout),
+            Err(other) => other,
+        }
     }
+
+    /// A write transaction of rusqlite's own, for code not yet written for
+    /// both backends (on PostgreSQL an error naming `what`).
+    pub fn sqlite_write_tx(&mut self, what: &str) -> Result<Transaction<'_>> {
+        if self.access == Access::ReadOnly {
+            bail!("the database is open read-only (--read-only): nothing can be changed");
+        }
+        let conn = self.sqlite(what)?;
+        Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(|e| explain_at(e, &self.path, Access::ReadWrite, self.busy_timeout))
+    }
+
+    /// A read transaction of rusqlite's own, for code not yet written for
+    /// both backends (on PostgreSQL an error naming `what`).
+    pub fn sqlite_read_tx(&mut self, what: &str) -> Result<Transaction<'_>> {
+        let conn = self.sqlite(what)?;
+        Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
+            .map_err(|e| explain_at(e, &self.path, self.access, self.busy_timeout))
+    }
+
+    /// Changes whenever another connection commits (see
+    /// [`Conn::change_marker`]).
+    pub fn change_marker(&self) -> Result<String> {
+        self.conn().change_marker()
+    }
+}
+
+/// An error met on a PostgreSQL server, with the server named (never its
+/// password) in front, once.
+pub fn explain_for_server(err: anyhow::Error, location: &str) -> anyhow::Error {
+    let text = format!("{err:#}");
+    if text.starts_with(location) {
+        return err;
+    }
+    err.context(location.to_string())
 }
 
 /// A `file:` URI for `path` with query parameters `query`: every byte but

@@ -1088,7 +1088,7 @@ pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
 fn build(options: &DemoOptions, path: &Path) -> Result<DemoSummary> {
     let now_text = format_datetime(options.now);
     let db = Db::create(path, &now_text)?;
-    let conn = db.conn();
+    let conn = db.sqlite("the demo")?;
     // Our own new file: no journal while filling it, then back to SQLite's
     // default so the web app and the console find an ordinary database.
     conn.execute_batch(

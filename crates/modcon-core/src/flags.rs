@@ -18,6 +18,7 @@ use super::model::Tally;
 use super::model::{IdQuery, Kind};
 use super::rules::{self, LeftAlone, Outcome, Target};
 use super::schema;
+use super::sql::Conn;
 
 const FLAGS: &str = "forum_flaggedcontent";
 const ACTIONS: &str = "forum_moderationaction";
@@ -210,7 +211,7 @@ const ACTION_COLUMNS: [&str; 7] = [
 
 /// Whether the database has a flag queue at all.
 pub fn has_queue(conn: &Connection) -> Result<bool> {
-    schema::table_exists(conn, FLAGS)
+    schema::table_exists(conn.into(), FLAGS)
 }
 
 /// Fails, naming the table or column, when the flag queue's tables lack
@@ -221,11 +222,11 @@ fn require_tables(conn: &Connection, with_actions: bool) -> Result<()> {
         tables.push((ACTIONS, &ACTION_COLUMNS[..]));
     }
     for (table, columns) in tables {
-        if !schema::table_exists(conn, table)? {
+        if !schema::table_exists(conn.into(), table)? {
             bail!("this database has no flag queue: table {table} is missing");
         }
         for column in columns {
-            if !schema::column_exists(conn, table, column)? {
+            if !schema::column_exists(conn.into(), table, column)? {
                 bail!("table {table} has no column {column}, which the flag queue needs");
             }
         }
@@ -306,7 +307,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FlagRow> {
 /// Flags of a status (pending by default), newest first.
 pub fn list(conn: &Connection, filter: StatusFilter, limit: usize) -> Result<Vec<FlagRow>> {
     require_tables(conn, false)?;
-    let users = schema::table_exists(conn, "users_user")?;
+    let users = schema::table_exists(conn.into(), "users_user")?;
     let mut stmt = conn.prepare_cached(&format!(
         "{} WHERE ?1 IS NULL OR f.status = ?1 ORDER BY f.created_at DESC, f.id DESC LIMIT ?2",
         row_sql(users)
@@ -321,7 +322,7 @@ pub fn list(conn: &Connection, filter: StatusFilter, limit: usize) -> Result<Vec
 /// One flag by its full id.
 pub fn get(conn: &Connection, flag_id: &str) -> Result<Option<FlagRow>> {
     require_tables(conn, false)?;
-    let users = schema::table_exists(conn, "users_user")?;
+    let users = schema::table_exists(conn.into(), "users_user")?;
     Ok(conn
         .prepare_cached(&format!("{} WHERE f.id = ?1", row_sql(users)))?
         .query_row([flag_id], read_row)
@@ -329,15 +330,16 @@ pub fn get(conn: &Connection, flag_id: &str) -> Result<Option<FlagRow>> {
 }
 
 /// Flags per status; `None` when the database has no flag queue.
-pub fn counts(conn: &Connection) -> Result<Option<FlagCounts>> {
-    if !has_queue(conn)? || !schema::column_exists(conn, FLAGS, "status")? {
+pub fn counts(conn: Conn) -> Result<Option<FlagCounts>> {
+    if !schema::table_exists(conn, FLAGS)? || !schema::column_exists(conn, FLAGS, "status")? {
         return Ok(None);
     }
     let mut counts = FlagCounts::default();
-    let mut stmt =
-        conn.prepare_cached("SELECT status, count(*) FROM forum_flaggedcontent GROUP BY status")?;
-    for row in stmt.query_map([], |r| Ok((text(r.get_ref(0)?), r.get::<_, i64>(1)?)))? {
-        let (status, n) = row?;
+    for (status, n) in conn.query_map(
+        "SELECT status, count(*) FROM forum_flaggedcontent GROUP BY status",
+        crate::sql::params![],
+        |r| Ok((r.text(0)?, r.get::<i64>(1)?)),
+    )? {
         counts.total += n;
         match status.as_str() {
             status::PENDING => counts.pending += n,
@@ -354,7 +356,7 @@ pub fn counts(conn: &Connection) -> Result<Option<FlagCounts>> {
 /// prefix of 4 or more) to one flag's full id.
 pub fn resolve(conn: &Connection, typed: &str) -> Result<String> {
     require_tables(conn, false)?;
-    super::query::resolve_in(conn, FLAGS, "flag", "flags", &IdQuery::parse(typed)?)
+    super::query::resolve_in(conn.into(), FLAGS, "flag", "flags", &IdQuery::parse(typed)?)
 }
 
 // ---------------------------------------------------------------- who
@@ -370,13 +372,13 @@ pub struct Moderator {
 /// active user that is staff, a superuser, or in the `Moderators` group.
 /// Anyone else is refused with an error naming the actor.
 pub fn moderator(conn: &Connection, actor: &str) -> Result<Moderator> {
-    if !schema::table_exists(conn, "users_user")? {
+    if !schema::table_exists(conn.into(), "users_user")? {
         bail!(
             "cannot tell whether {actor} may review flags: this database has no users_user table"
         );
     }
-    let groups = schema::table_exists(conn, "auth_group")?
-        && schema::table_exists(conn, "users_user_groups")?;
+    let groups = schema::table_exists(conn.into(), "auth_group")?
+        && schema::table_exists(conn.into(), "users_user_groups")?;
     let in_group = if groups {
         format!(
             "EXISTS (SELECT 1 FROM users_user_groups ug JOIN auth_group g ON g.id = ug.group_id \
@@ -680,7 +682,7 @@ pub fn review_in(
         "notes": notes,
     });
     let action_id = audit::begin(
-        conn,
+        conn.into(),
         ctx,
         action::REVIEW,
         Some((plan.content.kind, &plan.content.id)),
@@ -702,7 +704,7 @@ pub fn review_in(
             [thread],
         )?;
         audit::record_column_change(
-            conn,
+            conn.into(),
             action_id,
             &ColumnChange {
                 table: "forum_thread".into(),
@@ -733,7 +735,7 @@ pub fn review_in(
     ]);
     write_columns(conn, FLAGS, &plan.flag.id, &after)?;
     audit::record_column_change(
-        conn,
+        conn.into(),
         action_id,
         &ColumnChange {
             table: FLAGS.into(),
@@ -761,7 +763,7 @@ pub fn review_in(
     .with_context(|| format!("cannot write to {ACTIONS}"))?;
     let written = read_columns(conn, ACTIONS, &moderation_action_id, &ACTION_COLUMNS)?;
     audit::record_column_change(
-        conn,
+        conn.into(),
         action_id,
         &ColumnChange {
             table: ACTIONS.into(),
@@ -770,7 +772,7 @@ pub fn review_in(
             after: written,
         },
     )?;
-    audit::finish(conn, action_id, &tally)?;
+    audit::finish(conn.into(), action_id, &tally)?;
 
     let mut message = format!(
         "reviewed flag {} on {} {}: {action}, flag {}",
@@ -822,7 +824,7 @@ pub fn review(
     action: ReviewAction,
     notes: Option<&str>,
 ) -> Result<Reviewed> {
-    let tx = db.write_tx()?;
+    let tx = db.sqlite_write_tx("the flag queue")?;
     let reviewed = review_in(&tx, ctx, flag_id, action, notes)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
@@ -863,7 +865,7 @@ fn is_column_name(name: &str) -> bool {
 /// gone, is left alone and listed.
 pub fn undo_columns(conn: &Connection, entry: &LogEntry, undo_id: i64) -> Result<ColumnsUndone> {
     let mut done = ColumnsUndone::default();
-    for change in audit::column_changes(conn, entry.id)? {
+    for change in audit::column_changes(conn.into(), entry.id)? {
         let Some(noun) = noun_of(&change.table) else {
             bail!(
                 "the audit log names table {:?} for entry #{}, which the console never changes",
@@ -911,7 +913,7 @@ pub fn undo_columns(conn: &Connection, entry: &LogEntry, undo_id: i64) -> Result
                     }
                 }
                 audit::record_column_change(
-                    conn,
+                    conn.into(),
                     undo_id,
                     &ColumnChange {
                         table: change.table.clone(),

@@ -17,6 +17,7 @@ pub mod purge;
 pub mod query;
 pub mod rules;
 pub mod schema;
+pub mod sql;
 pub mod system;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};

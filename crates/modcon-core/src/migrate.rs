@@ -1,10 +1,12 @@
 //! The SQL files of `migrations/`, embedded in the binary, applied in order
-//! and each recorded once in `modcon_migrations`.
+//! and each recorded once in `modcon_migrations`. Each migration has a
+//! SQLite version and, in `migrations/postgres/`, a PostgreSQL one under
+//! the same name (Django's types there: uuid, boolean, timestamptz).
 
-use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension};
+use anyhow::{Context, Result, bail};
 
 use super::schema;
+use super::sql::{Conn, params};
 
 /// When a migration may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,8 @@ pub enum When {
 pub struct Migration {
     pub name: &'static str,
     pub sql: &'static str,
+    /// The same migration on PostgreSQL; `None`: not available there yet.
+    pub postgres: Option<&'static str>,
     pub when: When,
     pub purpose: &'static str,
 }
@@ -50,54 +54,63 @@ pub static MIGRATIONS: [Migration; 9] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: migration_sql!("0001_forum_schema.sql"),
+        postgres: None,
         when: When::FreshOnly,
         purpose: "the forum tables, as the web app creates them",
     },
     Migration {
         name: OWN_TABLES,
         sql: migration_sql!("0002_modcon_tables.sql"),
+        postgres: Some(migration_sql!("postgres/0002_modcon_tables.sql")),
         when: When::OnOpen,
         purpose: "the console's own tables (audit log, changes, deletion times, file journal)",
     },
     Migration {
         name: ATTACHMENT_SOFT_DELETE,
         sql: migration_sql!("0003_attachment_soft_delete.sql"),
+        postgres: Some(migration_sql!("postgres/0003_attachment_soft_delete.sql")),
         when: When::OnRequest,
         purpose: "forum_attachment.is_active and deleted_at, as the web app's soft-delete migration",
     },
     Migration {
         name: PURGE_INDEXES,
         sql: migration_sql!("0004_purge_indexes.sql"),
+        postgres: Some(migration_sql!("postgres/0004_purge_indexes.sql")),
         when: When::OnRequest,
         purpose: "partial indexes over deleted rows, for purge",
     },
     Migration {
         name: CHANGE_SOURCES,
         sql: migration_sql!("0005_change_sources.sql"),
+        postgres: Some(migration_sql!("postgres/0005_change_sources.sql")),
         when: When::OnOpen,
         purpose: "where each recorded deletion time came from, so undo puts it back",
     },
     Migration {
         name: PURGE_RECORDS,
         sql: migration_sql!("0006_purge_records.sql"),
+        postgres: Some(migration_sql!("postgres/0006_purge_records.sql")),
         when: When::OnOpen,
         purpose: "what each purge removed, row by row (kind, id, parent, image, deletion time)",
     },
     Migration {
         name: REASONS_AND_REVIEWS,
         sql: migration_sql!("0007_reasons_and_reviews.sql"),
+        postgres: Some(migration_sql!("postgres/0007_reasons_and_reviews.sql")),
         when: When::OnOpen,
         purpose: "each action's reason and operating-system account; the flag and moderation-action rows a review changes",
     },
     Migration {
         name: DELETED_ATTACHMENT_INDEX,
         sql: migration_sql!("0008_deleted_attachment_index.sql"),
+        postgres: Some(migration_sql!("postgres/0008_deleted_attachment_index.sql")),
         when: When::OnRequest,
         purpose: "a partial index of deleted attachments by deletion time, for the counts",
     },
     Migration {
         name: DELETED_POST_INDEX,
         sql: migration_sql!("0009_deleted_post_index.sql"),
+        postgres: Some(migration_sql!("postgres/0009_deleted_post_index.sql")),
         when: When::OnRequest,
         purpose: "a partial index of deleted posts with what their deletion time needs, for the counts",
     },
@@ -123,17 +136,29 @@ pub struct Step {
     pub partial: bool,
 }
 
-fn recorded(conn: &Connection, name: &str) -> Result<bool> {
+impl Migration {
+    /// The SQL of this migration for the database `conn` speaks to.
+    fn sql_for(&self, conn: Conn) -> Result<&'static str> {
+        match conn {
+            Conn::Sqlite(_) => Ok(self.sql),
+            Conn::Postgres(_) => match self.postgres {
+                Some(sql) => Ok(sql),
+                None => bail!("not yet supported on PostgreSQL: migration {}", self.name),
+            },
+        }
+    }
+}
+
+fn recorded(conn: Conn, name: &str) -> Result<bool> {
     if !schema::table_exists(conn, "modcon_migrations")? {
         return Ok(false);
     }
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT 1 FROM modcon_migrations WHERE name = ?1",
-            [name],
+            params![name],
             |_| Ok(()),
-        )
-        .optional()?
+        )?
         .is_some())
 }
 
@@ -187,16 +212,10 @@ impl Creates {
         .unwrap_or(Creates::Other)
     }
 
-    fn present(&self, conn: &Connection) -> Result<bool> {
+    fn present(&self, conn: Conn) -> Result<bool> {
         Ok(match self {
             Creates::Table(name) => schema::table_exists(conn, name)?,
-            Creates::Index(name) => conn
-                .query_row(
-                    "SELECT count(*) FROM main.sqlite_master WHERE type = 'index' AND name = ?1",
-                    [name],
-                    |r| r.get::<_, i64>(0),
-                )
-                .map(|n| n > 0)?,
+            Creates::Index(name) => schema::index_exists(conn, name)?,
             Creates::Column { table, column } => {
                 schema::table_exists(conn, table)? && schema::column_exists(conn, table, column)?
             }
@@ -226,9 +245,9 @@ fn statements(sql: &str) -> Vec<String> {
 
 /// The statements of `m` whose effect the schema does not have yet: a
 /// partly migrated database gets only what it lacks.
-fn pending(conn: &Connection, m: &Migration) -> Result<Vec<(String, Creates)>> {
+fn pending(conn: Conn, m: &Migration) -> Result<Vec<(String, Creates)>> {
     let mut list = Vec::new();
-    for statement in statements(m.sql) {
+    for statement in statements(m.sql_for(conn)?) {
         let creates = Creates::of(&statement);
         if !creates.present(conn)? {
             list.push((statement, creates));
@@ -237,10 +256,11 @@ fn pending(conn: &Connection, m: &Migration) -> Result<Vec<(String, Creates)>> {
     Ok(list)
 }
 
-fn record(conn: &Connection, name: &str, outcome: &str, now: &str) -> Result<()> {
+fn record(conn: Conn, name: &str, outcome: &str, now: &str) -> Result<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO modcon_migrations (name, applied_at, outcome) VALUES (?1, ?2, ?3)",
-        (name, now, outcome),
+        "INSERT INTO modcon_migrations (name, applied_at, outcome) VALUES (?1, ?2, ?3) \
+         ON CONFLICT DO NOTHING",
+        params![name, now, outcome],
     )?;
     Ok(())
 }
@@ -249,7 +269,7 @@ fn record(conn: &Connection, name: &str, outcome: &str, now: &str) -> Result<()>
 /// run it inside one write transaction when `apply` is set, so a migration
 /// that fails leaves nothing changed. The dry run and the real run work out
 /// the same steps, statement by statement, from the schema as it is.
-fn run(conn: &Connection, now: &str, allowed: &[When], apply: bool) -> Result<Vec<Step>> {
+fn run(conn: Conn, now: &str, allowed: &[When], apply: bool) -> Result<Vec<Step>> {
     if apply {
         conn.execute_batch(RECORD_TABLE)?;
     }
@@ -272,7 +292,7 @@ fn run(conn: &Connection, now: &str, allowed: &[When], apply: bool) -> Result<Ve
         } else {
             pending(conn, m)?
         };
-        let partial = !todo.is_empty() && todo.len() < statements(m.sql).len();
+        let partial = !todo.is_empty() && todo.len() < statements(m.sql_for(conn)?).len();
         let (outcome, adds) = if todo.is_empty() {
             ("satisfied", Vec::new())
         } else if allowed.contains(&m.when) {
@@ -304,7 +324,7 @@ fn run(conn: &Connection, now: &str, allowed: &[When], apply: bool) -> Result<Ve
 }
 
 /// Whether a read-write open has the console's own tables to create.
-pub fn needs_own_tables(conn: &Connection) -> Result<bool> {
+pub fn needs_own_tables(conn: Conn) -> Result<bool> {
     for m in MIGRATIONS.iter().filter(|m| m.when == When::OnOpen) {
         if !recorded(conn, m.name)? {
             return Ok(true);
@@ -315,18 +335,18 @@ pub fn needs_own_tables(conn: &Connection) -> Result<bool> {
 
 /// Applied on a read-write open (inside its write transaction): the
 /// console's own tables.
-pub fn apply_on_open(conn: &Connection, now: &str) -> Result<()> {
+pub fn apply_on_open(conn: Conn, now: &str) -> Result<()> {
     run(conn, now, &[When::OnOpen], true)?;
     Ok(())
 }
 
 /// `modcon migrate`: everything but the fresh-database schema.
-pub fn apply_requested(conn: &Connection, now: &str, dry_run: bool) -> Result<Vec<Step>> {
+pub fn apply_requested(conn: Conn, now: &str, dry_run: bool) -> Result<Vec<Step>> {
     run(conn, now, &[When::OnOpen, When::OnRequest], !dry_run)
 }
 
 /// A database the console creates itself: every migration.
-pub fn apply_fresh(conn: &Connection, now: &str) -> Result<()> {
+pub fn apply_fresh(conn: Conn, now: &str) -> Result<()> {
     run(
         conn,
         now,
@@ -341,15 +361,19 @@ pub fn apply_fresh(conn: &Connection, now: &str) -> Result<()> {
 /// console), the missing ones are made empty in the connection's TEMP
 /// schema, with the columns later migrations add to them, so every query
 /// reads alike and nothing is written to the database.
-pub fn shadow_own_tables(conn: &Connection) -> Result<()> {
+pub fn shadow_own_tables(conn: Conn) -> Result<()> {
     let mut shadowed: Vec<String> = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| m.when == When::OnOpen) {
-        for statement in statements(m.sql) {
+        for statement in statements(m.sql_for(conn)?) {
             match Creates::of(&statement) {
                 Creates::Table(name)
-                    if !schema::table_exists(conn, &name)? && !temp_table_exists(conn, &name)? =>
+                    if !schema::table_exists(conn, &name)?
+                        && !schema::temp_table_exists(conn, &name)? =>
                 {
                     if let Some(rest) = statement.strip_prefix("CREATE TABLE ") {
+                        // Never written to; PostgreSQL refuses a temporary
+                        // table's reference to a permanent one.
+                        let rest = rest.replace(" REFERENCES modcon_action (id)", "");
                         conn.execute_batch(&format!("CREATE TEMP TABLE {rest}"))?;
                         shadowed.push(name);
                     }
@@ -364,19 +388,11 @@ pub fn shadow_own_tables(conn: &Connection) -> Result<()> {
         }
     }
     if !schema::table_exists(conn, "modcon_migrations")?
-        && !temp_table_exists(conn, "modcon_migrations")?
+        && !schema::temp_table_exists(conn, "modcon_migrations")?
     {
         conn.execute_batch(&RECORD_TABLE.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1))?;
     }
     Ok(())
-}
-
-fn temp_table_exists(conn: &Connection, table: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM temp.sqlite_master WHERE type = 'table' AND name = ?1",
-        [table],
-        |r| r.get::<_, i64>(0),
-    )? > 0)
 }
 
 fn strip_comments(sql: &str) -> String {

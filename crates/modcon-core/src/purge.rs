@@ -36,6 +36,7 @@ use super::model::Kind;
 use super::model::Tally;
 use super::query::text_of;
 use super::schema::{ForeignRef, PURGED_TABLES, Schema};
+use super::sql::Dialect;
 
 /// A batch that fails is tried this many times in all, then the purge stops.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -206,19 +207,19 @@ fn kept_of(table: &str) -> (&'static str, &'static str, &'static str, String) {
             "thread",
             "NULL",
             "NULL",
-            cond::deletion_time(Kind::Thread, "x"),
+            cond::deletion_time(Dialect::Sqlite, Kind::Thread, "x"),
         ),
         "forum_post" => (
             "post",
             "x.thread_id",
             "NULL",
-            cond::deletion_time(Kind::Post, "x"),
+            cond::deletion_time(Dialect::Sqlite, Kind::Post, "x"),
         ),
         "forum_attachment" => (
             "attachment",
             "x.post_id",
             "COALESCE(CAST(x.image AS TEXT), '')",
-            cond::deletion_time(Kind::Attachment, "x"),
+            cond::deletion_time(Dialect::Sqlite, Kind::Attachment, "x"),
         ),
         "forum_reaction" => ("reaction", "x.post_id", "NULL", "NULL".into()),
         "forum_flaggedcontent" => (
@@ -242,7 +243,7 @@ fn gather_roots_sql(kind: Kind) -> String {
         "INSERT INTO temp.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
          SELECT '{table}', x.id, x.id, x.rowid, {parent}, {image}, {deleted_at} \
          FROM temp.modcon_batch b CROSS JOIN {table} x ON x.id = b.id WHERE {}",
-        cond::purgeable(kind, "x")
+        cond::purgeable(Dialect::Sqlite, kind, "x")
     )
 }
 
@@ -472,8 +473,8 @@ fn candidates_sql(kind: Kind) -> String {
                FROM {table} r WHERE r.is_active = 0 LIMIT -1) c \
          WHERE c.at <= :cutoff {under_a_root}",
         k = plan_order(kind),
-        held = cond::has_active_descendant(kind, "c"),
-        at = cond::deletion_time(kind, "r"),
+        held = cond::has_active_descendant(Dialect::Sqlite, kind, "c"),
+        at = cond::deletion_time(Dialect::Sqlite, kind, "r"),
         table = kind.table(),
     )
 }
@@ -722,7 +723,7 @@ fn finish_journal(
     let mut finished = 0;
     loop {
         let entries: Vec<(i64, Option<i64>, String)> = {
-            let mut stmt = db.conn().prepare_cached(
+            let mut stmt = db.sqlite("purge")?.prepare_cached(
                 "SELECT id, action_id, image FROM modcon_file_journal WHERE id > ?1 \
                  ORDER BY id LIMIT ?2",
             )?;
@@ -743,7 +744,7 @@ fn finish_journal(
             .iter()
             .filter_map(|name| media::thumbnail_key(name).map(|k| k.into_owned()))
             .collect();
-        let used = still_used(db.conn(), &names, &folders)?;
+        let used = still_used(db.sqlite("purge")?, &names, &folders)?;
         let mut dirs = DirCache::default();
         // The outcome per file: several entries may name one file, in one
         // spelling or several. `Some(reason)` when the path was refused.
@@ -812,7 +813,7 @@ fn finish_journal(
             }
             done.insert(name, (failed, removal.refused));
         }
-        let tx = db.write_tx()?;
+        let tx = db.sqlite_write_tx("purge")?;
         tx.execute(
             "DELETE FROM modcon_file_journal WHERE id BETWEEN ?1 AND ?2 \
              AND id NOT IN (SELECT value FROM json_each(?3))",
@@ -979,7 +980,7 @@ fn run_batch(
     let schema = db.schema().clone();
     let cutoff = ctx.cutoff();
     let now = ctx.now_text();
-    let tx = db.write_tx()?;
+    let tx = db.sqlite_write_tx("purge")?;
     fill_batch(&tx, roots)?;
     gather(&tx, &schema, kind, &cutoff)?;
     let still: HashSet<String> = {
@@ -1020,7 +1021,7 @@ fn run_batch(
     }
     let action_id = match entry.id {
         Some(id) => id,
-        None => audit::begin(&tx, ctx, action::PURGE, None, Some(entry.detail))?,
+        None => audit::begin((&tx).into(), ctx, action::PURGE, None, Some(entry.detail))?,
     };
     tx.prepare_cached(&record_sql())?.execute([action_id])?;
     if !keep_files {
@@ -1188,7 +1189,8 @@ pub fn run(
     let mut tried = 0;
     // The purge's work tables fit in the TEMP schema's page cache (8 MB),
     // so they are never written out to a temporary file.
-    db.conn().execute_batch("PRAGMA temp.cache_size = -8192")?;
+    db.sqlite("purge")?
+        .execute_batch("PRAGMA temp.cache_size = -8192")?;
     if !options.dry_run && db.is_read_only() {
         bail!(
             "the database is open read-only (--read-only): purge would change it; use --dry-run to see the plan"
@@ -1205,7 +1207,7 @@ pub fn run(
     };
     if !options.dry_run && !options.keep_files {
         let pending: i64 =
-            db.conn()
+            db.sqlite("purge")?
                 .query_row("SELECT count(*) FROM modcon_file_journal", [], |r| r.get(0))?;
         if pending > 0 {
             let Some(media) = media else {
@@ -1223,10 +1225,10 @@ pub fn run(
     // purgeable, except at a retention of zero days: then plan again, in
     // the stamping's transaction, which a refusal rolls back.
     let schema = db.schema().clone();
-    let mut plan = self::plan(db.conn(), &schema, ctx, batch_size)?;
+    let mut plan = self::plan(db.sqlite("purge")?, &schema, ctx, batch_size)?;
     if !options.dry_run {
         refuse_without_media(&plan, media, options.keep_files)?;
-        let tx = db.write_tx()?;
+        let tx = db.sqlite_write_tx("purge")?;
         let stamped = check::stamp_first_seen(&tx, &ctx.now_text())?;
         if stamped > 0 && ctx.retention_days <= 0 {
             plan = self::plan(&tx, &schema, ctx, batch_size)?;
@@ -1241,7 +1243,7 @@ pub fn run(
         report.removed = plan.rows;
         report.batches = plan.batches;
         if let (Some(media), false) = (media, options.keep_files) {
-            count_plan_files(db.conn(), &plan, media, &mut report)?;
+            count_plan_files(db.sqlite("purge")?, &plan, media, &mut report)?;
         }
         report.count_skipped();
         return Ok(report);

@@ -2,15 +2,17 @@
 //! Every list carries the markers of `conditions`, so a front end shows
 //! what the rules say without computing anything itself.
 
+use std::borrow::Cow;
+
 use anyhow::{Context, Result, bail};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OptionalExtension, named_params};
 use serde::Serialize;
 
 use super::conditions as cond;
 use super::media::{FileStatus, MediaRoot};
 use super::model::{IdQuery, Kind};
 use super::schema::Schema;
+use super::sql::{self, Conn, Dialect, Value, params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,11 +49,11 @@ impl StateFilter {
         }
     }
 
-    fn sql(self, alias: &str) -> String {
+    fn sql(self, d: Dialect, alias: &str) -> String {
         match self {
-            StateFilter::All => "1".into(),
-            StateFilter::Active => format!("{alias}.is_active = 1"),
-            StateFilter::Deleted => format!("{alias}.is_active = 0"),
+            StateFilter::All => d.bool(true).into(),
+            StateFilter::Active => format!("{alias}.is_active = {}", d.bool(true)),
+            StateFilter::Deleted => format!("{alias}.is_active = {}", d.bool(false)),
         }
     }
 }
@@ -171,32 +173,6 @@ pub fn text_of(value: ValueRef<'_>) -> String {
     }
 }
 
-fn opt_text_of(value: ValueRef<'_>) -> Option<String> {
-    match value {
-        ValueRef::Null => None,
-        other => Some(text_of(other)),
-    }
-}
-
-fn int_of(value: ValueRef<'_>) -> i64 {
-    match value {
-        ValueRef::Integer(i) => i,
-        ValueRef::Real(f) => f as i64,
-        ValueRef::Text(t) => std::str::from_utf8(t)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0),
-        _ => 0,
-    }
-}
-
-fn bool_of(value: ValueRef<'_>) -> bool {
-    match value {
-        ValueRef::Text(t) => matches!(t, b"1" | b"true" | b"True" | b"t"),
-        other => int_of(other) != 0,
-    }
-}
-
 fn author_sql(schema: &Schema, alias: &str) -> String {
     if schema.users {
         format!(
@@ -212,21 +188,24 @@ fn author_sql(schema: &Schema, alias: &str) -> String {
 /// (most rows) is neither purgeable nor held back, and its deletion time
 /// is not read: CASE spares SQLite working them out (in a column, it
 /// works out both sides of an AND).
-fn marker_columns(kind: Kind, alias: &str) -> String {
+fn marker_columns(d: Dialect, kind: Kind, alias: &str) -> String {
     let unless_active = |then: &str, sql: String| {
-        format!("CASE WHEN {alias}.is_active = 1 THEN {then} ELSE {sql} END")
+        format!(
+            "CASE WHEN {alias}.is_active = {} THEN {then} ELSE {sql} END",
+            d.bool(true)
+        )
     };
     format!(
         "{alias}.is_active, {alias}.created_at, {dt}, {src}, {purge}, {held}, {viol}",
-        dt = unless_active("NULL", cond::deletion_time(kind, alias)),
-        src = unless_active("NULL", cond::deletion_source(kind, alias)),
-        purge = unless_active("0", cond::purgeable(kind, alias)),
-        held = unless_active("0", cond::held_back(kind, alias)),
-        viol = cond::violation(kind, alias),
+        dt = unless_active("NULL", cond::deletion_time(d, kind, alias)),
+        src = unless_active("NULL", cond::deletion_source(d, kind, alias)),
+        purge = unless_active(d.bool(false), cond::purgeable(d, kind, alias)),
+        held = unless_active(d.bool(false), cond::held_back(d, kind, alias)),
+        viol = cond::violation(d, kind, alias),
     )
 }
 
-fn select_sql(kind: Kind, schema: &Schema) -> String {
+fn select_sql(d: Dialect, kind: Kind, schema: &Schema) -> String {
     match kind {
         Kind::Thread => {
             let category = if schema.categories {
@@ -239,7 +218,7 @@ fn select_sql(kind: Kind, schema: &Schema) -> String {
                         t.post_count, t.last_activity_at, {markers} \
                  FROM forum_thread t",
                 author = author_sql(schema, "t"),
-                markers = marker_columns(kind, "t"),
+                markers = marker_columns(d, kind, "t"),
             )
         }
         Kind::Post => format!(
@@ -249,13 +228,13 @@ fn select_sql(kind: Kind, schema: &Schema) -> String {
                     NULL, NULL, NULL, {markers} \
              FROM forum_post p",
             author = author_sql(schema, "p"),
-            markers = marker_columns(kind, "p"),
+            markers = marker_columns(d, kind, "p"),
         ),
         Kind::Attachment => format!(
             "SELECT a.id, a.post_id, a.original_filename, NULL, a.image, a.file_size, a.mime_type, \
                     a.display_order, NULL, NULL, {markers} \
              FROM forum_attachment a",
-            markers = marker_columns(kind, "a"),
+            markers = marker_columns(d, kind, "a"),
         ),
     }
 }
@@ -268,32 +247,31 @@ fn alias(kind: Kind) -> &'static str {
     }
 }
 
-fn read_row(kind: Kind, r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    let v = |i: usize| r.get_ref(i);
+fn read_row(kind: Kind, r: &sql::Row<'_>) -> Result<Row> {
     let detail = match kind {
         Kind::Thread => Detail::Thread {
-            slug: text_of(v(4)?),
-            category: opt_text_of(v(5)?),
-            is_pinned: bool_of(v(6)?),
-            is_locked: bool_of(v(7)?),
-            post_count: int_of(v(8)?),
-            last_activity_at: opt_text_of(v(9)?),
+            slug: r.text(4)?,
+            category: r.opt_text(5)?,
+            is_pinned: r.flag(6)?,
+            is_locked: r.flag(7)?,
+            post_count: r.int(8)?,
+            last_activity_at: r.opt_text(9)?,
         },
         Kind::Post => Detail::Post {
-            content_format: text_of(v(4)?),
-            is_first_post: bool_of(v(5)?),
-            attachment_count: int_of(v(6)?),
+            content_format: r.text(4)?,
+            is_first_post: r.flag(5)?,
+            attachment_count: r.int(6)?,
         },
         Kind::Attachment => Detail::Attachment {
-            image: text_of(v(4)?),
-            file_size: int_of(v(5)?),
-            mime_type: text_of(v(6)?),
-            display_order: int_of(v(7)?),
+            image: r.text(4)?,
+            file_size: r.int(5)?,
+            mime_type: r.text(6)?,
+            display_order: r.int(7)?,
         },
     };
-    let is_active = bool_of(v(10)?);
-    let deleted_at = opt_text_of(v(12)?);
-    let deletion_source = if is_active { None } else { opt_text_of(v(13)?) };
+    let is_active = r.flag(10)?;
+    let deleted_at = r.opt_text(12)?;
+    let deletion_source = if is_active { None } else { r.opt_text(13)? };
     let deletion_time = if is_active {
         None
     } else {
@@ -305,41 +283,71 @@ fn read_row(kind: Kind, r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     };
     Ok(Row {
         kind,
-        id: text_of(v(0)?),
-        parent_id: opt_text_of(v(1)?),
-        label: text_of(v(2)?),
-        author: opt_text_of(v(3)?),
+        id: r.text(0)?,
+        parent_id: r.opt_text(1)?,
+        label: r.text(2)?,
+        author: r.opt_text(3)?,
         is_active,
-        created_at: text_of(v(11)?),
+        created_at: r.text(11)?,
         deleted_at: if is_active { None } else { deleted_at },
         deletion_time,
         deletion_source,
-        purgeable: bool_of(v(14)?),
-        held_back: bool_of(v(15)?),
-        violation: bool_of(v(16)?),
+        purgeable: r.flag(14)?,
+        held_back: r.flag(15)?,
+        violation: r.flag(16)?,
         detail,
     })
 }
 
+/// The values bound to a statement, in order: each [`Binds::push`]
+/// returns the placeholder (`?N`) that stands for it.
+#[derive(Default)]
+struct Binds<'a> {
+    values: Vec<Value<'a>>,
+}
+
+impl<'a> Binds<'a> {
+    fn push(&mut self, value: Value<'a>) -> String {
+        self.values.push(value);
+        format!("?{}", self.values.len())
+    }
+
+    fn text(&mut self, text: &'a str) -> String {
+        self.push(Value::Text(Cow::Borrowed(text)))
+    }
+}
+
 /// The conditions of a list query shared by its pages and its counts:
 /// kind, parent and state (no cursor).
-fn list_filters(q: &ListQuery) -> Result<(Kind, Vec<String>)> {
+fn list_filters<'a>(
+    d: Dialect,
+    q: &'a ListQuery,
+    binds: &mut Binds<'a>,
+) -> Result<(Kind, Vec<String>)> {
     let kind = q.kind.context("no kind to list")?;
     let a = alias(kind);
-    let mut wheres = vec![q.state.sql(a)];
+    let mut wheres = vec![q.state.sql(d, a)];
     match (kind, &q.thread, &q.post) {
         (Kind::Thread, None, None) => {}
-        (Kind::Post, Some(_), None) => wheres.push("p.thread_id = :thread".into()),
+        (Kind::Post, Some(t), None) => wheres.push(format!("p.thread_id = {}", binds.text(t))),
         (Kind::Post, None, None) | (Kind::Attachment, None, None) => {}
-        (Kind::Attachment, None, Some(_)) => wheres.push("a.post_id = :post".into()),
-        (Kind::Attachment, Some(_), None) => {
-            wheres.push("a.post_id IN (SELECT id FROM forum_post WHERE thread_id = :thread)".into())
-        }
+        (Kind::Attachment, None, Some(p)) => wheres.push(format!("a.post_id = {}", binds.text(p))),
+        (Kind::Attachment, Some(t), None) => wheres.push(format!(
+            "a.post_id IN (SELECT id FROM forum_post WHERE thread_id = {})",
+            binds.text(t)
+        )),
         (Kind::Attachment, Some(_), Some(_)) => bail!("give --thread or --post, not both"),
         (Kind::Thread, _, _) => bail!("threads are not listed by --thread or --post"),
         (Kind::Post, _, Some(_)) => bail!("posts are listed by --thread, not --post"),
     }
     Ok((kind, wheres))
+}
+
+/// `(created_at, id) op (cursor)`: a keyset bound.
+fn cursor_bound<'a>(a: &str, op: &str, c: &'a Cursor, binds: &mut Binds<'a>) -> String {
+    let at = binds.text(&c.created_at);
+    let id = binds.text(&c.id);
+    format!("({a}.created_at, {a}.id) {op} ({at}, {id})")
 }
 
 /// Whether a list query reads backwards (the page above a window, or the
@@ -348,77 +356,53 @@ fn reads_backwards(q: &ListQuery) -> bool {
     q.before.is_some() || q.from_end
 }
 
-/// The SQL of one keyset page (named parameters `:cutoff`, `:limit`, and
-/// `:thread`, `:post`, `:after_at`/`:after_id`, `:start_at`/`:start_id`,
-/// `:before_at`/`:before_id` as the query has them).
-pub fn list_sql(schema: &Schema, q: &ListQuery) -> Result<String> {
-    let (kind, mut wheres) = list_filters(q)?;
+/// The SQL of one keyset page and the values it binds (the cutoff first,
+/// as `?1`, for the markers).
+fn list_statement<'a>(
+    d: Dialect,
+    schema: &Schema,
+    q: &'a ListQuery,
+    cutoff: &'a str,
+) -> Result<(String, Vec<Value<'a>>)> {
+    let mut binds = Binds::default();
+    binds.text(cutoff);
+    let (kind, mut wheres) = list_filters(d, q, &mut binds)?;
     let a = alias(kind);
     // Threads come newest first; posts and attachments oldest first.
     let newest_first = kind == Kind::Thread;
     let (later, earlier) = if newest_first { ("<", ">") } else { (">", "<") };
-    if q.after.is_some() {
-        wheres.push(format!(
-            "({a}.created_at, {a}.id) {later} (:after_at, :after_id)"
-        ));
+    if let Some(c) = &q.after {
+        wheres.push(cursor_bound(a, later, c, &mut binds));
     }
-    if q.start_at.is_some() {
-        wheres.push(format!(
-            "({a}.created_at, {a}.id) {later}= (:start_at, :start_id)"
-        ));
+    if let Some(c) = &q.start_at {
+        wheres.push(cursor_bound(a, &format!("{later}="), c, &mut binds));
     }
-    if q.before.is_some() {
-        wheres.push(format!(
-            "({a}.created_at, {a}.id) {earlier} (:before_at, :before_id)"
-        ));
+    if let Some(c) = &q.before {
+        wheres.push(cursor_bound(a, earlier, c, &mut binds));
     }
     let descending = newest_first != reads_backwards(q);
     let dir = if descending { "DESC" } else { "ASC" };
-    Ok(format!(
-        "{select} WHERE {wheres} ORDER BY {a}.created_at {dir}, {a}.id {dir} LIMIT :limit",
-        select = select_sql(kind, schema),
+    let limit = binds.push(Value::Int(q.limit as i64));
+    let sql = format!(
+        "{select} WHERE {wheres} ORDER BY {a}.created_at {dir}, {a}.id {dir} LIMIT {limit}",
+        select = select_sql(d, kind, schema),
         wheres = wheres.join(" AND "),
-    ))
+    );
+    Ok((sql, binds.values))
 }
 
-/// The named parameters of a list query, as its SQL uses them.
-fn list_params<'a>(
-    q: &'a ListQuery,
-    cutoff: &'a &'a str,
-    limit: &'a i64,
-) -> Vec<(&'static str, &'a dyn rusqlite::ToSql)> {
-    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":cutoff", cutoff)];
-    params.push((":limit", limit));
-    if let Some(t) = &q.thread {
-        params.push((":thread", t));
-    }
-    if let Some(p) = &q.post {
-        params.push((":post", p));
-    }
-    for (cursor, at, id) in [
-        (&q.after, ":after_at", ":after_id"),
-        (&q.start_at, ":start_at", ":start_id"),
-        (&q.before, ":before_at", ":before_id"),
-    ] {
-        if let Some(c) = cursor {
-            params.push((at, &c.created_at));
-            params.push((id, &c.id));
-        }
-    }
-    params
+/// The SQL of one keyset page (the cutoff bound as `?1`, then the
+/// query's parent, cursors and limit).
+pub fn list_sql(d: Dialect, schema: &Schema, q: &ListQuery) -> Result<String> {
+    Ok(list_statement(d, schema, q, "")?.0)
 }
 
 /// One keyset page of rows. Threads come newest first; posts and
 /// attachments in the order they were written.
-pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> Result<Vec<Row>> {
+pub fn list(conn: Conn, schema: &Schema, q: &ListQuery, cutoff: &str) -> Result<Vec<Row>> {
     let kind = q.kind.context("no kind to list")?;
-    let sql = list_sql(schema, q)?;
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let limit = q.limit as i64;
-    let params = list_params(q, &cutoff, &limit);
-    let mut rows = stmt
-        .query_map(params.as_slice(), |r| read_row(kind, r))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (sql, values) = list_statement(conn.dialect(), schema, q, cutoff)?;
+    let mut rows = conn.query_map(&sql, &values, |r| read_row(kind, r))?;
     if reads_backwards(q) {
         rows.reverse();
     }
@@ -428,78 +412,53 @@ pub fn list(conn: &Connection, schema: &Schema, q: &ListQuery, cutoff: &str) -> 
 /// How many rows a list holds (kind, parent and state of `q`); with
 /// `q.before`, how many come before that row. Cursors and the limit of
 /// `q` are otherwise ignored.
-pub fn count_list(conn: &Connection, q: &ListQuery) -> Result<usize> {
-    let (kind, mut wheres) = list_filters(q)?;
+pub fn count_list(conn: Conn, q: &ListQuery) -> Result<usize> {
+    let d = conn.dialect();
+    let mut binds = Binds::default();
+    let (kind, mut wheres) = list_filters(d, q, &mut binds)?;
     let a = alias(kind);
-    if q.before.is_some() {
+    if let Some(c) = &q.before {
         let earlier = if kind == Kind::Thread { ">" } else { "<" };
-        wheres.push(format!(
-            "({a}.created_at, {a}.id) {earlier} (:before_at, :before_id)"
-        ));
+        wheres.push(cursor_bound(a, earlier, c, &mut binds));
     }
     let sql = format!(
         "SELECT count(*) FROM {table} {a} WHERE {wheres}",
         table = kind.table(),
         wheres = wheres.join(" AND "),
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let counted = ListQuery {
-        after: None,
-        start_at: None,
-        ..q.clone()
-    };
-    let limit = 0;
-    let no_cutoff = "";
-    let params: Vec<_> = list_params(&counted, &no_cutoff, &limit)
-        .into_iter()
-        .filter(|(name, _)| sql.contains(name))
-        .collect();
-    let n: i64 = stmt.query_row(params.as_slice(), |r| r.get(0))?;
+    let n: i64 = conn.query_row(&sql, &binds.values, |r| r.get(0))?;
     Ok(n as usize)
 }
 
 /// One row by its full id.
-pub fn get(
-    conn: &Connection,
-    schema: &Schema,
-    kind: Kind,
-    id: &str,
-    cutoff: &str,
-) -> Result<Option<Row>> {
+pub fn get(conn: Conn, schema: &Schema, kind: Kind, id: &str, cutoff: &str) -> Result<Option<Row>> {
     let sql = format!(
-        "{} WHERE {}.id = :id",
-        select_sql(kind, schema),
+        "{} WHERE {}.id = ?2",
+        select_sql(conn.dialect(), kind, schema),
         alias(kind)
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt
-        .query_row(named_params! {":id": id, ":cutoff": cutoff}, |r| {
-            read_row(kind, r)
-        })
-        .optional()?)
+    conn.query_opt(&sql, params![cutoff, id], |r| read_row(kind, r))
 }
 
 /// The whole text of a post.
-pub fn post_text(conn: &Connection, id: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT content_raw FROM forum_post WHERE id = ?1",
-            [id],
-            |r| Ok(text_of(r.get_ref(0)?)),
-        )
-        .optional()?)
+pub fn post_text(conn: Conn, id: &str) -> Result<Option<String>> {
+    conn.query_opt(
+        "SELECT content_raw FROM forum_post WHERE id = ?1",
+        params![id],
+        |r| r.text(0),
+    )
 }
 
 /// Resolves what the user typed to one full id of `kind`: the 32 digits
 /// must exist; a prefix must match exactly one row.
-pub fn resolve(conn: &Connection, kind: Kind, query: &IdQuery) -> Result<String> {
+pub fn resolve(conn: Conn, kind: Kind, query: &IdQuery) -> Result<String> {
     resolve_in(conn, kind.table(), kind.name(), kind.plural(), query)
 }
 
 /// [`resolve`] for the ids of any table keyed by a UUID (`noun`, `nouns`
 /// name its rows in errors: "flag", "flags").
 pub fn resolve_in(
-    conn: &Connection,
+    conn: Conn,
     table: &str,
     noun: &str,
     nouns: &str,
@@ -507,24 +466,22 @@ pub fn resolve_in(
 ) -> Result<String> {
     match query {
         IdQuery::Full(id) => {
-            let found: Option<String> = conn
-                .query_row(
-                    &format!("SELECT id FROM {table} WHERE id = ?1"),
-                    [id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let found: Option<String> = conn.query_opt(
+                &format!("SELECT id FROM {table} WHERE id = ?1"),
+                params![id],
+                |r| r.text(0),
+            )?;
             found.with_context(|| format!("no {noun} with id {id}"))
         }
         IdQuery::Prefix(prefix) => {
-            // Ids are lowercase hex, so every id starting with the prefix
-            // sorts between it and the prefix followed by 'g'.
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT id FROM {table} WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY id LIMIT 11"
-            ))?;
-            let ids = stmt
-                .query_map([prefix], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            // Ids are lowercase hex: every id starting with the prefix
+            // lies between the prefix padded with 0s and with fs.
+            let (lo, hi) = sql::dialect::id_prefix_range(prefix);
+            let ids = conn.query_map(
+                &format!("SELECT id FROM {table} WHERE id >= ?1 AND id <= ?2 ORDER BY id LIMIT 11"),
+                params![lo, hi],
+                |r| r.text(0),
+            )?;
             match ids.len() {
                 0 => bail!("no {noun} with an id starting {prefix}"),
                 1 => Ok(ids.into_iter().next().unwrap_or_default()),
@@ -585,39 +542,40 @@ impl Counts {
 }
 
 /// The statements of [`counts`] for one kind: the rows, the deleted rows,
-/// their states (parameter `:cutoff`), the rows breaking the invariant.
-pub fn count_sql(kind: Kind) -> [String; 4] {
+/// their states (parameter `?1`, the cutoff), the rows breaking the
+/// invariant.
+pub fn count_sql(d: Dialect, kind: Kind) -> [String; 4] {
     let table = kind.table();
     [
         // Without a WHERE, SQLite counts the entries of the smallest index
         // page by page instead of reading each row.
         format!("SELECT count(*) FROM {table}"),
-        format!("SELECT count(*) FROM {table} WHERE is_active = 0"),
-        cond::deleted_state_counts(kind),
-        format!("SELECT count(*) FROM ({})", cond::violating_rows(kind)),
+        format!(
+            "SELECT count(*) FROM {table} WHERE is_active = {}",
+            d.bool(false)
+        ),
+        cond::deleted_state_counts(d, kind),
+        format!("SELECT count(*) FROM ({}) v", cond::violating_rows(d, kind)),
     ]
 }
 
 /// Counts of every kind and state. Only the deleted rows (few) are read
 /// one by one; the conditions of deleted rows are worked out once per row.
-pub fn counts(conn: &Connection, cutoff: &str) -> Result<Counts> {
+pub fn counts(conn: Conn, cutoff: &str) -> Result<Counts> {
     let mut counts = Counts::default();
     for kind in Kind::ALL {
-        let [total, deleted, states, violating] = count_sql(kind);
+        let [total, deleted, states, violating] = count_sql(conn.dialect(), kind);
         let c = counts.of_mut(kind);
-        let count = |sql: &str| -> Result<i64> {
-            Ok(conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
-        };
+        let count = |sql: &str| -> Result<i64> { conn.query_row(sql, params![], |r| r.get(0)) };
         c.total = count(&total)?;
         c.deleted = count(&deleted)?;
         c.active = c.total - c.deleted;
-        conn.prepare_cached(&states)?
-            .query_row(named_params! {":cutoff": cutoff}, |r| {
-                c.purgeable = r.get(0)?;
-                c.held_back = r.get(1)?;
-                c.unknown_deletion_time = r.get(2)?;
-                Ok(())
-            })?;
+        conn.query_row(&states, params![cutoff], |r| {
+            c.purgeable = r.get(0)?;
+            c.held_back = r.get(1)?;
+            c.unknown_deletion_time = r.get(2)?;
+            Ok(())
+        })?;
         c.violations = count(&violating)?;
     }
     counts.flags = super::flags::counts(conn)?;
@@ -643,12 +601,14 @@ pub struct Hit {
 
 /// Finds `needle` in thread titles, post text, authors and attachment file
 /// names. The needle is a literal: quotes, `%` and `_` match themselves.
-pub fn search(conn: &Connection, schema: &Schema, needle: &str, limit: usize) -> Result<Vec<Hit>> {
+pub fn search(conn: Conn, schema: &Schema, needle: &str, limit: usize) -> Result<Vec<Hit>> {
+    let d = conn.dialect();
+    let has = |column: &str| d.contains(column, "?1");
     let author = |alias: &str| {
         if schema.users {
             format!(
-                "OR {alias}.author_id IN (SELECT u.id FROM users_user u \
-                  WHERE instr(lower(u.username), lower(:q)) > 0)"
+                "OR {alias}.author_id IN (SELECT u.id FROM users_user u WHERE {})",
+                has("u.username")
             )
         } else {
             String::new()
@@ -657,44 +617,43 @@ pub fn search(conn: &Connection, schema: &Schema, needle: &str, limit: usize) ->
     let who = |alias: &str| author_sql(schema, alias);
     let sql = format!(
         "SELECT 'thread', t.id, t.id, NULL, t.is_active, t.title, {tw}, t.title FROM forum_thread t \
-           WHERE instr(lower(t.title), lower(:q)) > 0 {ta} \
+           WHERE {t_title} {ta} \
          UNION ALL \
          SELECT 'post', p.id, p.thread_id, p.id, p.is_active, substr(p.content_raw, 1, 200), {pw}, \
                 (SELECT pt.title FROM forum_thread pt WHERE pt.id = p.thread_id) FROM forum_post p \
-           WHERE instr(lower(p.content_raw), lower(:q)) > 0 {pa} \
+           WHERE {p_text} {pa} \
          UNION ALL \
          SELECT 'attachment', a.id, p.thread_id, a.post_id, a.is_active, a.original_filename, {pw}, \
                 (SELECT pt.title FROM forum_thread pt WHERE pt.id = p.thread_id) \
            FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id \
-           WHERE instr(lower(a.original_filename), lower(:q)) > 0 OR instr(lower(a.image), lower(:q)) > 0 \
-         LIMIT :limit",
+           WHERE {a_name} OR {a_image} \
+         LIMIT ?2",
         ta = author("t"),
         pa = author("p"),
         tw = who("t"),
         pw = who("p"),
+        t_title = has("t.title"),
+        p_text = has("p.content_raw"),
+        a_name = has("a.original_filename"),
+        a_image = has("a.image"),
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let limit = limit as i64;
-    let hits = stmt
-        .query_map(named_params! {":q": needle, ":limit": limit}, |r| {
-            let kind = match r.get_ref(0)?.as_str()? {
-                "thread" => Kind::Thread,
-                "post" => Kind::Post,
-                _ => Kind::Attachment,
-            };
-            Ok(Hit {
-                kind,
-                id: text_of(r.get_ref(1)?),
-                thread_id: text_of(r.get_ref(2)?),
-                post_id: opt_text_of(r.get_ref(3)?),
-                is_active: bool_of(r.get_ref(4)?),
-                text: text_of(r.get_ref(5)?),
-                author: opt_text_of(r.get_ref(6)?),
-                thread_title: text_of(r.get_ref(7)?),
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(hits)
+    conn.query_map(&sql, params![needle, limit], |r| {
+        let kind = match r.text(0)?.as_str() {
+            "thread" => Kind::Thread,
+            "post" => Kind::Post,
+            _ => Kind::Attachment,
+        };
+        Ok(Hit {
+            kind,
+            id: r.text(1)?,
+            thread_id: r.text(2)?,
+            post_id: r.opt_text(3)?,
+            is_active: r.flag(4)?,
+            text: r.text(5)?,
+            author: r.opt_text(6)?,
+            thread_title: r.text(7)?,
+        })
+    })
 }
 
 /// Everything the console's details pane says about one row: the row as
@@ -723,7 +682,7 @@ pub struct Facts {
 
 /// The facts of one row for the details pane, or `None` when it is gone.
 pub fn details(
-    conn: &Connection,
+    conn: Conn,
     schema: &Schema,
     kind: Kind,
     id: &str,
@@ -748,41 +707,46 @@ pub fn details(
         Kind::Attachment => "NULL".to_string(),
         _ => format!("{a}.updated_at"),
     };
+    let d = conn.dialect();
+    // The deletion source's conditions bind no cutoff; `?1` is the id.
     let sql = format!(
-        "SELECT {updated}, {source}, {extra}, {thread_sql} FROM {table} {a} WHERE {a}.id = :id",
-        source = cond::deletion_source(kind, a),
+        "SELECT {updated}, {source}, {extra}, {thread_sql} FROM {table} {a} WHERE {a}.id = ?1",
+        source = cond::deletion_source(d, kind, a),
         table = kind.table(),
     );
     let (updated_at, source, text, edited_at, original_filename, alt_text, thread_id) = conn
-        .prepare_cached(&sql)?
-        .query_row(named_params! {":id": id}, |r| {
+        .query_row(&sql, params![id], |r| {
             Ok((
-                opt_text_of(r.get_ref(0)?),
-                opt_text_of(r.get_ref(1)?),
-                opt_text_of(r.get_ref(2)?),
-                opt_text_of(r.get_ref(3)?),
-                opt_text_of(r.get_ref(4)?),
-                opt_text_of(r.get_ref(5)?),
-                text_of(r.get_ref(6)?),
+                r.opt_text(0)?,
+                r.opt_text(1)?,
+                r.opt_text(2)?,
+                r.opt_text(3)?,
+                r.opt_text(4)?,
+                r.opt_text(5)?,
+                r.text(6)?,
             ))
         })
         .with_context(|| format!("reading the details of {kind} {id}"))?;
     let thread_title: String = conn
-        .prepare_cached("SELECT title FROM forum_thread WHERE id = ?1")?
-        .query_row([&thread_id], |r| Ok(text_of(r.get_ref(0)?)))
-        .optional()?
+        .query_opt(
+            "SELECT title FROM forum_thread WHERE id = ?1",
+            params![thread_id],
+            |r| r.text(0),
+        )?
         .unwrap_or_default();
     let children = match kind.child() {
         Some(child) => {
             let column = child.parent_column().unwrap_or_default();
-            Some(
-                conn.prepare_cached(&format!(
-                    "SELECT COALESCE(sum(is_active = 1), 0), COALESCE(sum(is_active = 0), 0) \
-                 FROM {} WHERE {column} = ?1",
+            Some(conn.query_row(
+                &format!(
+                    "SELECT COALESCE(sum({}), 0), COALESCE(sum({}), 0) FROM {} WHERE {column} = ?1",
+                    cond::one_if(&format!("is_active = {}", d.bool(true))),
+                    cond::one_if(&format!("is_active = {}", d.bool(false))),
                     child.table()
-                ))?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?,
-            )
+                ),
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
         }
         None => None,
     };

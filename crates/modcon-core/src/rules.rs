@@ -13,6 +13,7 @@ use super::conditions as cond;
 use super::db::Db;
 use super::model::Tally;
 use super::model::{DeletionSource, Kind, RowState};
+use super::sql::Dialect;
 
 /// A row named by kind and full id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -113,8 +114,8 @@ pub fn row_state(conn: &Connection, kind: Kind, id: &str) -> Result<Option<RowSt
     }
     let sql = format!(
         "SELECT r.is_active, {}, {} FROM {} r WHERE r.id = ?1",
-        cond::deletion_time(kind, "r"),
-        cond::deletion_source(kind, "r"),
+        cond::deletion_time(Dialect::Sqlite, kind, "r"),
+        cond::deletion_source(Dialect::Sqlite, kind, "r"),
         kind.table()
     );
     Ok(conn
@@ -198,7 +199,7 @@ fn change(
     after: &RowState,
 ) -> Result<()> {
     write_state(conn, kind, id, after)?;
-    audit::record_change(conn, action_id, kind, id, before, after)
+    audit::record_change(conn.into(), action_id, kind, id, before, after)
 }
 
 fn ids(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<String>> {
@@ -310,14 +311,14 @@ pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcom
         ));
     }
     let action_id = audit::begin(
-        conn,
+        conn.into(),
         ctx,
         action::DELETE,
         Some((target.kind, &target.id)),
         None,
     )?;
     let tally = delete_rows(conn, ctx, action_id, &rows)?;
-    audit::finish(conn, action_id, &tally)?;
+    audit::finish(conn.into(), action_id, &tally)?;
     Ok(Outcome {
         changed: true,
         action_id: Some(action_id),
@@ -341,7 +342,7 @@ fn done_message(verb: &str, target: &Target, tally: &Tally) -> String {
 }
 
 pub fn delete(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
-    let tx = db.write_tx()?;
+    let tx = db.sqlite_write_tx("delete, restore and undo")?;
     let outcome = delete_in(&tx, ctx, target)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
@@ -433,11 +434,11 @@ pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
         });
     }
     if state.source == Some(DeletionSource::Console)
-        && let Some(latest) = audit::latest_change(conn, target.kind, &target.id)?
+        && let Some(latest) = audit::latest_change(conn.into(), target.kind, &target.id)?
         && latest.after == state
     {
         let mut rows = vec![target.clone()];
-        for ch in audit::changes(conn, latest.action_id)? {
+        for ch in audit::changes(conn.into(), latest.action_id)? {
             let row = Target::new(ch.kind, ch.row_id.clone());
             if row == *target || !ch.before.active || ch.after.active {
                 continue;
@@ -527,7 +528,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
     }
     let detail = serde_json::json!({ "reverses": plan.from_action });
     let action_id = audit::begin(
-        conn,
+        conn.into(),
         ctx,
         action::RESTORE,
         Some((target.kind, &target.id)),
@@ -550,7 +551,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
         )?;
         tally.add(row.kind, 1);
     }
-    audit::finish(conn, action_id, &tally)?;
+    audit::finish(conn.into(), action_id, &tally)?;
     let stay_deleted = still_deleted_below(conn, target)?;
     let mut message = done_message("restored", target, &tally);
     if stay_deleted.rows() > 0 {
@@ -574,7 +575,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
 }
 
 pub fn restore(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
-    let tx = db.write_tx()?;
+    let tx = db.sqlite_write_tx("delete, restore and undo")?;
     let outcome = restore_in(&tx, ctx, target)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
@@ -597,7 +598,7 @@ fn active_children(conn: &Connection, row: &Target) -> Result<i64> {
 }
 
 pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
-    let Some(entry) = audit::latest_not_undone(conn, &ctx.actor)? else {
+    let Some(entry) = audit::latest_not_undone(conn.into(), &ctx.actor)? else {
         return Ok(Outcome::unchanged(
             action::UNDO,
             None,
@@ -611,11 +612,11 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
             entry.at
         );
     }
-    let changes = audit::changes(conn, entry.id)?;
+    let changes = audit::changes(conn.into(), entry.id)?;
     let detail = serde_json::json!({ "undoes": entry.id });
     let target_kind = entry.kind.as_deref().and_then(|k| Kind::parse(k).ok());
     let target = target_kind.zip(entry.target_id.as_deref());
-    let undo_id = audit::begin(conn, ctx, action::UNDO, target, Some(&detail))?;
+    let undo_id = audit::begin(conn.into(), ctx, action::UNDO, target, Some(&detail))?;
     let mut tally = Tally::default();
     let mut left_alone = Vec::new();
     // Rows going back to deleted: children first, so a parent is checked
@@ -672,8 +673,8 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
     // A review's flag, moderation action and lock.
     let columns = super::flags::undo_columns(conn, &entry, undo_id)?;
     left_alone.extend(columns.left_alone.iter().cloned());
-    audit::finish(conn, undo_id, &tally)?;
-    audit::mark_undone(conn, entry.id, undo_id)?;
+    audit::finish(conn.into(), undo_id, &tally)?;
+    audit::mark_undone(conn.into(), entry.id, undo_id)?;
     let mut message = format!(
         "undid #{} ({}{}): {} back as before",
         entry.id,
@@ -713,7 +714,7 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
 }
 
 pub fn undo(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
-    let tx = db.write_tx()?;
+    let tx = db.sqlite_write_tx("delete, restore and undo")?;
     let outcome = undo_in(&tx, ctx)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
@@ -728,7 +729,7 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
     let mut rows: Vec<Target> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for kind in [Kind::Post, Kind::Attachment] {
-        let mut stmt = conn.prepare(&cond::violating_rows(kind))?;
+        let mut stmt = conn.prepare(&cond::violating_rows(Dialect::Sqlite, kind))?;
         let found = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -748,9 +749,9 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
         ));
     }
     rows.sort_by_key(|r| r.kind);
-    let action_id = audit::begin(conn, ctx, action::FIX, None, None)?;
+    let action_id = audit::begin(conn.into(), ctx, action::FIX, None, None)?;
     let tally = delete_rows(conn, ctx, action_id, &rows)?;
-    audit::finish(conn, action_id, &tally)?;
+    audit::finish(conn.into(), action_id, &tally)?;
     Ok(Outcome {
         changed: true,
         action_id: Some(action_id),
@@ -766,7 +767,7 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
 pub fn fix(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
     // Not while a purge (or another fix) runs on this database.
     let _lock = super::lock::acquire(db, "check --fix", &ctx.actor)?;
-    let tx = db.write_tx()?;
+    let tx = db.sqlite_write_tx("delete, restore and undo")?;
     let outcome = fix_in(&tx, ctx)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;

@@ -2,7 +2,8 @@
 //! other tables point at the rows a purge removes.
 
 use anyhow::{Result, bail};
-use rusqlite::Connection;
+
+use super::sql::{Conn, params};
 
 /// Tables and columns the console cannot work without.
 const REQUIRED: &[(&str, &[&str])] = &[
@@ -110,31 +111,70 @@ pub struct Schema {
     pub foreign_refs: Vec<ForeignRef>,
 }
 
-/// Whether the database file itself (not a TEMP shadow) has this table.
-pub fn table_exists(conn: &Connection, table: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
-        [table],
-        |r| r.get::<_, i64>(0),
-    )? > 0)
+/// Whether the database itself (not a TEMP shadow) has this table: on
+/// PostgreSQL, in the schema the session works in.
+pub fn table_exists(conn: Conn, table: &str) -> Result<bool> {
+    let sql = match conn {
+        Conn::Sqlite(_) => {
+            "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = ?1"
+        }
+        Conn::Postgres(_) => {
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = ?1"
+        }
+    };
+    Ok(conn.query_row(sql, params![table], |r| r.get::<i64>(0))? > 0)
 }
 
-pub fn columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
-    let names = stmt
-        .query_map([table], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(names)
+/// Whether the connection has a temporary table of this name.
+pub fn temp_table_exists(conn: Conn, table: &str) -> Result<bool> {
+    let sql = match conn {
+        Conn::Sqlite(_) => {
+            "SELECT count(*) FROM temp.sqlite_master WHERE type = 'table' AND name = ?1"
+        }
+        Conn::Postgres(_) => {
+            "SELECT count(*) FROM pg_catalog.pg_class \
+             WHERE relname = ?1 AND relnamespace = pg_my_temp_schema()"
+        }
+    };
+    Ok(conn.query_row(sql, params![table], |r| r.get::<i64>(0))? > 0)
 }
 
-pub fn column_exists(conn: &Connection, table: &str, column: &str) -> Result<bool> {
+/// Whether the database has an index of this name.
+pub fn index_exists(conn: Conn, index: &str) -> Result<bool> {
+    let sql = match conn {
+        Conn::Sqlite(_) => {
+            "SELECT count(*) FROM main.sqlite_master WHERE type = 'index' AND name = ?1"
+        }
+        Conn::Postgres(_) => {
+            "SELECT count(*) FROM pg_catalog.pg_indexes \
+             WHERE schemaname = current_schema() AND indexname = ?1"
+        }
+    };
+    Ok(conn.query_row(sql, params![index], |r| r.get::<i64>(0))? > 0)
+}
+
+/// The columns of a table (a TEMP shadow's too), in order.
+pub fn columns(conn: Conn, table: &str) -> Result<Vec<String>> {
+    let sql = match conn {
+        Conn::Sqlite(_) => "SELECT name FROM pragma_table_info(?1)",
+        Conn::Postgres(_) => {
+            "SELECT a.attname::text FROM pg_catalog.pg_attribute a \
+             WHERE a.attrelid = to_regclass(?1) AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum"
+        }
+    };
+    conn.query_map(sql, params![table], |r| r.get::<String>(0))
+}
+
+pub fn column_exists(conn: Conn, table: &str, column: &str) -> Result<bool> {
     Ok(columns(conn, table)?.iter().any(|c| c == column))
 }
 
 /// Checks that the forum tables and columns the console needs are there.
 /// `allow_outdated` lets `migrate` open a database from before the
 /// attachment soft-delete migration.
-pub fn inspect(conn: &Connection, allow_outdated: bool) -> Result<Schema> {
+pub fn inspect(conn: Conn, allow_outdated: bool) -> Result<Schema> {
     let missing: Vec<&str> = REQUIRED
         .iter()
         .map(|(t, _)| *t)
@@ -205,28 +245,39 @@ pub fn inspect(conn: &Connection, allow_outdated: bool) -> Result<Schema> {
 
 /// References into the purged tables that the web app's cascades do not
 /// cover (from tables the console does not know, or new columns).
-fn foreign_refs(conn: &Connection) -> Result<Vec<ForeignRef>> {
-    let mut tables = conn.prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-         AND name NOT LIKE 'modcon\\_%' ESCAPE '\\' ORDER BY name",
-    )?;
-    let names = tables
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+fn foreign_refs(conn: Conn) -> Result<Vec<ForeignRef>> {
+    // (table, column, referenced table, referenced column or NULL for the
+    // primary key), every foreign key of every table but the console's.
+    let sql = match conn {
+        Conn::Sqlite(_) => {
+            "SELECT m.name, f.\"from\", f.\"table\", f.\"to\" \
+             FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+               AND m.name NOT LIKE 'modcon\\_%' ESCAPE '\\' ORDER BY m.name, f.id, f.seq"
+        }
+        Conn::Postgres(_) => {
+            "SELECT t.relname::text, a.attname::text, p.relname::text, pa.attname::text \
+             FROM pg_catalog.pg_constraint c \
+             JOIN pg_catalog.pg_class t ON t.oid = c.conrelid \
+             JOIN pg_catalog.pg_class p ON p.oid = c.confrelid \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+             JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] \
+             WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace \
+               AND t.relname NOT LIKE 'modcon\\_%' \
+             ORDER BY t.relname, c.conname"
+        }
+    };
+    let list = conn.query_map(sql, params![], |r| {
+        Ok((
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<Option<String>>(3)?,
+        ))
+    })?;
     let mut refs = Vec::new();
-    let mut fks =
-        conn.prepare("SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1)")?;
-    for table in names {
-        let list = fks
-            .query_map([&table], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        for (parent, column, to) in list {
+    {
+        for (table, column, parent, to) in list {
             // No column named: the primary key, `id` in every purged table.
             let to_column = to.unwrap_or_else(|| "id".into()).to_ascii_lowercase();
             let known = to_column == "id"

@@ -1,0 +1,110 @@
+//! The few expressions SQLite and PostgreSQL write differently, for the SQL
+//! builders: everything else is written once, in SQL both understand.
+
+/// Which SQL the database speaks. `conn.dialect()` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// A datetime made comparable: on SQLite the `modcon_ts` function
+    /// (Django's text, whatever form it was stored in), on PostgreSQL the
+    /// timestamptz as it is.
+    pub fn ts(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("modcon_ts({expr})"),
+            Dialect::Postgres => expr.to_string(),
+        }
+    }
+
+    /// A boolean literal: `1`/`0` on SQLite (Django stores integers there,
+    /// and the partial indexes say `is_active = 0`), `true`/`false` on
+    /// PostgreSQL (a boolean never equals an integer there).
+    pub fn bool(self, value: bool) -> &'static str {
+        match (self, value) {
+            (Dialect::Sqlite, true) => "1",
+            (Dialect::Sqlite, false) => "0",
+            (Dialect::Postgres, true) => "true",
+            (Dialect::Postgres, false) => "false",
+        }
+    }
+
+    /// `a` and `b` are equal, NULLs included.
+    pub fn same(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{a} IS {b}"),
+            Dialect::Postgres => format!("{a} IS NOT DISTINCT FROM {b}"),
+        }
+    }
+
+    /// A column kept out of index choice (SQLite's unary `+`; PostgreSQL
+    /// plans by statistics and needs no hint).
+    pub fn no_index(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("+{column}"),
+            Dialect::Postgres => column.to_string(),
+        }
+    }
+
+    /// A join whose order is fixed as written (SQLite's CROSS JOIN ... ON;
+    /// PostgreSQL takes a plain JOIN, CROSS JOIN has no ON there).
+    pub fn fixed_join(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "CROSS JOIN",
+            Dialect::Postgres => "JOIN",
+        }
+    }
+
+    /// Ends a subquery that must be worked out on its own, not merged into
+    /// the query around it.
+    pub fn no_flatten(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "LIMIT -1",
+            Dialect::Postgres => "OFFSET 0",
+        }
+    }
+
+    /// The schema of a connection's own temporary tables and views.
+    pub fn temp_schema(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "temp",
+            Dialect::Postgres => "pg_temp",
+        }
+    }
+
+    /// `haystack` contains `needle`, ignoring case; `needle` is taken
+    /// literally (no wildcards).
+    pub fn contains(self, haystack: &str, needle: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("instr(lower({haystack}), lower({needle})) > 0"),
+            Dialect::Postgres => format!("strpos(lower({haystack}), lower({needle})) > 0"),
+        }
+    }
+}
+
+/// The lowest and highest ids starting with a hex `prefix`: `id >= lo AND
+/// id <= hi` finds them on both backends (text ids and uuid alike) and
+/// reads an index.
+pub fn id_prefix_range(prefix: &str) -> (String, String) {
+    let prefix = prefix.to_ascii_lowercase();
+    let pad = 32usize.saturating_sub(prefix.len());
+    (
+        format!("{prefix}{}", "0".repeat(pad)),
+        format!("{prefix}{}", "f".repeat(pad)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_spans_every_id_that_starts_with_it() {
+        let (lo, hi) = id_prefix_range("ab12");
+        assert_eq!(lo, format!("ab12{}", "0".repeat(28)));
+        assert_eq!(hi, format!("ab12{}", "f".repeat(28)));
+    }
+}

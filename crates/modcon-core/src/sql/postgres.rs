@@ -1,0 +1,429 @@
+//! The PostgreSQL side of [`super::Conn`]: connecting from a URL (password
+//! from the URL, `PGPASSWORD` or `~/.pgpass`), statements prepared once per
+//! SQL text, and values converted between Django's types there (uuid,
+//! boolean, timestamptz) and the forms the core works with (32 hex digits,
+//! 0/1, Django's UTC datetime text).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::str::FromStr;
+
+use anyhow::{Context, Result, anyhow, bail};
+use bytes::BytesMut;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, Config, NoTls, Statement};
+
+use super::{Value, numbered_placeholders};
+use crate::model;
+
+/// A PostgreSQL session and the statements prepared on it.
+pub struct PgConn {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<String, Statement>>,
+    location: String,
+}
+
+impl std::fmt::Debug for PgConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PgConn({})", self.location)
+    }
+}
+
+impl PgConn {
+    /// Connects to the database a `postgres://` URL names. Errors name the
+    /// server without the password.
+    pub fn connect(url: &str) -> Result<PgConn> {
+        let shown = redact(url);
+        let mut config = Config::from_str(url)
+            .map_err(|e| anyhow!("{shown}: not a valid PostgreSQL URL: {}", scrub(&e, url)))?;
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            bail!(
+                "{shown}: sslmode=require asks for TLS, which this build of modcon does not \
+                 include; connect over a local socket or an SSH tunnel, or use sslmode=prefer"
+            );
+        }
+        if config.get_password().is_none()
+            && let Some(password) = password_from_environment(&config)
+        {
+            config.password(password);
+        }
+        config.application_name("modcon");
+        let client = config
+            .connect(NoTls)
+            .map_err(|e| anyhow!("{shown}: cannot connect to PostgreSQL: {}", scrub(&e, url)))?;
+        Ok(PgConn {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            location: shown,
+        })
+    }
+
+    /// The URL without its password.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    fn statement(&self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let translated = numbered_placeholders(sql);
+        let stmt = self
+            .client
+            .borrow_mut()
+            .prepare(&translated)
+            .map_err(|e| pg_error(e, &translated))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    pub fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize> {
+        let stmt = self.statement(sql)?;
+        let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let n = self
+            .client
+            .borrow_mut()
+            .execute(&stmt, &args)
+            .map_err(|e| pg_error(e, sql))?;
+        Ok(n as usize)
+    }
+
+    pub fn query(&self, sql: &str, params: &[Value<'_>]) -> Result<Vec<postgres::Row>> {
+        let stmt = self.statement(sql)?;
+        let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        self.client
+            .borrow_mut()
+            .query(&stmt, &args)
+            .map_err(|e| pg_error(e, sql))
+    }
+
+    pub fn batch_execute(&self, sql: &str) -> Result<()> {
+        // A schema change may make prepared statements stale.
+        self.statements.borrow_mut().clear();
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(|e| pg_error(e, sql))
+    }
+}
+
+/// A PostgreSQL error with the server's message (and where it points in
+/// the statement), rather than the client's bare "db error".
+fn pg_error(e: postgres::Error, sql: &str) -> anyhow::Error {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = db.message().to_string();
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" ({detail})"));
+            }
+            let short: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short: String = short.chars().take(300).collect();
+            anyhow::Error::new(e).context(format!("{text} [in: {short}]"))
+        }
+        None => anyhow::Error::new(e),
+    }
+}
+
+/// An error's text with the URL's password taken out, should the client
+/// ever echo it.
+fn scrub(e: &dyn StdError, url: &str) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(&format!(": {more}"));
+        }
+        source = s.source();
+    }
+    match password_in_url(url) {
+        Some(p) if !p.is_empty() => text.replace(&p, "***"),
+        _ => text,
+    }
+}
+
+fn password_in_url(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    Some(userinfo.split_once(':')?.1.to_string())
+}
+
+/// The URL as it may be shown: no password in the user part, no
+/// `password=` parameter.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{user}@{host}")
+        }
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|kv| !kv.to_ascii_lowercase().starts_with("password="))
+                .collect();
+            if kept.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// `PGPASSWORD`, else the first matching line of `PGPASSFILE` or
+/// `~/.pgpass` (`host:port:database:user:password`, `*` matching anything,
+/// `\` escaping `:` and `\`), as libpq reads them.
+fn password_from_environment(config: &Config) -> Option<String> {
+    if let Ok(p) = std::env::var("PGPASSWORD") {
+        return Some(p);
+    }
+    let file = std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))?;
+    let text = std::fs::read_to_string(file).ok()?;
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(_)) | None => "localhost".to_string(),
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
+    let user = config.get_user().unwrap_or("").to_string();
+    let dbname = config.get_dbname().unwrap_or(&user).to_string();
+    pgpass_lookup(&text, &host, &port, &dbname, &user)
+}
+
+fn pgpass_lookup(text: &str, host: &str, port: &str, db: &str, user: &str) -> Option<String> {
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some(next) = chars.next() {
+                        field.push(next);
+                    }
+                }
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        fields.push(field);
+        if fields.len() != 5 {
+            continue;
+        }
+        let wanted = [host, port, db, user];
+        if fields[..4]
+            .iter()
+            .zip(wanted)
+            .all(|(f, w)| f == "*" || f == w)
+        {
+            return Some(fields[4].clone());
+        }
+    }
+    None
+}
+
+/// Column `i` as the core sees it: uuid as 32 hex digits, timestamptz as
+/// Django's UTC text, boolean as 0/1, every integer as `Int`.
+pub(super) fn column_value(row: &postgres::Row, i: usize) -> Result<Value<'static>> {
+    let ty = row
+        .columns()
+        .get(i)
+        .with_context(|| format!("no column {i}"))?
+        .type_()
+        .clone();
+    let text = |s: Option<String>| s.map(|s| Value::Text(s.into())).unwrap_or(Value::Null);
+    let v = match PgType::of(&ty) {
+        PgType::Bool => row
+            .try_get::<_, Option<bool>>(i)?
+            .map(|b| Value::Int(i64::from(b)))
+            .unwrap_or(Value::Null),
+        PgType::Int2 => row
+            .try_get::<_, Option<i16>>(i)?
+            .map(|n| Value::Int(n.into()))
+            .unwrap_or(Value::Null),
+        PgType::Int4 => row
+            .try_get::<_, Option<i32>>(i)?
+            .map(|n| Value::Int(n.into()))
+            .unwrap_or(Value::Null),
+        PgType::Int8 => row
+            .try_get::<_, Option<i64>>(i)?
+            .map(Value::Int)
+            .unwrap_or(Value::Null),
+        PgType::Float4 => row
+            .try_get::<_, Option<f32>>(i)?
+            .map(|n| Value::Real(n.into()))
+            .unwrap_or(Value::Null),
+        PgType::Float8 => row
+            .try_get::<_, Option<f64>>(i)?
+            .map(Value::Real)
+            .unwrap_or(Value::Null),
+        PgType::Uuid => text(
+            row.try_get::<_, Option<uuid::Uuid>>(i)?
+                .map(|u| u.simple().to_string()),
+        ),
+        PgType::Timestamptz => text(
+            row.try_get::<_, Option<DateTime<Utc>>>(i)?
+                .map(|t| model::format_datetime(t.naive_utc())),
+        ),
+        PgType::Timestamp => text(
+            row.try_get::<_, Option<NaiveDateTime>>(i)?
+                .map(model::format_datetime),
+        ),
+        _ => text(row.try_get::<_, Option<String>>(i).with_context(|| {
+            format!(
+                "column {} of type {ty} cannot be read as text",
+                row.columns()[i].name()
+            )
+        })?),
+    };
+    Ok(v)
+}
+
+/// The column and parameter types the core meets, told apart by oid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PgType {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Uuid,
+    Timestamptz,
+    Timestamp,
+    Other,
+}
+
+impl PgType {
+    fn of(ty: &Type) -> PgType {
+        let known = [
+            (Type::BOOL, PgType::Bool),
+            (Type::INT2, PgType::Int2),
+            (Type::INT4, PgType::Int4),
+            (Type::INT8, PgType::Int8),
+            (Type::FLOAT4, PgType::Float4),
+            (Type::FLOAT8, PgType::Float8),
+            (Type::UUID, PgType::Uuid),
+            (Type::TIMESTAMPTZ, PgType::Timestamptz),
+            (Type::TIMESTAMP, PgType::Timestamp),
+        ];
+        known
+            .into_iter()
+            .find(|(t, _)| t == ty)
+            .map(|(_, k)| k)
+            .unwrap_or(PgType::Other)
+    }
+}
+
+fn parse_uuid(text: &str) -> Result<uuid::Uuid, Box<dyn StdError + Sync + Send>> {
+    Ok(uuid::Uuid::parse_str(text.trim())?)
+}
+
+fn parse_time(text: &str) -> Result<NaiveDateTime, Box<dyn StdError + Sync + Send>> {
+    model::parse_datetime(text).ok_or_else(|| format!("not a datetime: {text:?}").into())
+}
+
+/// Values adapt to the type PostgreSQL inferred for their placeholder.
+impl ToSql for Value<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) => match PgType::of(ty) {
+                PgType::Bool => (*n != 0).to_sql(ty, out),
+                PgType::Int2 => i16::try_from(*n)?.to_sql(ty, out),
+                PgType::Int4 => i32::try_from(*n)?.to_sql(ty, out),
+                PgType::Int8 => n.to_sql(ty, out),
+                PgType::Float4 => (*n as f32).to_sql(ty, out),
+                PgType::Float8 => (*n as f64).to_sql(ty, out),
+                _ => n.to_string().as_str().to_sql(ty, out),
+            },
+            Value::Real(f) => match PgType::of(ty) {
+                PgType::Float4 => (*f as f32).to_sql(ty, out),
+                PgType::Int8 => (*f as i64).to_sql(ty, out),
+                PgType::Int4 => (*f as i32).to_sql(ty, out),
+                PgType::Float8 => f.to_sql(ty, out),
+                _ => f.to_string().as_str().to_sql(ty, out),
+            },
+            Value::Text(t) => match PgType::of(ty) {
+                PgType::Uuid => parse_uuid(t)?.to_sql(ty, out),
+                PgType::Timestamptz => parse_time(t)?.and_utc().to_sql(ty, out),
+                PgType::Timestamp => parse_time(t)?.to_sql(ty, out),
+                PgType::Bool => matches!(t.trim(), "1" | "t" | "true" | "True").to_sql(ty, out),
+                PgType::Int2 => t.trim().parse::<i16>()?.to_sql(ty, out),
+                PgType::Int4 => t.trim().parse::<i32>()?.to_sql(ty, out),
+                PgType::Int8 => t.trim().parse::<i64>()?.to_sql(ty, out),
+                PgType::Float8 => t.trim().parse::<f64>()?.to_sql(ty, out),
+                _ => t.as_ref().to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shown_url_has_no_password() {
+        assert_eq!(
+            redact("postgres://mod:s3cret@db.example:5433/forum?sslmode=prefer&password=x"),
+            "postgres://mod@db.example:5433/forum?sslmode=prefer"
+        );
+        assert_eq!(
+            redact("postgresql://localhost/forum"),
+            "postgresql://localhost/forum"
+        );
+        assert_eq!(
+            password_in_url("postgres://mod:s3cret@h/db").as_deref(),
+            Some("s3cret")
+        );
+    }
+
+    #[test]
+    fn pgpass_lines_match_with_wildcards_and_escapes() {
+        let text = "# comment\nother:5432:*:mod:no\nlocalhost:*:forum:mod:a\\:b\n*:*:*:*:any\n";
+        assert_eq!(
+            pgpass_lookup(text, "localhost", "5432", "forum", "mod").as_deref(),
+            Some("a:b")
+        );
+        assert_eq!(
+            pgpass_lookup(text, "h", "1", "d", "u").as_deref(),
+            Some("any")
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! The console on PostgreSQL: the same commands on the Django-made fixture
+//! loaded into PostgreSQL give exactly what they give on its SQLite twin;
+//! connecting never shows a password; `--read-only` is read-only at the
+//! server; the console's own tables are made in Django's native types.
+
+mod common;
+
+use std::path::Path;
+
+use common::pg::PgDb;
+use common::{FIXTURE_NOW, fixture};
+use modcon_core::db::{Access, Db, OpenOptions};
+
+/// `modcon --db DB --now FIXTURE_NOW ARGS... --json`, from a clean
+/// environment: exit status, stdout parsed, stderr.
+fn run_json(home: &Path, db: &Path, args: &[&str]) -> (bool, serde_json::Value, String) {
+    let out = common::clean_command(home)
+        .arg("--db")
+        .arg(db)
+        .arg("--now")
+        .arg(FIXTURE_NOW)
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON from {args:?}: {e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        out.status.success(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The JSON of a command on both backends, with the one field that names
+/// the database taken out.
+fn both(sqlite: &Path, pg: &PgDb, home: &Path, args: &[&str]) -> [serde_json::Value; 2] {
+    let mut out = [sqlite.to_path_buf(), pg.arg()].map(|db| {
+        let (ok, json, err) = run_json(home, &db, args);
+        assert!(ok, "{args:?} on {}: {err}", db.display());
+        json
+    });
+    for json in &mut out {
+        json.as_object_mut().unwrap().remove("database");
+    }
+    out
+}
+
+#[test]
+fn stats_list_and_log_read_the_same_on_sqlite_and_postgresql() {
+    let f = fixture();
+    let pg = PgDb::fixture();
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["stats"][..],
+        &["list", "threads", "--state", "all", "--limit", "1000"],
+        &["list", "posts", "--state", "all", "--limit", "1000"],
+        &["list", "attachments", "--state", "all", "--limit", "1000"],
+        &["list", "posts", "--state", "deleted", "--limit", "3"],
+        &["log"],
+    ] {
+        let [on_sqlite, on_pg] = both(&f.db, &pg, home.path(), args);
+        assert_eq!(on_sqlite, on_pg, "{args:?}");
+    }
+    // The comparison is not vacuous: the lists hold every row, with ids as
+    // 32 hex digits and Django's datetime text on both.
+    let [rows, _] = both(
+        &f.db,
+        &pg,
+        home.path(),
+        &[
+            "list",
+            "attachments",
+            "--state",
+            "deleted",
+            "--limit",
+            "1000",
+        ],
+    );
+    let rows = rows["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 30);
+    let row = &rows[0];
+    let id = row["id"].as_str().unwrap();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    assert!(rows.iter().any(|r| r["purgeable"] == true));
+    assert!(
+        rows.iter()
+            .any(|r| r["deleted_at"].as_str().is_some_and(|t| t.len() == 26))
+    );
+    // Children of one thread, found by an id prefix on both.
+    let [threads, _] = both(
+        &f.db,
+        &pg,
+        home.path(),
+        &["list", "threads", "--limit", "1"],
+    );
+    let thread = threads["rows"][0]["id"].as_str().unwrap().to_string();
+    let [on_sqlite, on_pg] = both(
+        &f.db,
+        &pg,
+        home.path(),
+        &["list", "posts", "--thread", &thread[..6], "--state", "all"],
+    );
+    assert_eq!(on_sqlite, on_pg);
+    assert!(on_sqlite["count"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_password_is_never_shown() {
+    let pg = PgDb::fixture();
+    let home = tempfile::tempdir().unwrap();
+    // A wrong password: the error names the server, not the password.
+    let secret = "s3cret-pw-913";
+    let bad = pg
+        .url
+        .replacen("modcon:modcon@", &format!("modcon:{secret}@"), 1);
+    assert_ne!(
+        bad, pg.url,
+        "the test server's URL has a password to replace"
+    );
+    let out = common::clean_command(home.path())
+        .args(["--db", &bad, "stats"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("postgres://modcon@"), "{stderr}");
+    assert!(!stderr.contains(secret), "{stderr}");
+    // Success: the database is named without it, in JSON and in `config`.
+    let (ok, json, _) = run_json(home.path(), &pg.arg(), &["stats"]);
+    assert!(ok);
+    let shown = json["database"].as_str().unwrap();
+    assert!(shown.starts_with("postgres://modcon@"), "{shown}");
+    assert!(!shown.contains("modcon:modcon"), "{shown}");
+    let out = common::clean_command(home.path())
+        .args(["--db", &pg.url, "config"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("postgres://modcon@"), "{text}");
+    assert!(!text.contains("modcon:modcon"), "{text}");
+}
+
+#[test]
+fn sslmode_require_is_refused_clearly() {
+    let pg = PgDb::empty();
+    let url = format!("{}?sslmode=require", pg.url);
+    let err = Db::open(Path::new(&url), &OpenOptions::new(Access::ReadOnly))
+        .err()
+        .unwrap();
+    let text = format!("{err:#}");
+    assert!(text.contains("sslmode=require"), "{text}");
+    assert!(!text.contains("modcon:modcon"), "{text}");
+}
+
+/// Names and types of a table's columns on the server.
+fn column_types(client: &mut postgres::Client, table: &str) -> Vec<(String, String)> {
+    client
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[test]
+fn read_only_is_read_only_at_the_server_and_adds_nothing() {
+    let pg = PgDb::fixture();
+    let db = Db::open(&pg.arg(), &OpenOptions::new(Access::ReadOnly)).unwrap();
+    // Reads work without the console's tables (shadowed in the session).
+    let log = modcon_core::audit::list(db.conn(), 10).unwrap();
+    assert!(log.is_empty());
+    let err = db
+        .conn()
+        .execute("UPDATE forum_thread SET is_pinned = NOT is_pinned", &[])
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("read-only transaction"),
+        "{err:#}"
+    );
+    drop(db);
+    let mut client = pg.client();
+    assert!(column_types(&mut client, "modcon_action").is_empty());
+}
+
+#[test]
+fn the_consoles_tables_hold_ids_and_times_in_djangos_native_types() {
+    let pg = PgDb::fixture();
+    drop(Db::open(&pg.arg(), &OpenOptions::new(Access::ReadWrite)).unwrap());
+    let mut client = pg.client();
+    let types = column_types(&mut client, "modcon_change");
+    let of = |name: &str| {
+        types
+            .iter()
+            .find(|(c, _)| c == name)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("missing")
+            .to_string()
+    };
+    assert_eq!(of("row_id"), "uuid");
+    assert_eq!(of("before_active"), "boolean");
+    assert_eq!(of("after_deleted_at"), "timestamp with time zone");
+    assert_eq!(of("before_source"), "text");
+    let deletion = column_types(&mut client, "modcon_deletion");
+    assert!(deletion.contains(&("deleted_at".into(), "timestamp with time zone".into())));
+    // The migrations recorded are those recorded on SQLite, and opening
+    // again applies nothing more.
+    let f = fixture();
+    drop(Db::open(&f.db, &OpenOptions::new(Access::ReadWrite)).unwrap());
+    let on_sqlite: Vec<String> = common::open(&f.db)
+        .prepare("SELECT name FROM modcon_migrations ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let names = |client: &mut postgres::Client| -> Vec<String> {
+        client
+            .query("SELECT name FROM modcon_migrations ORDER BY name", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(names(&mut client), on_sqlite);
+    assert!(on_sqlite.len() >= 5, "{on_sqlite:?}");
+    drop(Db::open(&pg.arg(), &OpenOptions::new(Access::ReadWrite)).unwrap());
+    assert_eq!(names(&mut client), on_sqlite);
+}
+
+#[test]
+fn the_change_marker_moves_when_another_session_commits() {
+    let pg = PgDb::fixture();
+    let db = Db::open(&pg.arg(), &OpenOptions::new(Access::ReadOnly)).unwrap();
+    let before = db.change_marker().unwrap();
+    assert_eq!(db.change_marker().unwrap(), before, "nothing happened yet");
+    pg.client()
+        .batch_execute("UPDATE forum_thread SET is_pinned = NOT is_pinned")
+        .unwrap();
+    assert_ne!(db.change_marker().unwrap(), before);
+}

@@ -431,7 +431,7 @@ pub fn recorded_ids(conn: Conn, prefix: &str) -> Result<Vec<String>> {
     } else {
         ""
     };
-    let (lo, hi) = sql::dialect::id_prefix_range(prefix);
+    let (lo, hi) = conn.dialect().id_prefix_range(prefix);
     conn.query_map(
         &format!(
             "SELECT row_id FROM modcon_change \

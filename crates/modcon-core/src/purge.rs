@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, named_params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension};
 use serde::Serialize;
 
 use super::Ctx;
@@ -235,7 +235,7 @@ fn kept_of(table: &str) -> (&'static str, &'static str, &'static str, String) {
 /// The batch's roots that are still purgeable, gathered into
 /// `temp.modcon_doomed`: the re-check, in one statement looked up from the
 /// batch's ids (CROSS JOIN), so each root is one lookup by its key rather
-/// than a walk of the is_active index. Uses `:cutoff`.
+/// than a walk of the is_active index. Uses `?1`, the cutoff.
 fn gather_roots_sql(kind: Kind) -> String {
     let table = kind.table();
     let (_, parent, image, deleted_at) = kept_of(table);
@@ -304,7 +304,7 @@ fn gather(conn: &Connection, schema: &Schema, kind: Kind, cutoff: &str) -> Resul
     conn.prepare_cached("DELETE FROM temp.modcon_doomed")?
         .execute([])?;
     conn.prepare_cached(&gather_roots_sql(kind))?
-        .execute(named_params! {":cutoff": cutoff})?;
+        .execute([cutoff])?;
     for sql in expand_statements(schema, kind) {
         conn.prepare_cached(&sql)?.execute([])?;
     }
@@ -442,7 +442,7 @@ fn plan_order(kind: Kind) -> i64 {
 /// SQLite from merging, which would work it out again for every use), its
 /// rowid, and whether an active row below holds it back; a row that goes
 /// with a root above it is left out. Found by the `is_active` index where
-/// there is one (parameter `:cutoff`). Threads first, then posts, then
+/// there is one (parameter `?1`, the cutoff). Threads first, then posts, then
 /// attachments: each kind looks at the roots above it.
 fn candidates_sql(kind: Kind) -> String {
     let (parent, under_a_root) = match kind {
@@ -471,7 +471,7 @@ fn candidates_sql(kind: Kind) -> String {
          SELECT {k}, {held}, c.pos, c.id, c.at \
          FROM (SELECT r.id AS id, r.rowid AS pos, {parent} AS parent, {at} AS at \
                FROM {table} r WHERE r.is_active = 0 LIMIT -1) c \
-         WHERE c.at <= :cutoff {under_a_root}",
+         WHERE c.at <= ?1 {under_a_root}",
         k = plan_order(kind),
         held = cond::has_active_descendant(Dialect::Sqlite, kind, "c"),
         at = cond::deletion_time(Dialect::Sqlite, kind, "r"),
@@ -497,7 +497,7 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
     conn.execute_batch("DELETE FROM temp.modcon_plan_root")?;
     for kind in [Kind::Thread, Kind::Post, Kind::Attachment] {
         conn.prepare_cached(&candidates_sql(kind))?
-            .execute(named_params! {":cutoff": cutoff})?;
+            .execute([&cutoff])?;
     }
     let (thread, post) = (plan_order(Kind::Thread), plan_order(Kind::Post));
     let mut plan = Plan {

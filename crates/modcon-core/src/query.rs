@@ -476,7 +476,7 @@ pub fn resolve_in(
         IdQuery::Prefix(prefix) => {
             // Ids are lowercase hex: every id starting with the prefix
             // lies between the prefix padded with 0s and with fs.
-            let (lo, hi) = sql::dialect::id_prefix_range(prefix);
+            let (lo, hi) = conn.dialect().id_prefix_range(prefix);
             let ids = conn.query_map(
                 &format!("SELECT id FROM {table} WHERE id >= ?1 AND id <= ?2 ORDER BY id LIMIT 11"),
                 params![lo, hi],

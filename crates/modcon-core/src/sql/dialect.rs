@@ -85,16 +85,26 @@ impl Dialect {
     }
 }
 
-/// The lowest and highest ids starting with a hex `prefix`: `id >= lo AND
-/// id <= hi` finds them on both backends (text ids and uuid alike) and
-/// reads an index.
-pub fn id_prefix_range(prefix: &str) -> (String, String) {
-    let prefix = prefix.to_ascii_lowercase();
-    let pad = 32usize.saturating_sub(prefix.len());
-    (
-        format!("{prefix}{}", "0".repeat(pad)),
-        format!("{prefix}{}", "f".repeat(pad)),
-    )
+impl Dialect {
+    /// The bounds of the ids that start with a hex `prefix`: `id >= lo AND
+    /// id <= hi` finds them on both backends and reads an index. On SQLite
+    /// the ids are text, and any text that starts with the prefix lies
+    /// between it and the prefix followed by the highest character (odd
+    /// ids included); on PostgreSQL they are uuids, between the prefix
+    /// padded with 0s and with fs.
+    pub fn id_prefix_range(self, prefix: &str) -> (String, String) {
+        let prefix = prefix.to_ascii_lowercase();
+        match self {
+            Dialect::Sqlite => (prefix.clone(), format!("{prefix}{}", char::MAX)),
+            Dialect::Postgres => {
+                let pad = 32usize.saturating_sub(prefix.len());
+                (
+                    format!("{prefix}{}", "0".repeat(pad)),
+                    format!("{prefix}{}", "f".repeat(pad)),
+                )
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,8 +113,15 @@ mod tests {
 
     #[test]
     fn a_prefix_spans_every_id_that_starts_with_it() {
-        let (lo, hi) = id_prefix_range("ab12");
+        let (lo, hi) = Dialect::Postgres.id_prefix_range("ab12");
         assert_eq!(lo, format!("ab12{}", "0".repeat(28)));
         assert_eq!(hi, format!("ab12{}", "f".repeat(28)));
+        let (lo, hi) = Dialect::Sqlite.id_prefix_range("ffff");
+        for id in ["ffff0000", "ffff\u{1b}[2J", "ffffzz", "ffff"] {
+            assert!(lo.as_str() <= id && id <= hi.as_str(), "{id}");
+        }
+        for id in ["fffe", "fff", "fffg"] {
+            assert!(!(lo.as_str() <= id && id <= hi.as_str()), "{id}");
+        }
     }
 }

@@ -52,7 +52,7 @@ fn both(sqlite: &Path, pg: &PgDb, home: &Path, args: &[&str]) -> [serde_json::Va
 }
 
 #[test]
-fn stats_list_and_log_read_the_same_on_sqlite_and_postgresql() {
+fn stats_list_log_and_migrate_do_the_same_on_sqlite_and_postgresql() {
     let f = fixture();
     let pg = PgDb::fixture();
     let home = tempfile::tempdir().unwrap();
@@ -63,6 +63,10 @@ fn stats_list_and_log_read_the_same_on_sqlite_and_postgresql() {
         &["list", "attachments", "--state", "all", "--limit", "1000"],
         &["list", "posts", "--state", "deleted", "--limit", "3"],
         &["log"],
+        &["migrate", "--dry-run"],
+        &["migrate"],
+        &["migrate"],
+        &["stats"],
     ] {
         let [on_sqlite, on_pg] = both(&f.db, &pg, home.path(), args);
         assert_eq!(on_sqlite, on_pg, "{args:?}");

@@ -1866,6 +1866,56 @@ fn a_review_from_the_flag_view_reaches_the_database() {
         (reason.as_str(), action_type.as_str()),
         ("spam, yes, twice", "remove_post")
     );
+    // The rest as the web app's review endpoint writes it: Django's
+    // datetime form (the clock is fixed at a whole second: no fraction),
+    // a 32-hex UUID, the moderator and the content's author, one action.
+    let (reviewed_at, updated_at): (String, String) = conn
+        .query_row(
+            "SELECT reviewed_at, updated_at FROM forum_flaggedcontent WHERE id = ?1",
+            [&twice[1]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (reviewed_at.as_str(), updated_at.as_str()),
+        (common::DEMO_NOW, common::DEMO_NOW)
+    );
+    let author: i64 = conn
+        .query_row(
+            "SELECT author_id FROM forum_post WHERE id = ?1",
+            [&post],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (action_id, moderator, affected, created_at): (String, i64, i64, String) = conn
+        .query_row(
+            "SELECT id, moderator_id, affected_user_id, created_at FROM forum_moderationaction \
+             WHERE flag_id = ?1",
+            [&twice[1]],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert!(
+        action_id.len() == 32
+            && action_id
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+        "{action_id}"
+    );
+    assert_eq!((moderator, affected), (staff, author));
+    assert_eq!(created_at, common::DEMO_NOW);
+    // The audit entry: the actor, beside the account that ran the console.
+    let (actor, account, why): (String, String, String) = conn
+        .query_row(
+            "SELECT actor, os_account, reason FROM modcon_action ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (actor.as_str(), account, why.as_str()),
+        ("moderator_mo", common::os_account(), "spam, yes, twice")
+    );
     // Back in the queue, one flag fewer; the other flag on the post is
     // still there, its content now marked deleted.
     let screen = h.screen();
@@ -1941,6 +1991,71 @@ fn the_flag_view_follows_the_web_app_and_refuses_whoever_may_not_review() {
     assert!(screen.contains("alice may not review flags"), "{screen}");
     h.keys(&["Esc"]);
     assert_eq!(std::fs::read(&demo.db).unwrap(), before);
+}
+
+#[test]
+fn every_refusal_of_a_review_from_the_flag_view_changes_nothing() {
+    let demo = common::demo(5, 1);
+    let conn = common::open(&demo.db);
+    let (_, twice) = twice_flagged(&demo.db);
+    let mut h = console(&demo.db, 80, 24, &["--actor", "moderator_mo"]);
+    h.keys(&["F"]);
+    select_flag(&mut h, &twice[0]);
+
+    // No reason: y asks for one and writes nothing.
+    let before = std::fs::read(&demo.db).unwrap();
+    h.keys(&["a", "Enter", "y"]);
+    assert_eq!(h.app.layer(), modcon::tui::keymap::Layer::TextField);
+    assert_eq!(std::fs::read(&demo.db).unwrap(), before);
+    h.keys(&["Esc"]);
+
+    // Reviewed in the web app while the confirmation was open: refused,
+    // and the web app's review stays as it wrote it.
+    h.keys(&["r"]);
+    h.type_text("duplicate report");
+    h.keys(&["Enter"]);
+    conn.execute(
+        "UPDATE forum_flaggedcontent SET status = 'approved', reviewed_by_id = 3, \
+         reviewed_at = '2026-11-26 11:59:30', updated_at = '2026-11-26 11:59:30' WHERE id = ?1",
+        [&twice[0]],
+    )
+    .unwrap();
+    let before = hardening::dump(&conn);
+    h.keys(&["y"]);
+    let text = dialog_text(&h.screen());
+    assert!(
+        text.contains("was already reviewed: it is approved"),
+        "{}",
+        h.screen()
+    );
+    assert_eq!(hardening::dump(&conn), before);
+    h.keys(&["Esc"]);
+    assert!(
+        matches!(h.app.overlay, Some(modcon::tui::app::Overlay::Flags(_))),
+        "back in the flag view: {:?}",
+        h.app.overlay.as_ref().map(|_| ())
+    );
+
+    // Gone altogether (the web app deleted the flag): refused, unknown.
+    h.data_changed();
+    select_flag(&mut h, &twice[1]);
+    h.keys(&["w"]);
+    h.type_text("be nice");
+    h.keys(&["Enter"]);
+    conn.execute(
+        "DELETE FROM forum_flaggedcontent WHERE id = ?1",
+        [&twice[1]],
+    )
+    .unwrap();
+    let before = hardening::dump(&conn);
+    h.keys(&["y"]);
+    let text = dialog_text(&h.screen());
+    assert!(
+        text.contains(&twice[1][..8]),
+        "names the flag: {}",
+        h.screen()
+    );
+    assert_eq!(hardening::dump(&conn), before);
 }
 
 #[test]

@@ -557,3 +557,22 @@ fn a_hot_journal_left_by_a_crash_is_rolled_back_unless_read_only() {
         assert_eq!(now, then, "{args:?}");
     }
 }
+
+/// A kind or an action the console never writes, found in its own log
+/// tables (a hand edit, a newer modcon): an error naming it, never read
+/// as an attachment or undone as something else.
+#[test]
+fn an_unknown_stored_kind_or_action_is_an_error_naming_it() {
+    let f = fixture();
+    let r = modcon(&f.db, &["delete", "thread", FIXTURE_THREAD]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    web_conn(&f.db)
+        .execute("UPDATE modcon_change SET kind = 'gizmo'", [])
+        .unwrap();
+    assert_error(&modcon(&f.db, &["log", "--entry", "1"]), "\"gizmo\"");
+    assert_error(&modcon(&f.db, &["undo"]), "\"gizmo\"");
+    web_conn(&f.db)
+        .execute("UPDATE modcon_action SET action = 'teleport'", [])
+        .unwrap();
+    assert_error(&modcon(&f.db, &["log"]), "\"teleport\"");
+}

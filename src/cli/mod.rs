@@ -20,13 +20,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use chrono::NaiveDateTime;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::config::settings::{GlobalFlags, Settings, is_usage};
 use crate::display::{one_line, sanitize_line};
-use modcon_core::db::{Access, Db};
+use modcon_core::db::{Access, Db, ReadOnly};
 use modcon_core::model::Kind;
 
 #[derive(Debug, Parser)]
@@ -632,7 +632,7 @@ fn dispatch(settings: &Settings, command: Command) -> Result<()> {
 /// database is even opened.
 fn refuse_read_only(settings: &Settings, what: &str) -> Result<()> {
     if settings.read_only {
-        bail!("--read-only: `{what}` would change the database, so it is refused");
+        return Err(ReadOnly::new(format!("`{what}`")).into());
     }
     Ok(())
 }

@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use modcon_core::Ctx;
-use modcon_core::db::{Access, Db, OpenOptions};
+use modcon_core::db::{Access, Db, OpenOptions, ReadOnly};
 use modcon_core::flags::{self, ReviewAction};
 use modcon_core::media::MediaRoot;
 use modcon_core::model::Tally;
@@ -92,13 +92,6 @@ pub enum Executed {
     Stale(Preview),
 }
 
-fn refuse_read_only(db: &Db, what: &str) -> Result<()> {
-    if db.is_read_only() {
-        bail!("read-only: {what} would change the database (opened with --read-only)");
-    }
-    Ok(())
-}
-
 /// Runs an op's rule inside the caller's transaction.
 fn apply(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op, why: &Why) -> Result<Outcome> {
     match op {
@@ -137,7 +130,7 @@ fn dry_run(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Preview> {
 
 /// What an op would do, for its confirmation. Read-only: refused.
 pub fn preview(db: &mut Db, ctx: &Ctx, op: &Op) -> Result<Preview> {
-    refuse_read_only(db, op.verb())?;
+    db.refuse_read_only(op.verb())?;
     let preview = (|| {
         let tx = db.sqlite_write_tx("the console's actions")?;
         let preview = dry_run(&tx, ctx, op);
@@ -157,7 +150,7 @@ pub fn execute(
     expected: Option<Preview>,
     why: &Why,
 ) -> Result<Executed> {
-    refuse_read_only(db, op.verb())?;
+    db.refuse_read_only(op.verb())?;
     let ctx = &ctx.with_reason(why.reason.clone());
     let executed = (|| {
         let tx = db.sqlite_write_tx("the console's actions")?;
@@ -209,7 +202,7 @@ pub fn purge(
     cancel: &AtomicBool,
 ) -> Result<PurgeReport> {
     if read_only {
-        bail!("read-only: purge would change the database (opened with --read-only)");
+        return Err(ReadOnly::new("purge").into());
     }
     let mut db = Db::open(db_path, &OpenOptions::new(Access::ReadWrite))?;
     let options = PurgeOptions {

@@ -1,21 +1,88 @@
 //! The console's audit log: one row per action, and every row each action
 //! changed with its state before and after.
 
-use super::sql::{self, Conn, params};
-use anyhow::Result;
+use super::sql::{self, Conn, FromColumn, Value, params};
+use anyhow::{Result, bail};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use serde::Serialize;
 
 use super::Ctx;
 use super::model::{DeletionSource, Kind, RowState, Tally};
 
-/// What `modcon_action.action` holds.
-pub mod action {
-    pub const DELETE: &str = "delete";
-    pub const RESTORE: &str = "restore";
-    pub const UNDO: &str = "undo";
-    pub const PURGE: &str = "purge";
-    pub const FIX: &str = "fix";
-    pub const REVIEW: &str = "review";
+/// What `modcon_action.action` holds: the kinds of action the log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Delete,
+    Restore,
+    Undo,
+    Purge,
+    Fix,
+    Review,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::Delete,
+        Action::Restore,
+        Action::Undo,
+        Action::Purge,
+        Action::Fix,
+        Action::Review,
+    ];
+
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Delete => "delete",
+            Action::Restore => "restore",
+            Action::Undo => "undo",
+            Action::Purge => "purge",
+            Action::Fix => "fix",
+            Action::Review => "review",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Action> {
+        match Action::ALL.into_iter().find(|a| a.name() == text) {
+            Some(action) => Ok(action),
+            None => bail!(
+                "unknown action {text:?}: expected delete, restore, undo, purge, fix or review"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+// Stored kinds and actions are read here, as enums: a value the console
+// never writes fails the read with an error naming it, never a guess.
+impl FromSql for Kind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Kind::parse(value.as_str()?).map_err(|e| FromSqlError::Other(e.into()))
+    }
+}
+
+impl FromSql for Action {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Action::parse(value.as_str()?).map_err(|e| FromSqlError::Other(e.into()))
+    }
+}
+
+impl FromColumn for Kind {
+    fn from_value(value: Value<'_>) -> Result<Self> {
+        Kind::parse(&String::from_value(value)?)
+    }
+}
+
+impl FromColumn for Action {
+    fn from_value(value: Value<'_>) -> Result<Self> {
+        Action::parse(&String::from_value(value)?)
+    }
 }
 
 /// Starts an action's log row: when, who (the actor, the operating-system
@@ -24,7 +91,7 @@ pub mod action {
 pub fn begin(
     conn: Conn,
     ctx: &Ctx,
-    action: &str,
+    action: Action,
     target: Option<(Kind, &str)>,
     detail: Option<&serde_json::Value>,
 ) -> Result<i64> {
@@ -37,7 +104,7 @@ pub fn begin(
             ctx.actor,
             ctx.os_account,
             ctx.client_addr,
-            action,
+            action.name(),
             target.map(|(k, _)| k.name()),
             target.map(|(_, id)| id),
             ctx.reason,
@@ -97,8 +164,8 @@ pub struct LogEntry {
     /// entries from before it was recorded).
     pub os_account: Option<String>,
     pub client_addr: Option<String>,
-    pub action: String,
-    pub kind: Option<String>,
+    pub action: Action,
+    pub kind: Option<Kind>,
     pub target_id: Option<String>,
     /// Why, as the moderator said.
     pub reason: Option<String>,
@@ -209,8 +276,7 @@ pub struct Change {
 }
 
 fn read_change(r: &sql::Row<'_>) -> Result<Change> {
-    let kind: String = r.get(1)?;
-    let kind = Kind::parse(&kind).unwrap_or(Kind::Attachment);
+    let kind: Kind = r.get(1)?;
     let state = |active: usize, at: usize, source: usize| -> Result<RowState> {
         let active: bool = r.get(active)?;
         let deleted_at: Option<String> = r.get(at)?;

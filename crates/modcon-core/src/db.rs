@@ -19,6 +19,32 @@ use super::migrate;
 use super::model;
 use super::schema::{self, Schema};
 
+/// The one refusal of the write path: the database was opened read-only
+/// (`--read-only`), so `what` cannot change it. Every front end and every
+/// core write says it the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOnly {
+    pub what: String,
+}
+
+impl ReadOnly {
+    pub fn new(what: impl Into<String>) -> ReadOnly {
+        ReadOnly { what: what.into() }
+    }
+}
+
+impl std::fmt::Display for ReadOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--read-only: {} would change the database, so it is refused",
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for ReadOnly {}
+
 /// How long a statement waits for another writer before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -398,12 +424,21 @@ impl Db {
         self.busy_timeout
     }
 
+    /// Refuses `what` (a command or an action, e.g. "`purge`") with
+    /// [`ReadOnly`] when the database was opened read-only.
+    pub fn refuse_read_only(&self, what: &str) -> Result<()> {
+        if self.is_read_only() {
+            return Err(ReadOnly::new(what).into());
+        }
+        Ok(())
+    }
+
     /// A short write transaction: on SQLite begun IMMEDIATE so the busy
     /// timeout applies to taking the write lock rather than failing
     /// mid-way; on PostgreSQL with a `lock_timeout` of the busy timeout.
     pub fn write_tx(&mut self) -> Result<Tx<'_>> {
         if self.access == Access::ReadOnly {
-            bail!("the database is open read-only (--read-only): nothing can be changed");
+            return Err(ReadOnly::new("a write").into());
         }
         self.conn()
             .begin(TxKind::Write, self.busy_timeout)

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Ctx;
-use super::audit::{self, ColumnChange, LogEntry, action};
+use super::audit::{self, Action, ColumnChange, LogEntry};
 use super::db::Db;
 use super::model::Tally;
 use super::model::{IdQuery, Kind};
@@ -684,7 +684,7 @@ pub fn review_in(
     let action_id = audit::begin(
         conn.into(),
         ctx,
-        action::REVIEW,
+        Action::Review,
         Some((plan.content.kind, &plan.content.id)),
         Some(&detail),
     )?;
@@ -793,7 +793,7 @@ pub fn review_in(
     }
     Ok(Reviewed {
         outcome: Outcome {
-            action: action::REVIEW,
+            action: Action::Review,
             kind: Some(plan.content.kind),
             id: Some(plan.content.id.clone()),
             changed: true,

@@ -67,9 +67,7 @@ pub fn lock_path(db_path: &Path) -> PathBuf {
 /// Takes the database's purge lock for `what` (`purge`, `check --fix`), or
 /// refuses naming the process that holds it.
 pub fn acquire(db: &Db, what: &str, actor: &str) -> Result<PurgeLock> {
-    if db.is_read_only() {
-        bail!("the database is open read-only (--read-only): `{what}` would change it");
-    }
+    db.refuse_read_only(&format!("`{what}`"))?;
     let path = lock_path(db.path());
     let holder = Holder {
         what: what.to_string(),

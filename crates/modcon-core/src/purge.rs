@@ -27,7 +27,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension};
 use serde::Serialize;
 
 use super::Ctx;
-use super::audit::{self, action};
+use super::audit::{self, Action};
 use super::check;
 use super::conditions as cond;
 use super::db::{self, Db};
@@ -1021,7 +1021,7 @@ fn run_batch(
     }
     let action_id = match entry.id {
         Some(id) => id,
-        None => audit::begin((&tx).into(), ctx, action::PURGE, None, Some(entry.detail))?,
+        None => audit::begin((&tx).into(), ctx, Action::Purge, None, Some(entry.detail))?,
     };
     tx.prepare_cached(&record_sql())?.execute([action_id])?;
     if !keep_files {
@@ -1176,7 +1176,7 @@ pub fn run(
 ) -> Result<PurgeReport> {
     let batch_size = options.batch_size.max(1);
     let mut report = PurgeReport {
-        action: action::PURGE,
+        action: Action::Purge.name(),
         dry_run: options.dry_run,
         retention_days: options.retention_days,
         cutoff: ctx.cutoff(),
@@ -1191,17 +1191,15 @@ pub fn run(
     // so they are never written out to a temporary file.
     db.sqlite("purge")?
         .execute_batch("PRAGMA temp.cache_size = -8192")?;
-    if !options.dry_run && db.is_read_only() {
-        bail!(
-            "the database is open read-only (--read-only): purge would change it; use --dry-run to see the plan"
-        );
+    if !options.dry_run {
+        db.refuse_read_only("`purge`")?;
     }
     // One purge at a time per database, held until this returns; taken
     // before anything is written, so a refused purge changes nothing.
     let _lock = if options.dry_run {
         None
     } else {
-        let lock = super::lock::acquire(db, action::PURGE, &ctx.actor)?;
+        let lock = super::lock::acquire(db, Action::Purge.name(), &ctx.actor)?;
         report.lock_taken_over = lock.taken_over.clone();
         Some(lock)
     };

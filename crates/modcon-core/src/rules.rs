@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::Ctx;
-use super::audit::{self, action};
+use super::audit::{self, Action};
 use super::conditions as cond;
 use super::db::Db;
 use super::model::Tally;
@@ -44,7 +44,7 @@ pub struct LeftAlone {
 /// What a delete, restore, undo or fix did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
-    pub action: &'static str,
+    pub action: Action,
     pub kind: Option<Kind>,
     pub id: Option<String>,
     /// False for a no-op (deleting a deleted row, nothing to undo...).
@@ -64,7 +64,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn unchanged(action: &'static str, target: Option<&Target>, message: String) -> Self {
+    fn unchanged(action: Action, target: Option<&Target>, message: String) -> Self {
         Outcome {
             action,
             kind: target.map(|t| t.kind),
@@ -302,7 +302,7 @@ pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcom
     let rows = delete_set(conn, target)?;
     if rows.is_empty() {
         return Ok(Outcome::unchanged(
-            action::DELETE,
+            Action::Delete,
             Some(target),
             format!(
                 "{} {} is already deleted; nothing changed",
@@ -313,7 +313,7 @@ pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcom
     let action_id = audit::begin(
         conn.into(),
         ctx,
-        action::DELETE,
+        Action::Delete,
         Some((target.kind, &target.id)),
         None,
     )?;
@@ -324,7 +324,7 @@ pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcom
         action_id: Some(action_id),
         message: done_message("deleted", target, &tally),
         tally,
-        ..Outcome::unchanged(action::DELETE, Some(target), String::new())
+        ..Outcome::unchanged(Action::Delete, Some(target), String::new())
     })
 }
 
@@ -518,7 +518,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
     let plan = restore_plan(conn, target)?;
     if plan.rows.is_empty() {
         return Ok(Outcome::unchanged(
-            action::RESTORE,
+            Action::Restore,
             Some(target),
             format!(
                 "{} {} is already active; nothing changed",
@@ -530,7 +530,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
     let action_id = audit::begin(
         conn.into(),
         ctx,
-        action::RESTORE,
+        Action::Restore,
         Some((target.kind, &target.id)),
         Some(&detail),
     )?;
@@ -570,7 +570,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
         message,
         tally,
         stay_deleted,
-        ..Outcome::unchanged(action::RESTORE, Some(target), String::new())
+        ..Outcome::unchanged(Action::Restore, Some(target), String::new())
     })
 }
 
@@ -600,12 +600,12 @@ fn active_children(conn: &Connection, row: &Target) -> Result<i64> {
 pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
     let Some(entry) = audit::latest_not_undone(conn.into(), &ctx.actor)? else {
         return Ok(Outcome::unchanged(
-            action::UNDO,
+            Action::Undo,
             None,
             format!("nothing to undo for {}", ctx.actor),
         ));
     };
-    if entry.action == action::PURGE {
+    if entry.action == Action::Purge {
         bail!(
             "your latest action (#{} at {}) was a purge, which cannot be undone",
             entry.id,
@@ -614,9 +614,9 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
     }
     let changes = audit::changes(conn.into(), entry.id)?;
     let detail = serde_json::json!({ "undoes": entry.id });
-    let target_kind = entry.kind.as_deref().and_then(|k| Kind::parse(k).ok());
+    let target_kind = entry.kind;
     let target = target_kind.zip(entry.target_id.as_deref());
-    let undo_id = audit::begin(conn.into(), ctx, action::UNDO, target, Some(&detail))?;
+    let undo_id = audit::begin(conn.into(), ctx, Action::Undo, target, Some(&detail))?;
     let mut tally = Tally::default();
     let mut left_alone = Vec::new();
     // Rows going back to deleted: children first, so a parent is checked
@@ -635,7 +635,7 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
         .map(|c| Target::new(c.kind, c.row_id.clone()))
         .collect();
     let found_by_fix = |row: &Target| -> Result<bool> {
-        if entry.action != action::FIX {
+        if entry.action != Action::Fix {
             return Ok(false);
         }
         let (Some(parent_kind), Some(parent_id)) =
@@ -700,7 +700,7 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
         ));
     }
     Ok(Outcome {
-        action: action::UNDO,
+        action: Action::Undo,
         kind: target_kind,
         id: entry.target_id.clone(),
         changed: tally.rows() > 0 || columns.rows > 0,
@@ -743,13 +743,13 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
     }
     if rows.is_empty() {
         return Ok(Outcome::unchanged(
-            action::FIX,
+            Action::Fix,
             None,
             "no active rows under deleted parents; nothing changed".into(),
         ));
     }
     rows.sort_by_key(|r| r.kind);
-    let action_id = audit::begin(conn.into(), ctx, action::FIX, None, None)?;
+    let action_id = audit::begin(conn.into(), ctx, Action::Fix, None, None)?;
     let tally = delete_rows(conn, ctx, action_id, &rows)?;
     audit::finish(conn.into(), action_id, &tally)?;
     Ok(Outcome {
@@ -760,7 +760,7 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
             tally.describe()
         ),
         tally,
-        ..Outcome::unchanged(action::FIX, None, String::new())
+        ..Outcome::unchanged(Action::Fix, None, String::new())
     })
 }
 

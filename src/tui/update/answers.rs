@@ -476,8 +476,6 @@ impl App {
                 text: crate::display::log_line_short(e, self.now),
                 target: e
                     .kind
-                    .as_deref()
-                    .and_then(|k| Kind::parse(k).ok())
                     .zip(e.target_id.clone())
                     .map(|(k, id)| Target::new(k, id)),
             })

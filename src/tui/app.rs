@@ -12,6 +12,7 @@ use super::executor::{Op, Preview};
 use super::keymap::{Keymap, Layer};
 use super::theme::Theme;
 use super::update::PREFETCH;
+use modcon_core::audit::LogEntry;
 use modcon_core::check::CheckReport;
 use modcon_core::flags::FlagRow;
 use modcon_core::model::Kind;
@@ -351,13 +352,31 @@ pub struct PurgeRun {
     pub cancelling: bool,
 }
 
-/// An entry of a list overlay (search hits, the log, messages), with the
-/// row it leads to, if any.
+/// An entry of a list overlay, kept as it came (a search hit, a log
+/// entry, a message of this session); the view formats it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub enum Entry {
+    Hit(Hit),
+    Log(LogEntry),
     /// Sanitised; may hold several lines (a whole message).
-    pub text: String,
-    pub target: Option<Target>,
+    Message {
+        at: NaiveDateTime,
+        text: String,
+    },
+}
+
+impl Entry {
+    /// The row the entry leads to, if any.
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            Entry::Hit(h) => Some(Target::new(h.kind, h.id.clone())),
+            Entry::Log(e) => e
+                .kind
+                .zip(e.target_id.clone())
+                .map(|(k, id)| Target::new(k, id)),
+            Entry::Message { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,11 +454,12 @@ impl ProblemKind {
     }
 }
 
-/// One problem of the check view.
+/// One problem of the check view: the `at`th of its kind in the report
+/// (the view formats it from there), and the row it leads to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub kind: ProblemKind,
-    pub text: String,
+    pub at: usize,
     pub target: Option<Target>,
 }
 
@@ -455,8 +475,8 @@ pub struct CheckView {
 
 impl CheckView {
     /// The lines shown: a heading per kind with its count, then its
-    /// problems. `None` entries are headings.
-    pub fn shown(&self) -> Vec<(Option<&Problem>, String)> {
+    /// problems. `None` entries are headings (of the kind beside them).
+    pub fn shown(&self) -> Vec<(Option<&Problem>, ProblemKind)> {
         let mut out = Vec::new();
         for kind in ProblemKind::ALL {
             if self.only.is_some_and(|o| o != kind) {
@@ -466,9 +486,9 @@ impl CheckView {
             if of_kind.is_empty() && self.only.is_none() {
                 continue;
             }
-            out.push((None, format!("{} ({})", kind.title(), of_kind.len())));
+            out.push((None, kind));
             for p in of_kind {
-                out.push((Some(p), p.text.clone()));
+                out.push((Some(p), kind));
             }
         }
         out

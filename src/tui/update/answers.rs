@@ -8,15 +8,18 @@ use crate::tui::app::{
     SearchState,
 };
 use crate::tui::app::{Location, Pane};
-use crate::tui::executor::{Executed, Op};
-use crate::tui::worker::{PageMode, Request, Response};
+use crate::tui::executor::{Executed, Op, Preview};
+use crate::tui::worker::{Details, PageMode, Request, Response};
 use modcon_core::audit::LogEntry;
 use modcon_core::check::CheckReport;
 use modcon_core::model::{Kind, parse_datetime};
-use modcon_core::query::{Hit, Row, StateFilter};
+use modcon_core::purge::{Progress, PurgeReport};
+use modcon_core::query::{Counts, Hit, Row, StateFilter};
 use modcon_core::rules::{Outcome, Target};
 
 impl App {
+    /// Folds one answer of the worker into the state; each kind of answer
+    /// has its own method.
     pub fn on_response(&mut self, response: Response) -> Vec<Request> {
         match response {
             Response::Page {
@@ -32,151 +35,24 @@ impl App {
                 generation,
                 target,
                 result,
-            } => {
-                if generation == self.details.generation
-                    && self.details.target.as_ref() == Some(&target)
-                {
-                    self.details.facts = Some(match result {
-                        Ok(Some(d)) => Ok(d),
-                        Ok(None) => Err(format!("{} {} no longer exists", target.kind, target.id)),
-                        Err(e) => Err(e),
-                    });
-                    self.clamp_scrolls();
-                }
-                Vec::new()
-            }
+            } => self.on_details(generation, target, result),
             Response::Counts {
                 generation,
                 result,
                 snapshot,
-            } => {
-                self.counts.asked = None;
-                self.snapshot = snapshot;
-                match result {
-                    Ok(counts) => {
-                        self.counts.counts = Some(counts);
-                        self.counts.have = Some(generation);
-                    }
-                    Err(e) => self.say(Level::Error, format!("counting failed: {e}")),
-                }
-                // The data changed while this count ran: count again.
-                if self.counts.wanted > generation {
-                    self.ask_counts().into_iter().collect()
-                } else {
-                    Vec::new()
-                }
-            }
-            Response::Preview { op, result } => {
-                let mut refused = None;
-                if let Some(Overlay::Confirm(c)) = &mut self.overlay
-                    && c.op == op
-                {
-                    match result {
-                        Ok(new) => {
-                            if let Some(Ok(old)) = &c.preview {
-                                c.changed |= *old != new;
-                            }
-                            c.preview = Some(Ok(new));
-                        }
-                        Err(e) => refused = Some((e, c.back.take())),
-                    }
-                }
-                // A refusal is not a question: it becomes a dialog that
-                // says why, whole, and only closes.
-                if let Some((e, back)) = refused {
-                    let title = match op.target() {
-                        Some(t) => format!("Cannot {} this {}", op.verb(), t.kind),
-                        None => format!("Cannot {}", op.verb()),
-                    };
-                    self.say(Level::Error, e.clone());
-                    self.open_info(title, &e, Level::Error, back);
-                }
-                Vec::new()
-            }
+            } => self.on_counts(generation, result, snapshot),
+            Response::Preview { op, result } => self.on_preview(op, result),
             Response::Executed { op, result } => self.on_executed(op, result),
-            Response::PurgePlan(result) => {
-                if let Some(Overlay::Purge(d)) = &mut self.overlay
-                    && d.running.is_none()
-                {
-                    d.plan = Some(result.map(|r| *r));
-                }
-                Vec::new()
-            }
-            Response::PurgeProgress(progress) => {
-                if let Some(Overlay::Purge(d) | Overlay::Quit(d)) = &mut self.overlay
-                    && let Some(run) = &mut d.running
-                {
-                    run.progress = progress;
-                }
-                Vec::new()
-            }
-            Response::PurgeDone(result) => {
-                if self.quit_after_purge {
-                    self.quit = true;
-                    return Vec::new();
-                }
-                let summary = match &result {
-                    Ok(report) => {
-                        let mut text = format!(
-                            "purged {} in {} batches; {} files and {} thumbnails removed",
-                            modcon_core::model::Tally {
-                                files: 0,
-                                ..report.removed
-                            }
-                            .describe(),
-                            report.batches,
-                            report.removed.files,
-                            report.thumbnails,
-                        );
-                        if report.cancelled {
-                            text.push_str("; stopped early, purge again to continue");
-                        }
-                        (Level::Info, text)
-                    }
-                    Err(e) => (Level::Error, format!("purge failed: {e}")),
-                };
-                self.say(summary.0, summary.1);
-                // The dialog stays, with the whole report, until closed.
-                match self.overlay.take() {
-                    Some(Overlay::Purge(mut d) | Overlay::Quit(mut d)) => {
-                        d.running = None;
-                        d.finished = Some(result.map(|r| *r));
-                        self.overlay = Some(Overlay::Purge(d));
-                    }
-                    other => self.overlay = other,
-                }
-                self.refresh()
-            }
-            Response::Check(result) => {
-                match result {
-                    Ok(report) => self.open_check(report),
-                    Err(e) => {
-                        self.say(Level::Error, format!("check failed: {e}"));
-                        if let Some(Overlay::Check(_)) = &self.overlay {
-                            self.overlay = None;
-                        }
-                    }
-                }
-                Vec::new()
-            }
-            Response::Log(result) => {
-                match result {
-                    Ok(entries) => self.open_log(entries),
-                    Err(e) => self.say(Level::Error, format!("log: {e}")),
-                }
-                Vec::new()
-            }
+            Response::PurgePlan(result) => self.on_purge_plan(result),
+            Response::PurgeProgress(progress) => self.on_purge_progress(progress),
+            Response::PurgeDone(result) => self.on_purge_done(result),
+            Response::Check(result) => self.on_check(result),
+            Response::Log(result) => self.on_log(result),
             Response::Flags(result) => {
                 self.on_flags(result);
                 Vec::new()
             }
-            Response::Search { needle, result } => {
-                match result {
-                    Ok((hits, capped)) => self.open_search(needle, hits, capped),
-                    Err(e) => self.say(Level::Error, format!("search failed: {e}")),
-                }
-                Vec::new()
-            }
+            Response::Search { needle, result } => self.on_search(needle, result),
             Response::Located(result) => match result {
                 Ok(location) => self.jump(*location),
                 Err(e) => {
@@ -184,31 +60,192 @@ impl App {
                     Vec::new()
                 }
             },
-            Response::DataChanged => {
-                let mut out = self.refresh();
-                // A flag filed or reviewed elsewhere shows in the flag view.
-                if self.flags_shown() {
-                    out.push(Request::Flags);
-                }
-                if let Some(Overlay::Confirm(c)) = &self.overlay
-                    && !c.sent
-                {
-                    out.push(Request::Preview { op: c.op.clone() });
-                }
-                out
-            }
+            Response::DataChanged => self.on_data_changed(),
             Response::Busy(busy) => {
                 self.waiting_since = if busy { Some(Instant::now()) } else { None };
                 Vec::new()
             }
-            Response::Error(e) => {
-                for pane in [Pane::Threads, Pane::Posts, Pane::Attachments] {
-                    self.pane_mut(pane).loading = false;
+            Response::Error(e) => self.on_error(e),
+        }
+    }
+
+    fn on_details(
+        &mut self,
+        generation: u64,
+        target: Target,
+        result: Result<Option<Box<Details>>, String>,
+    ) -> Vec<Request> {
+        if generation == self.details.generation && self.details.target.as_ref() == Some(&target) {
+            self.details.facts = Some(match result {
+                Ok(Some(d)) => Ok(d),
+                Ok(None) => Err(format!("{} {} no longer exists", target.kind, target.id)),
+                Err(e) => Err(e),
+            });
+            self.clamp_scrolls();
+        }
+        Vec::new()
+    }
+
+    fn on_counts(
+        &mut self,
+        generation: u64,
+        result: Result<Counts, String>,
+        snapshot: bool,
+    ) -> Vec<Request> {
+        self.counts.asked = None;
+        self.snapshot = snapshot;
+        match result {
+            Ok(counts) => {
+                self.counts.counts = Some(counts);
+                self.counts.have = Some(generation);
+            }
+            Err(e) => self.say(Level::Error, format!("counting failed: {e}")),
+        }
+        // The data changed while this count ran: count again.
+        if self.counts.wanted > generation {
+            self.ask_counts().into_iter().collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn on_preview(&mut self, op: Op, result: Result<Preview, String>) -> Vec<Request> {
+        let mut refused = None;
+        if let Some(Overlay::Confirm(c)) = &mut self.overlay
+            && c.op == op
+        {
+            match result {
+                Ok(new) => {
+                    if let Some(Ok(old)) = &c.preview {
+                        c.changed |= *old != new;
+                    }
+                    c.preview = Some(Ok(new));
                 }
-                self.say(Level::Error, e);
-                Vec::new()
+                Err(e) => refused = Some((e, c.back.take())),
             }
         }
+        // A refusal is not a question: it becomes a dialog that
+        // says why, whole, and only closes.
+        if let Some((e, back)) = refused {
+            let title = match op.target() {
+                Some(t) => format!("Cannot {} this {}", op.verb(), t.kind),
+                None => format!("Cannot {}", op.verb()),
+            };
+            self.say(Level::Error, e.clone());
+            self.open_info(title, &e, Level::Error, back);
+        }
+        Vec::new()
+    }
+
+    fn on_purge_plan(&mut self, result: Result<Box<PurgeReport>, String>) -> Vec<Request> {
+        if let Some(Overlay::Purge(d)) = &mut self.overlay
+            && d.running.is_none()
+        {
+            d.plan = Some(result.map(|r| *r));
+        }
+        Vec::new()
+    }
+
+    fn on_purge_progress(&mut self, progress: Progress) -> Vec<Request> {
+        if let Some(Overlay::Purge(d) | Overlay::Quit(d)) = &mut self.overlay
+            && let Some(run) = &mut d.running
+        {
+            run.progress = progress;
+        }
+        Vec::new()
+    }
+
+    fn on_purge_done(&mut self, result: Result<Box<PurgeReport>, String>) -> Vec<Request> {
+        if self.quit_after_purge {
+            self.quit = true;
+            return Vec::new();
+        }
+        let summary = match &result {
+            Ok(report) => {
+                let mut text = format!(
+                    "purged {} in {} batches; {} files and {} thumbnails removed",
+                    modcon_core::model::Tally {
+                        files: 0,
+                        ..report.removed
+                    }
+                    .describe(),
+                    report.batches,
+                    report.removed.files,
+                    report.thumbnails,
+                );
+                if report.cancelled {
+                    text.push_str("; stopped early, purge again to continue");
+                }
+                (Level::Info, text)
+            }
+            Err(e) => (Level::Error, format!("purge failed: {e}")),
+        };
+        self.say(summary.0, summary.1);
+        // The dialog stays, with the whole report, until closed.
+        match self.overlay.take() {
+            Some(Overlay::Purge(mut d) | Overlay::Quit(mut d)) => {
+                d.running = None;
+                d.finished = Some(result.map(|r| *r));
+                self.overlay = Some(Overlay::Purge(d));
+            }
+            other => self.overlay = other,
+        }
+        self.refresh()
+    }
+
+    fn on_check(&mut self, result: Result<Box<CheckReport>, String>) -> Vec<Request> {
+        match result {
+            Ok(report) => self.open_check(report),
+            Err(e) => {
+                self.say(Level::Error, format!("check failed: {e}"));
+                if let Some(Overlay::Check(_)) = &self.overlay {
+                    self.overlay = None;
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_log(&mut self, result: Result<Vec<LogEntry>, String>) -> Vec<Request> {
+        match result {
+            Ok(entries) => self.open_log(entries),
+            Err(e) => self.say(Level::Error, format!("log: {e}")),
+        }
+        Vec::new()
+    }
+
+    fn on_search(
+        &mut self,
+        needle: String,
+        result: Result<(Vec<Hit>, bool), String>,
+    ) -> Vec<Request> {
+        match result {
+            Ok((hits, capped)) => self.open_search(needle, hits, capped),
+            Err(e) => self.say(Level::Error, format!("search failed: {e}")),
+        }
+        Vec::new()
+    }
+
+    fn on_data_changed(&mut self) -> Vec<Request> {
+        let mut out = self.refresh();
+        // A flag filed or reviewed elsewhere shows in the flag view.
+        if self.flags_shown() {
+            out.push(Request::Flags);
+        }
+        if let Some(Overlay::Confirm(c)) = &self.overlay
+            && !c.sent
+        {
+            out.push(Request::Preview { op: c.op.clone() });
+        }
+        out
+    }
+
+    fn on_error(&mut self, e: String) -> Vec<Request> {
+        for pane in [Pane::Threads, Pane::Posts, Pane::Attachments] {
+            self.pane_mut(pane).loading = false;
+        }
+        self.say(Level::Error, e);
+        Vec::new()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -470,16 +507,7 @@ impl App {
             let at = |e: &LogEntry| parse_datetime(&e.at);
             at(b).cmp(&at(a)).then(b.id.cmp(&a.id))
         });
-        let entries: Vec<Entry> = entries
-            .iter()
-            .map(|e| Entry {
-                text: crate::display::log_line_short(e, self.now),
-                target: e
-                    .kind
-                    .zip(e.target_id.clone())
-                    .map(|(k, id)| Target::new(k, id)),
-            })
-            .collect();
+        let entries: Vec<Entry> = entries.into_iter().map(Entry::Log).collect();
         let title = format!("Audit log, newest first ({})", entries.len());
         self.note(Level::Info, format!("audit log: {} entries", entries.len()));
         self.overlay = Some(Overlay::Results(Results::new(
@@ -491,13 +519,7 @@ impl App {
     }
 
     fn open_search(&mut self, needle: String, hits: Vec<Hit>, capped: bool) {
-        let entries: Vec<Entry> = hits
-            .iter()
-            .map(|h| Entry {
-                text: search_line(h),
-                target: Some(Target::new(h.kind, h.id.clone())),
-            })
-            .collect();
+        let entries: Vec<Entry> = hits.iter().cloned().map(Entry::Hit).collect();
         let shown = sanitize_line(&needle);
         let hits_text = format!(
             "{} hit{}",
@@ -525,28 +547,6 @@ impl App {
             at: None,
         });
     }
-}
-
-/// A search hit: kind and state, its thread, author, what matched.
-fn search_line(h: &Hit) -> String {
-    let who = h.author.as_deref().map(sanitize_line).unwrap_or_default();
-    let thread = match h.kind {
-        Kind::Thread => "(this thread)".to_string(),
-        _ => sanitize_line(&h.thread_title),
-    };
-    let thread = crate::display::fit(&thread, 28);
-    let pad = 28usize.saturating_sub(unicode_width::UnicodeWidthStr::width(thread.as_str()));
-    format!(
-        "{:<4} {} {thread}{} {who}: {}",
-        match h.kind {
-            Kind::Thread => "thr",
-            Kind::Post => "post",
-            Kind::Attachment => "att",
-        },
-        if h.is_active { "+" } else { "x" },
-        " ".repeat(pad),
-        sanitize_line(&h.text),
-    )
 }
 
 /// What an action did, whole: its sentence, then each row an undo left
@@ -577,78 +577,37 @@ fn whole_message(outcome: &Outcome) -> String {
 /// Check results as problems that lead to their rows.
 fn problems_of(report: &CheckReport) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for v in &report.violations {
-        problems.push(Problem {
-            kind: ProblemKind::Violation,
-            text: format!(
-                "{} {} active under deleted {} {}",
-                v.kind,
-                short_id(&v.id),
-                v.parent_kind,
-                short_id(&v.parent_id)
-            ),
-            target: Some(Target::new(v.kind, v.id.clone())),
-        });
+    let mut add = |kind, at, target| problems.push(Problem { kind, at, target });
+    for (at, v) in report.violations.iter().enumerate() {
+        add(
+            ProblemKind::Violation,
+            at,
+            Some(Target::new(v.kind, v.id.clone())),
+        );
     }
-    for u in &report.unknown_deletion_time {
-        problems.push(Problem {
-            kind: ProblemKind::UnknownTime,
-            text: format!(
-                "{} {}{}",
-                u.kind,
-                short_id(&u.id),
-                u.first_seen
-                    .as_ref()
-                    .map(|s| format!(": first seen deleted {}", s.split('.').next().unwrap_or(s)))
-                    .unwrap_or_else(|| ": unknown".into())
-            ),
-            target: Some(Target::new(u.kind, u.id.clone())),
-        });
+    for (at, u) in report.unknown_deletion_time.iter().enumerate() {
+        add(
+            ProblemKind::UnknownTime,
+            at,
+            Some(Target::new(u.kind, u.id.clone())),
+        );
     }
-    for f in &report.missing_files {
-        problems.push(Problem {
-            kind: ProblemKind::MissingFile,
-            text: format!(
-                "attachment {} {}",
-                short_id(&f.attachment_id),
-                sanitize_line(&f.image)
-            ),
-            target: Some(Target::new(Kind::Attachment, f.attachment_id.clone())),
-        });
+    for (at, f) in report.missing_files.iter().enumerate() {
+        let target = Target::new(Kind::Attachment, f.attachment_id.clone());
+        add(ProblemKind::MissingFile, at, Some(target));
     }
-    for f in &report.unsafe_paths {
-        problems.push(Problem {
-            kind: ProblemKind::UnsafePath,
-            text: format!(
-                "attachment {} {}: {}",
-                short_id(&f.attachment_id),
-                sanitize_line(&f.image),
-                sanitize_line(&f.reason)
-            ),
-            target: Some(Target::new(Kind::Attachment, f.attachment_id.clone())),
-        });
+    for (at, f) in report.unsafe_paths.iter().enumerate() {
+        let target = Target::new(Kind::Attachment, f.attachment_id.clone());
+        add(ProblemKind::UnsafePath, at, Some(target));
     }
-    for (kind, files) in [
-        (ProblemKind::UnreferencedFile, &report.unreferenced_files),
-        (
-            ProblemKind::UnreferencedThumbnail,
-            &report.unreferenced_thumbnails,
-        ),
-    ] {
-        for f in files {
-            problems.push(Problem {
-                kind,
-                text: sanitize_line(f),
-                target: None,
-            });
-        }
+    for at in 0..report.unreferenced_files.len() {
+        add(ProblemKind::UnreferencedFile, at, None);
     }
-    for f in &report.foreign_references {
-        problems.push(Problem {
-            kind: ProblemKind::ForeignReference,
-            text: sanitize_line(f),
-            target: None,
-        });
+    for at in 0..report.unreferenced_thumbnails.len() {
+        add(ProblemKind::UnreferencedThumbnail, at, None);
+    }
+    for at in 0..report.foreign_references.len() {
+        add(ProblemKind::ForeignReference, at, None);
     }
     problems
 }

@@ -350,7 +350,7 @@ impl App {
         };
         match action {
             Action::Open => {
-                let target = results.selected().and_then(|e| e.target.clone());
+                let target = results.selected().and_then(Entry::target);
                 match target {
                     Some(target) => {
                         if results.kind == ResultsKind::Search
@@ -408,16 +408,17 @@ impl App {
                 let Some(problem) = view.selected().cloned() else {
                     return Vec::new();
                 };
-                let Some(target) = problem.target else {
+                let Some(target) = problem.target.clone() else {
                     return Vec::new();
                 };
+                let what = view::problem_line(&view.report, &problem);
                 let op = if action == Action::Delete {
                     Op::Delete(target)
                 } else {
                     Op::Restore(target)
                 };
                 let back = self.overlay.take().map(Box::new);
-                self.open_confirm(op, problem.text, back)
+                self.open_confirm(op, what, back)
             }
             Action::Fix if works => {
                 let back = self.overlay.take().map(Box::new);
@@ -474,16 +475,9 @@ impl App {
             .messages
             .iter()
             .rev()
-            .map(|m| Entry {
-                text: format!(
-                    "{} {}",
-                    modcon_core::model::format_datetime(m.at)
-                        .split('.')
-                        .next()
-                        .unwrap_or_default(),
-                    m.text
-                ),
-                target: None,
+            .map(|m| Entry::Message {
+                at: m.at,
+                text: m.text.clone(),
             })
             .collect();
         let title = format!("Messages of this session, newest first ({})", entries.len());

@@ -69,7 +69,7 @@ impl App {
             },
             Layer::Results => match (&self.overlay, action) {
                 (Some(Overlay::Results(r)), Action::Open) => {
-                    r.selected().is_some_and(|e| e.target.is_some())
+                    r.selected().is_some_and(|e| e.target().is_some())
                 }
                 (Some(Overlay::Results(r)), Action::Down) => r.entries.len() > 1,
                 _ => true,

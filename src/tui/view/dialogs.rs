@@ -4,6 +4,7 @@
 //! text and takes the height the text needs (scrolling when the screen is
 //! shorter); its key line comes from the keymap, for the keys that work.
 
+use chrono::NaiveDateTime;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -12,14 +13,18 @@ use ratatui::widgets::{Block, Borders, Clear, Gauge, List, ListItem, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::centered;
-use crate::display::{ago, fit, sanitize_line, wrap};
-use crate::tui::app::{App, CheckView, Confirm, Field, Info, Level, PurgeDialog, Results};
+use crate::display::{ago, fit, sanitize_line, short_id, wrap};
+use crate::tui::app::{
+    App, CheckView, Confirm, Entry, Field, Info, Level, Problem, ProblemKind, PurgeDialog, Results,
+};
 use crate::tui::executor::{Op, Preview};
 use crate::tui::keymap::{Action, Layer};
 use crate::tui::theme::{Theme, marker};
+use modcon_core::check::CheckReport;
 use modcon_core::flags::ReviewAction;
 use modcon_core::model::Kind;
 use modcon_core::model::{Tally, plural};
+use modcon_core::query::Hit;
 
 /// The widest a dialog gets, and the room kept around it.
 const DIALOG_WIDTH: u16 = 76;
@@ -747,7 +752,96 @@ pub fn quit(frame: &mut Frame, app: &App) {
     frame.render_widget(Paragraph::new(keys_line(app)), keys);
 }
 
-pub fn results(frame: &mut Frame, area: Rect, theme: &Theme, results: &mut Results) {
+/// A search hit: kind and state, its thread, author, what matched.
+fn search_line(h: &Hit) -> String {
+    let who = h.author.as_deref().map(sanitize_line).unwrap_or_default();
+    let thread = match h.kind {
+        Kind::Thread => "(this thread)".to_string(),
+        _ => sanitize_line(&h.thread_title),
+    };
+    let thread = crate::display::fit(&thread, 28);
+    let pad = 28usize.saturating_sub(unicode_width::UnicodeWidthStr::width(thread.as_str()));
+    format!(
+        "{:<4} {} {thread}{} {who}: {}",
+        match h.kind {
+            Kind::Thread => "thr",
+            Kind::Post => "post",
+            Kind::Attachment => "att",
+        },
+        if h.is_active { "+" } else { "x" },
+        " ".repeat(pad),
+        sanitize_line(&h.text),
+    )
+}
+
+/// One problem of the check report, as the check view lists it.
+pub fn problem_line(report: &CheckReport, p: &Problem) -> String {
+    let file =
+        |id: &str, image: &str| format!("attachment {} {}", short_id(id), sanitize_line(image));
+    match p.kind {
+        ProblemKind::Violation => {
+            let v = &report.violations[p.at];
+            format!(
+                "{} {} active under deleted {} {}",
+                v.kind,
+                short_id(&v.id),
+                v.parent_kind,
+                short_id(&v.parent_id)
+            )
+        }
+        ProblemKind::UnknownTime => {
+            let u = &report.unknown_deletion_time[p.at];
+            format!(
+                "{} {}{}",
+                u.kind,
+                short_id(&u.id),
+                u.first_seen
+                    .as_ref()
+                    .map(|s| format!(": first seen deleted {}", s.split('.').next().unwrap_or(s)))
+                    .unwrap_or_else(|| ": unknown".into())
+            )
+        }
+        ProblemKind::MissingFile => {
+            let f = &report.missing_files[p.at];
+            file(&f.attachment_id, &f.image)
+        }
+        ProblemKind::UnsafePath => {
+            let f = &report.unsafe_paths[p.at];
+            format!(
+                "{}: {}",
+                file(&f.attachment_id, &f.image),
+                sanitize_line(&f.reason)
+            )
+        }
+        ProblemKind::UnreferencedFile => sanitize_line(&report.unreferenced_files[p.at]),
+        ProblemKind::UnreferencedThumbnail => sanitize_line(&report.unreferenced_thumbnails[p.at]),
+        ProblemKind::ForeignReference => sanitize_line(&report.foreign_references[p.at]),
+    }
+}
+
+/// An entry of a list overlay, as shown.
+fn entry_text(entry: &Entry, now: NaiveDateTime) -> String {
+    match entry {
+        Entry::Hit(h) => search_line(h),
+        Entry::Log(e) => crate::display::log_line_short(e, now),
+        Entry::Message { at, text } => format!(
+            "{} {}",
+            modcon_core::model::format_datetime(*at)
+                .split('.')
+                .next()
+                .unwrap_or_default(),
+            text
+        ),
+    }
+}
+
+pub fn results(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    now: NaiveDateTime,
+    results: &mut Results,
+) {
     let title = format!(" {} ", sanitize_line(&results.title));
     let inner = popup(frame, area, &title, theme);
     let header_rows = if results.header.is_empty() { 0 } else { 1 };
@@ -775,10 +869,11 @@ pub fn results(frame: &mut Frame, area: Rect, theme: &Theme, results: &mut Resul
             .iter()
             .map(|e| {
                 // A whole message wraps; other entries keep to one line.
+                let text = entry_text(e, now);
                 let lines: Vec<Line> = if results.kind == crate::tui::app::ResultsKind::Messages {
-                    wrap(&e.text, width).into_iter().map(Line::from).collect()
+                    wrap(&text, width).into_iter().map(Line::from).collect()
                 } else {
-                    vec![Line::from(fit(&e.text, width))]
+                    vec![Line::from(fit(&text, width))]
                 };
                 ListItem::new(lines)
             })
@@ -837,9 +932,12 @@ pub fn check(frame: &mut Frame, area: Rect, theme: &Theme, view: &mut CheckView)
     let items: Vec<ListItem> = view
         .shown()
         .into_iter()
-        .map(|(problem, text)| match problem {
-            None => ListItem::new(Line::from(Span::styled(fit(&text, width), theme.key()))),
-            Some(_) => ListItem::new(fit(&format!("  {text}"), width)),
+        .map(|(problem, kind)| match problem {
+            None => {
+                let heading = format!("{} ({})", kind.title(), view.count(kind));
+                ListItem::new(Line::from(Span::styled(fit(&heading, width), theme.key())))
+            }
+            Some(p) => ListItem::new(fit(&format!("  {}", problem_line(report, p)), width)),
         })
         .collect();
     frame.render_stateful_widget(

@@ -6,6 +6,8 @@
 
 pub mod ascii;
 mod dialogs;
+
+pub use dialogs::problem_line;
 mod flags;
 mod panes;
 mod status;
@@ -108,7 +110,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         ..area
     };
     match &mut app.overlay {
-        Some(Overlay::Results(results)) => dialogs::results(frame, body, &theme, results),
+        Some(Overlay::Results(results)) => dialogs::results(frame, body, &theme, app.now, results),
         Some(Overlay::Check(check)) => dialogs::check(frame, body, &theme, check),
         Some(Overlay::Flags(view)) => flags::draw(frame, body, &theme, app.now, view),
         _ => {}

@@ -231,9 +231,9 @@ fn unknown_tables_referencing_forum_rows_keep_those_rows() {
     .unwrap();
     {
         let mut db = Db::open(&f.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
-        let tx = db.sqlite_write_tx("test").unwrap();
+        let tx = db.write_tx().unwrap();
         for t in &targets {
-            rules::delete_in(&tx, &ctx(OLD), t).unwrap();
+            rules::delete_in(tx.conn(), &ctx(OLD), t).unwrap();
         }
         tx.commit().unwrap();
     }

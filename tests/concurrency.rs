@@ -44,9 +44,9 @@ fn console(db: &Path, args: &[&str]) -> Command {
 /// The console's deletions, through the rules, at `at`.
 fn delete_at(db: &Path, at: &str, targets: &[Target]) {
     let mut db = Db::open(db, &OpenOptions::new(Access::ReadWrite)).unwrap();
-    let tx = db.sqlite_write_tx("test").unwrap();
+    let tx = db.write_tx().unwrap();
     for target in targets {
-        rules::delete_in(&tx, &ctx(at), target).unwrap();
+        rules::delete_in(tx.conn(), &ctx(at), target).unwrap();
     }
     tx.commit().unwrap();
 }

@@ -496,9 +496,9 @@ fn build(seed: u64) -> Site {
     // The console's deletions, through the rules themselves.
     let db_path = b.forum.db.clone();
     let mut db = Db::open(&db_path, &OpenOptions::new(Access::ReadWrite)).unwrap();
-    let tx = db.sqlite_write_tx("test").unwrap();
+    let tx = db.write_tx().unwrap();
     for (at, target) in &to_delete {
-        rules::delete_in(&tx, &ctx(at), target).unwrap();
+        rules::delete_in(tx.conn(), &ctx(at), target).unwrap();
     }
     tx.commit().unwrap();
     drop(db);

@@ -15,6 +15,7 @@ use modcon_core::media::MediaRoot;
 use modcon_core::model::Tally;
 use modcon_core::purge::{self, Progress, PurgeOptions, PurgeReport};
 use modcon_core::rules::{self, Outcome, Target};
+use modcon_core::sql::{Conn, Savepoint};
 
 /// The moderation actions a view may ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,13 +94,14 @@ pub enum Executed {
 }
 
 /// Runs an op's rule inside the caller's transaction.
-fn apply(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op, why: &Why) -> Result<Outcome> {
+fn apply(conn: Conn, ctx: &Ctx, op: &Op, why: &Why) -> Result<Outcome> {
     match op {
         Op::Delete(t) => rules::delete_in(conn, ctx, t),
         Op::Restore(t) => rules::restore_in(conn, ctx, t),
         Op::Undo => rules::undo_in(conn, ctx),
         Op::Fix => rules::fix_in(conn, ctx),
         Op::Review { flag, action, .. } => {
+            let conn = conn.sqlite("the flag queue")?;
             Ok(flags::review_in(conn, ctx, flag, *action, why.notes.as_deref())?.outcome)
         }
     }
@@ -110,17 +112,18 @@ fn apply(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op, why: &Why) -> Result<O
 /// from what "yes" does, and nothing is changed. A review is worked out by
 /// its plan, which refuses what the review would refuse (who acts, a flag
 /// already reviewed) before its reason is typed.
-fn dry_run(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Preview> {
+fn dry_run(conn: Conn, ctx: &Ctx, op: &Op) -> Result<Preview> {
     if let Op::Review { flag, action, .. } = op {
-        let plan = flags::plan(conn, ctx, flag, *action)?;
+        let plan = flags::plan(conn.sqlite("the flag queue")?, ctx, flag, *action)?;
         return Ok(Preview {
             changes: plan.removes,
             stay_deleted: Tally::default(),
         });
     }
-    conn.execute_batch("SAVEPOINT modcon_preview")?;
-    let outcome = apply(conn, ctx, op, &Why::default());
-    conn.execute_batch("ROLLBACK TO modcon_preview; RELEASE modcon_preview")?;
+    // Dropped unreleased: everything the rule did is rolled back.
+    let preview = Savepoint::new(conn)?;
+    let outcome = apply(preview.conn(), ctx, op, &Why::default());
+    drop(preview);
     let outcome = outcome?;
     Ok(Preview {
         changes: outcome.tally,
@@ -132,8 +135,8 @@ fn dry_run(conn: &rusqlite::Connection, ctx: &Ctx, op: &Op) -> Result<Preview> {
 pub fn preview(db: &mut Db, ctx: &Ctx, op: &Op) -> Result<Preview> {
     db.refuse_read_only(op.verb())?;
     let preview = (|| {
-        let tx = db.sqlite_write_tx("the console's actions")?;
-        let preview = dry_run(&tx, ctx, op);
+        let tx = db.write_tx()?;
+        let preview = dry_run(tx.conn(), ctx, op);
         drop(tx);
         preview
     })();
@@ -153,14 +156,14 @@ pub fn execute(
     db.refuse_read_only(op.verb())?;
     let ctx = &ctx.with_reason(why.reason.clone());
     let executed = (|| {
-        let tx = db.sqlite_write_tx("the console's actions")?;
+        let tx = db.write_tx()?;
         if let Some(expected) = expected {
-            let now = dry_run(&tx, ctx, op)?;
+            let now = dry_run(tx.conn(), ctx, op)?;
             if now != expected {
                 return Ok(Executed::Stale(now));
             }
         }
-        let outcome = apply(&tx, ctx, op, why)?;
+        let outcome = apply(tx.conn(), ctx, op, why)?;
         tx.commit()?;
         Ok(Executed::Done(outcome))
     })();

@@ -478,7 +478,7 @@ impl<'c> Writer<'c> {
                         retention_days: super::DEFAULT_RETENTION_DAYS,
                         ..Ctx::default()
                     };
-                    rules::delete_in(self.conn, &ctx, &target)?;
+                    rules::delete_in(self.conn.into(), &ctx, &target)?;
                 }
                 Later::WebappDeletePost { id, at } => {
                     self.conn
@@ -500,7 +500,7 @@ impl<'c> Writer<'c> {
                         .execute([&target.id])?;
                 }
                 Later::Seen { target, at } => rules::record_deletion(
-                    self.conn,
+                    self.conn.into(),
                     target.kind,
                     &target.id,
                     &at,

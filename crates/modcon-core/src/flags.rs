@@ -515,7 +515,7 @@ pub fn plan(
     // web app's queue is read that way): it may only be written when the
     // review really deletes the row, now.
     let removes = if action.needs().is_some() {
-        let removes = rules::preview_delete(conn, &content)?;
+        let removes = rules::preview_delete(conn.into(), &content)?;
         if removes.rows() == 0 {
             bail!(
                 "{} {} is already deleted, so {action} would date its deletion wrongly: \
@@ -692,7 +692,7 @@ pub fn review_in(
     // The content.
     let mut tally = Tally::default();
     if action.needs().is_some() {
-        tally = rules::delete_under(conn, ctx, action_id, &plan.content)?;
+        tally = rules::delete_under(conn.into(), ctx, action_id, &plan.content)?;
     }
     let mut locked_thread = None;
     if let Some((thread, false)) = &plan.locks {
@@ -863,9 +863,10 @@ fn is_column_name(name: &str) -> bool {
 /// was — the flag to its old status, a lock undone — and a row the entry
 /// inserted (its moderation action) is removed. A row changed since, or
 /// gone, is left alone and listed.
-pub fn undo_columns(conn: &Connection, entry: &LogEntry, undo_id: i64) -> Result<ColumnsUndone> {
+pub fn undo_columns(conn: Conn, entry: &LogEntry, undo_id: i64) -> Result<ColumnsUndone> {
     let mut done = ColumnsUndone::default();
-    for change in audit::column_changes(conn.into(), entry.id)? {
+    for change in audit::column_changes(conn, entry.id)? {
+        let conn = conn.sqlite("undo of a review")?;
         let Some(noun) = noun_of(&change.table) else {
             bail!(
                 "the audit log names table {:?} for entry #{}, which the console never changes",

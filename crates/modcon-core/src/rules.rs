@@ -4,7 +4,6 @@
 //! that opens one short write transaction.
 
 use anyhow::{Result, bail};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::Ctx;
@@ -13,7 +12,7 @@ use super::conditions as cond;
 use super::db::Db;
 use super::model::Tally;
 use super::model::{DeletionSource, Kind, RowState};
-use super::sql::Dialect;
+use super::sql::{Conn, Value, params};
 
 /// A row named by kind and full id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -80,17 +79,16 @@ impl Outcome {
     }
 }
 
-fn parent_of(conn: &Connection, kind: Kind, id: &str) -> Result<Option<String>> {
+fn parent_of(conn: Conn, kind: Kind, id: &str) -> Result<Option<String>> {
     let Some(column) = kind.parent_column() else {
         return Ok(None);
     };
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {column} FROM {} WHERE id = ?1",
-            kind.table()
-        ))?
-        .query_row([id], |r| r.get::<_, Option<String>>(0))
-        .optional()?
+        .query_opt(
+            &format!("SELECT {column} FROM {} WHERE id = ?1", kind.table()),
+            params![id],
+            |r| r.opt_text(0),
+        )?
         .flatten())
 }
 
@@ -98,60 +96,59 @@ fn parent_of(conn: &Connection, kind: Kind, id: &str) -> Result<Option<String>> 
 /// attachment its columns as stored (so an undo puts back exactly what was
 /// there); for a thread or post its deletion time and where that comes
 /// from, by the rules of `conditions::deletion_time`.
-pub fn row_state(conn: &Connection, kind: Kind, id: &str) -> Result<Option<RowState>> {
+pub fn row_state(conn: Conn, kind: Kind, id: &str) -> Result<Option<RowState>> {
     if kind == Kind::Attachment {
-        return Ok(conn
-            .prepare_cached("SELECT is_active, deleted_at FROM forum_attachment WHERE id = ?1")?
-            .query_row([id], |r| {
-                let active: i64 = r.get(0)?;
+        return conn.query_opt(
+            "SELECT is_active, deleted_at FROM forum_attachment WHERE id = ?1",
+            params![id],
+            |r| {
                 Ok(RowState {
-                    active: active != 0,
-                    deleted_at: r.get(1).ok().flatten(),
+                    active: r.get::<i64>(0)? != 0,
+                    deleted_at: r.get::<Option<String>>(1).ok().flatten(),
                     source: None,
                 })
-            })
-            .optional()?);
+            },
+        );
     }
     let sql = format!(
         "SELECT r.is_active, {}, {} FROM {} r WHERE r.id = ?1",
-        cond::deletion_time(Dialect::Sqlite, kind, "r"),
-        cond::deletion_source(Dialect::Sqlite, kind, "r"),
+        cond::deletion_time(conn.dialect(), kind, "r"),
+        cond::deletion_source(conn.dialect(), kind, "r"),
         kind.table()
     );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], |r| {
-            let active: i64 = r.get(0)?;
-            let at: Option<String> = r.get(1).ok().flatten();
-            let source: Option<String> = r.get(2).ok().flatten();
-            Ok(if active != 0 {
-                RowState::active()
-            } else {
-                RowState {
-                    active: false,
-                    source: at
-                        .as_ref()
-                        .and(source.as_deref().and_then(DeletionSource::parse)),
-                    deleted_at: at,
-                }
-            })
+    conn.query_opt(&sql, params![id], |r| {
+        let active: i64 = r.get(0)?;
+        let at: Option<String> = r.get::<Option<String>>(1).ok().flatten();
+        let source: Option<String> = r.get::<Option<String>>(2).ok().flatten();
+        Ok(if active != 0 {
+            RowState::active()
+        } else {
+            RowState {
+                active: false,
+                source: at
+                    .as_ref()
+                    .and(source.as_deref().and_then(DeletionSource::parse)),
+                deleted_at: at,
+            }
         })
-        .optional()?)
+    })
 }
 
 /// Writes a row's state: the forum table, and for threads and posts the
 /// console's record of the deletion time and its source.
-fn write_state(conn: &Connection, kind: Kind, id: &str, state: &RowState) -> Result<()> {
+fn write_state(conn: Conn, kind: Kind, id: &str, state: &RowState) -> Result<()> {
     let table = kind.table();
     if kind.has_deleted_at_column() {
-        conn.prepare_cached(&format!(
-            "UPDATE {table} SET is_active = ?2, deleted_at = ?3 WHERE id = ?1"
-        ))?
-        .execute((id, state.active, &state.deleted_at))?;
+        conn.execute(
+            &format!("UPDATE {table} SET is_active = ?2, deleted_at = ?3 WHERE id = ?1"),
+            params![id, state.active, state.deleted_at],
+        )?;
         return Ok(());
     }
-    conn.prepare_cached(&format!("UPDATE {table} SET is_active = ?2 WHERE id = ?1"))?
-        .execute((id, state.active))?;
+    conn.execute(
+        &format!("UPDATE {table} SET is_active = ?2 WHERE id = ?1"),
+        params![id, state.active],
+    )?;
     match (state.active, &state.deleted_at) {
         (false, Some(at)) => record_deletion(
             conn,
@@ -168,30 +165,36 @@ fn write_state(conn: &Connection, kind: Kind, id: &str, state: &RowState) -> Res
 /// Records when a thread or post was deleted and how that is known, tied
 /// to the row's current `updated_at` (see `conditions::deletion_time`).
 pub fn record_deletion(
-    conn: &Connection,
+    conn: Conn,
     kind: Kind,
     id: &str,
     at: &str,
     source: DeletionSource,
 ) -> Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO modcon_deletion (kind, row_id, deleted_at, source, row_updated_at) \
-         VALUES (?1, ?2, ?3, ?4, (SELECT updated_at FROM {} WHERE id = ?2))",
-        kind.table()
-    ))?
-    .execute((kind.name(), id, at, source.stored()))?;
+    conn.execute(
+        &format!(
+            "INSERT INTO modcon_deletion (kind, row_id, deleted_at, source, row_updated_at) \
+             VALUES (?1, ?2, ?3, ?4, (SELECT updated_at FROM {} WHERE id = ?2)) \
+             ON CONFLICT (kind, row_id) DO UPDATE SET deleted_at = excluded.deleted_at, \
+               source = excluded.source, row_updated_at = excluded.row_updated_at",
+            kind.table()
+        ),
+        params![kind.name(), id, at, source.stored()],
+    )?;
     Ok(())
 }
 
-pub fn forget_deletion(conn: &Connection, kind: Kind, id: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM modcon_deletion WHERE kind = ?1 AND row_id = ?2")?
-        .execute((kind.name(), id))?;
+pub fn forget_deletion(conn: Conn, kind: Kind, id: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM modcon_deletion WHERE kind = ?1 AND row_id = ?2",
+        params![kind.name(), id],
+    )?;
     Ok(())
 }
 
 /// Changes one row and records the change under `action_id`.
 fn change(
-    conn: &Connection,
+    conn: Conn,
     action_id: i64,
     kind: Kind,
     id: &str,
@@ -199,18 +202,14 @@ fn change(
     after: &RowState,
 ) -> Result<()> {
     write_state(conn, kind, id, after)?;
-    audit::record_change(conn.into(), action_id, kind, id, before, after)
+    audit::record_change(conn, action_id, kind, id, before, after)
 }
 
-fn ids(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let list = stmt
-        .query_map(params, |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(list)
+fn ids(conn: Conn, sql: &str, params: &[Value<'_>]) -> Result<Vec<String>> {
+    conn.query_map(sql, params, |r| r.text(0))
 }
 
-fn require(conn: &Connection, target: &Target) -> Result<RowState> {
+fn require(conn: Conn, target: &Target) -> Result<RowState> {
     match row_state(conn, target.kind, &target.id)? {
         Some(state) => Ok(state),
         None => bail!("no {} with id {}", target.kind, target.id),
@@ -223,26 +222,34 @@ fn require(conn: &Connection, target: &Target) -> Result<RowState> {
 /// its active descendants (a thread's active posts and their active
 /// attachments; a post's active attachments). Empty when it is already
 /// deleted.
-pub fn delete_set(conn: &Connection, target: &Target) -> Result<Vec<Target>> {
+pub fn delete_set(conn: Conn, target: &Target) -> Result<Vec<Target>> {
     if !require(conn, target)?.active {
         return Ok(Vec::new());
     }
     let mut rows = vec![target.clone()];
     let id = target.id.as_str();
+    let d = conn.dialect();
+    let yes = d.bool(true);
     match target.kind {
         Kind::Thread => {
             for post in ids(
                 conn,
-                "SELECT id FROM forum_post WHERE thread_id = ?1 AND is_active = 1 ORDER BY id",
-                [id],
+                &format!(
+                    "SELECT id FROM forum_post WHERE thread_id = ?1 AND is_active = {yes} ORDER BY id"
+                ),
+                params![id],
             )? {
                 rows.push(Target::new(Kind::Post, post));
             }
             for att in ids(
                 conn,
-                "SELECT a.id FROM forum_post p CROSS JOIN forum_attachment a ON a.post_id = p.id \
-                 WHERE p.thread_id = ?1 AND p.is_active = 1 AND +a.is_active = 1 ORDER BY a.id",
-                [id],
+                &format!(
+                    "SELECT a.id FROM forum_post p {join} forum_attachment a ON a.post_id = p.id \
+                     WHERE p.thread_id = ?1 AND p.is_active = {yes} AND {a_active} = {yes} ORDER BY a.id",
+                    join = d.fixed_join(),
+                    a_active = d.no_index("a.is_active"),
+                ),
+                params![id],
             )? {
                 rows.push(Target::new(Kind::Attachment, att));
             }
@@ -250,8 +257,10 @@ pub fn delete_set(conn: &Connection, target: &Target) -> Result<Vec<Target>> {
         Kind::Post => {
             for att in ids(
                 conn,
-                "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = 1 ORDER BY id",
-                [id],
+                &format!(
+                    "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = {yes} ORDER BY id"
+                ),
+                params![id],
             )? {
                 rows.push(Target::new(Kind::Attachment, att));
             }
@@ -270,12 +279,12 @@ fn tally_of(rows: &[Target]) -> Tally {
 }
 
 /// What a delete would touch, per kind (for a confirmation).
-pub fn preview_delete(conn: &Connection, target: &Target) -> Result<Tally> {
+pub fn preview_delete(conn: Conn, target: &Target) -> Result<Tally> {
     Ok(tally_of(&delete_set(conn, target)?))
 }
 
 /// Makes `rows` deleted at `ctx.now`, recorded under `action_id`.
-fn delete_rows(conn: &Connection, ctx: &Ctx, action_id: i64, rows: &[Target]) -> Result<Tally> {
+fn delete_rows(conn: Conn, ctx: &Ctx, action_id: i64, rows: &[Target]) -> Result<Tally> {
     let now = ctx.now_text();
     for row in rows {
         let before = require(conn, row)?;
@@ -288,17 +297,12 @@ fn delete_rows(conn: &Connection, ctx: &Ctx, action_id: i64, rows: &[Target]) ->
 /// The console's delete of `target`, cascade included, recorded under an
 /// action the caller began (a review's `remove_post` / `remove_thread`).
 /// Nothing when it is already deleted.
-pub fn delete_under(
-    conn: &Connection,
-    ctx: &Ctx,
-    action_id: i64,
-    target: &Target,
-) -> Result<Tally> {
+pub fn delete_under(conn: Conn, ctx: &Ctx, action_id: i64, target: &Target) -> Result<Tally> {
     let rows = delete_set(conn, target)?;
     delete_rows(conn, ctx, action_id, &rows)
 }
 
-pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcome> {
+pub fn delete_in(conn: Conn, ctx: &Ctx, target: &Target) -> Result<Outcome> {
     let rows = delete_set(conn, target)?;
     if rows.is_empty() {
         return Ok(Outcome::unchanged(
@@ -311,14 +315,14 @@ pub fn delete_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcom
         ));
     }
     let action_id = audit::begin(
-        conn.into(),
+        conn,
         ctx,
         Action::Delete,
         Some((target.kind, &target.id)),
         None,
     )?;
     let tally = delete_rows(conn, ctx, action_id, &rows)?;
-    audit::finish(conn.into(), action_id, &tally)?;
+    audit::finish(conn, action_id, &tally)?;
     Ok(Outcome {
         changed: true,
         action_id: Some(action_id),
@@ -342,8 +346,8 @@ fn done_message(verb: &str, target: &Target, tally: &Tally) -> String {
 }
 
 pub fn delete(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
-    let tx = db.sqlite_write_tx("delete, restore and undo")?;
-    let outcome = delete_in(&tx, ctx, target)?;
+    let tx = db.write_tx()?;
+    let outcome = delete_in(tx.conn(), ctx, target)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)
@@ -352,7 +356,7 @@ pub fn delete(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
 // ---------------------------------------------------------------- restore
 
 /// Refuses to restore below a deleted row, naming the nearest one.
-fn refuse_under_deleted_parent(conn: &Connection, target: &Target) -> Result<()> {
+fn refuse_under_deleted_parent(conn: Conn, target: &Target) -> Result<()> {
     let mut kind = target.kind;
     let mut id = target.id.clone();
     while let (Some(parent_kind), Some(parent_id)) = (kind.parent(), parent_of(conn, kind, &id)?) {
@@ -376,7 +380,7 @@ fn refuse_under_deleted_parent(conn: &Connection, target: &Target) -> Result<()>
 }
 
 /// Is `row` below `target` (or the target itself)?
-fn is_within(conn: &Connection, target: &Target, row: &Target) -> Result<bool> {
+fn is_within(conn: Conn, target: &Target, row: &Target) -> Result<bool> {
     if row == target {
         return Ok(true);
     }
@@ -404,7 +408,7 @@ pub struct RestorePlan {
 /// Whether a row is still exactly as a recorded change left it (for a
 /// thread or post: deleted at the same time, known the same way — so the
 /// console's record of it still holds).
-fn still_as_left(conn: &Connection, ch: &audit::Change) -> Result<bool> {
+fn still_as_left(conn: Conn, ch: &audit::Change) -> Result<bool> {
     Ok(row_state(conn, ch.kind, &ch.row_id)?.is_some_and(|now| now == ch.after))
 }
 
@@ -418,7 +422,7 @@ fn still_as_left(conn: &Connection, ch: &audit::Change) -> Result<bool> {
 /// attachments that share the latest `deleted_at` (the web app's cascade
 /// stamps one time), none deleted before the post when its time is exact
 /// (a moderation removal).
-pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
+pub fn restore_plan(conn: Conn, target: &Target) -> Result<RestorePlan> {
     let state = require(conn, target)?;
     if state.active {
         return Ok(RestorePlan {
@@ -434,11 +438,11 @@ pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
         });
     }
     if state.source == Some(DeletionSource::Console)
-        && let Some(latest) = audit::latest_change(conn.into(), target.kind, &target.id)?
+        && let Some(latest) = audit::latest_change(conn, target.kind, &target.id)?
         && latest.after == state
     {
         let mut rows = vec![target.clone()];
-        for ch in audit::changes(conn.into(), latest.action_id)? {
+        for ch in audit::changes(conn, latest.action_id)? {
             let row = Target::new(ch.kind, ch.row_id.clone());
             if row == *target || !ch.before.active || ch.after.active {
                 continue;
@@ -458,14 +462,19 @@ pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
             Some(DeletionSource::ModerationAction) => state.deleted_at.clone(),
             _ => None,
         };
+        let d = conn.dialect();
         for att in ids(
             conn,
-            "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = 0 \
-               AND modcon_ts(deleted_at) = (SELECT max(modcon_ts(deleted_at)) FROM forum_attachment \
-                                            WHERE post_id = ?1 AND is_active = 0) \
-               AND modcon_ts(deleted_at) >= COALESCE(?2, '') \
-             ORDER BY id",
-            (&target.id, &not_before),
+            &format!(
+                "SELECT id FROM forum_attachment WHERE post_id = ?1 AND is_active = {no} \
+                   AND {at} = (SELECT max({at}) FROM forum_attachment \
+                               WHERE post_id = ?1 AND is_active = {no}) \
+                   AND {at} >= COALESCE(?2, {at}) \
+                 ORDER BY id",
+                no = d.bool(false),
+                at = d.ts("deleted_at"),
+            ),
+            params![target.id, not_before],
         )? {
             rows.push(Target::new(Kind::Attachment, att));
         }
@@ -476,26 +485,32 @@ pub fn restore_plan(conn: &Connection, target: &Target) -> Result<RestorePlan> {
     })
 }
 
-pub fn preview_restore(conn: &Connection, target: &Target) -> Result<Tally> {
+pub fn preview_restore(conn: Conn, target: &Target) -> Result<Tally> {
     Ok(tally_of(&restore_plan(conn, target)?.rows))
 }
 
 /// Rows below `target` that are still deleted after a restore.
-fn still_deleted_below(conn: &Connection, target: &Target) -> Result<Tally> {
+fn still_deleted_below(conn: Conn, target: &Target) -> Result<Tally> {
     let mut tally = Tally::default();
     match target.kind {
         Kind::Thread => {
             let posts: i64 = conn.query_row(
-                "SELECT count(*) FROM forum_post WHERE thread_id = ?1 AND is_active = 0",
-                [&target.id],
+                &format!(
+                    "SELECT count(*) FROM forum_post WHERE thread_id = ?1 AND is_active = {}",
+                    conn.dialect().bool(false)
+                ),
+                params![target.id],
                 |r| r.get(0),
             )?;
             tally.add(Kind::Post, posts);
         }
         Kind::Post => {
             let atts: i64 = conn.query_row(
-                "SELECT count(*) FROM forum_attachment WHERE post_id = ?1 AND is_active = 0",
-                [&target.id],
+                &format!(
+                    "SELECT count(*) FROM forum_attachment WHERE post_id = ?1 AND is_active = {}",
+                    conn.dialect().bool(false)
+                ),
+                params![target.id],
                 |r| r.get(0),
             )?;
             tally.add(Kind::Attachment, atts);
@@ -505,7 +520,7 @@ fn still_deleted_below(conn: &Connection, target: &Target) -> Result<Tally> {
     Ok(tally)
 }
 
-fn parent_active(conn: &Connection, row: &Target) -> Result<bool> {
+fn parent_active(conn: Conn, row: &Target) -> Result<bool> {
     let (Some(parent_kind), Some(parent_id)) =
         (row.kind.parent(), parent_of(conn, row.kind, &row.id)?)
     else {
@@ -514,7 +529,7 @@ fn parent_active(conn: &Connection, row: &Target) -> Result<bool> {
     Ok(row_state(conn, parent_kind, &parent_id)?.is_some_and(|s| s.active))
 }
 
-pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outcome> {
+pub fn restore_in(conn: Conn, ctx: &Ctx, target: &Target) -> Result<Outcome> {
     let plan = restore_plan(conn, target)?;
     if plan.rows.is_empty() {
         return Ok(Outcome::unchanged(
@@ -528,7 +543,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
     }
     let detail = serde_json::json!({ "reverses": plan.from_action });
     let action_id = audit::begin(
-        conn.into(),
+        conn,
         ctx,
         Action::Restore,
         Some((target.kind, &target.id)),
@@ -551,7 +566,7 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
         )?;
         tally.add(row.kind, 1);
     }
-    audit::finish(conn.into(), action_id, &tally)?;
+    audit::finish(conn, action_id, &tally)?;
     let stay_deleted = still_deleted_below(conn, target)?;
     let mut message = done_message("restored", target, &tally);
     if stay_deleted.rows() > 0 {
@@ -575,8 +590,8 @@ pub fn restore_in(conn: &Connection, ctx: &Ctx, target: &Target) -> Result<Outco
 }
 
 pub fn restore(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
-    let tx = db.sqlite_write_tx("delete, restore and undo")?;
-    let outcome = restore_in(&tx, ctx, target)?;
+    let tx = db.write_tx()?;
+    let outcome = restore_in(tx.conn(), ctx, target)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)
@@ -584,21 +599,24 @@ pub fn restore(db: &mut Db, ctx: &Ctx, target: &Target) -> Result<Outcome> {
 
 // ---------------------------------------------------------------- undo
 
-fn active_children(conn: &Connection, row: &Target) -> Result<i64> {
+fn active_children(conn: Conn, row: &Target) -> Result<i64> {
     let Some(child) = row.kind.child() else {
         return Ok(0);
     };
     let column = child.parent_column().unwrap_or_default();
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT count(*) FROM {} WHERE {column} = ?1 AND is_active = 1",
-            child.table()
-        ))?
-        .query_row([&row.id], |r| r.get(0))?)
+    conn.query_row(
+        &format!(
+            "SELECT count(*) FROM {} WHERE {column} = ?1 AND is_active = {}",
+            child.table(),
+            conn.dialect().bool(true)
+        ),
+        params![row.id],
+        |r| r.get(0),
+    )
 }
 
-pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
-    let Some(entry) = audit::latest_not_undone(conn.into(), &ctx.actor)? else {
+pub fn undo_in(conn: Conn, ctx: &Ctx) -> Result<Outcome> {
+    let Some(entry) = audit::latest_not_undone(conn, &ctx.actor)? else {
         return Ok(Outcome::unchanged(
             Action::Undo,
             None,
@@ -612,11 +630,11 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
             entry.at
         );
     }
-    let changes = audit::changes(conn.into(), entry.id)?;
+    let changes = audit::changes(conn, entry.id)?;
     let detail = serde_json::json!({ "undoes": entry.id });
     let target_kind = entry.kind;
     let target = target_kind.zip(entry.target_id.as_deref());
-    let undo_id = audit::begin(conn.into(), ctx, Action::Undo, target, Some(&detail))?;
+    let undo_id = audit::begin(conn, ctx, Action::Undo, target, Some(&detail))?;
     let mut tally = Tally::default();
     let mut left_alone = Vec::new();
     // Rows going back to deleted: children first, so a parent is checked
@@ -673,8 +691,8 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
     // A review's flag, moderation action and lock.
     let columns = super::flags::undo_columns(conn, &entry, undo_id)?;
     left_alone.extend(columns.left_alone.iter().cloned());
-    audit::finish(conn.into(), undo_id, &tally)?;
-    audit::mark_undone(conn.into(), entry.id, undo_id)?;
+    audit::finish(conn, undo_id, &tally)?;
+    audit::mark_undone(conn, entry.id, undo_id)?;
     let mut message = format!(
         "undid #{} ({}{}): {} back as before",
         entry.id,
@@ -714,8 +732,8 @@ pub fn undo_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
 }
 
 pub fn undo(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
-    let tx = db.sqlite_write_tx("delete, restore and undo")?;
-    let outcome = undo_in(&tx, ctx)?;
+    let tx = db.write_tx()?;
+    let outcome = undo_in(tx.conn(), ctx)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)
@@ -725,14 +743,11 @@ pub fn undo(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
 
 /// `check --fix`: soft-deletes every active row under a deleted parent
 /// (posts with their active attachments), as one undoable action.
-pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
+pub fn fix_in(conn: Conn, ctx: &Ctx) -> Result<Outcome> {
     let mut rows: Vec<Target> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for kind in [Kind::Post, Kind::Attachment] {
-        let mut stmt = conn.prepare(&cond::violating_rows(Dialect::Sqlite, kind))?;
-        let found = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let found = ids(conn, &cond::violating_rows(conn.dialect(), kind), params![])?;
         for id in found {
             for row in delete_set(conn, &Target::new(kind, id))? {
                 if seen.insert(row.clone()) {
@@ -749,9 +764,9 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
         ));
     }
     rows.sort_by_key(|r| r.kind);
-    let action_id = audit::begin(conn.into(), ctx, Action::Fix, None, None)?;
+    let action_id = audit::begin(conn, ctx, Action::Fix, None, None)?;
     let tally = delete_rows(conn, ctx, action_id, &rows)?;
-    audit::finish(conn.into(), action_id, &tally)?;
+    audit::finish(conn, action_id, &tally)?;
     Ok(Outcome {
         changed: true,
         action_id: Some(action_id),
@@ -767,8 +782,8 @@ pub fn fix_in(conn: &Connection, ctx: &Ctx) -> Result<Outcome> {
 pub fn fix(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
     // Not while a purge (or another fix) runs on this database.
     let _lock = super::lock::acquire(db, "check --fix", &ctx.actor)?;
-    let tx = db.sqlite_write_tx("delete, restore and undo")?;
-    let outcome = fix_in(&tx, ctx)?;
+    let tx = db.write_tx()?;
+    let outcome = fix_in(tx.conn(), ctx)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(outcome)

@@ -429,9 +429,12 @@ impl<'c> Tx<'c> {
         self.conn
     }
 
+    /// Commits; a commit that fails (a lock, a full disk) rolls back when
+    /// the guard drops, so no lock outlives it.
     pub fn commit(mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
         self.done = true;
-        self.conn.execute_batch("COMMIT")
+        Ok(())
     }
 
     pub fn rollback(mut self) -> Result<()> {

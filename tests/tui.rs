@@ -1921,6 +1921,33 @@ fn a_review_from_the_flag_view_reaches_the_database() {
     let screen = h.screen();
     assert!(screen.contains("Flag queue: 5 pending"), "{screen}");
     assert!(screen.contains("reviewed flag"), "{screen}");
+    // The reply is longer than the line: m, which the line names, shows it
+    // whole here, and Esc comes back to the queue.
+    let line = screen
+        .lines()
+        .find(|l| l.starts_with("reviewed flag"))
+        .unwrap();
+    assert!(line.ends_with("(m: all of it)"), "{line}");
+    h.keys(&["m"]);
+    let text: String = h
+        .screen()
+        .lines()
+        .map(|l| l.trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains(&format!(
+            "reviewed flag {} on post {post}: remove_post, flag removed; deleted 1 post, {photos} attachments",
+            twice[1]
+        )),
+        "{}",
+        h.screen()
+    );
+    h.keys(&["Esc"]);
+    assert!(matches!(
+        h.app.overlay,
+        Some(modcon::tui::app::Overlay::Flags(_))
+    ));
     select_flag(&mut h, &twice[0]);
     assert!(h.screen().contains("ALREADY DELETED"), "{}", h.screen());
     // Enter goes to the flagged row in the panes.
@@ -1930,6 +1957,14 @@ fn a_review_from_the_flag_view_reaches_the_database() {
     // u undoes the review: post, photos and flag back.
     h.keys(&["u"]);
     assert_eq!(post_active(&conn, &post), 1);
+    // In the panes too, m shows the cut reply whole; Esc comes back.
+    let screen = h.screen();
+    let line = screen.lines().find(|l| l.starts_with("undid ")).unwrap();
+    assert!(line.ends_with("(m: all of it)"), "{line}");
+    h.keys(&["m"]);
+    assert!(h.screen().contains("Messages of this session"));
+    h.keys(&["Esc"]);
+    assert!(h.app.overlay.is_none());
     let status: String = conn
         .query_row(
             "SELECT status FROM forum_flaggedcontent WHERE id = ?1",

@@ -394,6 +394,8 @@ pub struct Results {
     pub header: String,
     pub entries: Vec<Entry>,
     pub state: ListState,
+    /// The view it was opened over (the flag or check view), back on close.
+    pub back: Option<Box<Overlay>>,
 }
 
 impl Results {
@@ -408,6 +410,7 @@ impl Results {
             header,
             entries,
             state,
+            back: None,
         }
     }
 

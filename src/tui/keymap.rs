@@ -632,6 +632,13 @@ const DEFAULTS: &[Default] = &[
         Some("fix"),
         "check --fix: soft-delete every active row under a deleted parent (asks first)",
     ),
+    (
+        L::Check,
+        &["m"],
+        A::Messages,
+        None,
+        "this session's messages, in full (Esc comes back here)",
+    ),
     (L::Check, &["esc", "q"], A::Cancel, Some("close"), "close"),
     (
         L::Check,
@@ -688,6 +695,13 @@ const DEFAULTS: &[Default] = &[
         A::Warn,
         Some("warn"),
         "warn the author: the content stays, the flag is approved (asks a reason)",
+    ),
+    (
+        L::Flags,
+        &["m"],
+        A::Messages,
+        None,
+        "this session's messages, in full (Esc comes back here)",
     ),
     (L::Flags, &["esc", "q"], A::Cancel, Some("close"), "close"),
     (

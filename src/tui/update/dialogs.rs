@@ -365,8 +365,13 @@ impl App {
                 }
             }
             Action::Cancel => {
-                self.overlay = None;
-                Vec::new()
+                self.overlay = results.back.take().map(|back| *back);
+                // The flag queue may have changed while it was hidden.
+                if self.flags_shown() {
+                    vec![Request::Flags]
+                } else {
+                    Vec::new()
+                }
             }
             other => {
                 let n = results.entries.len();
@@ -377,6 +382,10 @@ impl App {
     }
 
     pub(super) fn check_action(&mut self, action: Action) -> Vec<Request> {
+        if action == Action::Messages {
+            self.open_messages();
+            return Vec::new();
+        }
         let works = self.works(action);
         let page = self.page_rows() as isize;
         let Some(Overlay::Check(view)) = &mut self.overlay else {
@@ -470,7 +479,10 @@ impl App {
         }
     }
 
+    /// The messages view, over the view open now (none, the flag or the
+    /// check view), which comes back when it closes.
     pub(super) fn open_messages(&mut self) {
+        let back = self.overlay.take().map(Box::new);
         let entries: Vec<Entry> = self
             .messages
             .iter()
@@ -481,12 +493,9 @@ impl App {
             })
             .collect();
         let title = format!("Messages of this session, newest first ({})", entries.len());
-        self.overlay = Some(Overlay::Results(Results::new(
-            ResultsKind::Messages,
-            title,
-            String::new(),
-            entries,
-        )));
+        let mut results = Results::new(ResultsKind::Messages, title, String::new(), entries);
+        results.back = back;
+        self.overlay = Some(Overlay::Results(results));
     }
 
     pub(super) fn input_action(&mut self, action: Action) -> Vec<Request> {

@@ -109,11 +109,16 @@ impl App {
                 !self.read_only && selected.is_some_and(|f| f.target().is_some())
             }
             Action::Down => view.flags.len() > 1,
+            Action::Messages => !self.messages.is_empty(),
             _ => true,
         }
     }
 
     pub(super) fn flags_action(&mut self, action: Action) -> Vec<Request> {
+        if action == Action::Messages {
+            self.open_messages();
+            return Vec::new();
+        }
         // Each key replaces the message line, as in the panes.
         self.message = None;
         if self.read_only && action.mutates() {

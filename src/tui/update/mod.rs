@@ -85,6 +85,7 @@ impl App {
                     !self.read_only && !c.report.violations.is_empty()
                 }
                 (Some(Overlay::Check(c)), Action::Down) => c.shown().len() > 1,
+                (_, Action::Messages) => !self.messages.is_empty(),
                 _ => true,
             },
             Layer::PurgeSetup => match (&self.overlay, action) {

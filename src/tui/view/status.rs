@@ -11,7 +11,8 @@ use unicode_width::UnicodeWidthStr;
 
 use super::Layout;
 use crate::display::{abbreviated, fit, fit_tail, sanitize_line};
-use crate::tui::app::{App, Level};
+use crate::tui::app::{App, Level, Overlay, ResultsKind};
+use crate::tui::keymap::{Action, Layer};
 use modcon_core::query::Counts;
 
 /// A request slower than this shows "waiting for the database".
@@ -160,7 +161,7 @@ pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
                 Level::Warning => theme.warning(),
                 Level::Error => theme.error(),
             };
-            message_line(&m.text, width, style, theme.key())
+            message_line(&m.text, width, style, theme.key(), &whole_message_at(app))
         })
     };
     if let Some(message) = message {
@@ -182,17 +183,41 @@ pub fn draw(frame: &mut Frame, app: &App, l: &Layout) {
     frame.render_widget(Paragraph::new(lines), l.hints);
 }
 
+/// Where the message on the line can be read whole, by the key that
+/// opens the messages view: here when it works here, else in the panes
+/// (Esc first). Empty for a passing note, which the view does not keep.
+fn whole_message_at(app: &App) -> String {
+    let kept = match (&app.message, app.messages.last()) {
+        (Some(shown), Some(last)) => shown.text == last.text && shown.at == last.at,
+        _ => false,
+    };
+    // Not kept, or the messages view is what is open.
+    let reading =
+        matches!(&app.overlay, Some(Overlay::Results(r)) if r.kind == ResultsKind::Messages);
+    if !kept || reading {
+        return String::new();
+    }
+    let here = app.keymap.keys_for(app.layer(), Action::Messages);
+    if !here.is_empty() && app.works(Action::Messages) {
+        return format!(" ({here}: all of it)");
+    }
+    let panes = app.keymap.keys_for(Layer::List, Action::Messages);
+    if panes.is_empty() {
+        return String::new();
+    }
+    format!(" (all of it: {panes} in the panes)")
+}
+
 /// A message on one line; one that does not fit (or has more lines) is
-/// cut and says where the whole of it is.
-fn message_line(text: &str, width: usize, style: Style, key: Style) -> Line<'static> {
+/// cut and says where the whole of it is (`more`).
+fn message_line(text: &str, width: usize, style: Style, key: Style, more: &str) -> Line<'static> {
     let first = text.lines().next().unwrap_or_default();
     let whole = !text.contains('\n') && first.width() <= width;
     if whole {
         return Line::from(Span::styled(first.to_string(), style));
     }
-    let more = " (m: all of it)";
     Line::from(vec![
         Span::styled(fit(first, width.saturating_sub(more.width())), style),
-        Span::styled(more, key),
+        Span::styled(more.to_string(), key),
     ])
 }

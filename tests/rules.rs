@@ -9,7 +9,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use assertions::{State, bytes, diff, error_line, state, state_of, stdout_of, usage_line};
-use common::{FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
+use common::site::{Backend, Site};
+use common::{FIXTURE_NOW, Forum, hex_id, json_on, modcon, run_on};
 use serde_json::Value;
 
 const NOW: &str = "2026-11-26 12:00:00";
@@ -40,8 +41,8 @@ fn img(n: u32) -> String {
 /// Thread T with posts P1 (attachments A1, A2) and P2 (A3 active, A4
 /// deleted by the web app earlier), and P3 which the web app deleted
 /// without its attachment A5.
-fn thread_forum() -> Forum {
-    let f = Forum::new();
+fn thread_forum(b: Backend) -> Site {
+    let f = Site::new(b);
     f.thread(&id(T), true);
     f.post(&id(P1), &id(T), true);
     f.post(&id(P2), &id(T), true);
@@ -82,472 +83,470 @@ fn counts(v: &Value) -> (i64, i64, i64, i64) {
 /// actor, action, kind, target, counts.
 type Action = (String, String, Option<String>, Option<String>, [i64; 4]);
 
-fn actions(f: &Forum) -> Vec<Action> {
-    f.conn
-        .prepare(
-            "SELECT actor, action, kind, target_id, threads, posts, attachments, files \
-             FROM modcon_action ORDER BY id",
+fn actions(f: &Site) -> Vec<Action> {
+    let n = |v: &Option<String>| v.as_deref().unwrap().parse::<i64>().unwrap();
+    f.rows(
+        "SELECT actor, action, kind, target_id, threads, posts, attachments, files \
+         FROM modcon_action ORDER BY id",
+    )
+    .into_iter()
+    .map(|r| {
+        (
+            r[0].clone().unwrap(),
+            r[1].clone().unwrap(),
+            r[2].clone(),
+            r[3].clone(),
+            [n(&r[4]), n(&r[5]), n(&r[6]), n(&r[7])],
         )
-        .unwrap()
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
-            ))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    })
+    .collect()
 }
 
-fn deletion_records(f: &Forum) -> Vec<(String, String, String, String)> {
-    f.conn
-        .prepare(
-            "SELECT kind, row_id, deleted_at, source FROM modcon_deletion ORDER BY kind, row_id",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
+fn deletion_records(f: &Site) -> Vec<(String, String, String, String)> {
+    f.rows("SELECT kind, row_id, deleted_at, source FROM modcon_deletion ORDER BY kind, row_id")
+        .into_iter()
+        .map(|r| {
+            let t = |i: usize| r[i].clone().unwrap();
+            (t(0), t(1), t(2), t(3))
+        })
         .collect()
 }
 
 // ---------------------------------------------------------------- delete
 
-#[test]
-fn delete_thread_takes_its_active_posts_and_their_active_attachments_with_one_timestamp() {
-    let f = thread_forum();
-    let before = state(&f.conn);
-    let out = json_on(&f.db, NOW, &["delete", "thread", &id(T)]);
-    assert_eq!(out["action"], "delete");
-    assert_eq!(out["kind"], "thread");
-    assert_eq!(out["id"], id(T));
-    assert_eq!(out["changed"], true);
-    assert_eq!(counts(&out), (1, 2, 3, 0));
-    assert_eq!(
-        out["message"],
-        format!("deleted thread {} with 2 posts, 3 attachments", id(T))
-    );
+on_both!(
+    delete_thread_takes_its_active_posts_and_their_active_attachments_with_one_timestamp,
+    |b: Backend| {
+        let f = thread_forum(b);
+        let before = f.state();
+        let out = f.json(NOW, &["delete", "thread", &id(T)]);
+        assert_eq!(out["action"], "delete");
+        assert_eq!(out["kind"], "thread");
+        assert_eq!(out["id"], id(T));
+        assert_eq!(out["changed"], true);
+        assert_eq!(counts(&out), (1, 2, 3, 0));
+        assert_eq!(
+            out["message"],
+            format!("deleted thread {} with 2 posts, 3 attachments", id(T))
+        );
 
-    let after = state(&f.conn);
-    assert_eq!(
-        changed(&before, &after),
-        set(&[
-            ("thread", T),
-            ("post", P1),
-            ("post", P2),
-            ("attachment", A1),
-            ("attachment", A2),
-            ("attachment", A3)
-        ])
-    );
-    for a in [A1, A2, A3] {
-        assert_eq!(after[&key("attachment", a)], (0, Some(NOW.to_string())));
-    }
-    // Deleted before, by someone else: untouched, its time kept.
-    assert_eq!(
-        after[&key("attachment", A4)],
-        (0, Some("2026-05-01 00:00:00".into()))
-    );
-    assert_eq!(after[&key("post", P3)], (0, None));
-    assert_eq!(after[&key("attachment", A5)], (1, None));
-    // The deletion time of the thread and posts, recorded exactly.
-    assert_eq!(
-        deletion_records(&f),
-        [
-            ("post".into(), id(P1), NOW.into(), "console".into()),
-            ("post".into(), id(P2), NOW.into(), "console".into()),
-            ("thread".into(), id(T), NOW.into(), "console".into()),
-        ]
-    );
-    // One audit entry, and one change record per row with before/after.
-    assert_eq!(
-        actions(&f),
-        [(
-            "tester".into(),
-            "delete".into(),
-            Some("thread".into()),
-            Some(id(T)),
-            [1, 2, 3, 0]
-        )]
-    );
-    type Change = (String, String, i64, Option<String>, i64, Option<String>);
-    let changes: Vec<Change> = f
-        .conn
-        .prepare(
+        let after = f.state();
+        assert_eq!(
+            changed(&before, &after),
+            set(&[
+                ("thread", T),
+                ("post", P1),
+                ("post", P2),
+                ("attachment", A1),
+                ("attachment", A2),
+                ("attachment", A3)
+            ])
+        );
+        for a in [A1, A2, A3] {
+            assert_eq!(after[&key("attachment", a)], (0, Some(NOW.to_string())));
+        }
+        // Deleted before, by someone else: untouched, its time kept.
+        assert_eq!(
+            after[&key("attachment", A4)],
+            (0, Some("2026-05-01 00:00:00".into()))
+        );
+        assert_eq!(after[&key("post", P3)], (0, None));
+        assert_eq!(after[&key("attachment", A5)], (1, None));
+        // The deletion time of the thread and posts, recorded exactly.
+        assert_eq!(
+            deletion_records(&f),
+            [
+                ("post".into(), id(P1), NOW.into(), "console".into()),
+                ("post".into(), id(P2), NOW.into(), "console".into()),
+                ("thread".into(), id(T), NOW.into(), "console".into()),
+            ]
+        );
+        // One audit entry, and one change record per row with before/after.
+        assert_eq!(
+            actions(&f),
+            [(
+                "tester".into(),
+                "delete".into(),
+                Some("thread".into()),
+                Some(id(T)),
+                [1, 2, 3, 0]
+            )]
+        );
+        type Change = (String, String, i64, Option<String>, i64, Option<String>);
+        let changes: Vec<Change> = f
+        .rows(
             "SELECT kind, row_id, before_active, before_deleted_at, after_active, after_deleted_at \
              FROM modcon_change ORDER BY kind, row_id",
         )
-        .unwrap()
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+        .into_iter()
+        .map(|r| {
+            let n = |i: usize| r[i].as_deref().unwrap().parse::<i64>().unwrap();
+            (
+                r[0].clone().unwrap(),
+                r[1].clone().unwrap(),
+                n(2),
+                r[3].clone(),
+                n(4),
+                r[5].clone(),
+            )
         })
-        .unwrap()
-        .map(Result::unwrap)
         .collect();
-    assert_eq!(changes.len(), 6);
-    assert!(
-        changes
-            .iter()
-            .all(|c| c.2 == 1 && c.3.is_none() && c.4 == 0 && c.5.as_deref() == Some(NOW)),
-        "{changes:?}"
-    );
-    // Files are never touched by a soft delete.
-    for a in [A1, A2, A3, A4, A5] {
-        assert!(f.exists(&img(a)));
-    }
-}
-
-#[test]
-fn delete_post_takes_its_active_attachments_only() {
-    let f = thread_forum();
-    let before = state(&f.conn);
-    let out = json_on(&f.db, NOW, &["delete", "post", &id(P2)]);
-    assert_eq!(counts(&out), (0, 1, 1, 0));
-    assert_eq!(
-        out["message"],
-        format!("deleted post {} with 1 attachment", id(P2))
-    );
-    let after = state(&f.conn);
-    assert_eq!(
-        changed(&before, &after),
-        set(&[("post", P2), ("attachment", A3)])
-    );
-    assert_eq!(after[&key("thread", T)], (1, None));
-}
-
-#[test]
-fn delete_attachment_takes_that_attachment_alone() {
-    let f = thread_forum();
-    let before = state(&f.conn);
-    let text = stdout_of(run_on(&f.db, NOW, &["delete", "attachment", &id(A1)]));
-    assert_eq!(text, format!("deleted attachment {}\n", id(A1)));
-    let after = state(&f.conn);
-    assert_eq!(changed(&before, &after), set(&[("attachment", A1)]));
-    assert_eq!(after[&key("attachment", A1)], (0, Some(NOW.into())));
-}
-
-#[test]
-fn deleting_a_deleted_row_changes_nothing_and_says_so() {
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "thread", &id(T)]).success();
-    let before = state(&f.conn);
-    let before_bytes = bytes(&f.db);
-    for (kind, n) in [
-        ("thread", T),
-        ("post", P1),
-        ("post", P3),
-        ("attachment", A1),
-        ("attachment", A4),
-    ] {
-        let out = json_on(&f.db, NOW, &["delete", kind, &id(n)]);
-        assert_eq!(out["changed"], false);
-        assert_eq!(counts(&out), (0, 0, 0, 0));
-        assert_eq!(out["action_id"], Value::Null);
-        let text = stdout_of(run_on(&f.db, NOW, &["delete", kind, &id(n)]));
-        assert_eq!(
-            text,
-            format!("{kind} {} is already deleted; nothing changed\n", id(n))
+        assert_eq!(changes.len(), 6);
+        assert!(
+            changes
+                .iter()
+                .all(|c| c.2 == 1 && c.3.is_none() && c.4 == 0 && c.5.as_deref() == Some(NOW)),
+            "{changes:?}"
         );
+        // Files are never touched by a soft delete.
+        for a in [A1, A2, A3, A4, A5] {
+            assert!(f.exists(&img(a)));
+        }
     }
-    assert_eq!(state(&f.conn), before);
-    assert_eq!(bytes(&f.db), before_bytes);
-    assert_eq!(actions(&f).len(), 1);
-}
+);
 
-#[test]
-fn a_delete_is_one_transaction() {
-    let f = thread_forum();
-    run_on(&f.db, NOW, &["check"]).success();
-    let before = state(&f.conn);
-    modcon(f.dir.path())
+on_both!(
+    delete_post_takes_its_active_attachments_only,
+    |b: Backend| {
+        let f = thread_forum(b);
+        let before = f.state();
+        let out = f.json(NOW, &["delete", "post", &id(P2)]);
+        assert_eq!(counts(&out), (0, 1, 1, 0));
+        assert_eq!(
+            out["message"],
+            format!("deleted post {} with 1 attachment", id(P2))
+        );
+        let after = f.state();
+        assert_eq!(
+            changed(&before, &after),
+            set(&[("post", P2), ("attachment", A3)])
+        );
+        assert_eq!(after[&key("thread", T)], (1, None));
+    }
+);
+
+on_both!(
+    delete_attachment_takes_that_attachment_alone,
+    |b: Backend| {
+        let f = thread_forum(b);
+        let before = f.state();
+        let text = stdout_of(f.run(NOW, &["delete", "attachment", &id(A1)]));
+        assert_eq!(text, format!("deleted attachment {}\n", id(A1)));
+        let after = f.state();
+        assert_eq!(changed(&before, &after), set(&[("attachment", A1)]));
+        assert_eq!(after[&key("attachment", A1)], (0, Some(NOW.into())));
+    }
+);
+
+on_both!(
+    deleting_a_deleted_row_changes_nothing_and_says_so,
+    |b: Backend| {
+        let f = thread_forum(b);
+        f.run(EARLIER, &["delete", "thread", &id(T)]).success();
+        let before = f.state();
+        let before_bytes = (b == Backend::Sqlite).then(|| bytes(&f.forum.db));
+        for (kind, n) in [
+            ("thread", T),
+            ("post", P1),
+            ("post", P3),
+            ("attachment", A1),
+            ("attachment", A4),
+        ] {
+            let out = f.json(NOW, &["delete", kind, &id(n)]);
+            assert_eq!(out["changed"], false);
+            assert_eq!(counts(&out), (0, 0, 0, 0));
+            assert_eq!(out["action_id"], Value::Null);
+            let text = stdout_of(f.run(NOW, &["delete", kind, &id(n)]));
+            assert_eq!(
+                text,
+                format!("{kind} {} is already deleted; nothing changed\n", id(n))
+            );
+        }
+        assert_eq!(f.state(), before);
+        if let Some(before_bytes) = before_bytes {
+            assert_eq!(bytes(&f.forum.db), before_bytes);
+        }
+        assert_eq!(actions(&f).len(), 1);
+    }
+);
+
+on_both!(a_delete_is_one_transaction, |b: Backend| {
+    let f = thread_forum(b);
+    // The console's own tables (a first read-write open), no action.
+    f.run(NOW, &["restore", "thread", &id(T)]).success();
+    let before = f.state();
+    modcon(f.dir())
         .env("MODCON_FAILPOINT", "before-commit:exit")
         .arg("--db")
-        .arg(&f.db)
+        .arg(f.db())
         .args(["--now", NOW, "delete", "thread", &id(T)])
         .assert()
         .code(3);
-    // A fresh connection rolls back whatever the stopped process left.
-    assert_eq!(state_of(&f.db), before);
-    assert_eq!(
-        count(&common::open(&f.db), "SELECT count(*) FROM modcon_action"),
-        0
-    );
-    assert_eq!(
-        count(&common::open(&f.db), "SELECT count(*) FROM modcon_change"),
-        0
-    );
-}
+    // A fresh connection (on SQLite) rolls back whatever the stopped
+    // process left; the server rolls back a session that went away.
+    if b == Backend::Sqlite {
+        assert_eq!(state_of(&f.forum.db), before);
+    }
+    assert_eq!(f.state(), before);
+    assert_eq!(f.count("SELECT count(*) FROM modcon_action"), 0);
+    assert_eq!(f.count("SELECT count(*) FROM modcon_change"), 0);
+});
 
 // --------------------------------------------------------------- restore
 
-#[test]
-fn delete_then_restore_round_trips_at_every_level() {
-    for (kind, n) in [
-        ("thread", T),
-        ("post", P1),
-        ("post", P2),
-        ("attachment", A3),
-    ] {
-        let f = thread_forum();
-        let before = state(&f.conn);
-        run_on(&f.db, EARLIER, &["delete", kind, &id(n)]).success();
-        assert_ne!(state(&f.conn), before);
-        let out = json_on(&f.db, NOW, &["restore", kind, &id(n)]);
-        assert_eq!(out["action"], "restore");
+on_both!(
+    delete_then_restore_round_trips_at_every_level,
+    |b: Backend| {
+        for (kind, n) in [
+            ("thread", T),
+            ("post", P1),
+            ("post", P2),
+            ("attachment", A3),
+        ] {
+            let f = thread_forum(b);
+            let before = f.state();
+            f.run(EARLIER, &["delete", kind, &id(n)]).success();
+            assert_ne!(f.state(), before);
+            let out = f.json(NOW, &["restore", kind, &id(n)]);
+            assert_eq!(out["action"], "restore");
+            assert_eq!(
+                (out["kind"].as_str(), out["id"].as_str()),
+                (Some(kind), Some(id(n).as_str()))
+            );
+            assert_eq!(f.state(), before, "{kind} round trip");
+            // Restored rows have no deletion record left.
+            let left: Vec<_> = deletion_records(&f)
+                .into_iter()
+                .filter(|r| r.3 == "console")
+                .collect();
+            assert!(left.is_empty(), "{left:?}");
+        }
+        let f = thread_forum(b);
+        f.run(EARLIER, &["delete", "thread", &id(T)]).success();
+        let out = f.json(NOW, &["restore", "thread", &id(T)]);
+        assert_eq!(counts(&out), (1, 2, 3, 0));
+        assert_eq!(out["stay_deleted"]["posts"], 1);
         assert_eq!(
-            (out["kind"].as_str(), out["id"].as_str()),
-            (Some(kind), Some(id(n).as_str()))
+            out["message"],
+            format!(
+                "restored thread {} with 2 posts, 3 attachments; 1 post stays deleted",
+                id(T)
+            )
         );
-        assert_eq!(state(&f.conn), before, "{kind} round trip");
-        // Restored rows have no deletion record left.
-        let left: Vec<_> = deletion_records(&f)
-            .into_iter()
-            .filter(|r| r.3 == "console")
-            .collect();
-        assert!(left.is_empty(), "{left:?}");
     }
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "thread", &id(T)]).success();
-    let out = json_on(&f.db, NOW, &["restore", "thread", &id(T)]);
-    assert_eq!(counts(&out), (1, 2, 3, 0));
-    assert_eq!(out["stay_deleted"]["posts"], 1);
-    assert_eq!(
-        out["message"],
-        format!(
-            "restored thread {} with 2 posts, 3 attachments; 1 post stays deleted",
-            id(T)
-        )
-    );
-}
+);
 
-#[test]
-fn restoring_a_thread_leaves_rows_deleted_before_its_delete_deleted() {
-    let f = thread_forum();
-    // First P2 (with A3), and A1 on its own; then the whole thread.
-    run_on(&f.db, "2026-11-01 10:00:00", &["delete", "post", &id(P2)]).success();
-    run_on(
-        &f.db,
-        "2026-11-02 10:00:00",
-        &["delete", "attachment", &id(A1)],
-    )
-    .success();
-    let before_thread_delete = state(&f.conn);
-    run_on(&f.db, EARLIER, &["delete", "thread", &id(T)]).success();
-    let out = json_on(&f.db, NOW, &["restore", "thread", &id(T)]);
-    assert_eq!(counts(&out), (1, 1, 1, 0));
-    assert_eq!(out["stay_deleted"]["posts"], 2);
-    assert_eq!(state(&f.conn), before_thread_delete);
-    let after = state(&f.conn);
-    assert_eq!(
-        after[&key("attachment", A1)],
-        (0, Some("2026-11-02 10:00:00".into()))
-    );
-    assert_eq!(
-        after[&key("attachment", A3)],
-        (0, Some("2026-11-01 10:00:00".into()))
-    );
-    // Restoring P2 now brings back what its own delete took.
-    let out = json_on(&f.db, NOW, &["restore", "post", &id(P2)]);
-    assert_eq!(counts(&out), (0, 1, 1, 0));
-    assert_eq!(state(&f.conn)[&key("attachment", A3)], (1, None));
-    assert_eq!(state(&f.conn)[&key("attachment", A4)].0, 0);
-}
+on_both!(
+    restoring_a_thread_leaves_rows_deleted_before_its_delete_deleted,
+    |b: Backend| {
+        let f = thread_forum(b);
+        // First P2 (with A3), and A1 on its own; then the whole thread.
+        f.run("2026-11-01 10:00:00", &["delete", "post", &id(P2)])
+            .success();
+        f.run("2026-11-02 10:00:00", &["delete", "attachment", &id(A1)])
+            .success();
+        let before_thread_delete = f.state();
+        f.run(EARLIER, &["delete", "thread", &id(T)]).success();
+        let out = f.json(NOW, &["restore", "thread", &id(T)]);
+        assert_eq!(counts(&out), (1, 1, 1, 0));
+        assert_eq!(out["stay_deleted"]["posts"], 2);
+        assert_eq!(f.state(), before_thread_delete);
+        let after = f.state();
+        assert_eq!(
+            after[&key("attachment", A1)],
+            (0, Some("2026-11-02 10:00:00".into()))
+        );
+        assert_eq!(
+            after[&key("attachment", A3)],
+            (0, Some("2026-11-01 10:00:00".into()))
+        );
+        // Restoring P2 now brings back what its own delete took.
+        let out = f.json(NOW, &["restore", "post", &id(P2)]);
+        assert_eq!(counts(&out), (0, 1, 1, 0));
+        assert_eq!(f.state()[&key("attachment", A3)], (1, None));
+        assert_eq!(f.state()[&key("attachment", A4)].0, 0);
+    }
+);
 
-#[test]
-fn an_attachment_deleted_before_its_post_stays_deleted_when_the_post_is_restored() {
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "attachment", &id(A1)]).success();
-    run_on(&f.db, NOW, &["delete", "post", &id(P1)]).success();
-    let out = json_on(&f.db, NOW, &["restore", "post", &id(P1)]);
-    assert_eq!(counts(&out), (0, 1, 1, 0));
-    assert_eq!(
-        out["message"],
-        format!(
-            "restored post {} with 1 attachment; 1 attachment stays deleted",
-            id(P1)
-        )
-    );
-    let s = state(&f.conn);
-    assert_eq!(s[&key("post", P1)], (1, None));
-    assert_eq!(s[&key("attachment", A2)], (1, None));
-    assert_eq!(s[&key("attachment", A1)], (0, Some(EARLIER.into())));
-}
+on_both!(
+    an_attachment_deleted_before_its_post_stays_deleted_when_the_post_is_restored,
+    |b: Backend| {
+        let f = thread_forum(b);
+        f.run(EARLIER, &["delete", "attachment", &id(A1)]).success();
+        f.run(NOW, &["delete", "post", &id(P1)]).success();
+        let out = f.json(NOW, &["restore", "post", &id(P1)]);
+        assert_eq!(counts(&out), (0, 1, 1, 0));
+        assert_eq!(
+            out["message"],
+            format!(
+                "restored post {} with 1 attachment; 1 attachment stays deleted",
+                id(P1)
+            )
+        );
+        let s = f.state();
+        assert_eq!(s[&key("post", P1)], (1, None));
+        assert_eq!(s[&key("attachment", A2)], (1, None));
+        assert_eq!(s[&key("attachment", A1)], (0, Some(EARLIER.into())));
+    }
+);
 
-#[test]
-fn restoring_an_attachment_restores_it_alone() {
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "post", &id(P1)]).success();
-    run_on(&f.db, NOW, &["restore", "post", &id(P1)]).success();
-    run_on(&f.db, NOW, &["delete", "attachment", &id(A2)]).success();
-    let before = state(&f.conn);
-    let out = json_on(&f.db, NOW, &["restore", "attachment", &id(A4)]);
+on_both!(restoring_an_attachment_restores_it_alone, |b: Backend| {
+    let f = thread_forum(b);
+    f.run(EARLIER, &["delete", "post", &id(P1)]).success();
+    f.run(NOW, &["restore", "post", &id(P1)]).success();
+    f.run(NOW, &["delete", "attachment", &id(A2)]).success();
+    let before = f.state();
+    let out = f.json(NOW, &["restore", "attachment", &id(A4)]);
     assert_eq!(counts(&out), (0, 0, 1, 0));
-    assert_eq!(
-        changed(&before, &state(&f.conn)),
-        set(&[("attachment", A4)])
-    );
-    assert_eq!(state(&f.conn)[&key("attachment", A4)], (1, None));
-}
+    assert_eq!(changed(&before, &f.state()), set(&[("attachment", A4)]));
+    assert_eq!(f.state()[&key("attachment", A4)], (1, None));
+});
 
-#[test]
-fn restore_under_a_deleted_parent_is_refused_naming_the_parent() {
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "thread", &id(T)]).success();
-    let before = state(&f.conn);
-    let cases = [
-        (
-            "post",
-            P1,
-            format!("its thread {} is deleted; restore the thread first", id(T)),
-        ),
-        (
-            "attachment",
-            A1,
-            format!("its post {} is deleted; restore the post first", id(P1)),
-        ),
-        (
-            "attachment",
-            A4,
-            format!("its post {} is deleted; restore the post first", id(P2)),
-        ),
-    ];
-    for (kind, n, why) in cases {
-        let line = error_line(run_on(&f.db, NOW, &["restore", kind, &id(n)]));
+on_both!(
+    restore_under_a_deleted_parent_is_refused_naming_the_parent,
+    |b: Backend| {
+        let f = thread_forum(b);
+        f.run(EARLIER, &["delete", "thread", &id(T)]).success();
+        let before = f.state();
+        let cases = [
+            (
+                "post",
+                P1,
+                format!("its thread {} is deleted; restore the thread first", id(T)),
+            ),
+            (
+                "attachment",
+                A1,
+                format!("its post {} is deleted; restore the post first", id(P1)),
+            ),
+            (
+                "attachment",
+                A4,
+                format!("its post {} is deleted; restore the post first", id(P2)),
+            ),
+        ];
+        for (kind, n, why) in cases {
+            let line = error_line(f.run(NOW, &["restore", kind, &id(n)]));
+            assert_eq!(
+                line,
+                format!("error: cannot restore {kind} {}: {why}", id(n))
+            );
+        }
+        assert_eq!(f.state(), before);
+
+        // The nearest deleted ancestor is named, even above an active parent:
+        // a thread the web app removed left its posts active.
+        let f = thread_forum(b);
+        f.run(EARLIER, &["delete", "attachment", &id(A1)]).success();
+        f.web("UPDATE forum_thread SET is_active = {f}");
+        let line = error_line(f.run(NOW, &["restore", "attachment", &id(A1)]));
         assert_eq!(
             line,
-            format!("error: cannot restore {kind} {}: {why}", id(n))
+            format!(
+                "error: cannot restore attachment {}: its thread {} is deleted; restore the thread first",
+                id(A1),
+                id(T)
+            )
         );
     }
-    assert_eq!(state(&f.conn), before);
+);
 
-    // The nearest deleted ancestor is named, even above an active parent:
-    // a thread the web app removed left its posts active.
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "attachment", &id(A1)]).success();
-    f.conn
-        .execute("UPDATE forum_thread SET is_active = 0", [])
-        .unwrap();
-    let line = error_line(run_on(&f.db, NOW, &["restore", "attachment", &id(A1)]));
-    assert_eq!(
-        line,
-        format!(
-            "error: cannot restore attachment {}: its thread {} is deleted; restore the thread first",
-            id(A1),
-            id(T)
-        )
-    );
-}
+on_both!(
+    restoring_an_active_row_changes_nothing_and_says_so,
+    |b: Backend| {
+        let f = thread_forum(b);
+        for (kind, n) in [
+            ("thread", T),
+            ("post", P1),
+            ("attachment", A1),
+            ("attachment", A5),
+        ] {
+            let out = f.json(NOW, &["restore", kind, &id(n)]);
+            assert_eq!(out["changed"], false);
+            assert_eq!(counts(&out), (0, 0, 0, 0));
+            let text = stdout_of(f.run(NOW, &["restore", kind, &id(n)]));
+            assert_eq!(
+                text,
+                format!("{kind} {} is already active; nothing changed\n", id(n))
+            );
+        }
+        // The own tables were added by the first read-write open; no action.
+        assert_eq!(f.count("SELECT count(*) FROM modcon_action"), 0);
+    }
+);
 
-#[test]
-fn restoring_an_active_row_changes_nothing_and_says_so() {
-    let f = thread_forum();
-    for (kind, n) in [
-        ("thread", T),
-        ("post", P1),
-        ("attachment", A1),
-        ("attachment", A5),
-    ] {
-        let out = json_on(&f.db, NOW, &["restore", kind, &id(n)]);
-        assert_eq!(out["changed"], false);
-        assert_eq!(counts(&out), (0, 0, 0, 0));
-        let text = stdout_of(run_on(&f.db, NOW, &["restore", kind, &id(n)]));
+on_both!(
+    a_thread_deleted_outside_the_console_is_restored_alone,
+    |b: Backend| {
+        let f = thread_forum(b);
+        f.web(&format!(
+        "UPDATE forum_thread SET is_active = {{f}}; UPDATE forum_post SET is_active = {{f}} WHERE id = '{}';",
+        id(P1)
+    ));
+        let before = f.state();
+        let out = f.json(NOW, &["restore", "thread", &id(T)]);
+        assert_eq!(counts(&out), (1, 0, 0, 0));
+        assert_eq!(out["stay_deleted"]["posts"], 2);
         assert_eq!(
-            text,
-            format!("{kind} {} is already active; nothing changed\n", id(n))
+            out["message"],
+            format!(
+                "restored thread {}; 2 posts stay deleted (deleted outside the console)",
+                id(T)
+            )
+        );
+        assert_eq!(changed(&before, &f.state()), set(&[("thread", T)]));
+    }
+);
+
+on_both!(
+    a_post_deleted_by_the_web_apps_cascade_comes_back_with_the_attachments_of_that_cascade,
+    |b: Backend| {
+        let f = Site::new(b);
+        f.thread(&id(T), true);
+        f.post(&id(P1), &id(T), false);
+        let cascade = "2026-11-20 10:00:00.500000";
+        // The same instant in another form still belongs to the cascade.
+        f.attachment(&id(A1), &id(P1), &img(A1), Some(cascade), true);
+        f.attachment(
+            &id(A2),
+            &id(P1),
+            &img(A2),
+            Some("2026-11-20T10:00:00.5Z"),
+            true,
+        );
+        f.attachment(
+            &id(A3),
+            &id(P1),
+            &img(A3),
+            Some("2026-10-01 09:00:00"),
+            true,
+        );
+        f.attachment(&id(A4), &id(P1), &img(A4), None, true);
+        f.web(&format!(
+            "UPDATE forum_attachment SET deleted_at = NULL WHERE id = '{a4}'; \
+         UPDATE forum_attachment SET is_active = {{f}} WHERE id = '{a4}';",
+            a4 = id(A4)
+        ));
+        let before = f.state();
+        let out = f.json(NOW, &["restore", "post", &id(P1)]);
+        assert_eq!(counts(&out), (0, 1, 2, 0));
+        assert_eq!(
+            out["message"],
+            format!(
+                "restored post {} with 2 attachments; 2 attachments stay deleted (deleted outside the console)",
+                id(P1)
+            )
+        );
+        assert_eq!(
+            changed(&before, &f.state()),
+            set(&[("post", P1), ("attachment", A1), ("attachment", A2)])
+        );
+        assert_eq!(
+            f.state()[&key("attachment", A3)],
+            (0, Some("2026-10-01 09:00:00".into()))
         );
     }
-    // The own tables were added by the first read-write open; no action.
-    assert_eq!(count(&f.conn, "SELECT count(*) FROM modcon_action"), 0);
-}
-
-#[test]
-fn a_thread_deleted_outside_the_console_is_restored_alone() {
-    let f = thread_forum();
-    f.conn
-        .execute_batch(&format!(
-            "UPDATE forum_thread SET is_active = 0; UPDATE forum_post SET is_active = 0 WHERE id = '{}';",
-            id(P1)
-        ))
-        .unwrap();
-    let before = state(&f.conn);
-    let out = json_on(&f.db, NOW, &["restore", "thread", &id(T)]);
-    assert_eq!(counts(&out), (1, 0, 0, 0));
-    assert_eq!(out["stay_deleted"]["posts"], 2);
-    assert_eq!(
-        out["message"],
-        format!(
-            "restored thread {}; 2 posts stay deleted (deleted outside the console)",
-            id(T)
-        )
-    );
-    assert_eq!(changed(&before, &state(&f.conn)), set(&[("thread", T)]));
-}
-
-#[test]
-fn a_post_deleted_by_the_web_apps_cascade_comes_back_with_the_attachments_of_that_cascade() {
-    let f = Forum::new();
-    f.thread(&id(T), true);
-    f.post(&id(P1), &id(T), false);
-    let cascade = "2026-11-20 10:00:00.500000";
-    // The same instant in another form still belongs to the cascade.
-    f.attachment(&id(A1), &id(P1), &img(A1), Some(cascade), true);
-    f.attachment(
-        &id(A2),
-        &id(P1),
-        &img(A2),
-        Some("2026-11-20T10:00:00.5Z"),
-        true,
-    );
-    f.attachment(
-        &id(A3),
-        &id(P1),
-        &img(A3),
-        Some("2026-10-01 09:00:00"),
-        true,
-    );
-    f.attachment(&id(A4), &id(P1), &img(A4), None, true);
-    f.conn
-        .execute(
-            "UPDATE forum_attachment SET deleted_at = NULL WHERE id = ?1",
-            [id(A4)],
-        )
-        .unwrap();
-    f.conn
-        .execute(
-            "UPDATE forum_attachment SET is_active = 0 WHERE id = ?1",
-            [id(A4)],
-        )
-        .unwrap();
-    let before = state(&f.conn);
-    let out = json_on(&f.db, NOW, &["restore", "post", &id(P1)]);
-    assert_eq!(counts(&out), (0, 1, 2, 0));
-    assert_eq!(
-        out["message"],
-        format!(
-            "restored post {} with 2 attachments; 2 attachments stay deleted (deleted outside the console)",
-            id(P1)
-        )
-    );
-    assert_eq!(
-        changed(&before, &state(&f.conn)),
-        set(&[("post", P1), ("attachment", A1), ("attachment", A2)])
-    );
-    assert_eq!(
-        state(&f.conn)[&key("attachment", A3)],
-        (0, Some("2026-10-01 09:00:00".into()))
-    );
-}
+);
 
 #[test]
 fn the_fixtures_web_app_cascade_posts_restore_as_django_deleted_them() {
@@ -787,7 +786,7 @@ fn check_fix_and_undo_on_the_moderation_queue_inconsistency() {
 fn undoing_a_fix_puts_back_only_what_others_left_behind() {
     // The web app removed thread T and left P1, P2 (and their
     // attachments) active under it.
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     f.conn
         .execute("UPDATE forum_thread SET is_active = 0", [])
         .unwrap();
@@ -838,7 +837,7 @@ fn undoing_a_fix_puts_back_only_what_others_left_behind() {
 
 #[test]
 fn first_seen_deletion_times_are_stamped_once_and_again_when_the_web_app_saves_the_row() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     let seen = |f: &Forum| -> Option<(String, String)> {
         f.conn
             .query_row(
@@ -900,66 +899,67 @@ fn first_seen_deletion_times_are_stamped_once_and_again_when_the_web_app_saves_t
 
 // ------------------------------------------------------------------ undo
 
-#[test]
-fn undo_reverts_the_actors_latest_action_then_the_one_before() {
-    let f = thread_forum();
-    let start = state(&f.conn);
-    run_on(&f.db, EARLIER, &["delete", "attachment", &id(A1)]).success();
-    let after_first = state(&f.conn);
-    run_on(&f.db, NOW, &["delete", "thread", &id(T)]).success();
-    let out = json_on(&f.db, NOW, &["undo"]);
-    assert_eq!(
-        (out["action"].as_str(), out["kind"].as_str()),
-        (Some("undo"), Some("thread"))
-    );
-    assert_eq!(out["id"], id(T));
-    assert_eq!(out["undid"], 2);
-    assert_eq!(counts(&out), (1, 2, 2, 0));
-    assert_eq!(state(&f.conn), after_first);
-    let text = stdout_of(run_on(&f.db, NOW, &["undo"]));
-    assert_eq!(
-        text,
-        format!(
-            "undid #1 (delete attachment {}): 1 attachment back as before\n",
-            id(A1)
-        )
-    );
-    assert_eq!(state(&f.conn), start);
-    let out = json_on(&f.db, NOW, &["undo"]);
-    assert_eq!(out["changed"], false);
-    assert_eq!(out["message"], "nothing to undo for tester");
-    assert_eq!(counts(&out), (0, 0, 0, 0));
-    let log = json_on(&f.db, NOW, &["log"]);
-    let entries = log["entries"].as_array().unwrap();
-    let summary: Vec<(i64, &str, Option<i64>, Option<i64>)> = entries
-        .iter()
-        .map(|e| {
-            (
-                e["id"].as_i64().unwrap(),
-                e["action"].as_str().unwrap(),
-                e["undoes"].as_i64(),
-                e["undone_by"].as_i64(),
+on_both!(
+    undo_reverts_the_actors_latest_action_then_the_one_before,
+    |b: Backend| {
+        let f = thread_forum(b);
+        let start = f.state();
+        f.run(EARLIER, &["delete", "attachment", &id(A1)]).success();
+        let after_first = f.state();
+        f.run(NOW, &["delete", "thread", &id(T)]).success();
+        let out = f.json(NOW, &["undo"]);
+        assert_eq!(
+            (out["action"].as_str(), out["kind"].as_str()),
+            (Some("undo"), Some("thread"))
+        );
+        assert_eq!(out["id"], id(T));
+        assert_eq!(out["undid"], 2);
+        assert_eq!(counts(&out), (1, 2, 2, 0));
+        assert_eq!(f.state(), after_first);
+        let text = stdout_of(f.run(NOW, &["undo"]));
+        assert_eq!(
+            text,
+            format!(
+                "undid #1 (delete attachment {}): 1 attachment back as before\n",
+                id(A1)
             )
-        })
-        .collect();
-    assert_eq!(
-        summary,
-        [
-            (4, "undo", Some(1), None),
-            (3, "undo", Some(2), None),
-            (2, "delete", None, Some(3)),
-            (1, "delete", None, Some(4))
-        ]
-    );
-}
+        );
+        assert_eq!(f.state(), start);
+        let out = f.json(NOW, &["undo"]);
+        assert_eq!(out["changed"], false);
+        assert_eq!(out["message"], "nothing to undo for tester");
+        assert_eq!(counts(&out), (0, 0, 0, 0));
+        let log = f.json(NOW, &["log"]);
+        let entries = log["entries"].as_array().unwrap();
+        let summary: Vec<(i64, &str, Option<i64>, Option<i64>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e["id"].as_i64().unwrap(),
+                    e["action"].as_str().unwrap(),
+                    e["undoes"].as_i64(),
+                    e["undone_by"].as_i64(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (4, "undo", Some(1), None),
+                (3, "undo", Some(2), None),
+                (2, "delete", None, Some(3)),
+                (1, "delete", None, Some(4))
+            ]
+        );
+    }
+);
 
-#[test]
-fn undo_is_per_actor() {
-    let f = thread_forum();
+on_both!(undo_is_per_actor, |b: Backend| {
+    let f = thread_forum(b);
     let as_actor = |actor: &str, args: &[&str]| {
-        modcon(f.dir.path())
+        modcon(f.dir())
             .arg("--db")
-            .arg(&f.db)
+            .arg(f.db())
             .args(["--now", NOW, "--actor", actor])
             .args(args)
             .assert()
@@ -968,13 +968,13 @@ fn undo_is_per_actor() {
     as_actor("alice", &["delete", "attachment", &id(A1)]);
     as_actor("bob", &["delete", "attachment", &id(A2)]);
     as_actor("alice", &["undo"]);
-    let s = state(&f.conn);
+    let s = f.state();
     assert_eq!(s[&key("attachment", A1)], (1, None));
     assert_eq!(s[&key("attachment", A2)], (0, Some(NOW.into())));
-    let out = modcon(f.dir.path())
+    let out = modcon(f.dir())
         .env("MODCON_ACTOR", "alice")
         .arg("--db")
-        .arg(&f.db)
+        .arg(f.db())
         .args(["--now", NOW, "undo", "--json"])
         .assert()
         .success()
@@ -984,119 +984,115 @@ fn undo_is_per_actor() {
     let out: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(out["message"], "nothing to undo for alice");
     as_actor("bob", &["undo"]);
-    assert_eq!(state(&f.conn)[&key("attachment", A2)], (1, None));
-}
+    assert_eq!(f.state()[&key("attachment", A2)], (1, None));
+});
 
-#[test]
-fn undo_leaves_rows_changed_since_alone_and_lists_them() {
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "post", &id(P1)]).success();
-    // Since then: A1 was hard-deleted, A2 got another deletion time (an
-    // earlier one: a later one would make the whole post deleted outside
-    // the console, see trust.rs).
-    f.conn
-        .execute("DELETE FROM forum_attachment WHERE id = ?1", [id(A1)])
-        .unwrap();
-    f.conn
-        .execute(
-            "UPDATE forum_attachment SET deleted_at = '2026-11-19 00:00:00' WHERE id = ?1",
-            [id(A2)],
-        )
-        .unwrap();
-    let before = state(&f.conn);
-    let out = json_on(&f.db, NOW, &["undo"]);
-    assert_eq!(counts(&out), (0, 1, 0, 0));
-    let left: Vec<(String, String, String)> = out["left_alone"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["kind"].as_str().unwrap().into(),
-                l["id"].as_str().unwrap().into(),
-                l["reason"].as_str().unwrap().into(),
+on_both!(
+    undo_leaves_rows_changed_since_alone_and_lists_them,
+    |b: Backend| {
+        let f = thread_forum(b);
+        f.run(EARLIER, &["delete", "post", &id(P1)]).success();
+        // Since then: A1 was hard-deleted, A2 got another deletion time (an
+        // earlier one: a later one would make the whole post deleted outside
+        // the console, see trust.rs).
+        f.web(&format!(
+            "DELETE FROM forum_attachment WHERE id = '{}'",
+            id(A1)
+        ));
+        f.web(&format!(
+            "UPDATE forum_attachment SET deleted_at = '2026-11-19 00:00:00' WHERE id = '{}'",
+            id(A2)
+        ));
+        let before = f.state();
+        let out = f.json(NOW, &["undo"]);
+        assert_eq!(counts(&out), (0, 1, 0, 0));
+        let left: Vec<(String, String, String)> = out["left_alone"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["kind"].as_str().unwrap().into(),
+                    l["id"].as_str().unwrap().into(),
+                    l["reason"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            left,
+            [
+                (
+                    "attachment".to_string(),
+                    id(A1),
+                    "no longer exists".to_string()
+                ),
+                (
+                    "attachment".to_string(),
+                    id(A2),
+                    "changed since".to_string()
+                )
+            ]
+        );
+        assert_eq!(changed(&before, &f.state()), set(&[("post", P1)]));
+        assert_eq!(
+            f.state()[&key("attachment", A2)],
+            (0, Some("2026-11-19 00:00:00".into()))
+        );
+
+        // The human output lists them too.
+        let f = thread_forum(b);
+        f.run(EARLIER, &["delete", "post", &id(P1)]).success();
+        f.web(&format!(
+            "UPDATE forum_attachment SET deleted_at = '2026-11-19 00:00:00' WHERE id = '{}'",
+            id(A2)
+        ));
+        let text = stdout_of(f.run(NOW, &["undo"]));
+        assert_eq!(
+            text,
+            format!(
+                "undid #1 (delete post {p}): 1 post, 1 attachment back as before; 1 left alone (attachment {a}: changed since)\n  left alone: attachment {a} (changed since)\n",
+                p = id(P1),
+                a = id(A2)
             )
-        })
-        .collect();
-    assert_eq!(
-        left,
-        [
-            (
-                "attachment".to_string(),
-                id(A1),
-                "no longer exists".to_string()
-            ),
-            (
-                "attachment".to_string(),
-                id(A2),
-                "changed since".to_string()
-            )
-        ]
-    );
-    assert_eq!(changed(&before, &state(&f.conn)), set(&[("post", P1)]));
-    assert_eq!(
-        state(&f.conn)[&key("attachment", A2)],
-        (0, Some("2026-11-19 00:00:00".into()))
-    );
+        );
+    }
+);
 
-    // The human output lists them too.
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "post", &id(P1)]).success();
-    f.conn
-        .execute(
-            "UPDATE forum_attachment SET deleted_at = '2026-11-19 00:00:00' WHERE id = ?1",
-            [id(A2)],
-        )
-        .unwrap();
-    let text = stdout_of(run_on(&f.db, NOW, &["undo"]));
-    assert_eq!(
-        text,
-        format!(
-            "undid #1 (delete post {p}): 1 post, 1 attachment back as before; 1 left alone (attachment {a}: changed since)\n  left alone: attachment {a} (changed since)\n",
-            p = id(P1),
-            a = id(A2)
-        )
-    );
-}
-
-#[test]
-fn undo_never_breaks_the_invariant() {
+on_both!(undo_never_breaks_the_invariant, |b: Backend| {
     // Undoing the delete of an attachment whose post was deleted since.
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "attachment", &id(A1)]).success();
-    f.conn
-        .execute(
-            "UPDATE forum_post SET is_active = 0 WHERE id = ?1",
-            [id(P1)],
-        )
-        .unwrap();
-    let before = state(&f.conn);
-    let out = json_on(&f.db, NOW, &["undo"]);
+    let f = thread_forum(b);
+    f.run(EARLIER, &["delete", "attachment", &id(A1)]).success();
+    f.web(&format!(
+        "UPDATE forum_post SET is_active = {{f}} WHERE id = '{}'",
+        id(P1)
+    ));
+    let before = f.state();
+    let out = f.json(NOW, &["undo"]);
     assert_eq!(out["left_alone"][0]["reason"], "its parent is deleted");
     assert_eq!(out["left_alone"][0]["id"], id(A1));
-    assert_eq!(state(&f.conn), before);
+    assert_eq!(f.state(), before);
 
     // Undoing a restore after the web app added an active attachment.
-    let f = thread_forum();
-    run_on(&f.db, EARLIER, &["delete", "post", &id(P1)]).success();
-    run_on(&f.db, NOW, &["restore", "post", &id(P1)]).success();
+    let f = thread_forum(b);
+    f.run(EARLIER, &["delete", "post", &id(P1)]).success();
+    f.run(NOW, &["restore", "post", &id(P1)]).success();
     f.attachment(&id(0x99), &id(P1), &img(0x99), None, false);
-    let out = json_on(&f.db, NOW, &["undo"]);
+    let out = f.json(NOW, &["undo"]);
     assert_eq!(counts(&out), (0, 0, 2, 0));
     assert_eq!(out["left_alone"][0]["kind"], "post");
     assert_eq!(
         out["left_alone"][0]["reason"],
         "active rows below it would be left under a deleted parent"
     );
-    let s = state(&f.conn);
+    let s = f.state();
     assert_eq!(s[&key("post", P1)], (1, None));
     assert_eq!(s[&key("attachment", A1)], (0, Some(EARLIER.into())));
     assert_eq!(s[&key("attachment", 0x99)], (1, None));
-}
+});
 
 #[test]
 fn undo_refuses_after_a_purge() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     run_on(
         &f.db,
         "2026-09-01 00:00:00",
@@ -1124,7 +1120,7 @@ fn undo_refuses_after_a_purge() {
 
 #[test]
 fn read_only_refuses_every_mutating_command() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     run_on(&f.db, EARLIER, &["delete", "attachment", &id(A1)]).success();
     let before = bytes(&f.db);
     for (args, what) in [
@@ -1189,7 +1185,7 @@ fn assert_common_fields(v: &Value, what: &str) {
 
 #[test]
 fn every_command_prints_one_json_object_with_the_common_fields() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["delete".into(), "post".into(), id(P1)], "delete"),
         (vec!["delete".into(), "post".into(), id(P1)], "delete"),
@@ -1235,7 +1231,7 @@ fn every_command_prints_one_json_object_with_the_common_fields() {
 
 #[test]
 fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     modcon(f.dir.path())
         .env("SSH_CLIENT", "10.1.2.3 52144 22")
         .args(["--actor", "alice", "--db"])
@@ -1289,7 +1285,7 @@ fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
 
 #[test]
 fn every_action_keeps_its_reason_and_the_account_that_ran_it() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     let with_reason = |args: &[&str], reason: &str| {
         let mut all = args.to_vec();
         all.extend(["--reason", reason]);
@@ -1353,7 +1349,7 @@ fn every_action_keeps_its_reason_and_the_account_that_ran_it() {
 
 #[test]
 fn the_account_comes_from_the_user_id_not_the_environment() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     modcon(f.dir.path())
         .env("USER", "mallory")
         .env("LOGNAME", "mallory")
@@ -1372,7 +1368,7 @@ fn the_account_comes_from_the_user_id_not_the_environment() {
 
 #[test]
 fn a_blank_reason_is_a_usage_error_and_changes_nothing() {
-    let f = thread_forum();
+    let f = thread_forum(Backend::Sqlite).forum;
     let before = bytes(&f.db);
     for args in [
         vec!["delete", "post", &id(P1), "--reason", "  "],

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod site;
 pub mod webapp;
 
 use std::fs;

@@ -53,6 +53,12 @@ impl PgConn {
         let client = config
             .connect(NoTls)
             .map_err(|e| anyhow!("{shown}: cannot connect to PostgreSQL: {}", scrub(&e, url)))?;
+        let mut client = client;
+        // Django's session time zone: times the server shows or takes as
+        // text are UTC.
+        client
+            .batch_execute("SET TIME ZONE 'UTC'")
+            .map_err(|e| anyhow!("{shown}: {}", scrub(&e, url)))?;
         Ok(PgConn {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),

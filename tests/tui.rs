@@ -412,6 +412,35 @@ fn purge_shows_the_dry_run_plan_and_needs_a_capital_y() {
     assert!(h.app.overlay.is_none());
 }
 
+/// A key that does nothing now stays in the help, saying why; the key
+/// hints leave it out.
+#[test]
+fn the_help_says_which_keys_are_off_and_why() {
+    let demo = common::demo(5, 1);
+    let mut h = console(&demo.db, 100, 90, &["--read-only"]);
+    let hints = h.screen().lines().last().unwrap_or_default().to_string();
+    assert!(
+        hints.contains("check") && !hints.contains("delete"),
+        "{hints}"
+    );
+    h.keys(&["?"]);
+    let screen = h.screen();
+    let line_of = |description: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(description))
+            .unwrap_or_else(|| panic!("help lacks {description:?}:\n{screen}"))
+            .to_string()
+    };
+    for off in [
+        "soft-delete the selected row (asks first)",
+        "undo your latest action",
+    ] {
+        assert!(line_of(off).contains("(read-only)"), "{}", line_of(off));
+    }
+    assert!(!line_of("check the data for broken rules").contains("(read-only)"));
+}
+
 #[test]
 fn read_only_keys_say_why_and_change_nothing() {
     let demo = common::demo(5, 1);

@@ -169,6 +169,26 @@ impl Action {
     }
 }
 
+/// Why a binding does nothing now. The key-hint line leaves such a key
+/// out; the help keeps it and says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disabled {
+    /// It would change the database, which was opened read-only.
+    ReadOnly,
+    /// It acts on the selected row, and no row is selected.
+    NothingSelected,
+}
+
+impl Disabled {
+    /// Said beside the key in the help: "d (read-only)".
+    pub fn short(self) -> &'static str {
+        match self {
+            Disabled::ReadOnly => "read-only",
+            Disabled::NothingSelected => "no row",
+        }
+    }
+}
+
 /// A key with its modifiers. Shift is folded into the character, so `P`
 /// matches however the terminal reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -303,9 +323,6 @@ pub struct Binding {
     pub hint: Option<&'static str>,
 }
 
-use Action as A;
-use Layer as L;
-
 /// A default binding: layer, keys, action, hint label, description.
 type Default = (
     Layer,
@@ -315,456 +332,132 @@ type Default = (
     &'static str,
 );
 
+/// One default binding a line: layer, keys, action, the label on the
+/// key-hint line (`-`: none), and what the help says.
+macro_rules! bindings {
+    ($($layer:ident [$($key:literal),+] $action:ident $hint:tt $description:literal;)*) => {
+        &[$((Layer::$layer, &[$($key),+], Action::$action, hint!($hint), $description)),*]
+    };
+}
+
+macro_rules! hint {
+    (-) => {
+        None
+    };
+    ($label:literal) => {
+        Some($label)
+    };
+}
+
 /// The default bindings.
-const DEFAULTS: &[Default] = &[
-    (
-        L::List,
-        &["j", "down"],
-        A::Down,
-        None,
-        "move down (scroll the details)",
-    ),
-    (L::List, &["k", "up"], A::Up, None, "move up"),
-    (L::List, &["pgdn"], A::PageDown, None, "page down"),
-    (L::List, &["pgup"], A::PageUp, None, "page up"),
-    (L::List, &["g", "home"], A::Top, None, "first row"),
-    (L::List, &["G", "end"], A::Bottom, None, "last row"),
-    (
-        L::List,
-        &["l", "right"],
-        A::PaneRight,
-        None,
-        "pane to the right",
-    ),
-    (
-        L::List,
-        &["h", "left"],
-        A::PaneLeft,
-        None,
-        "pane to the left",
-    ),
-    (L::List, &["tab"], A::NextPane, Some("pane"), "next pane"),
-    (L::List, &["backtab"], A::PrevPane, None, "previous pane"),
-    (
-        L::List,
-        &["enter"],
-        A::Enter,
-        Some("open"),
-        "go into the selected row's children",
-    ),
-    (
-        L::List,
-        &["/"],
-        A::Search,
-        Some("search"),
-        "search titles, text, authors, file names (as shown)",
-    ),
-    (
-        L::List,
-        &["n"],
-        A::NextHit,
-        Some("next"),
-        "go to the next search hit",
-    ),
-    (
-        L::List,
-        &["N"],
-        A::PrevHit,
-        Some("prev"),
-        "go to the previous search hit",
-    ),
-    (
-        L::List,
-        &["f"],
-        A::Filter,
-        Some("filter"),
-        "filter the pane: all, active, deleted",
-    ),
-    (
-        L::List,
-        &["d"],
-        A::Delete,
-        Some("delete"),
-        "soft-delete the selected row (asks first)",
-    ),
-    (
-        L::List,
-        &["r"],
-        A::Restore,
-        Some("restore"),
-        "restore the selected row (asks first)",
-    ),
-    (
-        L::List,
-        &["u"],
-        A::Undo,
-        Some("undo"),
-        "undo your latest action",
-    ),
-    (
-        L::List,
-        &["P"],
-        A::Purge,
-        Some("purge"),
-        "purge: the plan, then Y (read-only: the plan only)",
-    ),
-    (
-        L::List,
-        &["c"],
-        A::Check,
-        Some("check"),
-        "check the data for broken rules",
-    ),
-    (L::List, &["L"], A::Log, Some("log"), "the audit log"),
-    (
-        L::List,
-        &["F"],
-        A::Flags,
-        Some("flags"),
-        "the web app's flag queue: review what users reported",
-    ),
-    (
-        L::List,
-        &["m"],
-        A::Messages,
-        Some("msgs"),
-        "this session's messages, in full",
-    ),
-    (L::List, &["?"], A::Help, Some("help"), "this help"),
-    (
-        L::List,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::List, &["q"], A::Quit, Some("quit"), "quit"),
-    (L::List, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (L::Confirm, &["y"], A::Confirm, Some("yes"), "do it"),
-    (
-        L::Confirm,
-        &["tab"],
-        A::NextField,
-        Some("reason"),
-        "type a reason for the audit log (a review needs one)",
-    ),
-    (
-        L::Confirm,
-        &["n", "esc", "enter"],
-        A::Cancel,
-        Some("cancel"),
-        "cancel (the default)",
-    ),
-    (
-        L::Confirm,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::Confirm, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (
-        L::Info,
-        &["j", "down"],
-        A::Down,
-        Some("scroll"),
-        "scroll down",
-    ),
-    (L::Info, &["k", "up"], A::Up, None, "scroll up"),
-    (
-        L::Info,
-        &["esc", "enter", "q"],
-        A::Cancel,
-        Some("close"),
-        "close",
-    ),
-    (
-        L::Info,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::Info, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (
-        L::PurgeSetup,
-        &["Y"],
-        A::ConfirmPurge,
-        Some("purge"),
-        "start the purge (capital Y only)",
-    ),
-    (
-        L::PurgeSetup,
-        &["tab", "down", "up"],
-        A::NextField,
-        Some("field"),
-        "next field: retention, batch size (digits edit), reason",
-    ),
-    (
-        L::PurgeSetup,
-        &["esc", "n", "enter"],
-        A::Cancel,
-        Some("cancel"),
-        "close without purging",
-    ),
-    (
-        L::PurgeSetup,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::PurgeSetup, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (
-        L::PurgeRunning,
-        &["esc"],
-        A::Cancel,
-        Some("stop"),
-        "stop after the batch in flight",
-    ),
-    (
-        L::PurgeRunning,
-        &["q", "ctrl-c"],
-        A::Interrupt,
-        Some("quit"),
-        "quit (asks first)",
-    ),
-    (
-        L::PurgeRunning,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (
-        L::Help,
-        &["j", "down"],
-        A::Down,
-        Some("scroll"),
-        "scroll down",
-    ),
-    (L::Help, &["k", "up"], A::Up, None, "scroll up"),
-    (L::Help, &["pgdn"], A::PageDown, None, "page down"),
-    (L::Help, &["pgup"], A::PageUp, None, "page up"),
-    (L::Help, &["g", "home"], A::Top, None, "top"),
-    (L::Help, &["G", "end"], A::Bottom, None, "bottom"),
-    (
-        L::Help,
-        &["esc", "q", "?"],
-        A::Cancel,
-        Some("close"),
-        "close",
-    ),
-    (
-        L::Help,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::Help, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (
-        L::Results,
-        &["j", "down"],
-        A::Down,
-        Some("move"),
-        "move down",
-    ),
-    (L::Results, &["k", "up"], A::Up, None, "move up"),
-    (L::Results, &["pgdn"], A::PageDown, None, "page down"),
-    (L::Results, &["pgup"], A::PageUp, None, "page up"),
-    (L::Results, &["g", "home"], A::Top, None, "first entry"),
-    (L::Results, &["G", "end"], A::Bottom, None, "last entry"),
-    (
-        L::Results,
-        &["enter"],
-        A::Open,
-        Some("go to row"),
-        "go to the entry's row",
-    ),
-    (L::Results, &["esc", "q"], A::Cancel, Some("close"), "close"),
-    (
-        L::Results,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::Results, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (L::Check, &["j", "down"], A::Down, Some("move"), "move down"),
-    (L::Check, &["k", "up"], A::Up, None, "move up"),
-    (L::Check, &["pgdn"], A::PageDown, None, "page down"),
-    (L::Check, &["pgup"], A::PageUp, None, "page up"),
-    (L::Check, &["g", "home"], A::Top, None, "first entry"),
-    (L::Check, &["G", "end"], A::Bottom, None, "last entry"),
-    (
-        L::Check,
-        &["enter"],
-        A::Open,
-        Some("go to row"),
-        "go to the problem's row",
-    ),
-    (
-        L::Check,
-        &["f"],
-        A::Filter,
-        Some("kind"),
-        "show one kind of problem, then the next, then all",
-    ),
-    (
-        L::Check,
-        &["d"],
-        A::Delete,
-        Some("delete"),
-        "soft-delete the problem's row (asks first)",
-    ),
-    (
-        L::Check,
-        &["r"],
-        A::Restore,
-        Some("restore"),
-        "restore the problem's row (asks first)",
-    ),
-    (
-        L::Check,
-        &["F"],
-        A::Fix,
-        Some("fix"),
-        "check --fix: soft-delete every active row under a deleted parent (asks first)",
-    ),
-    (
-        L::Check,
-        &["m"],
-        A::Messages,
-        None,
-        "this session's messages, in full (Esc comes back here)",
-    ),
-    (L::Check, &["esc", "q"], A::Cancel, Some("close"), "close"),
-    (
-        L::Check,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::Check, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (L::Flags, &["j", "down"], A::Down, Some("move"), "move down"),
-    (L::Flags, &["k", "up"], A::Up, None, "move up"),
-    (L::Flags, &["pgdn"], A::PageDown, None, "page down"),
-    (L::Flags, &["pgup"], A::PageUp, None, "page up"),
-    (L::Flags, &["g", "home"], A::Top, None, "newest flag"),
-    (L::Flags, &["G", "end"], A::Bottom, None, "oldest flag"),
-    (
-        L::Flags,
-        &["enter"],
-        A::Open,
-        Some("go to row"),
-        "go to the flagged post or thread in the panes",
-    ),
-    (
-        L::Flags,
-        &["a"],
-        A::Approve,
-        Some("approve"),
-        "approve: the content stays, the flag is approved (asks a reason)",
-    ),
-    (
-        L::Flags,
-        &["r"],
-        A::Reject,
-        Some("reject"),
-        "reject: the flag was wrong (asks a reason)",
-    ),
-    (
-        L::Flags,
-        &["d"],
-        A::Remove,
-        Some("remove"),
-        "remove the flagged post or thread with the console's cascade (asks a reason, counts first)",
-    ),
-    (
-        L::Flags,
-        &["l"],
-        A::Lock,
-        Some("lock"),
-        "lock the thread (a post's flag: its thread) (asks a reason)",
-    ),
-    (
-        L::Flags,
-        &["w"],
-        A::Warn,
-        Some("warn"),
-        "warn the author: the content stays, the flag is approved (asks a reason)",
-    ),
-    (
-        L::Flags,
-        &["m"],
-        A::Messages,
-        None,
-        "this session's messages, in full (Esc comes back here)",
-    ),
-    (L::Flags, &["esc", "q"], A::Cancel, Some("close"), "close"),
-    (
-        L::Flags,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::Flags, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (
-        L::Input,
-        &["enter"],
-        A::Submit,
-        Some("search"),
-        "search for what you typed",
-    ),
-    (L::Input, &["esc"], A::Cancel, Some("cancel"), "cancel"),
-    (L::Input, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (
-        L::TextField,
-        &["tab"],
-        A::NextField,
-        Some("next field"),
-        "the next field, then the dialog's keys",
-    ),
-    (
-        L::TextField,
-        &["enter"],
-        A::Submit,
-        Some("done"),
-        "done typing: back to the dialog's keys (never confirms)",
-    ),
-    (
-        L::TextField,
-        &["esc"],
-        A::Cancel,
-        Some("cancel"),
-        "close the dialog; nothing changes",
-    ),
-    (
-        L::TextField,
-        &["ctrl-l"],
-        A::Redraw,
-        None,
-        "redraw the whole screen",
-    ),
-    (L::TextField, &["ctrl-c"], A::Interrupt, None, "quit"),
-    (
-        L::QuitConfirm,
-        &["y"],
-        A::Confirm,
-        Some("quit"),
-        "stop the purge after its batch and quit",
-    ),
-    (
-        L::QuitConfirm,
-        &["n", "esc", "enter"],
-        A::Cancel,
-        Some("stay"),
-        "keep the purge running (the default)",
-    ),
-];
+#[rustfmt::skip]
+const DEFAULTS: &[Default] = bindings! {
+    List         ["j", "down"] Down - "move down (scroll the details)";
+    List         ["k", "up"] Up - "move up";
+    List         ["pgdn"] PageDown - "page down";
+    List         ["pgup"] PageUp - "page up";
+    List         ["g", "home"] Top - "first row";
+    List         ["G", "end"] Bottom - "last row";
+    List         ["l", "right"] PaneRight - "pane to the right";
+    List         ["h", "left"] PaneLeft - "pane to the left";
+    List         ["tab"] NextPane "pane" "next pane";
+    List         ["backtab"] PrevPane - "previous pane";
+    List         ["enter"] Enter "open" "go into the selected row's children";
+    List         ["/"] Search "search" "search titles, text, authors, file names (as shown)";
+    List         ["n"] NextHit "next" "go to the next search hit";
+    List         ["N"] PrevHit "prev" "go to the previous search hit";
+    List         ["f"] Filter "filter" "filter the pane: all, active, deleted";
+    List         ["d"] Delete "delete" "soft-delete the selected row (asks first)";
+    List         ["r"] Restore "restore" "restore the selected row (asks first)";
+    List         ["u"] Undo "undo" "undo your latest action";
+    List         ["P"] Purge "purge" "purge: the plan, then Y (read-only: the plan only)";
+    List         ["c"] Check "check" "check the data for broken rules";
+    List         ["L"] Log "log" "the audit log";
+    List         ["F"] Flags "flags" "the web app's flag queue: review what users reported";
+    List         ["m"] Messages "msgs" "this session's messages, in full";
+    List         ["?"] Help "help" "this help";
+    List         ["ctrl-l"] Redraw - "redraw the whole screen";
+    List         ["q"] Quit "quit" "quit";
+    List         ["ctrl-c"] Interrupt - "quit";
+    Confirm      ["y"] Confirm "yes" "do it";
+    Confirm      ["tab"] NextField "reason" "type a reason for the audit log (a review needs one)";
+    Confirm      ["n", "esc", "enter"] Cancel "cancel" "cancel (the default)";
+    Confirm      ["ctrl-l"] Redraw - "redraw the whole screen";
+    Confirm      ["ctrl-c"] Interrupt - "quit";
+    Info         ["j", "down"] Down "scroll" "scroll down";
+    Info         ["k", "up"] Up - "scroll up";
+    Info         ["esc", "enter", "q"] Cancel "close" "close";
+    Info         ["ctrl-l"] Redraw - "redraw the whole screen";
+    Info         ["ctrl-c"] Interrupt - "quit";
+    PurgeSetup   ["Y"] ConfirmPurge "purge" "start the purge (capital Y only)";
+    PurgeSetup   ["tab", "down", "up"] NextField "field" "next field: retention, batch size (digits edit), reason";
+    PurgeSetup   ["esc", "n", "enter"] Cancel "cancel" "close without purging";
+    PurgeSetup   ["ctrl-l"] Redraw - "redraw the whole screen";
+    PurgeSetup   ["ctrl-c"] Interrupt - "quit";
+    PurgeRunning ["esc"] Cancel "stop" "stop after the batch in flight";
+    PurgeRunning ["q", "ctrl-c"] Interrupt "quit" "quit (asks first)";
+    PurgeRunning ["ctrl-l"] Redraw - "redraw the whole screen";
+    Help         ["j", "down"] Down "scroll" "scroll down";
+    Help         ["k", "up"] Up - "scroll up";
+    Help         ["pgdn"] PageDown - "page down";
+    Help         ["pgup"] PageUp - "page up";
+    Help         ["g", "home"] Top - "top";
+    Help         ["G", "end"] Bottom - "bottom";
+    Help         ["esc", "q", "?"] Cancel "close" "close";
+    Help         ["ctrl-l"] Redraw - "redraw the whole screen";
+    Help         ["ctrl-c"] Interrupt - "quit";
+    Results      ["j", "down"] Down "move" "move down";
+    Results      ["k", "up"] Up - "move up";
+    Results      ["pgdn"] PageDown - "page down";
+    Results      ["pgup"] PageUp - "page up";
+    Results      ["g", "home"] Top - "first entry";
+    Results      ["G", "end"] Bottom - "last entry";
+    Results      ["enter"] Open "go to row" "go to the entry's row";
+    Results      ["esc", "q"] Cancel "close" "close";
+    Results      ["ctrl-l"] Redraw - "redraw the whole screen";
+    Results      ["ctrl-c"] Interrupt - "quit";
+    Check        ["j", "down"] Down "move" "move down";
+    Check        ["k", "up"] Up - "move up";
+    Check        ["pgdn"] PageDown - "page down";
+    Check        ["pgup"] PageUp - "page up";
+    Check        ["g", "home"] Top - "first entry";
+    Check        ["G", "end"] Bottom - "last entry";
+    Check        ["enter"] Open "go to row" "go to the problem's row";
+    Check        ["f"] Filter "kind" "show one kind of problem, then the next, then all";
+    Check        ["d"] Delete "delete" "soft-delete the problem's row (asks first)";
+    Check        ["r"] Restore "restore" "restore the problem's row (asks first)";
+    Check        ["F"] Fix "fix" "check --fix: soft-delete every active row under a deleted parent (asks first)";
+    Check        ["m"] Messages - "this session's messages, in full (Esc comes back here)";
+    Check        ["esc", "q"] Cancel "close" "close";
+    Check        ["ctrl-l"] Redraw - "redraw the whole screen";
+    Check        ["ctrl-c"] Interrupt - "quit";
+    Flags        ["j", "down"] Down "move" "move down";
+    Flags        ["k", "up"] Up - "move up";
+    Flags        ["pgdn"] PageDown - "page down";
+    Flags        ["pgup"] PageUp - "page up";
+    Flags        ["g", "home"] Top - "newest flag";
+    Flags        ["G", "end"] Bottom - "oldest flag";
+    Flags        ["enter"] Open "go to row" "go to the flagged post or thread in the panes";
+    Flags        ["a"] Approve "approve" "approve: the content stays, the flag is approved (asks a reason)";
+    Flags        ["r"] Reject "reject" "reject: the flag was wrong (asks a reason)";
+    Flags        ["d"] Remove "remove" "remove the flagged post or thread with the console's cascade (asks a reason, counts first)";
+    Flags        ["l"] Lock "lock" "lock the thread (a post's flag: its thread) (asks a reason)";
+    Flags        ["w"] Warn "warn" "warn the author: the content stays, the flag is approved (asks a reason)";
+    Flags        ["m"] Messages - "this session's messages, in full (Esc comes back here)";
+    Flags        ["esc", "q"] Cancel "close" "close";
+    Flags        ["ctrl-l"] Redraw - "redraw the whole screen";
+    Flags        ["ctrl-c"] Interrupt - "quit";
+    Input        ["enter"] Submit "search" "search for what you typed";
+    Input        ["esc"] Cancel "cancel" "cancel";
+    Input        ["ctrl-c"] Interrupt - "quit";
+    TextField    ["tab"] NextField "next field" "the next field, then the dialog's keys";
+    TextField    ["enter"] Submit "done" "done typing: back to the dialog's keys (never confirms)";
+    TextField    ["esc"] Cancel "cancel" "close the dialog; nothing changes";
+    TextField    ["ctrl-l"] Redraw - "redraw the whole screen";
+    TextField    ["ctrl-c"] Interrupt - "quit";
+    QuitConfirm  ["y"] Confirm "quit" "stop the purge after its batch and quit";
+    QuitConfirm  ["n", "esc", "enter"] Cancel "stay" "keep the purge running (the default)";
+};
 
 #[derive(Debug, Clone)]
 pub struct Keymap {
@@ -773,17 +466,20 @@ pub struct Keymap {
 
 impl Keymap {
     pub fn defaults() -> Keymap {
+        Keymap::from_table(DEFAULTS)
+    }
+
+    /// The bindings of a table of defaults. A key in it that does not
+    /// parse is a bug of this file, never a silent placeholder: it stops
+    /// the program (and `the_default_table_builds` fails first).
+    fn from_table(table: &[Default]) -> Keymap {
         let mut bindings = Vec::new();
-        for (layer, keys, action, hint, description) in DEFAULTS {
+        for (layer, keys, action, hint, description) in table {
             for (i, key) in keys.iter().enumerate() {
                 bindings.push(Binding {
                     layer: *layer,
-                    // The table is written here; `every_default_key_parses`
-                    // catches a typo.
-                    key: Key::parse(key).unwrap_or(Key {
-                        code: KeyCodeOrd::F(63),
-                        ctrl: false,
-                    }),
+                    key: Key::parse(key)
+                        .unwrap_or_else(|e| panic!("the default key {key:?} of {action:?}: {e}")),
                     action: *action,
                     description,
                     hint: if i == 0 { *hint } else { None },
@@ -914,6 +610,28 @@ impl Keymap {
             .map(|b| b.action)
     }
 
+    /// The first key bound to an action in a layer, as shown to people
+    /// ("Enter"): what a sentence on screen names. Every text that names a
+    /// key takes it from here, so an override in `[keys]` shows too.
+    pub fn key(&self, layer: Layer, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.layer == layer && b.action == action)
+            .map(|b| b.key.to_string())
+            .unwrap_or_else(|| "(unbound)".into())
+    }
+
+    /// [`Keymap::key`], but `preferred` when it is one of the action's keys
+    /// (the dialogs' ways out read best as "Esc").
+    pub fn key_preferring(&self, layer: Layer, action: Action, preferred: &str) -> String {
+        let preferred = Key::parse(preferred).ok();
+        self.bindings
+            .iter()
+            .find(|b| b.layer == layer && b.action == action && Some(&b.key) == preferred.as_ref())
+            .map(|b| b.key.to_string())
+            .unwrap_or_else(|| self.key(layer, action))
+    }
+
     /// The keys bound to an action in a layer, as shown to people: "j, ↓".
     pub fn keys_for(&self, layer: Layer, action: Action) -> String {
         self.bindings
@@ -950,8 +668,11 @@ impl Keymap {
     }
 
     /// Every binding of every layer, one line per action, for the help
-    /// overlay: (layer title, keys, description).
-    pub fn help(&self) -> Vec<(Layer, String, &'static str)> {
+    /// overlay: (layer, keys, description, why it is off now if it is).
+    pub fn help(
+        &self,
+        disabled: &dyn Fn(Layer, Action) -> Option<Disabled>,
+    ) -> Vec<(Layer, String, &'static str, Option<Disabled>)> {
         let mut seen: Vec<(Layer, Action)> = Vec::new();
         let mut lines = Vec::new();
         for b in &self.bindings {
@@ -959,7 +680,12 @@ impl Keymap {
                 continue;
             }
             seen.push((b.layer, b.action));
-            lines.push((b.layer, self.keys_for(b.layer, b.action), b.description));
+            lines.push((
+                b.layer,
+                self.keys_for(b.layer, b.action),
+                b.description,
+                disabled(b.layer, b.action),
+            ));
         }
         lines
     }
@@ -994,6 +720,19 @@ mod tests {
             kind: KeyEventKind::Press,
             state: ratatui::crossterm::event::KeyEventState::NONE,
         }
+    }
+
+    #[test]
+    fn the_default_table_builds() {
+        let map = Keymap::defaults();
+        let keys: usize = DEFAULTS.iter().map(|(_, keys, ..)| keys.len()).sum();
+        assert_eq!(map.bindings.len(), keys);
+    }
+
+    #[test]
+    #[should_panic(expected = "the default key \"ctrl-\" of Redraw")]
+    fn a_bad_default_key_is_a_bug_not_a_placeholder() {
+        Keymap::from_table(&[(Layer::List, &["ctrl-"], Action::Redraw, None, "redraw")]);
     }
 
     #[test]
@@ -1117,10 +856,11 @@ mod tests {
     #[test]
     fn help_lists_every_action_of_every_layer() {
         let map = Keymap::defaults();
-        let help = map.help();
+        let help = map.help(&|_, _| None);
         for (layer, _, action, _, description) in DEFAULTS {
             assert!(
-                help.iter().any(|(l, _, d)| l == layer && d == description),
+                help.iter()
+                    .any(|(l, _, d, _)| l == layer && d == description),
                 "{layer:?} {action:?} missing from help"
             );
         }

@@ -72,7 +72,11 @@ pub fn new_app(
         subject: Pane::Threads,
         overlay: None,
         message: Some(app::Message {
-            text: format!("acting as {} — ? shows every key", settings.actor),
+            text: format!(
+                "acting as {} — {} shows every key",
+                settings.actor,
+                keymap.key(keymap::Layer::List, keymap::Action::Help)
+            ),
             level: app::Level::Info,
             at: settings.now,
         }),

@@ -9,6 +9,7 @@ use crate::tui::app::{
 };
 use crate::tui::app::{Location, Pane};
 use crate::tui::executor::{Executed, Op, Preview};
+use crate::tui::keymap::{Action, Layer};
 use crate::tui::worker::{Details, PageMode, Request, Response};
 use modcon_core::audit::LogEntry;
 use modcon_core::check::CheckReport;
@@ -513,7 +514,10 @@ impl App {
         self.overlay = Some(Overlay::Results(Results::new(
             ResultsKind::Log,
             title,
-            "#id when (UTC) who what target: rows; Enter goes to the row".into(),
+            format!(
+                "#id when (UTC) who what target: rows; {} goes to the row",
+                self.keymap.key(Layer::Results, Action::Open)
+            ),
             entries,
         )));
     }
@@ -527,7 +531,12 @@ impl App {
             if hits.len() == 1 && !capped { "" } else { "s" }
         );
         self.note(Level::Info, format!("{hits_text} for {shown:?}"));
-        let mut header = "kind, state, thread, author: what matched; Enter goes to it, then n/N step through the hits".to_string();
+        let mut header = format!(
+            "kind, state, thread, author: what matched; {} goes to it, then {}/{} step through the hits",
+            self.keymap.key(Layer::Results, Action::Open),
+            self.keymap.key(Layer::List, Action::NextHit),
+            self.keymap.key(Layer::List, Action::PrevHit)
+        );
         if capped {
             header = format!(
                 "the search stopped at {}: make it narrower to see every hit; {header}",

@@ -11,7 +11,7 @@ use crate::tui::app::{
     PurgeDialog, PurgeRun, Results, ResultsKind,
 };
 use crate::tui::executor::{Op, Why};
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, Layer};
 use crate::tui::view;
 use crate::tui::worker::Request;
 
@@ -91,14 +91,19 @@ impl App {
                 Some(Ok(_)) if confirm.sent => Vec::new(),
                 Some(Ok(_)) if confirm.op.is_review() && confirm.reason.trim().is_empty() => {
                     confirm.field = Some(Field::Reason);
-                    self.note(
-                        Level::Warning,
-                        "a review needs a reason: type it, then Enter and y",
+                    let text = format!(
+                        "a review needs a reason: type it, then {} and {}",
+                        self.keymap.key(Layer::TextField, Action::Submit),
+                        self.keymap.key(Layer::Confirm, Action::Confirm)
                     );
+                    self.note(Level::Warning, text);
                     Vec::new()
                 }
                 Some(_) => {
-                    self.note(Level::Info, "nothing to do; Esc closes");
+                    let close = self
+                        .keymap
+                        .key_preferring(Layer::Confirm, Action::Cancel, "esc");
+                    self.note(Level::Info, format!("nothing to do; {close} closes"));
                     Vec::new()
                 }
                 None => {

@@ -18,7 +18,7 @@ use ratatui::layout::Rect;
 
 use super::app::Pane;
 use super::app::{App, Focus, Overlay};
-use super::keymap::{Action, Layer};
+use super::keymap::{Action, Disabled, Layer};
 use super::view;
 use super::worker::Request;
 
@@ -48,11 +48,28 @@ impl App {
         }
     }
 
+    /// Why a binding does nothing now, for reasons that hold in every
+    /// layer: the database is read-only, or no row is selected for a row
+    /// action of the panes. ([`App::works`] knows the rest, per layer.)
+    pub fn disabled(&self, layer: Layer, action: Action) -> Option<Disabled> {
+        if action.mutates() && self.read_only {
+            return Some(Disabled::ReadOnly);
+        }
+        let row_action = matches!(action, Action::Delete | Action::Restore);
+        if layer == Layer::List && row_action && self.subject_row().is_none() {
+            return Some(Disabled::NothingSelected);
+        }
+        None
+    }
+
     /// Whether an action does something now, in the layer that has the
     /// keyboard. The key hints list only these, so every hint is a key
     /// that works.
     pub fn works(&self, action: Action) -> bool {
         let layer = self.layer();
+        if self.disabled(layer, action).is_some() {
+            return false;
+        }
         match layer {
             Layer::List => self.works_in_panes(action),
             Layer::Confirm => match (&self.overlay, action) {

@@ -18,7 +18,7 @@ use crate::tui::app::{
     App, CheckView, Confirm, Entry, Field, Info, Level, Problem, ProblemKind, PurgeDialog, Results,
 };
 use crate::tui::executor::{Op, Preview};
-use crate::tui::keymap::{Action, Layer};
+use crate::tui::keymap::{Action, Keymap, Layer};
 use crate::tui::theme::{Theme, marker};
 use modcon_core::check::CheckReport;
 use modcon_core::flags::ReviewAction;
@@ -210,12 +210,17 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         super::panes::FOCUS_MARK
     )));
     let mut layer = None;
-    for (l, keys, description) in app.keymap.help() {
+    for (l, keys, description, off) in app.keymap.help(&|l, a| app.disabled(l, a)) {
         if layer != Some(l) {
             lines.push(Line::from(""));
             lines.push(heading(l.title()));
             layer = Some(l);
         }
+        // A key that is off says why in its own column: "d (read-only)".
+        let keys = match off {
+            Some(off) => format!("{keys} ({})", off.short()),
+            None => keys,
+        };
         let described = wrap(description, width.saturating_sub(21).max(10));
         for (i, w) in described.into_iter().enumerate() {
             lines.push(Line::from(if i == 0 {
@@ -344,8 +349,10 @@ pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     } else {
         "Reason (optional)"
     };
+    let to_type = app.keymap.key(Layer::Confirm, Action::NextField);
     lines.extend(field_lines(
         theme,
+        &to_type,
         reason_label,
         &c.reason,
         c.field == Some(Field::Reason),
@@ -354,6 +361,7 @@ pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     if let Some(notes) = &c.notes {
         lines.extend(field_lines(
             theme,
+            &to_type,
             "Note (optional)",
             notes,
             c.field == Some(Field::Notes),
@@ -362,7 +370,11 @@ pub fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     }
     if c.field.is_some() {
         lines.extend(wrapped(
-            "Typing: Enter when done (it never confirms), Tab for the next field.",
+            &format!(
+                "Typing: {} when done (it never confirms), {} for the next field.",
+                app.keymap.key(Layer::TextField, Action::Submit),
+                app.keymap.key(Layer::TextField, Action::NextField)
+            ),
             width,
             theme.dim(),
         ));
@@ -407,6 +419,7 @@ fn review_lines(c: &Confirm, p: &Preview, width: usize, theme: &Theme) -> Vec<Li
 /// cursor when it has the keyboard.
 fn field_lines(
     theme: &Theme,
+    to_type: &str,
     label: &str,
     text: &str,
     focused: bool,
@@ -421,7 +434,7 @@ fn field_lines(
     if focused {
         shown.push('▏');
     } else if shown.is_empty() {
-        shown.push_str("(none; Tab to type)");
+        shown.push_str(&format!("(none; {to_type} to type)"));
     }
     let prefix = format!("{label}: ");
     let room = width.saturating_sub(prefix.width()).max(10);
@@ -886,7 +899,7 @@ pub fn results(
     }
 }
 
-pub fn check(frame: &mut Frame, area: Rect, theme: &Theme, view: &mut CheckView) {
+pub fn check(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, view: &mut CheckView) {
     let report = &view.report;
     let title = format!(
         " Check: {} problems{} ",
@@ -909,9 +922,10 @@ pub fn check(frame: &mut Frame, area: Rect, theme: &Theme, view: &mut CheckView)
         summary = "nothing breaks the rules".into();
     }
     let mut head = wrapped(&summary, width, Style::default());
+    let filter = keymap.key(Layer::Check, Action::Filter);
     let showing = match view.only {
-        Some(k) => format!("showing: {} (f: next kind)", k.title()),
-        None => "showing: every kind (f: one kind at a time)".into(),
+        Some(k) => format!("showing: {} ({filter}: next kind)", k.title()),
+        None => format!("showing: every kind ({filter}: one kind at a time)"),
     };
     head.push(Line::from(Span::styled(fit(&showing, width), theme.dim())));
     if report.stamped > 0 {
@@ -947,7 +961,7 @@ pub fn check(frame: &mut Frame, area: Rect, theme: &Theme, view: &mut CheckView)
     );
 }
 
-pub fn search(frame: &mut Frame, theme: &Theme, input: &str, hints: Rect) {
+pub fn search(frame: &mut Frame, theme: &Theme, keymap: &Keymap, input: &str, hints: Rect) {
     let area = Rect {
         y: hints.y.saturating_sub(3),
         height: 3,
@@ -956,7 +970,11 @@ pub fn search(frame: &mut Frame, theme: &Theme, input: &str, hints: Rect) {
     let inner = popup(
         frame,
         area,
-        " Search titles, text, authors, file names (Enter searches, Esc cancels) ",
+        &format!(
+            " Search titles, text, authors, file names ({} searches, {} cancels) ",
+            keymap.key(Layer::Input, Action::Submit),
+            keymap.key(Layer::Input, Action::Cancel)
+        ),
         theme,
     );
     frame.render_widget(Paragraph::new(format!("/{}▏", sanitize_line(input))), inner);

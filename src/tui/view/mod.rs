@@ -18,6 +18,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, MIN_HEIGHT, MIN_WIDTH, Overlay};
+use super::keymap::{Action, Layer};
 
 /// Where each part of the screen goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +76,10 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
                 "modcon needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is {}x{}.",
                 area.width, area.height
             )),
-            Line::from("Make it larger, or press q to quit."),
+            Line::from(format!(
+                "Make it larger, or press {} to quit.",
+                app.keymap.key(Layer::List, Action::Quit)
+            )),
         ];
         frame.render_widget(
             Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
@@ -100,7 +104,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             dialogs::purge(frame, app, d);
             dialogs::quit(frame, app);
         }
-        Some(Overlay::Search { input }) => dialogs::search(frame, &theme, input, l.hints),
+        Some(Overlay::Search { input }) => {
+            dialogs::search(frame, &theme, &app.keymap, input, l.hints)
+        }
         Some(Overlay::Results(_) | Overlay::Check(_) | Overlay::Flags(_)) => {}
     }
     // The list overlays cover the panes, leaving the status, message and
@@ -111,7 +117,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     };
     match &mut app.overlay {
         Some(Overlay::Results(results)) => dialogs::results(frame, body, &theme, app.now, results),
-        Some(Overlay::Check(check)) => dialogs::check(frame, body, &theme, check),
+        Some(Overlay::Check(check)) => dialogs::check(frame, body, &theme, &app.keymap, check),
         Some(Overlay::Flags(view)) => flags::draw(frame, body, &theme, app.now, view),
         _ => {}
     }

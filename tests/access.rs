@@ -6,8 +6,7 @@
 //! root in CI, where permission bits stop nothing: the ordinary user is
 //! `nobody` then, and root is tested as well.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,8 +14,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use common::webapp::DjangoForum;
 use rusqlite::Connection;
+use support::webapp::DjangoForum;
 use tempfile::TempDir;
 
 const NOW: &str = "2026-03-10 00:00:00";
@@ -43,7 +42,7 @@ struct Run {
 
 fn modcon(db: &Path, user: User, args: &[&str]) -> Run {
     let home = db.parent().unwrap().parent().unwrap();
-    let mut cmd = common::clean_command(home);
+    let mut cmd = support::clean_command(home);
     cmd.arg("--db").arg(db).args(["--now", NOW]).args(args);
     if user == User::Ordinary && root() {
         cmd.uid(65534).gid(65534);
@@ -96,14 +95,14 @@ impl Site {
     /// Closed by `close`: `site/` then holds what the web app left.
     fn new(wal: bool) -> Site {
         let f = DjangoForum::new();
-        f.thread(&common::hex_id(1), "2026-03-01 10:00:00");
+        f.thread(&support::hex_id(1), "2026-03-01 10:00:00");
         f.post(
-            &common::hex_id(2),
-            &common::hex_id(1),
+            &support::hex_id(2),
+            &support::hex_id(1),
             "2026-03-01 10:00:00",
         );
         // The console's tables, as on a database it has worked on.
-        common::json_on(&f.db, NOW, &["check"]);
+        support::json_on(&f.db, NOW, &["check"]);
         if wal {
             let mode: String = f
                 .web
@@ -115,7 +114,7 @@ impl Site {
                 .unwrap();
         }
         // A row written after: in WAL mode it lives in the -wal file.
-        f.thread(&common::hex_id(3), "2026-03-02 10:00:00");
+        f.thread(&support::hex_id(3), "2026-03-02 10:00:00");
         let DjangoForum { dir, db, web, .. } = f;
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let folder = dir.path().join("site");
@@ -130,7 +129,7 @@ impl Site {
             // Writes that stay in the -wal file while the web app runs.
             web.execute(
                 "UPDATE forum_thread SET title = 'in the wal' WHERE id = ?1",
-                [common::hex_id(3)],
+                [support::hex_id(3)],
             )
             .unwrap();
         }
@@ -289,7 +288,7 @@ fn a_wal_left_without_its_index_is_never_read_by_making_files_and_the_error_says
             let title: String = conn
                 .query_row(
                     "SELECT title FROM forum_thread WHERE id = ?1",
-                    [common::hex_id(3)],
+                    [support::hex_id(3)],
                     |r| r.get(0),
                 )
                 .unwrap();
@@ -313,7 +312,7 @@ fn writing_where_the_folder_may_not_be_written_names_the_file_and_what_to_do() {
         let line = error_line(&modcon(
             &site.db,
             user,
-            &["delete", "thread", &common::hex_id(1)],
+            &["delete", "thread", &support::hex_id(1)],
         ));
         assert!(
             line.contains(&site.db.display().to_string()),
@@ -343,7 +342,7 @@ fn a_reader_holding_a_rollback_journal_lock_is_named_as_the_reason_a_write_waits
     let r = modcon(
         &site.db,
         User::Me,
-        &["delete", "thread", &common::hex_id(1)],
+        &["delete", "thread", &support::hex_id(1)],
     );
     let line = error_line(&r);
     assert!(line.contains(&site.db.display().to_string()), "{line}");
@@ -355,7 +354,7 @@ fn a_reader_holding_a_rollback_journal_lock_is_named_as_the_reason_a_write_waits
     let active: i64 = reader
         .query_row(
             "SELECT is_active FROM forum_thread WHERE id = ?1",
-            [common::hex_id(1)],
+            [support::hex_id(1)],
             |r| r.get(0),
         )
         .unwrap();
@@ -410,7 +409,7 @@ fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
     };
     let op = Op::Delete(Target::new(
         modcon_core::model::Kind::Thread,
-        common::hex_id(1),
+        support::hex_id(1),
     ));
     let err = executor::execute(&mut db, &ctx, &op, None, &executor::Why::default()).unwrap_err();
     let text = format!("{err:#}");
@@ -446,7 +445,7 @@ fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes()
     web.execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
     web.execute(
         "UPDATE forum_thread SET title = 'renamed' WHERE id = ?1",
-        [common::hex_id(1)],
+        [support::hex_id(1)],
     )
     .unwrap();
     assert!(db.refresh_snapshot().unwrap());

@@ -3,18 +3,17 @@
 //! folder and the hot journal a crashed writer leaves. Each gives one
 //! `error:` line and exit 1 with the file unchanged, or works correctly.
 
-mod common;
-mod hardening;
+mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::{Forum, fixture, hex_id};
-use hardening::{Run, assert_error, assert_sound, bin, run, web_conn};
 use modcon_core::db::{Access, Db, OpenOptions};
 use modcon_core::model::Kind;
 use modcon_core::rules::{self, Target};
+use support::{Forum, fixture, hex_id};
+use support::{Run, assert_error, assert_sound, bin, run, web_conn};
 
 const NOW: &str = "2026-11-26 12:00:00";
 const OLD: &str = "2026-10-12 12:00:00";
@@ -159,7 +158,7 @@ fn a_corrupt_page_fails_cleanly_and_changes_nothing() {
 
 // ------------------------------------------------------------ other tables
 
-use hardening::ctx;
+use support::ctx;
 
 #[test]
 fn unknown_tables_referencing_forum_rows_keep_those_rows() {
@@ -237,7 +236,7 @@ fn unknown_tables_referencing_forum_rows_keep_those_rows() {
         }
         tx.commit().unwrap();
     }
-    let media = hardening::arg(&f.media);
+    let media = support::arg(&f.media);
     let purge_args = ["--media-root", media.as_str(), "purge", "--json"];
     let blocked = [
         ("thread", id(1), "wiki_link.thread_id"),
@@ -326,8 +325,8 @@ fn unknown_tables_referencing_forum_rows_keep_those_rows() {
     ] {
         assert_eq!(f.active(gone.0, &gone.1), None, "{gone:?} purged");
     }
-    assert_eq!(common::count(c, "SELECT count(*) FROM forum_note"), 2);
-    assert_eq!(common::count(c, "SELECT count(*) FROM gallery_pick"), 2);
+    assert_eq!(support::count(c, "SELECT count(*) FROM forum_note"), 2);
+    assert_eq!(support::count(c, "SELECT count(*) FROM gallery_pick"), 2);
     assert!(f.exists("forum/attachments/8.png") && f.exists("forum/attachments/3.png"));
     assert!(!f.exists("forum/attachments/10.png") && !f.exists("forum/attachments/4.png"));
     let human = modcon(&f.db, &["--media-root", media.as_str(), "purge"]).stdout;
@@ -437,9 +436,12 @@ fn a_wal_file_left_by_a_crashed_writer_is_not_lost() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let conn = web_conn(&db);
     assert_sound(&conn);
-    assert_eq!(common::count(&conn, "SELECT count(*) FROM forum_thread"), 2);
     assert_eq!(
-        common::count(
+        support::count(&conn, "SELECT count(*) FROM forum_thread"),
+        2
+    );
+    assert_eq!(
+        support::count(
             &conn,
             "SELECT count(*) FROM forum_attachment WHERE is_active = 0"
         ),
@@ -514,7 +516,7 @@ fn a_hot_journal_left_by_a_crash_is_rolled_back_unless_read_only() {
     }
     // The console's tables, so a read-write open has nothing of its own to add.
     Db::open(&f.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
-    let committed = hardening::dump(&f.conn);
+    let committed = support::dump(&f.conn);
 
     // --read-only cannot roll it back: one clear line, nothing touched.
     let (_d1, db) = crashed_copy(&f);
@@ -544,10 +546,10 @@ fn a_hot_journal_left_by_a_crash_is_rolled_back_unless_read_only() {
         let conn = web_conn(&db);
         assert_sound(&conn);
         assert_eq!(
-            common::count(&conn, "SELECT count(*) FROM forum_post WHERE is_active = 1"),
+            support::count(&conn, "SELECT count(*) FROM forum_post WHERE is_active = 1"),
             200
         );
-        let mut now = hardening::dump(&conn);
+        let mut now = support::dump(&conn);
         let mut then = committed.clone();
         if args[0] == "check" {
             // check adds what it does itself: nothing to stamp here.

@@ -4,8 +4,7 @@
 //! console touched keep the invariant. And a restore committed between a
 //! purge's plan and its batch keeps its row.
 
-mod common;
-mod hardening;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,11 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Forum, hex_id};
-use hardening::{Rng, assert_sound, bin, run, web_conn};
 use modcon_core::db::{Access, Db, OpenOptions};
 use modcon_core::model::Kind;
 use modcon_core::rules::{self, Target};
+use support::{Forum, hex_id};
+use support::{Rng, assert_sound, bin, run, web_conn};
 
 const NOW: &str = "2026-11-26 12:00:00";
 const OLD: &str = "2026-10-12 12:00:00";
@@ -26,7 +25,7 @@ const OLD: &str = "2026-10-12 12:00:00";
 const WEB_DELETED_AT: &str = "2026-11-26 11:00:00";
 const SEED: u64 = 0xc0c0_7e57;
 
-use hardening::ctx;
+use support::ctx;
 
 /// The console, with the default 5 s busy timeout.
 fn console(db: &Path, args: &[&str]) -> Command {

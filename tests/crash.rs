@@ -5,8 +5,7 @@
 //! next purge finishes the file journal, and the files on disk are exactly
 //! the ones still referenced plus the ones that were never the console's.
 
-mod common;
-mod hardening;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -15,11 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Forum, hex_id};
-use hardening::{Rng, arg, assert_sound, bin, dump, run};
 use modcon_core::db::{Access, Db, OpenOptions};
 use modcon_core::model::Kind;
 use modcon_core::rules::{self, Target};
+use support::{Forum, hex_id};
+use support::{Rng, arg, assert_sound, bin, dump, run};
 
 const NOW: &str = "2026-11-26 12:00:00";
 /// 45 days before NOW: past the default retention of 30 days.
@@ -64,8 +63,8 @@ impl Site {
     /// A fresh copy of the whole site (database, media, outside files),
     /// with the absolute image path pointed at the copy's own file.
     fn copy(&self) -> Copy {
-        let dir = hardening::scratch();
-        hardening::copy_tree(self.dir.path(), dir.path());
+        let dir = support::scratch();
+        support::copy_dir(self.dir.path(), dir.path());
         let copy = Copy { dir };
         let conn = copy.conn();
         conn.execute(
@@ -90,7 +89,7 @@ impl Copy {
     }
 
     fn conn(&self) -> rusqlite::Connection {
-        hardening::web_conn(&self.db())
+        support::web_conn(&self.db())
     }
 
     fn purge(&self) -> std::process::Command {
@@ -150,12 +149,12 @@ impl Copy {
     }
 
     fn journal(&self) -> i64 {
-        common::count(&self.conn(), "SELECT count(*) FROM modcon_file_journal")
+        support::count(&self.conn(), "SELECT count(*) FROM modcon_file_journal")
     }
 
     /// Files relative to the copy's folder, the database files left out.
     fn files(&self) -> BTreeSet<String> {
-        hardening::listing(self.dir.path())
+        support::listing(self.dir.path())
             .into_iter()
             .filter(|f| !f.starts_with("forum.sqlite3"))
             .collect()
@@ -280,7 +279,7 @@ impl Builder {
     }
 }
 
-use hardening::ctx;
+use support::ctx;
 
 /// Builds the site: about 3000 attachments deleted 45 days ago (whole
 /// threads, posts, lone attachments), their reactions, flags and
@@ -680,10 +679,10 @@ fn purge_killed_at_many_points_loses_nothing_and_finishes_its_files() {
     let _turn = one_at_a_time();
     let site = build(SEED);
     if let Ok(keep) = std::env::var("CRASH_KEEP") {
-        hardening::copy_tree(site.dir.path(), Path::new(&keep));
+        support::copy_dir(site.dir.path(), Path::new(&keep));
         return;
     }
-    let initial_files = hardening::listing(site.dir.path())
+    let initial_files = support::listing(site.dir.path())
         .into_iter()
         .filter(|f| !f.starts_with("forum.sqlite3"))
         .collect::<BTreeSet<_>>();
@@ -710,7 +709,7 @@ fn purge_killed_at_many_points_loses_nothing_and_finishes_its_files() {
                 );
             }
         }
-        let expired = common::count(
+        let expired = support::count(
             &conn,
             "SELECT count(*) FROM forum_attachment WHERE is_active = 0",
         );
@@ -832,13 +831,13 @@ fn big_thread() -> (Forum, String) {
 }
 
 fn state(db: &Path) -> BTreeMap<String, Vec<String>> {
-    let conn = hardening::web_conn(db);
+    let conn = support::web_conn(db);
     assert_sound(&conn);
     dump(&conn)
 }
 
 fn copy_db(db: &Path) -> (tempfile::TempDir, PathBuf) {
-    let dir = hardening::scratch();
+    let dir = support::scratch();
     let path = dir.path().join("forum.sqlite3");
     fs::copy(db, &path).unwrap();
     (dir, path)
@@ -913,9 +912,9 @@ fn delete_and_restore_killed_mid_way_are_all_or_nothing() {
     let mut rng = Rng::new(SEED ^ 0xde1e7e);
     let (_d1, deleted) = all_or_nothing(&forum.db, &["delete", "thread", &t], &mut rng);
     {
-        let conn = hardening::web_conn(&deleted);
+        let conn = support::web_conn(&deleted);
         assert_eq!(
-            common::count(
+            support::count(
                 &conn,
                 "SELECT count(*) FROM forum_attachment WHERE is_active = 1 AND post_id IN (SELECT id FROM forum_post WHERE thread_id = '00000000000000000000000000000001')"
             ),
@@ -924,16 +923,16 @@ fn delete_and_restore_killed_mid_way_are_all_or_nothing() {
     }
     let (_d2, restored) = all_or_nothing(&deleted, &["restore", "thread", &t], &mut rng);
     {
-        let conn = hardening::web_conn(&restored);
+        let conn = support::web_conn(&restored);
         assert_eq!(
-            common::count(
+            support::count(
                 &conn,
                 "SELECT count(*) FROM forum_attachment WHERE is_active = 0"
             ),
             1
         );
         assert_eq!(
-            common::count(&conn, "SELECT count(*) FROM forum_post WHERE is_active = 0"),
+            support::count(&conn, "SELECT count(*) FROM forum_post WHERE is_active = 0"),
             0
         );
     }
@@ -942,7 +941,7 @@ fn delete_and_restore_killed_mid_way_are_all_or_nothing() {
         let (_dir, copy) = copy_db(&restored);
         if args[0] == "check" {
             // Something for --fix to do: an active post under a deleted thread.
-            hardening::web_conn(&copy)
+            support::web_conn(&copy)
                 .execute_batch("UPDATE forum_thread SET is_active = 0 WHERE id = '00000000000000000000000000000002'")
                 .unwrap();
         }
@@ -1052,7 +1051,7 @@ fn ctrl_c_or_sigterm_stops_a_purge_after_its_batch_and_a_second_signal_at_once()
     // kill test measures the span it spreads its kills over.
     let _turn = one_at_a_time();
     let site = build(SEED ^ 0x5167);
-    let initial_files = hardening::listing(site.dir.path())
+    let initial_files = support::listing(site.dir.path())
         .into_iter()
         .filter(|f| !f.starts_with("forum.sqlite3"))
         .collect::<BTreeSet<_>>();

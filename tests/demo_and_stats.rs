@@ -3,27 +3,26 @@
 //! exercises every rule, `stats --json` against plain SQL, `list` filters,
 //! the default database, and flags > environment > config file.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use assertions::{bytes, dump, error_line, files, stdout_of};
 use chrono::NaiveDateTime;
-use common::{DEMO_NOW, FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
 use rusqlite::Connection;
 use serde_json::{Value, json};
+use support::{DEMO_NOW, FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
+use support::{bytes, dump_of, error_line, snapshot, stdout_of};
 
 // ------------------------------------------------------------------ demo
 
 #[test]
 fn the_same_seed_and_now_give_the_same_database_and_files() {
-    let a = common::demo(8, 11);
-    let b = common::demo(8, 11);
-    let c = common::demo(8, 12);
-    let (da, db, dc) = (dump(&a.db, &[]), dump(&b.db, &[]), dump(&c.db, &[]));
+    let a = support::demo(8, 11);
+    let b = support::demo(8, 11);
+    let c = support::demo(8, 12);
+    let (da, db, dc) = (dump_of(&a.db), dump_of(&b.db), dump_of(&c.db));
     assert_eq!(da.keys().collect::<Vec<_>>(), db.keys().collect::<Vec<_>>());
     for (table, rows) in &da {
         assert_eq!(
@@ -32,8 +31,8 @@ fn the_same_seed_and_now_give_the_same_database_and_files() {
             "table {table} differs between two runs"
         );
     }
-    assert_eq!(files(&a.media), files(&b.media));
-    assert!(files(&a.media).len() > 100);
+    assert_eq!(snapshot(&a.media), snapshot(&b.media));
+    assert!(snapshot(&a.media).len() > 100);
 
     // Another seed: other ids, other text, other files.
     for table in [
@@ -44,13 +43,13 @@ fn the_same_seed_and_now_give_the_same_database_and_files() {
     ] {
         assert_ne!(da[table], dc[table], "{table} should change with the seed");
     }
-    assert_ne!(files(&a.media), files(&c.media));
+    assert_ne!(snapshot(&a.media), snapshot(&c.media));
 }
 
 #[test]
 fn demo_refuses_to_overwrite_without_force() {
-    let d = common::demo(2, 1);
-    let (before, media_before) = (bytes(&d.db), files(&d.media));
+    let d = support::demo(2, 1);
+    let (before, media_before) = (bytes(&d.db), snapshot(&d.media));
     let line = error_line(
         modcon(d.dir.path())
             .args(["--now", DEMO_NOW, "demo", "--out"])
@@ -66,7 +65,7 @@ fn demo_refuses_to_overwrite_without_force() {
         )
     );
     assert_eq!(bytes(&d.db), before);
-    assert_eq!(files(&d.media), media_before);
+    assert_eq!(snapshot(&d.media), media_before);
 
     // With --force: exactly what a fresh run with those options makes.
     modcon(d.dir.path())
@@ -75,9 +74,9 @@ fn demo_refuses_to_overwrite_without_force() {
         .args(["--threads", "3", "--seed", "2", "--force"])
         .assert()
         .success();
-    let fresh = common::demo(3, 2);
-    assert_eq!(dump(&d.db, &[]), dump(&fresh.db, &[]));
-    assert_eq!(files(&d.media), files(&fresh.media));
+    let fresh = support::demo(3, 2);
+    assert_eq!(dump_of(&d.db), dump_of(&fresh.db));
+    assert_eq!(snapshot(&d.media), snapshot(&fresh.media));
 
     // A media folder the demo did not make is never replaced.
     let dir = tempfile::tempdir().unwrap();
@@ -123,7 +122,7 @@ fn demo_force(out: &Path) -> assert_cmd::assert::Assert {
 #[test]
 fn demo_force_never_replaces_a_database_the_demo_did_not_make() {
     // A real forum database, its media folder out of the way.
-    let fx = common::fixture();
+    let fx = support::fixture();
     fs::remove_dir_all(&fx.media).unwrap();
     let before = bytes(&fx.db);
     let line = error_line(demo_force(&fx.db));
@@ -152,7 +151,7 @@ fn demo_force_never_replaces_a_database_the_demo_did_not_make() {
 
 #[test]
 fn demo_force_removes_the_old_databases_journal_and_wal_files() {
-    let d = common::demo(2, 1);
+    let d = support::demo(2, 1);
     // A hot journal: what a writer killed mid-transaction leaves.
     let journal = {
         let conn = Connection::open(&d.db).unwrap();
@@ -180,8 +179,8 @@ fn demo_force_removes_the_old_databases_journal_and_wal_files() {
         .unwrap();
     assert_eq!(check, "ok");
     drop(conn);
-    let fresh = common::demo(2, 42);
-    assert_eq!(dump(&d.db, &[]), dump(&fresh.db, &[]));
+    let fresh = support::demo(2, 42);
+    assert_eq!(dump_of(&d.db), dump_of(&fresh.db));
 }
 
 fn exists(conn: &Connection, what: &str, sql: &str) {
@@ -191,8 +190,8 @@ fn exists(conn: &Connection, what: &str, sql: &str) {
 
 #[test]
 fn the_demo_exercises_every_rule() {
-    let d = common::demo(40, 42);
-    let conn = common::open(&d.db);
+    let d = support::demo(40, 42);
+    let conn = support::open(&d.db);
     let now = format!("'{DEMO_NOW}'");
     exists(
         &conn,
@@ -342,7 +341,7 @@ fn the_demo_exercises_every_rule() {
     );
 
     // Real tiny images, thumbnail folders, and files no row references.
-    let on_disk = files(&d.media);
+    let on_disk = snapshot(&d.media);
     let png = on_disk
         .iter()
         .find(|(name, _)| name.starts_with("forum/attachments/") && name.ends_with(".png"));
@@ -564,7 +563,7 @@ fn assert_stats_match_sql(db: &Path, now: &str) -> Value {
 
 #[test]
 fn stats_on_the_demo_equal_counts_made_with_plain_sql() {
-    let d = common::demo(60, 5);
+    let d = support::demo(60, 5);
     let stats = assert_stats_match_sql(&d.db, DEMO_NOW);
     // The demo has something in every column that can have something.
     for kind in ["posts", "attachments"] {
@@ -598,9 +597,9 @@ fn stats_on_the_demo_equal_counts_made_with_plain_sql() {
 
 #[test]
 fn stats_on_the_django_fixture_equal_plain_sql_and_expected_json() {
-    let fx = common::fixture();
+    let fx = support::fixture();
     let stats = assert_stats_match_sql(&fx.db, FIXTURE_NOW);
-    let e = common::expected();
+    let e = support::expected();
     let c = &e["counts"];
     let d = &e["counts_detail"];
     assert_eq!(stats["threads"]["active"], c["threads_active"]);
@@ -683,8 +682,8 @@ fn sql_ids(conn: &Connection, sql: &str) -> BTreeSet<String> {
 
 #[test]
 fn list_filters_and_markers_on_the_fixture() {
-    let fx = common::fixture();
-    let e = common::expected();
+    let fx = support::fixture();
+    let e = support::expected();
     let cats = &e["categories"];
     let conn = Connection::open(&fx.db).unwrap();
     let now = FIXTURE_NOW;
@@ -841,7 +840,7 @@ fn without_a_database_the_demo_is_made_in_the_data_directory_once() {
     assert_eq!(stats["database"], db.display().to_string());
     assert!(stats["threads"]["total"].as_i64().unwrap() > 200);
     let media = home.path().join(".local/share/modcon/media");
-    assert!(files(&media).len() > 100);
+    assert!(snapshot(&media).len() > 100);
 
     // Once made, it is used as it is.
     let before = bytes(&db);
@@ -1140,7 +1139,7 @@ fn a_bad_config_file_is_an_error_naming_the_file_and_the_key() {
 #[test]
 fn output_cut_short_by_a_closed_pipe_is_not_an_error() {
     // `modcon list attachments | head -1`: the reader goes away early.
-    let d = common::demo(30, 3);
+    let d = support::demo(30, 3);
     for args in [
         &["list", "attachments", "--limit", "100000"][..],
         &["list", "posts", "--limit", "100000", "--json"],
@@ -1168,10 +1167,10 @@ fn output_cut_short_by_a_closed_pipe_is_not_an_error() {
 #[test]
 fn demo_json_is_one_flat_object_with_the_usual_count_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let out = common::modcon(dir.path())
+    let out = support::modcon(dir.path())
         .args([
             "--now",
-            common::DEMO_NOW,
+            support::DEMO_NOW,
             "demo",
             "--threads",
             "2",
@@ -1186,7 +1185,7 @@ fn demo_json_is_one_flat_object_with_the_usual_count_keys() {
         .clone();
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["action"], "demo");
-    let conn = common::open(&dir.path().join("d.sqlite3"));
+    let conn = support::open(&dir.path().join("d.sqlite3"));
     for (key, table) in [
         ("threads", "forum_thread"),
         ("posts", "forum_post"),
@@ -1194,7 +1193,7 @@ fn demo_json_is_one_flat_object_with_the_usual_count_keys() {
     ] {
         assert_eq!(
             json[key],
-            common::count(&conn, &format!("SELECT count(*) FROM {table}")),
+            support::count(&conn, &format!("SELECT count(*) FROM {table}")),
             "{key}"
         );
     }

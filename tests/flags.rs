@@ -2,20 +2,19 @@
 //! as the web app's review endpoint does (with the console's cascade), and
 //! `undo` takes a review back. Every row is asserted as Django writes it.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 
-use assertions::{bytes, error_line, usage_line};
-use common::webapp::{DjangoForum, MODERATOR, USER};
-use common::{FIXTURE_NOW, json_on, modcon, run_on};
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
+use support::webapp::{DjangoForum, MODERATOR, USER};
+use support::{FIXTURE_NOW, json_on, modcon, run_on};
+use support::{bytes, error_line, usage_line};
 
 fn id(n: u32) -> String {
-    common::hex_id(n)
+    support::hex_id(n)
 }
 
 const NOW: &str = "2026-11-26 12:00:00.250001";
@@ -91,7 +90,7 @@ fn review(db: &std::path::Path, now: &str, args: &[&str]) -> Value {
 
 #[test]
 fn flags_lists_the_fixtures_pending_flags_newest_first_with_every_field() {
-    let f = common::fixture();
+    let f = support::fixture();
     let out = json_on(&f.db, FIXTURE_NOW, &["flags"]);
     assert_eq!(out["action"], "flags");
     assert_eq!(out["count"], 6);
@@ -143,7 +142,7 @@ fn flags_lists_the_fixtures_pending_flags_newest_first_with_every_field() {
         .iter()
         .find(|r| r["id"] == PENDING_THREAD_FLAG)
         .unwrap();
-    let title: String = common::open(&f.db)
+    let title: String = support::open(&f.db)
         .query_row(
             "SELECT title FROM forum_thread WHERE id = ?1",
             [PENDING_THREAD],
@@ -174,7 +173,7 @@ fn flags_lists_the_fixtures_pending_flags_newest_first_with_every_field() {
         2
     );
     // Human output: one line per flag under a header.
-    let text = assertions::stdout_of(run_on(&f.db, FIXTURE_NOW, &["flags"]));
+    let text = support::stdout_of(run_on(&f.db, FIXTURE_NOW, &["flags"]));
     assert_eq!(text.lines().count(), 7, "{text}");
     assert!(text.contains("6304a623"), "{text}");
 }
@@ -232,7 +231,7 @@ fn every_review_action_writes_the_rows_the_web_app_writes() {
             PENDING_THREAD,
         ),
     ] {
-        let f = common::fixture();
+        let f = support::fixture();
         let flag_before = row(&f.db, "forum_flaggedcontent", flag).unwrap();
         let author = row(&f.db, content_table, content).unwrap()["author_id"].clone();
         let out = review(
@@ -314,7 +313,7 @@ fn every_review_action_writes_the_rows_the_web_app_writes() {
         let e = &log["entries"][0];
         assert_eq!(e["action"], "review");
         assert_eq!(e["actor"], "moderator");
-        assert_eq!(e["os_account"], common::os_account());
+        assert_eq!(e["os_account"], support::os_account());
         assert_eq!(e["reason"], "Spam / self-promotion");
         assert_eq!(e["target_id"], content);
         assert_eq!(e["detail"]["flag"], flag);
@@ -324,7 +323,7 @@ fn every_review_action_writes_the_rows_the_web_app_writes() {
             out["moderation_action_id"]
         );
         // The database stays sound: foreign keys hold.
-        let conn = common::open(&f.db);
+        let conn = support::open(&f.db);
         let broken: i64 = conn
             .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
                 r.get(0)
@@ -336,7 +335,7 @@ fn every_review_action_writes_the_rows_the_web_app_writes() {
 
 #[test]
 fn a_whole_second_now_is_written_without_a_fraction() {
-    let f = common::fixture();
+    let f = support::fixture();
     review(
         &f.db,
         "2026-11-26 12:00:00",
@@ -668,7 +667,7 @@ fn staff_superusers_and_the_moderators_group_may_review() {
 
 #[test]
 fn a_flag_is_named_by_any_id_form() {
-    let f = common::fixture();
+    let f = support::fixture();
     let dashed = format!(
         "{}-{}-{}-{}-{}",
         &PENDING_POST_FLAG[..8],
@@ -737,7 +736,7 @@ fn a_flag_is_named_by_any_id_form() {
 #[test]
 fn undo_of_a_review_puts_content_and_flag_back_and_removes_its_action() {
     let f = forum_with_flags();
-    let state_before = assertions::state_of(&f.db);
+    let state_before = support::state_of(&f.db);
     let flag_before = row(&f.db, "forum_flaggedcontent", &id(0xf2)).unwrap();
     let thread_before = row(&f.db, "forum_thread", &id(0x10)).unwrap();
     let out = review(
@@ -762,7 +761,7 @@ fn undo_of_a_review_puts_content_and_flag_back_and_removes_its_action() {
         message.contains(&format!("moderation action {action_id} removed")),
         "{message}"
     );
-    assert_eq!(assertions::state_of(&f.db), state_before);
+    assert_eq!(support::state_of(&f.db), state_before);
     assert_eq!(
         row(&f.db, "forum_flaggedcontent", &id(0xf2)).unwrap(),
         flag_before
@@ -880,7 +879,7 @@ fn a_reviews_removal_is_dated_exactly_and_its_undo_leaves_no_stale_action() {
 
 #[test]
 fn a_review_with_json_says_everything_it_did() {
-    let f = common::fixture();
+    let f = support::fixture();
     let out = review(
         &f.db,
         NOW,
@@ -917,7 +916,7 @@ fn a_review_with_json_says_everything_it_did() {
     assert_eq!(out["id"], PENDING_THREAD);
     assert_eq!(out["reviewed_at"], NOW);
     // And as text: the sentence and the action written.
-    let g = common::fixture();
+    let g = support::fixture();
     let mut cmd = modcon(g.dir.path());
     cmd.arg("--db").arg(&g.db).args([
         "--now",
@@ -930,7 +929,7 @@ fn a_review_with_json_says_everything_it_did() {
         "--reason",
         "fine",
     ]);
-    let text = assertions::stdout_of(cmd.assert());
+    let text = support::stdout_of(cmd.assert());
     assert!(
         text.starts_with(&format!(
             "reviewed flag {PENDING_POST_FLAG} on post {PENDING_POST}: reject, flag rejected\n  moderation action "
@@ -985,7 +984,7 @@ fn the_log_shows_every_row_a_review_and_its_undo_changed() {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["undo", "review"], "{history}");
-    let text = assertions::stdout_of(run_on(&f.db, NOW, &["log", "--id", &id(0xf1)]));
+    let text = support::stdout_of(run_on(&f.db, NOW, &["log", "--id", &id(0xf1)]));
     assert_eq!(text.lines().count(), 4, "{text}");
     assert!(
         text.contains(&format!(
@@ -1000,8 +999,8 @@ fn the_log_shows_every_row_a_review_and_its_undo_changed() {
 
 #[test]
 fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
-    let d = common::demo(40, 3);
-    let now = common::DEMO_NOW;
+    let d = support::demo(40, 3);
+    let now = support::DEMO_NOW;
     let queue = json_on(&d.db, now, &["flags"]);
     let flags: Vec<Value> = queue["rows"].as_array().unwrap().clone();
     let kinds: Vec<&str> = flags
@@ -1032,9 +1031,9 @@ fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
     ));
     assert!(line.contains("alice may not review flags"), "{line}");
     assert_eq!(bytes(&d.db), before);
-    let state_before = assertions::state_of(&d.db);
-    let locked_before = common::count(
-        &common::open(&d.db),
+    let state_before = support::state_of(&d.db);
+    let locked_before = support::count(
+        &support::open(&d.db),
         "SELECT count(*) FROM forum_thread WHERE is_locked = 1",
     );
 
@@ -1048,8 +1047,8 @@ fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
         } else {
             ("forum_thread", flag["thread_id"].as_str().unwrap())
         };
-        let gone = common::count(
-            &common::open(&d.db),
+        let gone = support::count(
+            &support::open(&d.db),
             &format!("SELECT count(*) FROM {table} WHERE id = '{content}' AND is_active = 0"),
         ) > 0;
         let action = match (i % 5, post) {
@@ -1082,13 +1081,13 @@ fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
         );
     }
     assert_eq!(json_on(&d.db, now, &["flags"])["count"], 0);
-    let conn = common::open(&d.db);
+    let conn = support::open(&d.db);
     assert_eq!(
-        common::count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+        support::count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
         0
     );
     assert_eq!(
-        common::count(
+        support::count(
             &conn,
             "SELECT count(*) FROM forum_flaggedcontent WHERE status <> 'pending' AND reviewed_at IS NULL"
         ),
@@ -1108,10 +1107,10 @@ fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
         }
     }
     assert_eq!(json_on(&d.db, now, &["flags"])["count"], flags.len());
-    assert_eq!(assertions::state_of(&d.db), state_before);
+    assert_eq!(support::state_of(&d.db), state_before);
     assert_eq!(
-        common::count(
-            &common::open(&d.db),
+        support::count(
+            &support::open(&d.db),
             "SELECT count(*) FROM forum_thread WHERE is_locked = 1"
         ),
         locked_before
@@ -1120,7 +1119,7 @@ fn a_moderator_works_through_the_demos_queue_and_undo_brings_it_back() {
 
 #[test]
 fn stats_counts_flags_per_status() {
-    let f = common::fixture();
+    let f = support::fixture();
     let stats = json_on(&f.db, FIXTURE_NOW, &["stats"]);
     assert_eq!(
         stats["flags"],
@@ -1134,7 +1133,7 @@ fn stats_counts_flags_per_status() {
     let stats = json_on(&f.db, FIXTURE_NOW, &["stats"]);
     assert_eq!(stats["flags"]["pending"], 5);
     assert_eq!(stats["flags"]["removed"], 6);
-    let text = assertions::stdout_of(run_on(&f.db, FIXTURE_NOW, &["stats"]));
+    let text = support::stdout_of(run_on(&f.db, FIXTURE_NOW, &["stats"]));
     assert!(
         text.contains(
             "flags      5 pending, 3 approved, 2 rejected, 6 removed (see `modcon flags`)"
@@ -1142,7 +1141,7 @@ fn stats_counts_flags_per_status() {
         "{text}"
     );
     // A forum without a flag queue: null, and no line.
-    let g = common::Forum::new();
+    let g = support::Forum::new();
     g.conn
         .execute_batch("DROP TABLE forum_moderationaction; DROP TABLE forum_flaggedcontent;")
         .unwrap();

@@ -3,15 +3,14 @@
 //! touched and are reported; text reaches the terminal harmless while JSON
 //! keeps it exact; odd datetimes are unknown, never expired.
 
-mod common;
-mod hardening;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use common::{Forum, hex_id};
-use hardening::{Run, arg, assert_sound, bin, run, snapshot};
+use support::{Forum, hex_id};
+use support::{Run, arg, assert_sound, bin, run, snapshot};
 
 const NOW: &str = "2026-11-26 12:00:00";
 const OLD: &str = "2026-10-12 12:00:00";
@@ -349,7 +348,7 @@ fn hostile_text_reaches_the_terminal_harmless() {
         &["list", "posts", "--thread", "eeee"],
     ] {
         let r = modcon(f, args);
-        hardening::assert_error(&r, "");
+        support::assert_error(&r, "");
         assert_harmless(&r.stderr, &format!("{args:?}"));
     }
     let r = run({
@@ -358,7 +357,7 @@ fn hostile_text_reaches_the_terminal_harmless() {
         c.arg("--db").arg(f.dir.path().join(name)).arg("stats");
         c
     });
-    hardening::assert_error(&r, "database not found");
+    support::assert_error(&r, "database not found");
     assert_harmless(&r.stderr, "missing database");
 }
 
@@ -571,7 +570,7 @@ fn odd_datetimes_are_unknown_never_expired() {
     cmd.arg("--db")
         .arg(&forum.db)
         .args(["--now", "yesterday", "stats"]);
-    hardening::assert_usage_error(&run(cmd), "invalid time \"yesterday\"");
+    support::assert_usage_error(&run(cmd), "invalid time \"yesterday\"");
 }
 
 #[test]

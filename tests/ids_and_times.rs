@@ -2,12 +2,11 @@
 //! (SPEC §1): every form the console reads, and every datetime it writes
 //! re-read and compared with Django's text form.
 
-mod assertions;
-mod common;
+mod support;
 
-use assertions::{error_line, is_django_datetime, state_of, stdout_of, usage_line};
-use common::{Forum, hex_id, json_on, modcon, run_on};
 use rusqlite::Connection;
+use support::{Forum, hex_id, json_on, modcon, run_on};
+use support::{error_line, is_django_datetime, state_of, stdout_of, usage_line};
 
 const NOW: &str = "2026-11-26 12:00:00";
 
@@ -484,7 +483,7 @@ fn every_datetime_the_console_writes_is_in_djangos_form() {
     );
     let mut written = written_datetimes(&forum.conn);
     // A purge stopped after its first commit leaves journalled files.
-    common::modcon(forum.dir.path())
+    support::modcon(forum.dir.path())
         .env("MODCON_FAILPOINT", "purge-after-commit:exit")
         .args(["--db"])
         .arg(&forum.db)

@@ -20,14 +20,13 @@
 //! A failure prints the shortest sequence proptest found: keep it as a
 //! named test at the end of this file.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::sync::atomic::AtomicBool;
 
 use chrono::{Duration, NaiveDateTime};
-use common::webapp::DjangoForum;
 use modcon_core::Ctx;
 use modcon_core::check;
 use modcon_core::conditions as cond;
@@ -39,6 +38,7 @@ use modcon_core::purge::{self, PurgeOptions};
 use modcon_core::rules::{self, Target};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use support::webapp::DjangoForum;
 
 type Time = NaiveDateTime;
 
@@ -56,13 +56,13 @@ fn start() -> Time {
 }
 
 fn thread_id(i: usize) -> String {
-    common::hex_id(0x100 + i as u32)
+    support::hex_id(0x100 + i as u32)
 }
 fn post_id(i: usize) -> String {
-    common::hex_id(0x200 + i as u32)
+    support::hex_id(0x200 + i as u32)
 }
 fn attachment_id(i: usize) -> String {
-    common::hex_id(0x300 + i as u32)
+    support::hex_id(0x300 + i as u32)
 }
 
 fn image_of(i: usize) -> String {
@@ -871,8 +871,8 @@ impl World {
     fn next_flag(&mut self) -> (String, String) {
         self.flags += 1;
         (
-            common::hex_id(0xf000 + self.flags),
-            common::hex_id(0xa000 + self.flags),
+            support::hex_id(0xf000 + self.flags),
+            support::hex_id(0xa000 + self.flags),
         )
     }
 

@@ -2,14 +2,14 @@
 //! refused naming the first, a lock left by a killed process is taken
 //! over, and nothing is purged twice.
 
-mod common;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 
-use common::{FIXTURE_NOW, clean_command, fixture};
 use serde_json::Value;
+use support::{FIXTURE_NOW, clean_command, fixture};
 
 fn lock_file(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();

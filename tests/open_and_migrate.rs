@@ -3,16 +3,15 @@
 //! and left alone, the database from before the attachment soft-delete
 //! migration, every bad input, a locked database and a read-only file.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use assertions::{bytes, error_line, stdout_of};
-use common::{DEMO_NOW, Forum, count, hex_id, modcon, open, run_on};
 use rusqlite::Connection;
+use support::{DEMO_NOW, Forum, count, hex_id, modcon, open, run_on};
+use support::{bytes, error_line, stdout_of};
 
 const NOW: &str = "2026-11-26 12:00:00";
 
@@ -101,7 +100,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[test]
 fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
-    let demo = common::demo(2, 7);
+    let demo = support::demo(2, 7);
     let conn = open(&demo.db);
     assert_eq!(
         migrations(&conn),
@@ -133,7 +132,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
         "modcon_file_journal",
     ] {
         assert!(
-            common::count(
+            support::count(
                 &conn,
                 &format!("SELECT count(*) FROM sqlite_master WHERE name = '{table}'")
             ) == 1
@@ -158,7 +157,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
     }
     // The forum tables and their indexes are exactly what Django made for
     // the fixture (its extra auth tables aside).
-    let fixture = Connection::open(common::fixture_dir().join("db.sqlite3")).unwrap();
+    let fixture = Connection::open(support::fixture_dir().join("db.sqlite3")).unwrap();
     let forum = "(name LIKE 'forum\\_%' ESCAPE '\\' OR name = 'users_user')";
     assert_eq!(table_sql(&conn, forum), table_sql(&fixture, forum));
     assert_eq!(
@@ -170,7 +169,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
 
     // Opening it again, and `migrate`, record nothing twice.
     let before = bytes(&demo.db);
-    let out = common::json_on(&demo.db, NOW, &["migrate"]);
+    let out = support::json_on(&demo.db, NOW, &["migrate"]);
     assert_eq!(out["action"], "migrate");
     let outcomes: Vec<&str> = out["steps"]
         .as_array()
@@ -238,7 +237,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
 
     // `migrate --dry-run` says what `migrate` would add, and adds nothing.
     let before = bytes(&forum.db);
-    let plan = common::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
+    let plan = support::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
     assert_eq!(plan["dry_run"], true);
     let steps: Vec<(String, String)> = plan["steps"]
         .as_array()
@@ -337,7 +336,7 @@ fn pre_soft_delete_forum() -> Forum {
     let media = dir.path().join("media");
     fs::create_dir_all(&media).unwrap();
     let conn = open(&db);
-    let schema = common::DJANGO_SCHEMA
+    let schema = support::DJANGO_SCHEMA
         .replace(
             ", \"deleted_at\" datetime NULL, \"is_active\" bool NOT NULL);",
             ");",
@@ -399,7 +398,7 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
     assert_eq!(bytes(&old.db), before);
 
     // `migrate` adds the columns as the web app's migration did.
-    let out = common::json_on(&old.db, NOW, &["migrate"]);
+    let out = support::json_on(&old.db, NOW, &["migrate"]);
     let applied: Vec<&str> = out["steps"]
         .as_array()
         .unwrap()
@@ -479,7 +478,7 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
     );
 
     // Every command works now.
-    let stats = common::json_on(&old.db, NOW, &["stats"]);
+    let stats = support::json_on(&old.db, NOW, &["stats"]);
     assert_eq!(stats["attachments"]["active"], 2);
     run_on(&old.db, NOW, &["delete", "attachment", &hex_id(3)]).success();
     assert_eq!(
@@ -545,7 +544,7 @@ fn a_file_that_is_not_sqlite() {
 #[test]
 fn a_truncated_or_corrupt_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = fs::read(common::fixture_dir().join("db.sqlite3")).unwrap();
+    let fixture = fs::read(support::fixture_dir().join("db.sqlite3")).unwrap();
     let db = dir.path().join("short.sqlite3");
     fs::write(&db, &fixture[..100]).unwrap();
     every_command_fails(&db, "truncated SQLite database (100 bytes)");
@@ -615,7 +614,7 @@ fn extra_tables_and_columns_are_ignored() {
              CREATE TABLE forum_poll (id char(32) NOT NULL PRIMARY KEY, question text NOT NULL);",
         )
         .unwrap();
-    let stats = common::json_on(&forum.db, NOW, &["stats"]);
+    let stats = support::json_on(&forum.db, NOW, &["stats"]);
     assert_eq!(stats["threads"]["active"], 1);
     run_on(&forum.db, NOW, &["delete", "thread", &hex_id(1)]).success();
     assert_eq!(forum.active("forum_thread", &hex_id(1)), Some(false));
@@ -689,13 +688,13 @@ fn a_read_only_file() {
         assert_eq!(bytes(db), before, "{args:?}");
     }
     // Looking works, with or without --read-only.
-    let stats = common::json_on(db, NOW, &["stats"]);
+    let stats = support::json_on(db, NOW, &["stats"]);
     assert_eq!(stats["posts"]["active"], 1);
-    let stats = common::json_on(db, NOW, &["--read-only", "stats"]);
+    let stats = support::json_on(db, NOW, &["--read-only", "stats"]);
     assert_eq!(stats["threads"]["active"], 1);
-    let list = common::json_on(db, NOW, &["--read-only", "list", "posts"]);
+    let list = support::json_on(db, NOW, &["--read-only", "list", "posts"]);
     assert_eq!(list["count"], 1);
-    let check = common::json_on(db, NOW, &["--read-only", "check"]);
+    let check = support::json_on(db, NOW, &["--read-only", "check"]);
     assert_eq!(check["problems"], 0);
     run_on(db, NOW, &["--read-only", "purge", "--dry-run"]).success();
     assert_eq!(bytes(db), before);
@@ -769,7 +768,7 @@ fn steps_of(out: &serde_json::Value) -> Vec<serde_json::Value> {
 fn migrate_on_a_half_migrated_database_adds_only_what_is_missing() {
     let forum = half_migrated_forum(true);
     let before = bytes(&forum.db);
-    let dry = common::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
+    let dry = support::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
     assert_eq!(bytes(&forum.db), before);
     let step = steps_of(&dry)
         .into_iter()
@@ -788,7 +787,7 @@ fn migrate_on_a_half_migrated_database_adds_only_what_is_missing() {
     );
 
     // The real run does what the dry run said, and succeeds.
-    let real = common::json_on(&forum.db, NOW, &["migrate"]);
+    let real = support::json_on(&forum.db, NOW, &["migrate"]);
     assert_eq!(steps_of(&real), steps_of(&dry));
     let columns: Vec<String> = forum
         .conn
@@ -818,7 +817,7 @@ fn migrate_on_a_half_migrated_database_adds_only_what_is_missing() {
     )));
     // Every command works now.
     run_on(&forum.db, NOW, &["stats"]).success();
-    let again = common::json_on(&forum.db, NOW, &["migrate"]);
+    let again = support::json_on(&forum.db, NOW, &["migrate"]);
     assert!(
         steps_of(&again).iter().all(|s| s["outcome"] == "done"),
         "{again}"
@@ -834,7 +833,7 @@ fn a_migrate_that_fails_changes_nothing_not_even_the_consoles_tables() {
         .execute_batch("CREATE TABLE \"forum_attachment_is_active_4bfc911a\" (x);")
         .unwrap();
     let before = bytes(&forum.db);
-    let dry = common::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
+    let dry = support::json_on(&forum.db, NOW, &["migrate", "--dry-run"]);
     let step = steps_of(&dry)
         .into_iter()
         .find(|s| s["name"] == "0003_attachment_soft_delete")

@@ -3,18 +3,18 @@
 //! connecting never shows a password; `--read-only` is read-only at the
 //! server; the console's own tables are made in Django's native types.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
-use common::pg::PgDb;
-use common::{FIXTURE_NOW, fixture};
 use modcon_core::db::{Access, Db, OpenOptions};
+use support::pg::PgDb;
+use support::{FIXTURE_NOW, fixture};
 
 /// `modcon --db DB --now FIXTURE_NOW ARGS... --json`, from a clean
 /// environment: exit status, stdout parsed, stderr.
 fn run_json(home: &Path, db: &Path, args: &[&str]) -> (bool, serde_json::Value, String) {
-    let out = common::clean_command(home)
+    let out = support::clean_command(home)
         .arg("--db")
         .arg(db)
         .arg("--now")
@@ -130,7 +130,7 @@ fn a_password_is_never_shown() {
         bad, pg.url,
         "the test server's URL has a password to replace"
     );
-    let out = common::clean_command(home.path())
+    let out = support::clean_command(home.path())
         .args(["--db", &bad, "stats"])
         .output()
         .unwrap();
@@ -145,7 +145,7 @@ fn a_password_is_never_shown() {
     let shown = json["database"].as_str().unwrap();
     assert!(shown.starts_with("postgres://modcon@"), "{shown}");
     assert!(!shown.contains("modcon:modcon"), "{shown}");
-    let out = common::clean_command(home.path())
+    let out = support::clean_command(home.path())
         .args(["--db", &pg.url, "config"])
         .output()
         .unwrap();
@@ -225,7 +225,7 @@ fn the_consoles_tables_hold_ids_and_times_in_djangos_native_types() {
     // again applies nothing more.
     let f = fixture();
     drop(Db::open(&f.db, &OpenOptions::new(Access::ReadWrite)).unwrap());
-    let on_sqlite: Vec<String> = common::open(&f.db)
+    let on_sqlite: Vec<String> = support::open(&f.db)
         .prepare("SELECT name FROM modcon_migrations ORDER BY name")
         .unwrap()
         .query_map([], |r| r.get(0))

@@ -1,12 +1,12 @@
 //! Progress for the commands that take a while (demo, check, migrate,
 //! purge): shown on a terminal, never in a pipe or with --json.
 
-mod common;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{DEMO_NOW, clean_command, demo};
+use support::{DEMO_NOW, clean_command, demo};
 
 /// The commands that show progress, each with the words it shows.
 fn long_commands(dir: &Path) -> Vec<(Vec<String>, &'static str)> {

@@ -4,19 +4,18 @@
 //! interrupted purge finished by the next run, rows referenced from
 //! unknown tables, a batch that keeps failing, held-back rows, dry runs.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use assertions::{bytes, error_line, files, state, stdout_of};
 use chrono::{Duration, NaiveDateTime};
-use common::{FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
 use rusqlite::Connection;
 use serde_json::Value;
+use support::{FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
+use support::{bytes, error_line, snapshot, state, stdout_of};
 
 const NOW: &str = "2026-11-26 12:00:00";
 
@@ -141,9 +140,9 @@ fn the_retention_boundary_29_30_and_31_days() {
 
 #[test]
 fn the_fixture_purged_at_its_moment() {
-    let fx = common::fixture();
-    let e = common::expected();
-    let conn = common::open(&fx.db);
+    let fx = support::fixture();
+    let e = support::expected();
+    let conn = support::open(&fx.db);
     let eligible: BTreeSet<String> = e["derived"]["purge_eligible_30d_attachment_ids"]
         .as_array()
         .unwrap()
@@ -158,7 +157,7 @@ fn the_fixture_purged_at_its_moment() {
         .map(Result::unwrap)
         .collect();
     let before_rows = ids_in(&conn, "forum_attachment");
-    let before_files = files(&fx.media);
+    let before_files = snapshot(&fx.media);
 
     // The dry run: the same plan, nothing changed.
     let db_bytes = bytes(&fx.db);
@@ -183,7 +182,7 @@ fn the_fixture_purged_at_its_moment() {
         assert!(s["deleted_at"].as_str().unwrap() <= "2026-10-27 11:00:08.157597");
     }
     assert_eq!(bytes(&fx.db), db_bytes);
-    assert_eq!(files(&fx.media), before_files);
+    assert_eq!(snapshot(&fx.media), before_files);
     let text = stdout_of(run_on(&fx.db, FIXTURE_NOW, &["purge", "--dry-run"]));
     assert!(
         text.contains("would remove: 16 attachments in 1 batch(es)"),
@@ -226,7 +225,7 @@ fn the_fixture_purged_at_its_moment() {
     {
         want_gone.insert(c.as_str().unwrap().to_string());
     }
-    let after_files = files(&fx.media);
+    let after_files = snapshot(&fx.media);
     let gone: BTreeSet<String> = before_files
         .keys()
         .filter(|k| !after_files.contains_key(*k))
@@ -277,7 +276,7 @@ fn the_fixture_purged_at_its_moment() {
 
 #[test]
 fn a_dry_run_without_a_media_root_says_its_files_are_not_counted() {
-    let fx = common::fixture();
+    let fx = support::fixture();
     fs::remove_dir_all(&fx.media).unwrap();
     let plan = json_on(&fx.db, FIXTURE_NOW, &["purge", "--dry-run"]);
     assert_eq!(plan["media_root"], Value::Null);
@@ -395,11 +394,11 @@ fn purging_a_thread_removes_its_posts_attachments_reactions_flags_and_their_acti
 fn the_fixtures_moderated_content_is_purged_with_its_flags_once_old_enough() {
     // check --fix deletes what the moderation queue left active; the web
     // app's deleted threads and posts are first seen at the same moment.
-    let fx = common::fixture();
-    let e = common::expected();
+    let fx = support::fixture();
+    let e = support::expected();
     let b = &e["categories"]["b_moderation_remove_post"];
     let c = &e["categories"]["c_moderation_remove_thread"];
-    let conn = common::open(&fx.db);
+    let conn = support::open(&fx.db);
     run_on(&fx.db, FIXTURE_NOW, &["check", "--fix"]).success();
     let strings = |v: &Value| -> BTreeSet<String> {
         v.as_array()
@@ -444,7 +443,7 @@ fn the_fixtures_moderated_content_is_purged_with_its_flags_once_old_enough() {
         0
     );
     // Active content is all still there.
-    let fresh = common::open(&common::fixture().db);
+    let fresh = support::open(&support::fixture().db);
     assert_eq!(
         count(&conn, "SELECT count(*) FROM forum_thread"),
         count(
@@ -633,7 +632,7 @@ fn paths_that_leave_the_media_root_are_never_touched_and_are_reported() {
         .collect();
     assert_eq!(unsafe_paths, want);
 
-    let before_outside = files(&outside);
+    let before_outside = snapshot(&outside);
     let out = purge_as_planned(&f, &[]);
     assert_eq!(counts(&out), (0, 0, 6, 1));
     let refused: BTreeMap<String, String> = out["refused_paths"]
@@ -656,7 +655,7 @@ fn paths_that_leave_the_media_root_are_never_touched_and_are_reported() {
     );
     assert_eq!(out["files_refused"].as_u64(), Some(refused.len() as u64));
     assert_eq!(
-        files(&outside),
+        snapshot(&outside),
         before_outside,
         "nothing outside the media root was touched"
     );
@@ -679,7 +678,7 @@ fn without_a_media_root_a_purge_that_would_leave_files_is_refused_unless_keep_fi
     let elsewhere = tempfile::tempdir().unwrap();
     let db = elsewhere.path().join("forum.sqlite3");
     fs::copy(&f.db, &db).unwrap();
-    let conn = common::open(&db);
+    let conn = support::open(&db);
     let before = state(&conn);
     let line = error_line(run_on(&db, NOW, &["purge"]));
     assert_eq!(
@@ -1347,7 +1346,7 @@ fn a_restore_committed_after_the_plan_keeps_its_row() {
 
 /// The files below the media root, relative to it.
 fn media_files(f: &Forum) -> BTreeSet<String> {
-    files(&f.media).into_keys().collect()
+    snapshot(&f.media).into_keys().collect()
 }
 
 /// `purge --json ARGS`, after a dry run that must count the same files,
@@ -1664,7 +1663,7 @@ fn a_purge_refused_for_want_of_a_media_root_changes_nothing_not_even_first_seen_
     let elsewhere = tempfile::tempdir().unwrap();
     let db = elsewhere.path().join("forum.sqlite3");
     fs::copy(&f.db, &db).unwrap();
-    let conn = common::open(&db);
+    let conn = support::open(&db);
     let before = state(&conn);
     for retention in ["30", "0"] {
         let line = error_line(run_on(&db, NOW, &["purge", "--older-than", retention]));
@@ -1683,7 +1682,7 @@ fn a_purge_refused_for_want_of_a_media_root_changes_nothing_not_even_first_seen_
     g.attachment(&id(4), &id(2), &img(4), Some(&ago(1, 0)), true);
     let db = elsewhere.path().join("second.sqlite3");
     fs::copy(&g.db, &db).unwrap();
-    let conn = common::open(&db);
+    let conn = support::open(&db);
     let line = error_line(run_on(&db, NOW, &["purge", "--older-than", "0"]));
     assert!(line.contains("no media root is set"), "{line}");
     assert_eq!(count(&conn, "SELECT count(*) FROM modcon_deletion"), 0);
@@ -1695,7 +1694,7 @@ fn a_purge_that_removes_nothing_writes_no_log_entry_so_undo_still_reaches_back()
     let f = post_forum();
     f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
     let gate = f.dir.path().join("go");
-    let mut child = common::clean_command(f.dir.path())
+    let mut child = support::clean_command(f.dir.path())
         .env(
             "MODCON_FAILPOINT",
             format!("purge-after-plan:wait={}", gate.display()),

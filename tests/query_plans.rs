@@ -1,7 +1,7 @@
 //! The hot queries use an index, on a database with the web app's indexes
 //! and no statistics (as real ones are): EXPLAIN QUERY PLAN asserted.
 
-mod common;
+mod support;
 
 use modcon_core::conditions as cond;
 use modcon_core::db::{Access, Db, OpenOptions};
@@ -24,8 +24,8 @@ fn plan(db: &Db, sql: &str) -> String {
     lines.join("\n")
 }
 
-fn open_demo() -> (common::Demo, Db) {
-    let demo = common::demo(10, 2);
+fn open_demo() -> (support::Demo, Db) {
+    let demo = support::demo(10, 2);
     let db = Db::open(&demo.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
     (demo, db)
 }
@@ -250,8 +250,8 @@ fn deletion_times_look_up_the_moderation_queue_and_the_records_by_row() {
 /// A copy of the Django-made fixture, opened as a purge opens it
 /// (read-write, so with the console's own tables and their indexes): the
 /// web app's own indexes, none of the purge indexes of `modcon migrate`.
-fn open_fixture() -> (common::Fixture, Db) {
-    let fx = common::fixture();
+fn open_fixture() -> (support::Fixture, Db) {
+    let fx = support::fixture();
     let db = Db::open(&fx.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
     (fx, db)
 }

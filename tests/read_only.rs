@@ -1,15 +1,14 @@
 //! `--read-only` means read-only: no command changes a byte of the
 //! database or of the media root, whatever it would have done otherwise.
 
-mod common;
-mod hardening;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{DEMO_NOW, demo, fixture};
-use hardening::{assert_error, bin, run, snapshot};
 use rusqlite::{Connection, OpenFlags};
+use support::{DEMO_NOW, demo, fixture};
+use support::{assert_error, bin, run, snapshot};
 
 /// Commands that only look, and what each must print.
 const LOOKING: &[&[&str]] = &[
@@ -110,8 +109,8 @@ fn read_only_changes_no_byte_of_a_demo_database_or_its_media() {
         .args(["--now", DEMO_NOW, "purge", "--batch-size", "1"])
         .env("MODCON_FAILPOINT", "purge-after-commit:exit");
     assert_eq!(run(purge).code, Some(3));
-    let journal = common::count(
-        &common::open(&d.db),
+    let journal = support::count(
+        &support::open(&d.db),
         "SELECT count(*) FROM modcon_file_journal",
     );
     assert!(journal > 0, "a journal is pending");
@@ -138,7 +137,7 @@ fn read_only_changes_no_byte_of_a_demo_database_or_its_media() {
 #[test]
 fn read_only_never_adds_the_consoles_tables_to_a_django_database() {
     let f = fixture();
-    nothing_changes(f.dir.path(), &f.db, common::FIXTURE_NOW);
+    nothing_changes(f.dir.path(), &f.db, support::FIXTURE_NOW);
     let conn = Connection::open_with_flags(&f.db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let own: i64 = conn
         .query_row(
@@ -154,7 +153,7 @@ fn read_only_never_adds_the_consoles_tables_to_a_django_database() {
     check
         .arg("--db")
         .arg(&f.db)
-        .args(["--now", common::FIXTURE_NOW, "check"]);
+        .args(["--now", support::FIXTURE_NOW, "check"]);
     assert_eq!(run(check).code, Some(0));
     assert!(std::fs::read(&f.db).unwrap() != before);
 }
@@ -163,8 +162,8 @@ fn read_only_never_adds_the_consoles_tables_to_a_django_database() {
 fn an_older_consoles_log_is_read_read_only_without_reasons_or_accounts() {
     let f = fixture();
     let post = "c8469e19d7ca45eb8ff542e0d0d135de";
-    let now = common::FIXTURE_NOW;
-    common::run_on(&f.db, now, &["restore", "post", post]).success();
+    let now = support::FIXTURE_NOW;
+    support::run_on(&f.db, now, &["restore", "post", post]).success();
     // As a console from before reasons and accounts left it.
     let conn = Connection::open(&f.db).unwrap();
     conn.execute_batch(
@@ -176,12 +175,12 @@ fn an_older_consoles_log_is_read_read_only_without_reasons_or_accounts() {
     .unwrap();
     drop(conn);
     let before = std::fs::read(&f.db).unwrap();
-    let log = common::json_on(&f.db, now, &["--read-only", "log"]);
+    let log = support::json_on(&f.db, now, &["--read-only", "log"]);
     let e = &log["entries"][0];
     assert_eq!(e["action"], "restore", "{log}");
     assert_eq!(e["reason"], serde_json::Value::Null);
     assert_eq!(e["os_account"], serde_json::Value::Null);
-    let text = common::run_on(&f.db, now, &["--read-only", "log"])
+    let text = support::run_on(&f.db, now, &["--read-only", "log"])
         .success()
         .get_output()
         .stdout

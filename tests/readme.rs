@@ -3,7 +3,7 @@
 //! read-only wrapper run (with the forum's paths pointed at a copy of the
 //! fixture).
 
-mod common;
+mod support;
 
 use std::fs;
 use std::path::Path;
@@ -53,7 +53,7 @@ fn pointed_at(text: &str, forum: &Path) -> String {
 /// Runs a shell command line in the clean environment the tests give the
 /// binary.
 fn sh(line: &str, home: &Path) -> std::process::Output {
-    let clean = common::clean_command(home);
+    let clean = support::clean_command(home);
     let mut shell = Command::new("sh");
     for (key, value) in clean.get_envs() {
         match value {
@@ -66,7 +66,7 @@ fn sh(line: &str, home: &Path) -> std::process::Output {
 
 #[test]
 fn the_systemd_units_verify_and_their_command_runs() {
-    let fx = common::fixture();
+    let fx = support::fixture();
     let units: Vec<String> = blocks(&readme(), "ini")
         .into_iter()
         .filter(|b| b.starts_with("# /etc/systemd/system/"))
@@ -115,7 +115,7 @@ fn the_systemd_units_verify_and_their_command_runs() {
 
 #[test]
 fn the_cron_line_runs_and_appends_its_report() {
-    let fx = common::fixture();
+    let fx = support::fixture();
     let cron = blocks(&readme(), "cron");
     assert_eq!(cron.len(), 1);
     let line = cron[0]
@@ -149,7 +149,7 @@ fn the_cron_line_runs_and_appends_its_report() {
 
 #[test]
 fn the_read_only_wrapper_reads_and_changes_nothing() {
-    let fx = common::fixture();
+    let fx = support::fixture();
     let wrapper = blocks(&readme(), "sh")
         .into_iter()
         .find(|b| b.contains("modcon-view"))

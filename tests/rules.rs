@@ -3,15 +3,14 @@
 //! prints, on hand-built Django schemas and on the Django-made fixture.
 //! Every step asserts the rows it changed, and only those.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 
-use assertions::{State, bytes, diff, error_line, state, state_of, stdout_of, usage_line};
-use common::site::{Backend, Site};
-use common::{FIXTURE_NOW, Forum, hex_id, json_on, modcon, run_on};
 use serde_json::Value;
+use support::site::{Backend, Site};
+use support::{FIXTURE_NOW, Forum, hex_id, json_on, modcon, run_on};
+use support::{State, bytes, diff, error_line, state, state_of, stdout_of, usage_line};
 
 const NOW: &str = "2026-11-26 12:00:00";
 const EARLIER: &str = "2026-11-20 08:30:00.123456";
@@ -550,8 +549,8 @@ on_both!(
 
 #[test]
 fn the_fixtures_web_app_cascade_posts_restore_as_django_deleted_them() {
-    let fx = common::fixture();
-    let e = common::expected();
+    let fx = support::fixture();
+    let e = support::expected();
     for case in e["categories"]["a_post_soft_delete_perform_destroy"]
         .as_array()
         .unwrap()
@@ -601,8 +600,8 @@ fn the_fixtures_web_app_cascade_posts_restore_as_django_deleted_them() {
 
 #[test]
 fn check_reports_everything_the_fixture_breaks() {
-    let fx = common::fixture();
-    let e = common::expected();
+    let fx = support::fixture();
+    let e = support::expected();
     let cats = &e["categories"];
     let out = json_on(&fx.db, FIXTURE_NOW, &["check"]);
     assert_eq!(out["action"], "check");
@@ -733,10 +732,10 @@ fn check_reports_everything_the_fixture_breaks() {
 
 #[test]
 fn check_fix_and_undo_on_the_moderation_queue_inconsistency() {
-    let fx = common::fixture();
-    let e = common::expected();
+    let fx = support::fixture();
+    let e = support::expected();
     let cats = &e["categories"];
-    let conn = common::open(&fx.db);
+    let conn = support::open(&fx.db);
     let before = state(&conn);
     let out = json_on(&fx.db, FIXTURE_NOW, &["check", "--fix"]);
     assert_eq!(out["action"], "fix");
@@ -1247,7 +1246,7 @@ fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
             "#2 2026-11-26 12:00:00 tester (account {a}) restore thread {t}: 1 thread, 2 posts, 3 attachments\n\
              #1 2026-11-20 08:30:00 alice (account {a}, from 10.1.2.3) delete thread {t}: 1 thread, 2 posts, 3 attachments\n",
             t = id(T),
-            a = common::os_account()
+            a = support::os_account()
         )
     );
     let log = json_on(&f.db, NOW, &["log"]);
@@ -1271,7 +1270,7 @@ fn the_log_is_newest_first_with_actor_address_time_action_target_and_counts() {
     let log = json_on(&f.db, NOW, &["log"]);
     let e = &log["entries"][1];
     assert_eq!(e["client_addr"], "10.1.2.3");
-    assert_eq!(e["os_account"], common::os_account());
+    assert_eq!(e["os_account"], support::os_account());
     assert_eq!(e["reason"], Value::Null);
     assert_eq!(e["at"], EARLIER);
     assert_eq!(e["target_id"], id(T));
@@ -1314,7 +1313,7 @@ fn every_action_keeps_its_reason_and_the_account_that_ran_it() {
         .unwrap()
         .iter()
         .map(|e| {
-            assert_eq!(e["os_account"], common::os_account(), "{e}");
+            assert_eq!(e["os_account"], support::os_account(), "{e}");
             assert_eq!(e["actor"], "tester", "{e}");
             (
                 e["action"].as_str().unwrap().to_string(),
@@ -1342,7 +1341,7 @@ fn every_action_keeps_its_reason_and_the_account_that_ran_it() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("tester (account {})", common::os_account())),
+        text.contains(&format!("tester (account {})", support::os_account())),
         "{text}"
     );
 }
@@ -1362,7 +1361,7 @@ fn the_account_comes_from_the_user_id_not_the_environment() {
     let log = json_on(&f.db, NOW, &["log"]);
     let e = &log["entries"][0];
     assert_eq!(e["actor"], "alice");
-    assert_eq!(e["os_account"], common::os_account());
+    assert_eq!(e["os_account"], support::os_account());
     assert_ne!(e["os_account"], "mallory");
 }
 
@@ -1394,9 +1393,9 @@ fn demo_id(conn: &rusqlite::Connection, sql: &str) -> String {
 
 #[test]
 fn the_demos_restore_cases_behave_as_their_titles_say() {
-    let d = common::demo(0, 42);
-    let conn = common::open(&d.db);
-    let now = common::DEMO_NOW;
+    let d = support::demo(0, 42);
+    let conn = support::open(&d.db);
+    let now = support::DEMO_NOW;
 
     // A thread the console deleted 3 days ago, holding a post deleted 8
     // days ago: restoring the thread leaves that post (and its photo)
@@ -1448,9 +1447,9 @@ fn the_demos_restore_cases_behave_as_their_titles_say() {
 
 #[test]
 fn delete_and_restore_round_trip_on_every_level_of_a_demo_thread() {
-    let d = common::demo(6, 9);
-    let conn = common::open(&d.db);
-    let now = common::DEMO_NOW;
+    let d = support::demo(6, 9);
+    let conn = support::open(&d.db);
+    let now = support::DEMO_NOW;
     // The active thread with the most active attachments.
     let thread = demo_id(
         &conn,

@@ -3,16 +3,15 @@
 //! failure, values that must never panic, the media root that belongs to
 //! its own database, and who acts when nothing says.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assertions::{error_line, usage_line};
-use common::{FIXTURE_NOW, Forum, hex_id, modcon};
 use serde_json::Value;
+use support::{FIXTURE_NOW, Forum, hex_id, modcon};
+use support::{error_line, usage_line};
 
 fn write_config(home: &Path, text: &str) -> PathBuf {
     let path = home.join(".config/modcon/config.toml");
@@ -422,12 +421,12 @@ fn tilde_in_the_config_file_is_the_home_folder() {
 
 #[test]
 fn huge_retentions_never_panic_they_clamp_to_the_year_one() {
-    let fx = common::fixture();
+    let fx = support::fixture();
     let rows = |conn: &rusqlite::Connection| {
         ["forum_thread", "forum_post", "forum_attachment"]
-            .map(|t| common::count(conn, &format!("SELECT count(*) FROM {t}")))
+            .map(|t| support::count(conn, &format!("SELECT count(*) FROM {t}")))
     };
-    let before = rows(&common::open(&fx.db));
+    let before = rows(&support::open(&fx.db));
     for days in ["99999999", "9223372036854775807"] {
         for dry in [true, false] {
             let mut args = vec!["purge", "--older-than", days, "--json"];
@@ -470,7 +469,7 @@ fn huge_retentions_never_panic_they_clamp_to_the_year_one() {
         assert_eq!(parse_json(&out)["cutoff"], "0001-01-01 00:00:00");
     }
     // Nothing is past such a retention: every forum row is still there.
-    assert_eq!(rows(&common::open(&fx.db)), before);
+    assert_eq!(rows(&support::open(&fx.db)), before);
 }
 
 // ------------------------------------------------------- the media root
@@ -480,7 +479,7 @@ fn huge_retentions_never_panic_they_clamp_to_the_year_one() {
 /// production's files.
 #[test]
 fn a_copy_of_production_opened_with_db_never_touches_productions_files() {
-    let prod = common::fixture();
+    let prod = support::fixture();
     let home = tempfile::tempdir().unwrap();
     write_config(
         home.path(),

@@ -1,7 +1,7 @@
 //! The real binary in a real terminal: started inside tmux on a demo
 //! database, driven with send-keys, read with capture-pane.
 
-mod common;
+mod support;
 
 use std::process::Command;
 use std::thread::sleep;
@@ -98,11 +98,11 @@ impl Drop for Tmux {
 
 #[test]
 fn delete_from_the_real_console_reaches_the_database() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let args = format!(
         "--db {} --now '{}' --actor e2e",
         demo.db.display(),
-        common::DEMO_NOW
+        support::DEMO_NOW
     );
     let Some(tmux) = Tmux::start("e2e", "", &args, 100, 30) else {
         return;
@@ -111,7 +111,7 @@ fn delete_from_the_real_console_reaches_the_database() {
     tmux.wait_for_all(&["Threads (all)", "? help", "│+ "]);
 
     // The first thread, as the console shows it, newest first.
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     let (id, title): (String, String) = conn
         .query_row(
             "SELECT id, title FROM forum_thread ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -173,7 +173,7 @@ fn delete_from_the_real_console_reaches_the_database() {
 
 #[test]
 fn purge_on_a_terminal_shows_a_progress_bar() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let gate = demo.dir.path().join("go-on");
     // The first batch commits, then the purge waits at a failpoint until
     // the test has looked at the screen.
@@ -184,7 +184,7 @@ fn purge_on_a_terminal_shows_a_progress_bar() {
     let args = format!(
         "--db {} --now '{}' purge --batch-size 1",
         demo.db.display(),
-        common::DEMO_NOW
+        support::DEMO_NOW
     );
     let Some(tmux) = Tmux::start("bar", &prefix, &args, 100, 10) else {
         return;
@@ -207,11 +207,11 @@ fn purge_on_a_terminal_shows_a_progress_bar() {
 
 #[test]
 fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let args = format!(
         "--db {} --now '{}' --actor e2e",
         demo.db.display(),
-        common::DEMO_NOW
+        support::DEMO_NOW
     );
     let Some(tmux) = Tmux::start("truth", "", &args, 80, 24) else {
         return;
@@ -222,7 +222,7 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
     )
     .unwrap();
     let cutoff = modcon_core::cutoff(
-        modcon_core::model::parse_datetime(common::DEMO_NOW).unwrap(),
+        modcon_core::model::parse_datetime(support::DEMO_NOW).unwrap(),
         30,
     );
     let c = modcon_core::query::counts(db.conn(), &cutoff).unwrap();
@@ -242,7 +242,7 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
     tmux.wait_for_all(&wanted);
     // A post under a deleted thread: restoring it is refused, and the
     // reason is there whole.
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     let index: i64 = conn
         .query_row(
             "SELECT count(*) FROM forum_thread WHERE (created_at, id) > \
@@ -269,11 +269,11 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
 
 #[test]
 fn with_lang_c_the_real_console_draws_ascii_only() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let args = format!(
         "--db {} --now '{}' --actor e2e",
         demo.db.display(),
-        common::DEMO_NOW
+        support::DEMO_NOW
     );
     let Some(tmux) = Tmux::start("ascii", "LANG=C LC_ALL=C", &args, 80, 24) else {
         return;

@@ -4,17 +4,16 @@
 //! queue. Every web-app write is plain SQL exactly as Django issues it, on
 //! the Django-made fixture's schema.
 
-mod assertions;
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 
-use common::json_on;
-use common::webapp::DjangoForum;
 use serde_json::Value;
+use support::json_on;
+use support::webapp::DjangoForum;
 
 fn id(n: u32) -> String {
-    common::hex_id(n)
+    support::hex_id(n)
 }
 
 const T: u32 = 0x10;
@@ -50,10 +49,10 @@ fn run(f: &DjangoForum, now: &str, args: &[&str]) -> Value {
 /// The ids a restore or undo changed, from the rows' states before and
 /// after.
 fn changed(f: &DjangoForum, step: impl FnOnce()) -> BTreeSet<String> {
-    let before = assertions::state_of(&f.db);
+    let before = support::state_of(&f.db);
     step();
-    let after = assertions::state_of(&f.db);
-    assertions::diff(&before, &after)
+    let after = support::state_of(&f.db);
+    support::diff(&before, &after)
         .into_iter()
         .map(|(_, id, _, _)| id)
         .collect()
@@ -293,9 +292,9 @@ fn a_removal_the_console_restored_no_longer_dates_a_later_delete() {
 
 #[test]
 fn the_fixtures_removed_rows_are_dated_by_their_moderation_actions() {
-    let fx = common::fixture();
-    let e = common::expected();
-    let now = common::FIXTURE_NOW;
+    let fx = support::fixture();
+    let e = support::expected();
+    let now = support::FIXTURE_NOW;
     let list = json_on(&fx.db, now, &["list", "posts", "--state", "deleted"]);
     let removed: BTreeSet<&str> = e["categories"]["b_moderation_remove_post"]["post_ids"]
         .as_array()
@@ -375,11 +374,11 @@ fn undoing_a_restore_puts_a_moderation_time_back() {
 fn undoing_a_restore_of_a_console_delete_keeps_its_exact_time() {
     let f = forum(2, 1);
     run(&f, "2026-03-02 10:00:00", &["delete", "thread", &id(T)]);
-    let before = assertions::state_of(&f.db);
+    let before = support::state_of(&f.db);
     let deleted = listed(&f, "2026-03-04 00:00:00", "threads", &id(T));
     run(&f, "2026-03-03 00:00:00", &["restore", "thread", &id(T)]);
     run(&f, "2026-03-03 12:00:00", &["undo"]);
-    assert_eq!(assertions::state_of(&f.db), before);
+    assert_eq!(support::state_of(&f.db), before);
     assert_eq!(
         listed(&f, "2026-03-04 00:00:00", "threads", &id(T)),
         deleted
@@ -404,7 +403,7 @@ fn an_active_attachments_stale_deleted_at_survives_delete_and_undo() {
             [att(P, 0)],
         )
         .unwrap();
-    let before = assertions::state_of(&f.db);
+    let before = support::state_of(&f.db);
     let out = run(&f, "2026-03-02 10:00:00", &["delete", "post", &id(P)]);
     let recorded: Option<String> = f
         .web
@@ -416,7 +415,7 @@ fn an_active_attachments_stale_deleted_at_survives_delete_and_undo() {
         .unwrap();
     assert_eq!(recorded.as_deref(), Some("2025-12-24 18:00:00.5"));
     run(&f, "2026-03-03 10:00:00", &["undo"]);
-    assert_eq!(assertions::state_of(&f.db), before);
+    assert_eq!(support::state_of(&f.db), before);
     // The same for the attachment alone.
     run(
         &f,
@@ -424,5 +423,5 @@ fn an_active_attachments_stale_deleted_at_survives_delete_and_undo() {
         &["delete", "attachment", &att(P, 0)],
     );
     run(&f, "2026-03-05 10:00:00", &["undo"]);
-    assert_eq!(assertions::state_of(&f.db), before);
+    assert_eq!(support::state_of(&f.db), before);
 }

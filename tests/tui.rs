@@ -2,8 +2,7 @@
 //! TestBackend: what a person would see, and what the database holds
 //! afterwards.
 
-mod common;
-mod hardening;
+mod support;
 
 use std::path::Path;
 
@@ -21,7 +20,7 @@ fn settings(db: &Path, extra: &[&str]) -> Settings {
         "--db",
         db.to_str().unwrap(),
         "--now",
-        common::DEMO_NOW,
+        support::DEMO_NOW,
     ];
     // `mo` unless the test acts as someone else.
     if !extra.contains(&"--actor") {
@@ -89,7 +88,7 @@ fn no_control_characters(screen: &str) {
 
 #[test]
 fn three_panes_at_80x24_and_120x40() {
-    let demo = common::demo(30, 7);
+    let demo = support::demo(30, 7);
     let mut h = console(&demo.db, 80, 24, &[]);
     let screen = h.screen();
     assert!(screen.contains("Threads (all)"), "{screen}");
@@ -112,7 +111,7 @@ fn three_panes_at_80x24_and_120x40() {
 
 #[test]
 fn every_state_has_a_text_marker() {
-    let demo = common::demo(30, 7);
+    let demo = support::demo(30, 7);
     let mut h = console(&demo.db, 120, 40, &[]);
     // Show deleted threads only: each line starts with the deleted marker.
     h.keys(&["f", "f"]);
@@ -160,7 +159,7 @@ fn every_state_has_a_text_marker() {
 
 #[test]
 fn escape_sequences_in_titles_are_shown_not_obeyed() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     select_thread(&mut h, "RED ALERT");
     let screen = h.screen();
@@ -175,7 +174,7 @@ fn escape_sequences_in_titles_are_shown_not_obeyed() {
 
 #[test]
 fn help_lists_every_key() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     // Tall enough for every line of help at once.
     let mut h = console(&demo.db, 100, 90, &[]);
     h.keys(&["?"]);
@@ -206,7 +205,7 @@ fn help_lists_every_key() {
 
 #[test]
 fn too_small_says_so_and_ignores_keys_but_quit() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 80, 24, &[]);
     h.resize(40, 10);
     let screen = h.screen();
@@ -220,7 +219,7 @@ fn too_small_says_so_and_ignores_keys_but_quit() {
 
 #[test]
 fn delete_a_post_confirm_shows_counts_then_attachments_show_deleted() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     select_thread(&mut h, "Welcome to the plant forum");
     h.keys(&["Tab"]);
@@ -241,7 +240,7 @@ fn delete_a_post_confirm_shows_counts_then_attachments_show_deleted() {
     // Enter alone never confirms.
     h.keys(&["Enter"]);
     assert!(h.app.overlay.is_none());
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     let active: i64 = post_active(&conn, &post.id);
     assert_eq!(active, 1, "Enter cancelled; nothing changed");
     h.keys(&["d", "y"]);
@@ -307,14 +306,14 @@ fn delete_a_post_confirm_shows_counts_then_attachments_show_deleted() {
 
 #[test]
 fn a_row_changed_under_an_open_confirmation_is_checked_again() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     select_thread(&mut h, "Welcome to the plant forum");
     h.keys(&["Tab", "d"]);
     let post = h.app.posts.selected().unwrap().id.clone();
     let before = h.app.attachments.rows.len();
     // Another process adds an attachment to the post meanwhile.
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     conn.execute(
         "INSERT INTO forum_attachment (id, image, original_filename, file_size, mime_type, display_order, alt_text, \
          created_at, post_id, deleted_at, is_active) \
@@ -351,10 +350,10 @@ fn a_row_changed_under_an_open_confirmation_is_checked_again() {
 
 #[test]
 fn purge_shows_the_dry_run_plan_and_needs_a_capital_y() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 100, 30, &[]);
-    let conn = common::open(&demo.db);
-    let total = || -> i64 { common::count(&conn, "SELECT count(*) FROM forum_attachment") };
+    let conn = support::open(&demo.db);
+    let total = || -> i64 { support::count(&conn, "SELECT count(*) FROM forum_attachment") };
     let before = total();
     h.keys(&["P"]);
     let screen = h.screen();
@@ -416,7 +415,7 @@ fn purge_shows_the_dry_run_plan_and_needs_a_capital_y() {
 /// hints leave it out.
 #[test]
 fn the_help_says_which_keys_are_off_and_why() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 100, 90, &["--read-only"]);
     let hints = h.screen().lines().last().unwrap_or_default().to_string();
     assert!(
@@ -443,9 +442,9 @@ fn the_help_says_which_keys_are_off_and_why() {
 
 #[test]
 fn read_only_keys_say_why_and_change_nothing() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     // The database and the media root, every byte.
-    let before = hardening::snapshot(demo.dir.path());
+    let before = support::snapshot(demo.dir.path());
     let mut h = console(&demo.db, 100, 30, &["--read-only"]);
     assert!(h.screen().contains("READ-ONLY"));
     for key in ["d", "r", "u"] {
@@ -477,7 +476,7 @@ fn read_only_keys_say_why_and_change_nothing() {
     ]);
     drop(h);
     assert_eq!(
-        hardening::snapshot(demo.dir.path()),
+        support::snapshot(demo.dir.path()),
         before,
         "not a byte changed"
     );
@@ -485,7 +484,7 @@ fn read_only_keys_say_why_and_change_nothing() {
 
 #[test]
 fn search_is_literal_and_jumps_to_the_row() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.keys(&["/"]);
     h.type_text("100%");
@@ -511,16 +510,16 @@ fn search_is_literal_and_jumps_to_the_row() {
         "Two attachments sharing one file name"
     );
     assert!(h.app.attachments.selected().is_some());
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     assert!(
-        common::count(&conn, "SELECT count(*) FROM forum_post") > 0,
+        support::count(&conn, "SELECT count(*) FROM forum_post") > 0,
         "the quote did nothing"
     );
 }
 
 #[test]
 fn check_results_lead_to_their_rows() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.keys(&["c"]);
     let screen = h.screen();
@@ -547,10 +546,10 @@ fn check_results_lead_to_their_rows() {
 
 #[test]
 fn another_process_committing_refreshes_the_screen() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     let first = h.app.threads.selected().unwrap().clone();
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     conn.execute(
         "UPDATE forum_thread SET title = 'Renamed by the web app' WHERE id = ?1",
         [&first.id],
@@ -575,7 +574,7 @@ fn another_process_committing_refreshes_the_screen() {
 
 #[test]
 fn filter_cycles_all_active_deleted() {
-    let demo = common::demo(20, 3);
+    let demo = support::demo(20, 3);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.keys(&["f"]);
     assert!(h.app.threads.rows.iter().all(|r| r.is_active));
@@ -589,7 +588,7 @@ fn filter_cycles_all_active_deleted() {
 
 #[test]
 fn lists_load_by_pages_as_the_selection_moves() {
-    let demo = common::demo(600, 5);
+    let demo = support::demo(600, 5);
     let mut h = console(&demo.db, 120, 40, &[]);
     let first = h.app.threads.rows.len();
     assert_eq!(first, modcon::tui::worker::PAGE);
@@ -600,8 +599,8 @@ fn lists_load_by_pages_as_the_selection_moves() {
     assert!(h.app.threads.rows.len() > first, "the next page came in");
     // G shows the last row at once, read from the end of the list.
     h.keys(&["G"]);
-    let conn = common::open(&demo.db);
-    let all = common::count(&conn, "SELECT count(*) FROM forum_thread") as usize;
+    let conn = support::open(&demo.db);
+    let all = support::count(&conn, "SELECT count(*) FROM forum_thread") as usize;
     let oldest: String = conn
         .query_row(
             "SELECT id FROM forum_thread ORDER BY created_at, id LIMIT 1",
@@ -644,7 +643,7 @@ fn lists_load_by_pages_as_the_selection_moves() {
 
 /// The ids of every thread in the console's order (newest first).
 fn thread_order(db: &Path) -> Vec<String> {
-    let conn = common::open(db);
+    let conn = support::open(db);
     let mut stmt = conn
         .prepare("SELECT id FROM forum_thread ORDER BY created_at DESC, id DESC")
         .unwrap();
@@ -656,7 +655,7 @@ fn thread_order(db: &Path) -> Vec<String> {
 
 #[test]
 fn a_pane_keeps_a_bounded_window_of_rows_however_far_it_scrolls() {
-    let demo = common::demo(600, 5);
+    let demo = support::demo(600, 5);
     let order = thread_order(&demo.db);
     let all = order.len();
     let mut h = console(&demo.db, 120, 40, &[]);
@@ -707,8 +706,8 @@ fn a_pane_keeps_a_bounded_window_of_rows_however_far_it_scrolls() {
 #[test]
 fn a_lane_keeps_its_small_page_cache_when_its_snapshot_is_opened_again() {
     use modcon::tui::worker::{Response, Worker};
-    let demo = common::demo(5, 2);
-    common::open(&demo.db)
+    let demo = support::demo(5, 2);
+    support::open(&demo.db)
         .pragma_update(None, "journal_mode", "WAL")
         .unwrap();
     // As --read-only opens a WAL database the web app closed: a snapshot.
@@ -719,7 +718,7 @@ fn a_lane_keeps_its_small_page_cache_when_its_snapshot_is_opened_again() {
     worker.set_cache_kib(2048);
     assert!(worker.poll().is_none());
     // The web app writes: the snapshot is opened again, its cache as small.
-    let web = common::open(&demo.db);
+    let web = support::open(&demo.db);
     web.execute(
         "UPDATE forum_thread SET title = 'renamed' WHERE rowid = 1",
         [],
@@ -731,8 +730,8 @@ fn a_lane_keeps_its_small_page_cache_when_its_snapshot_is_opened_again() {
 
 #[test]
 fn a_snapshot_says_so_in_the_status_line_and_help_until_the_web_app_writes() {
-    let demo = common::demo(5, 2);
-    common::open(&demo.db)
+    let demo = support::demo(5, 2);
+    support::open(&demo.db)
         .pragma_update(None, "journal_mode", "WAL")
         .unwrap();
     // The web app closed it: no -wal, so --read-only reads a snapshot.
@@ -766,7 +765,7 @@ fn a_snapshot_says_so_in_the_status_line_and_help_until_the_web_app_writes() {
     );
     h.keys(&["Esc"]);
     // The web app writes (and keeps its -wal): the console reads live.
-    let web = common::open(&demo.db);
+    let web = support::open(&demo.db);
     web.execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
     web.execute(
         "UPDATE forum_thread SET title = 'renamed by the web app' \
@@ -785,7 +784,7 @@ fn a_snapshot_says_so_in_the_status_line_and_help_until_the_web_app_writes() {
 #[test]
 fn mouse_only_with_the_flag_clicks_select_and_the_wheel_scrolls() {
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
-    let demo = common::demo(20, 3);
+    let demo = support::demo(20, 3);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.mouse(MouseEventKind::Down(MouseButton::Left), 5, 4);
     assert_eq!(
@@ -806,7 +805,7 @@ fn mouse_only_with_the_flag_clicks_select_and_the_wheel_scrolls() {
 
 #[test]
 fn the_audit_log_lists_actions_newest_first() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.keys(&["d", "y", "L"]);
     let screen = h.screen();
@@ -825,7 +824,7 @@ fn the_audit_log_lists_actions_newest_first() {
 
 #[test]
 fn a_slow_database_shows_a_message_not_a_hang_and_ctrl_l_redraws() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.app.waiting_since = Some(std::time::Instant::now() - std::time::Duration::from_secs(2));
     h.draw();
@@ -842,7 +841,7 @@ fn a_slow_database_shows_a_message_not_a_hang_and_ctrl_l_redraws() {
 
 #[test]
 fn purge_fields_are_replaced_by_the_first_digit_typed() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 100, 30, &[]);
     h.keys(&["P", "4", "5"]);
     h.keys(&["Tab", "2", "5", "0", "Backspace"]);
@@ -876,7 +875,7 @@ fn assert_ascii(screen: &str) {
 
 #[test]
 fn a_terminal_without_utf8_gets_ascii_only() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console_in(&demo.db, 80, 24, &[], env_of(&[("LANG", "C")]));
     select_thread(&mut h, "Welcome to the plant forum");
     let screen = h.screen();
@@ -943,7 +942,7 @@ fn hint_text(h: &Harness) -> String {
 
 #[test]
 fn a_refusal_is_shown_whole_and_its_dialog_only_closes() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     for (w, hgt) in [(80, 24), (120, 40)] {
         let mut h = console(&demo.db, w, hgt, &[]);
         select_thread(&mut h, "Restore me: a thread deleted 3 days ago");
@@ -981,7 +980,7 @@ fn a_refusal_is_shown_whole_and_its_dialog_only_closes() {
 fn true_counts(db: &Path) -> modcon_core::query::Counts {
     let db = Db::open(db, &OpenOptions::new(Access::ReadOnly)).unwrap();
     let cutoff = modcon_core::cutoff(
-        modcon_core::model::parse_datetime(common::DEMO_NOW).unwrap(),
+        modcon_core::model::parse_datetime(support::DEMO_NOW).unwrap(),
         30,
     );
     modcon_core::query::counts(db.conn(), &cutoff).unwrap()
@@ -990,10 +989,10 @@ fn true_counts(db: &Path) -> modcon_core::query::Counts {
 #[test]
 fn counts_follow_every_change_even_one_made_while_counting() {
     use modcon::tui::worker::{Request, Response};
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     assert_eq!(h.app.counts.counts, Some(true_counts(&demo.db)));
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     // Two outside commits, a moment apart: the second lands while the
     // count asked for the first is still running.
     conn.execute(
@@ -1062,7 +1061,7 @@ fn counts_follow_every_change_even_one_made_while_counting() {
 
 #[test]
 fn every_scroll_stops_at_the_end_and_every_listed_key_works() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 80, 24, &[]);
     // A long post's details: G shows its end, j never scrolls past it.
     select_thread(&mut h, "Hostile");
@@ -1118,7 +1117,7 @@ fn every_scroll_stops_at_the_end_and_every_listed_key_works() {
 
 #[test]
 fn searches_say_when_they_were_capped_and_count_one_hit_as_one() {
-    let demo = common::demo(40, 2);
+    let demo = support::demo(40, 2);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.keys(&["/"]);
     h.type_text("e");
@@ -1138,7 +1137,7 @@ fn searches_say_when_they_were_capped_and_count_one_hit_as_one() {
 
 #[test]
 fn a_jump_selects_the_row_inside_its_whole_list() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     // The posts of the thread the queue removed are all active: hide them
     // with the deleted filter, then jump to the last one from the check view.
@@ -1210,7 +1209,7 @@ fn a_jump_selects_the_row_inside_its_whole_list() {
 
 #[test]
 fn each_action_replaces_the_message_and_the_messages_view_keeps_them_whole() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 80, 24, &[]);
     select_thread(&mut h, "Welcome to the plant forum");
     h.keys(&["Tab"]);
@@ -1222,7 +1221,7 @@ fn each_action_replaces_the_message_and_the_messages_view_keeps_them_whole() {
     assert!(!h.screen().contains("deleted post"), "{}", h.screen());
     // The web app changes one of the rows since: undo leaves it alone and
     // says why, whole, in the messages view.
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     conn.execute(
         "UPDATE forum_attachment SET is_active = 1, deleted_at = NULL WHERE post_id = ?1",
         [&post.id],
@@ -1242,7 +1241,7 @@ fn each_action_replaces_the_message_and_the_messages_view_keeps_them_whole() {
 
 #[test]
 fn every_hinted_key_does_something_here() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     // Contexts: each pane, read-only, a dialog, an overlay.
     let contexts: Vec<(&str, Vec<&str>, Vec<&str>)> = vec![
         ("threads", vec![], vec![]),
@@ -1299,7 +1298,7 @@ fn every_hinted_key_does_something_here() {
 
 #[test]
 fn at_80x24_the_status_line_keeps_every_count_and_the_filter() {
-    let demo = common::demo(30, 7);
+    let demo = support::demo(30, 7);
     let mut h = console(&demo.db, 80, 24, &["--read-only"]);
     let truth = true_counts(&demo.db);
     let screen = h.screen();
@@ -1334,7 +1333,7 @@ fn at_80x24_the_status_line_keeps_every_count_and_the_filter() {
 
 #[test]
 fn the_details_pane_says_everything_about_the_row() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     // A thread with no posts: its whole title can be read.
     select_thread(&mut h, "A very long title");
@@ -1388,7 +1387,7 @@ fn select_thread_at(h: &mut Harness, text: &str) {
 
 #[test]
 fn the_check_view_groups_problems_filters_them_and_fixes_with_a_count() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     h.keys(&["c"]);
     let screen = h.screen();
@@ -1425,8 +1424,8 @@ fn the_check_view_groups_problems_filters_them_and_fixes_with_a_count() {
     assert!(screen.contains("3 posts"), "{screen}");
     assert!(screen.contains("y fix"), "{screen}");
     h.keys(&["y"]);
-    let conn = common::open(&demo.db);
-    let violations = common::count(
+    let conn = support::open(&demo.db);
+    let violations = support::count(
         &conn,
         "SELECT count(*) FROM forum_post p JOIN forum_thread t ON t.id = p.thread_id \
          WHERE p.is_active = 1 AND t.is_active = 0",
@@ -1443,7 +1442,7 @@ fn the_check_view_groups_problems_filters_them_and_fixes_with_a_count() {
 
 #[test]
 fn search_results_show_author_and_thread_and_n_steps_through_them() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &[]);
     // What is seen can be found: the escape as the console shows it.
     h.keys(&["/"]);
@@ -1483,7 +1482,7 @@ fn search_results_show_author_and_thread_and_n_steps_through_them() {
 
 #[test]
 fn a_restore_confirmation_counts_what_comes_back_and_what_stays() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 80, 24, &[]);
     select_thread(&mut h, "Restore me: a thread deleted 3 days ago");
     h.keys(&["r"]);
@@ -1518,12 +1517,12 @@ fn dialog_text(screen: &str) -> String {
 
 #[test]
 fn the_purge_plan_counts_the_files_and_thumbnails_it_removes_at_80x24() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     // The same database without its media folder, for the end.
     let bare = tempfile::tempdir().unwrap();
     let bare_db = bare.path().join("demo.sqlite3");
     std::fs::copy(&demo.db, &bare_db).unwrap();
-    let media_files = || hardening::listing(&demo.media);
+    let media_files = || support::listing(&demo.media);
     let before = media_files();
     let mut h = console(&demo.db, 80, 24, &[]);
     h.keys(&["P"]);
@@ -1579,7 +1578,7 @@ fn the_purge_plan_counts_the_files_and_thumbnails_it_removes_at_80x24() {
 
 #[test]
 fn read_only_purge_shows_the_plan() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 80, 24, &["--read-only"]);
     h.keys(&["P"]);
     insta::assert_snapshot!("purge_plan_read_only_80x24", h.screen());
@@ -1587,7 +1586,7 @@ fn read_only_purge_shows_the_plan() {
 
 #[test]
 fn the_log_fits_80_columns_and_leads_to_the_row() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 80, 24, &[]);
     select_thread(&mut h, "Welcome to the plant forum");
     h.keys(&["d", "y", "L"]);
@@ -1609,7 +1608,7 @@ fn the_log_fits_80_columns_and_leads_to_the_row() {
 
 #[test]
 fn without_colour_the_focused_pane_is_marked_in_its_title() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let env = env_of(&[("LANG", "C.UTF-8"), ("NO_COLOR", "1")]);
     let mut h = console_in(&demo.db, 120, 40, &[], env);
     assert!(!h.app.theme.color);
@@ -1627,8 +1626,8 @@ fn without_colour_the_focused_pane_is_marked_in_its_title() {
 
 #[test]
 fn a_confirmation_takes_a_reason_and_enter_in_it_never_confirms() {
-    let demo = common::demo(5, 1);
-    let conn = common::open(&demo.db);
+    let demo = support::demo(5, 1);
+    let conn = support::open(&demo.db);
     let mut h = console(&demo.db, 80, 24, &[]);
     select_thread(&mut h, "Welcome to the plant forum");
     h.keys(&["Tab"]);
@@ -1676,8 +1675,8 @@ fn a_confirmation_takes_a_reason_and_enter_in_it_never_confirms() {
 
 #[test]
 fn the_purge_dialog_takes_a_reason_where_capital_y_is_text() {
-    let demo = common::demo(5, 1);
-    let conn = common::open(&demo.db);
+    let demo = support::demo(5, 1);
+    let conn = support::open(&demo.db);
     let mut h = console(&demo.db, 100, 30, &[]);
     h.keys(&["P", "Tab", "Tab"]);
     h.type_text("GDPR request, Y not");
@@ -1701,7 +1700,7 @@ fn the_purge_dialog_takes_a_reason_where_capital_y_is_text() {
 
 /// The demo's post reported twice: its flags' ids, newest first.
 fn twice_flagged(db: &Path) -> (String, Vec<String>) {
-    let conn = common::open(db);
+    let conn = support::open(db);
     let post: String = conn
         .query_row(
             "SELECT post_id FROM forum_flaggedcontent WHERE status = 'pending' AND post_id IS NOT NULL \
@@ -1739,7 +1738,7 @@ fn select_flag(h: &mut Harness, flag: &str) {
 
 #[test]
 fn the_flag_view_shows_the_queue_at_80x24_and_120x40() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 80, 24, &["--actor", "moderator_mo"]);
     assert!(hint_text(&h).contains("F flags"), "{}", hint_text(&h));
     h.keys(&["F"]);
@@ -1764,7 +1763,7 @@ fn the_flag_view_shows_the_queue_at_80x24_and_120x40() {
     h.keys(&["F"]);
     // The flag on a post already deleted is marked so, and the hostile
     // explanation shows its escapes instead of obeying them.
-    let deleted: String = common::open(&demo.db)
+    let deleted: String = support::open(&demo.db)
         .query_row(
             "SELECT f.id FROM forum_flaggedcontent f JOIN forum_post p ON p.id = f.post_id \
              WHERE f.status = 'pending' AND p.is_active = 0",
@@ -1799,7 +1798,7 @@ fn the_flag_view_shows_the_queue_at_80x24_and_120x40() {
         screen.contains("1 other pending flag on the same post"),
         "{screen}"
     );
-    let hostile: String = common::open(&demo.db)
+    let hostile: String = support::open(&demo.db)
         .query_row(
             "SELECT id FROM forum_flaggedcontent WHERE instr(explanation, char(27)) > 0",
             [],
@@ -1815,10 +1814,10 @@ fn the_flag_view_shows_the_queue_at_80x24_and_120x40() {
 
 #[test]
 fn a_review_from_the_flag_view_reaches_the_database() {
-    let demo = common::demo(5, 1);
-    let conn = common::open(&demo.db);
+    let demo = support::demo(5, 1);
+    let conn = support::open(&demo.db);
     let (post, twice) = twice_flagged(&demo.db);
-    let photos = common::count(
+    let photos = support::count(
         &conn,
         &format!(
             "SELECT count(*) FROM forum_attachment WHERE post_id = '{post}' AND is_active = 1"
@@ -1856,7 +1855,7 @@ fn a_review_from_the_flag_view_reaches_the_database() {
     h.keys(&["y"]);
     assert_eq!(post_active(&conn, &post), 0);
     assert_eq!(
-        common::count(
+        support::count(
             &conn,
             &format!(
                 "SELECT count(*) FROM forum_attachment WHERE post_id = '{post}' AND is_active = 1"
@@ -1907,7 +1906,7 @@ fn a_review_from_the_flag_view_reaches_the_database() {
         .unwrap();
     assert_eq!(
         (reviewed_at.as_str(), updated_at.as_str()),
-        (common::DEMO_NOW, common::DEMO_NOW)
+        (support::DEMO_NOW, support::DEMO_NOW)
     );
     let author: i64 = conn
         .query_row(
@@ -1932,7 +1931,7 @@ fn a_review_from_the_flag_view_reaches_the_database() {
         "{action_id}"
     );
     assert_eq!((moderator, affected), (staff, author));
-    assert_eq!(created_at, common::DEMO_NOW);
+    assert_eq!(created_at, support::DEMO_NOW);
     // The audit entry: the actor, beside the account that ran the console.
     let (actor, account, why): (String, String, String) = conn
         .query_row(
@@ -1943,7 +1942,7 @@ fn a_review_from_the_flag_view_reaches_the_database() {
         .unwrap();
     assert_eq!(
         (actor.as_str(), account, why.as_str()),
-        ("moderator_mo", common::os_account(), "spam, yes, twice")
+        ("moderator_mo", support::os_account(), "spam, yes, twice")
     );
     // Back in the queue, one flag fewer; the other flag on the post is
     // still there, its content now marked deleted.
@@ -2006,12 +2005,12 @@ fn a_review_from_the_flag_view_reaches_the_database() {
 
 #[test]
 fn the_flag_view_follows_the_web_app_and_refuses_whoever_may_not_review() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let mut h = console(&demo.db, 120, 40, &["--actor", "alice"]);
     h.keys(&["F"]);
     assert!(h.screen().contains("Flag queue: 6 pending"));
     // The web app files a flag and reviews another: the view follows.
-    let conn = common::open(&demo.db);
+    let conn = support::open(&demo.db);
     let (post, twice) = twice_flagged(&demo.db);
     conn.execute(
         "INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, reviewed_at, \
@@ -2059,8 +2058,8 @@ fn the_flag_view_follows_the_web_app_and_refuses_whoever_may_not_review() {
 
 #[test]
 fn every_refusal_of_a_review_from_the_flag_view_changes_nothing() {
-    let demo = common::demo(5, 1);
-    let conn = common::open(&demo.db);
+    let demo = support::demo(5, 1);
+    let conn = support::open(&demo.db);
     let (_, twice) = twice_flagged(&demo.db);
     let mut h = console(&demo.db, 80, 24, &["--actor", "moderator_mo"]);
     h.keys(&["F"]);
@@ -2084,7 +2083,7 @@ fn every_refusal_of_a_review_from_the_flag_view_changes_nothing() {
         [&twice[0]],
     )
     .unwrap();
-    let before = hardening::dump(&conn);
+    let before = support::dump(&conn);
     h.keys(&["y"]);
     let text = dialog_text(&h.screen());
     assert!(
@@ -2092,7 +2091,7 @@ fn every_refusal_of_a_review_from_the_flag_view_changes_nothing() {
         "{}",
         h.screen()
     );
-    assert_eq!(hardening::dump(&conn), before);
+    assert_eq!(support::dump(&conn), before);
     h.keys(&["Esc"]);
     assert!(
         matches!(h.app.overlay, Some(modcon::tui::app::Overlay::Flags(_))),
@@ -2111,7 +2110,7 @@ fn every_refusal_of_a_review_from_the_flag_view_changes_nothing() {
         [&twice[1]],
     )
     .unwrap();
-    let before = hardening::dump(&conn);
+    let before = support::dump(&conn);
     h.keys(&["y"]);
     let text = dialog_text(&h.screen());
     assert!(
@@ -2119,12 +2118,12 @@ fn every_refusal_of_a_review_from_the_flag_view_changes_nothing() {
         "names the flag: {}",
         h.screen()
     );
-    assert_eq!(hardening::dump(&conn), before);
+    assert_eq!(support::dump(&conn), before);
 }
 
 #[test]
 fn read_only_lists_flags_and_refuses_reviews() {
-    let demo = common::demo(5, 1);
+    let demo = support::demo(5, 1);
     let before = std::fs::read(&demo.db).unwrap();
     let mut h = console(
         &demo.db,

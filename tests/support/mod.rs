@@ -1,11 +1,25 @@
-//! Helpers shared by the integration tests: temporary copies of the
-//! Django-made fixture, demo databases made at run time, a hand-built
-//! Django-style schema, and the binary run in a clean environment.
+//! The one support module of the integration tests: temporary copies of
+//! the Django-made fixture, demo databases made at run time, a hand-built
+//! Django-style schema, the binary run in a clean environment
+//! (`hardening`), the checks of its output and of the rows it changed
+//! (`assertions`), and the web app's side (`webapp`, `pg`, `site`).
+//!
+//! Each test file is its own crate and uses a part of this module, so
+//! what one file leaves unused is not dead code.
 #![allow(dead_code)]
 
+pub mod assertions;
+pub mod hardening;
 pub mod pg;
 pub mod site;
 pub mod webapp;
+
+// Flat, so a test names `support::error_line`; unused in files that
+// need neither part.
+#[allow(unused_imports)]
+pub use assertions::*;
+#[allow(unused_imports)]
+pub use hardening::*;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,12 +45,17 @@ pub struct Fixture {
     pub media: PathBuf,
 }
 
+/// Copies a folder tree: symlinks are made again as symlinks (same
+/// targets), files are copied and left writable (the fixture's may not be).
 pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else if kind.is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
             fs::copy(entry.path(), &target).unwrap();

@@ -1,6 +1,5 @@
 //! Assertions shared by the engine tests: exact error lines, snapshots of
 //! the rows moderation changes, and the Django datetime form.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -146,61 +145,6 @@ pub fn is_django_datetime(text: &str) -> bool {
         26 => b[19] == b'.' && digits(20..26) && &text[20..] != "000000",
         _ => false,
     }
-}
-
-/// Every file below `dir`, relative to it, with its bytes.
-pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                walk(&path, base, out);
-            } else if kind.is_file() {
-                let rel = path
-                    .strip_prefix(base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .to_string();
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-/// Every table's rows as text, sorted, for comparing two databases.
-pub fn dump(path: &Path, skip: &[&str]) -> BTreeMap<String, Vec<Vec<String>>> {
-    let conn = Connection::open(path).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut out = BTreeMap::new();
-    for table in tables.into_iter().filter(|t| !skip.contains(&t.as_str())) {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-        let n = stmt.column_count();
-        let mut rows: Vec<Vec<String>> = stmt
-            .query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                    .collect::<Vec<_>>())
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        rows.sort();
-        out.insert(table, rows);
-    }
-    out
 }
 
 pub fn bytes(path: &Path) -> Vec<u8> {

@@ -1,7 +1,6 @@
 //! The web app's own writes, in plain SQL exactly as Django issues them on
 //! SQLite, on a database with the Django-made fixture's schema (its tables
 //! and indexes, no rows). Tests drive the console between these writes.
-#![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

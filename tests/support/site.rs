@@ -6,7 +6,6 @@
 //! one assertion serves both. The web app's writes are SQL that both
 //! accept, with `{t}`/`{f}` for its booleans (Django writes integers on
 //! SQLite, `true`/`false` on PostgreSQL).
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -34,11 +33,11 @@ macro_rules! on_both {
             use super::*;
             #[test]
             fn sqlite() {
-                ($body)($crate::common::site::Backend::Sqlite)
+                ($body)($crate::support::site::Backend::Sqlite)
             }
             #[test]
             fn postgres() {
-                ($body)($crate::common::site::Backend::Postgres)
+                ($body)($crate::support::site::Backend::Postgres)
             }
         }
     };

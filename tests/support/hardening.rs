@@ -2,7 +2,6 @@
 //! databases, read-only): a seeded generator, the binary as a plain
 //! process (so it can be killed), file listings and checksums, and dumps
 //! of every table.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -45,9 +44,9 @@ impl Rng {
 }
 
 /// The binary as a plain process, in the same clean environment as
-/// `common::modcon`, so it can be spawned and killed.
+/// `support::modcon`, so it can be spawned and killed.
 pub fn bin(home: &Path) -> Command {
-    let mut cmd = crate::common::clean_command(home);
+    let mut cmd = super::clean_command(home);
     cmd.stdin(Stdio::null());
     cmd
 }
@@ -114,11 +113,30 @@ fn assert_failure(r: &Run, status: i32, needle: &str) {
 /// to it, with its content (a symlink: its target).
 pub fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
+    walk(root, root, &mut |rel, path, symlink| {
+        let content = if symlink {
+            format!("-> {}", fs::read_link(path).unwrap().display()).into_bytes()
+        } else {
+            fs::read(path).unwrap()
+        };
+        out.insert(rel, content);
+    });
     out
 }
 
-fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+/// The names of every file and symlink below `root` (symlinks not
+/// followed), relative to it: [`snapshot`] without reading the files.
+pub fn listing(root: &Path) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    walk(root, root, &mut |rel, _, _| {
+        out.insert(rel);
+    });
+    out
+}
+
+/// Calls `found(relative name, path, is a symlink)` for every file and
+/// symlink below `dir`; a folder that cannot be read is skipped.
+fn walk(dir: &Path, root: &Path, found: &mut dyn FnMut(String, &Path, bool)) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -126,71 +144,22 @@ fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         let entry = entry.unwrap();
         let path = entry.path();
         let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            walk(&path, root, found);
+            continue;
+        }
         let rel = path
             .strip_prefix(root)
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        if kind.is_symlink() {
-            let target = fs::read_link(&path).unwrap();
-            out.insert(rel, format!("-> {}", target.display()).into_bytes());
-        } else if kind.is_dir() {
-            walk(&path, root, out);
-        } else {
-            out.insert(rel, fs::read(&path).unwrap());
-        }
-    }
-}
-
-/// The names of every file and symlink below `root` (symlinks not
-/// followed), relative to it.
-pub fn listing(root: &Path) -> std::collections::BTreeSet<String> {
-    let mut out = std::collections::BTreeSet::new();
-    list_into(root, root, &mut out);
-    out
-}
-
-fn list_into(dir: &Path, root: &Path, out: &mut std::collections::BTreeSet<String>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        if entry.file_type().unwrap().is_dir() {
-            list_into(&path, root, out);
-        } else {
-            out.insert(
-                path.strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-        }
+        found(rel, &path, kind.is_symlink());
     }
 }
 
 /// The names in a snapshot.
 pub fn names(snapshot: &BTreeMap<String, Vec<u8>>) -> std::collections::BTreeSet<String> {
     snapshot.keys().cloned().collect()
-}
-
-/// Copies a folder tree, recreating symlinks as symlinks (with the same,
-/// relative, targets).
-pub fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
-        } else if kind.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every row of every table, as text, sorted: two dumps are equal exactly
@@ -228,6 +197,11 @@ pub fn dump(conn: &Connection) -> BTreeMap<String, Vec<String>> {
         out.insert(table, rows);
     }
     out
+}
+
+/// [`dump`] of the database file at `path`.
+pub fn dump_of(path: &Path) -> BTreeMap<String, Vec<String>> {
+    dump(&Connection::open(path).unwrap())
 }
 
 /// `PRAGMA integrity_check` is ok and `foreign_key_check` finds nothing.

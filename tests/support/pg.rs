@@ -4,7 +4,6 @@
 //! role may create databases), by default the one `.ci/run` sets up.
 //! PostgreSQL not running is a failure that says how to start it, never a
 //! skipped test.
-#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -390,7 +390,9 @@ fn the_demo_exercises_every_rule() {
 
 // ----------------------------------------------------------------- stats
 
-/// Any datetime form SPEC §1 names, read without the crate's own parser.
+/// Any datetime form the console may meet (Django's text with or without
+/// microseconds, ISO with `T` or an offset), read without the crate's own
+/// parser.
 fn parse_any(text: &str) -> Option<NaiveDateTime> {
     let t = text.trim().replacen(' ', "T", 1);
     if let Ok(dt) = NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f") {

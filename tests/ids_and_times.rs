@@ -1,6 +1,7 @@
-//! Ids as a moderator types them (issue 2 item 6, SPEC §3) and datetimes
-//! (SPEC §1): every form the console reads, and every datetime it writes
-//! re-read and compared with Django's text form.
+//! Ids as a moderator types them (issue 2 item 6: 32 hex digits, a dashed
+//! UUID, or a unique prefix of 4 or more) and datetimes (Django's text
+//! `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC): every form the console reads, and
+//! every datetime it writes re-read and compared with Django's text form.
 
 mod support;
 

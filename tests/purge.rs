@@ -1,4 +1,5 @@
-//! Purge (SPEC §2 "Purge", issue 3): eligibility at the retention
+//! Purge (issue 3): hard-deleting rows deleted longer ago than the
+//! retention. Eligibility at the retention
 //! boundary, dependents removed so foreign keys hold, files and thumbnails
 //! after the commit, shared file names, paths leaving the media root, the
 //! interrupted purge finished by the next run, rows referenced from

@@ -1,4 +1,7 @@
-//! The rules of SPEC §2 (issue 3): delete, restore, undo, check and
+//! The moderation rules (issue 3): a delete takes the row's active
+//! descendants with one timestamp, a restore puts back exactly what its
+//! delete changed, an undo reverts the actor's latest action. Delete,
+//! restore, undo, check and
 //! check --fix, the audit log, read-only mode and the JSON every command
 //! prints, on hand-built Django schemas and on the Django-made fixture.
 //! Every step asserts the rows it changed, and only those.

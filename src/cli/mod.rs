@@ -1,5 +1,6 @@
-//! The command line: parse, work out the settings, open the database the
-//! way the command needs, call the core, print. One module per command.
+//! The command line: parse (main.rs works out the settings from the
+//! global flags), open the database the way the command needs, call the
+//! core, print. One module per command.
 
 mod check;
 mod config;

@@ -28,8 +28,8 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// One line of text, safe for a terminal: every control character (C0,
-/// DEL, C1 — so no ESC ever gets through) becomes a visible `\xNN`,
-/// bidi controls become `<U+202E>`, and line breaks are shown as `\n`.
+/// DEL, C1 — so no ESC ever gets through) becomes a visible `\xNN`
+/// (a line break too: `\x0a`), and bidi controls become `<U+202E>`.
 pub fn sanitize_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

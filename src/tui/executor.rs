@@ -1,7 +1,9 @@
-//! The one place a mutation runs in the console. It enforces read-only
-//! mode, re-checks what a confirmation showed inside the very transaction
-//! that acts, and calls the same core functions as the command line (which
-//! write the audit log).
+//! The one place the console writes to the database. It enforces
+//! read-only mode, re-checks what a confirmation showed inside the very
+//! transaction that acts, and calls the same core functions as the
+//! command line (which write the audit log). A check is here too: on a
+//! database opened read-write it stamps deleted rows of unknown time as
+//! first seen now, which is a write.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -9,6 +11,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use modcon_core::Ctx;
+use modcon_core::check::CheckReport;
 use modcon_core::db::{Access, Db, OpenOptions, ReadOnly};
 use modcon_core::flags::{self, ReviewAction};
 use modcon_core::media::MediaRoot;
@@ -169,6 +172,12 @@ pub fn execute(
     })();
     // A lock, a full disk...: said with the file and what to do.
     executed.map_err(|e| db.explain(e))
+}
+
+/// Runs `check`: the report and, unless the database is read-only, the
+/// first-seen stamps of deleted rows whose deletion time is unknown.
+pub fn check(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckReport> {
+    modcon_core::check::run(db, ctx, media)
 }
 
 /// The purge's dry-run plan, on the caller's (read) connection.

@@ -1,6 +1,7 @@
 //! The keymap is data: every binding names its layer, key, action and a
-//! description. Key handling, the help overlay and the key-hint line are
-//! all read from this one table, so they cannot drift apart. The layer of
+//! description. Key handling, the help overlay, the key-hint line, the
+//! dialogs' key lines and every sentence that names a key are all read
+//! from this one table, so they cannot drift apart. The layer of
 //! whatever is open (a dialog, the search input, an overlay) owns the
 //! keyboard: keys not bound in that layer do nothing.
 

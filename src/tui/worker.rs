@@ -24,7 +24,7 @@ use super::executor::{self, Executed, Op, Preview, Why};
 use crate::display::one_line;
 use crate::display::unsanitize;
 use modcon_core::audit::{self, LogEntry};
-use modcon_core::check::{self, CheckReport};
+use modcon_core::check::CheckReport;
 use modcon_core::db::{Access, Db, OpenOptions};
 use modcon_core::flags::{self, FlagRow, StatusFilter};
 use modcon_core::media::MediaRoot;
@@ -410,7 +410,8 @@ impl Worker {
             Request::Check => {
                 let ctx = self.config.ctx(self.config.retention_days);
                 let media = self.config.media_root.clone();
-                let report = check::run(&mut self.db, &ctx, media.as_ref());
+                // A check may write (first-seen stamps): the executor runs it.
+                let report = executor::check(&mut self.db, &ctx, media.as_ref());
                 out(Response::Check(err(report).map(Box::new)));
             }
             Request::Log => out(Response::Log(err(audit::list(self.db.conn(), 500)))),

@@ -1,4 +1,6 @@
-//! Delete, restore and undo: the cascade rules of SPEC §2, in one place.
+//! Delete, restore and undo: the cascade rules (a delete takes the active
+//! rows below with one timestamp; a restore puts back what that delete
+//! changed; nothing active stays under a deleted parent), in one place.
 //! Each operation has a `*_in` form that works inside a transaction the
 //! caller owns (the demo generator batches thousands), and a plain form
 //! that opens one short write transaction.

@@ -1,6 +1,7 @@
 //! Drawing: the state in, a frame out. Nothing here changes what the
 //! console knows; the only state touched is the lists' scroll offsets,
-//! which ratatui keeps in `ListState`. The sizes of what scrolls (help,
+//! which ratatui keeps in `ListState`, and `app.area`, the size of the
+//! frame drawn, which `update` pages and scrolls by. The sizes of what scrolls (help,
 //! details, information dialogs) are worked out here too, so `update`
 //! clamps every scroll to what is drawn.
 

@@ -283,6 +283,12 @@ impl Settings {
             (Some(path), Source::Env("MODCON_MEDIA_ROOT"), true)
         } else if config_media_applies {
             (config.media_root.clone(), file.clone(), true)
+        } else if db.to_str().is_some_and(modcon_core::sql::is_postgres_url) {
+            // A server database has no folder beside it: its media root is
+            // only ever named, so a purge never guesses where files are.
+            let why = "none: no --media-root or MODCON_MEDIA_ROOT (a PostgreSQL database has no \
+                       `media` folder beside it)";
+            (None, Source::Derived(why.into()), false)
         } else {
             let beside = demo::media_dir_for(&db);
             let not_ours = if config.media_root.is_some() {

@@ -2,8 +2,6 @@
 //! deleted rows of unknown age, files missing or left behind.
 
 use anyhow::Result;
-use rusqlite::Connection;
-use rusqlite::types::ValueRef;
 use serde::Serialize;
 
 use super::Ctx;
@@ -11,8 +9,7 @@ use super::conditions as cond;
 use super::db::Db;
 use super::media::{FileStatus, Listing, MediaRoot};
 use super::model::Kind;
-use super::query::text_of;
-use super::sql::Dialect;
+use super::sql::{Conn, Value, params};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -79,24 +76,30 @@ impl CheckReport {
 /// deletion time is unknown (or whose record went stale), and forgets
 /// records of rows that are active again or gone. Run by `check` and by a
 /// real purge before it plans, so the retention clock never starts early.
-pub fn stamp_first_seen(conn: &Connection, now: &str) -> Result<i64> {
+pub fn stamp_first_seen(conn: Conn, now: &str) -> Result<i64> {
+    let d = conn.dialect();
     let mut stamped = 0;
     for kind in [Kind::Thread, Kind::Post] {
         let table = kind.table();
+        // A stale record (its row saved since) is replaced.
         stamped += conn.execute(
             &format!(
-                "INSERT OR REPLACE INTO modcon_deletion (kind, row_id, deleted_at, source, row_updated_at) \
-                 SELECT '{kind}', r.id, ?1, 'seen', r.updated_at FROM {table} r WHERE {unknown}",
-                unknown = cond::unknown_deletion_time(Dialect::Sqlite, kind, "r"),
+                "INSERT INTO modcon_deletion (kind, row_id, deleted_at, source, row_updated_at) \
+                 SELECT '{kind}', r.id, {now}, 'seen', r.updated_at FROM {table} r WHERE {unknown} \
+                 ON CONFLICT (kind, row_id) DO UPDATE SET deleted_at = excluded.deleted_at, \
+                 source = excluded.source, row_updated_at = excluded.row_updated_at",
+                now = d.typed("?1", "timestamptz"),
+                unknown = cond::unknown_deletion_time(d, kind, "r"),
             ),
-            [now],
+            params![now],
         )? as i64;
         conn.execute(
             &format!(
                 "DELETE FROM modcon_deletion WHERE kind = '{kind}' AND row_id NOT IN \
-                 (SELECT id FROM {table} WHERE is_active = 0)"
+                 (SELECT id FROM {table} WHERE is_active = {})",
+                d.bool(false)
             ),
-            [],
+            params![],
         )?;
     }
     Ok(stamped)
@@ -142,74 +145,67 @@ pub fn run_with_progress(
     // read that fails (a corrupt page) leaves the file as it was.
     let read_only = db.is_read_only();
     let tx = if read_only {
-        db.sqlite_read_tx("check")?
+        db.read_tx()?
     } else {
-        db.sqlite_write_tx("check")?
+        db.write_tx()?
     };
+    let conn = tx.conn();
+    let d = conn.dialect();
     if !read_only {
-        report.stamped = stamp_first_seen(&tx, &ctx.now_text())?;
+        report.stamped = stamp_first_seen(conn, &ctx.now_text())?;
     }
-    let conn: &Connection = &tx;
     for kind in [Kind::Post, Kind::Attachment] {
         let parent_kind = kind.parent().unwrap_or(Kind::Thread);
-        let mut stmt = conn.prepare(&format!(
-            "{} ORDER BY 2, 1",
-            cond::violating_rows(Dialect::Sqlite, kind)
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Violation {
-                kind,
-                id: text_of(r.get_ref(0)?),
-                parent_kind,
-                parent_id: text_of(r.get_ref(1)?),
-            })
-        })?;
-        for row in rows {
-            report.violations.push(row?);
-        }
+        let rows = conn.query_map(
+            &format!("{} ORDER BY 2, 1", cond::violating_rows(d, kind)),
+            params![],
+            |r| {
+                Ok(Violation {
+                    kind,
+                    id: r.text(0)?,
+                    parent_kind,
+                    parent_id: r.text(1)?,
+                })
+            },
+        )?;
+        report.violations.extend(rows);
     }
     for kind in Kind::ALL {
         // Rows whose age is unknown, and those only known as first seen.
         let sql = format!(
             "SELECT r.id, CASE WHEN {src} = 'first_seen' THEN {time} END FROM {table} r \
-             WHERE r.is_active = 0 AND ({time} IS NULL OR {src} = 'first_seen') ORDER BY r.id",
+             WHERE r.is_active = {no} AND ({time} IS NULL OR {src} = 'first_seen') ORDER BY r.id",
             table = kind.table(),
-            time = cond::deletion_time(Dialect::Sqlite, kind, "r"),
-            src = cond::deletion_source(Dialect::Sqlite, kind, "r"),
+            time = cond::deletion_time(d, kind, "r"),
+            src = cond::deletion_source(d, kind, "r"),
+            no = d.bool(false),
         );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| {
+        let rows = conn.query_map(&sql, params![], |r| {
             Ok(UnknownAge {
                 kind,
-                id: text_of(r.get_ref(0)?),
-                first_seen: r.get(1).ok().flatten(),
+                id: r.text(0)?,
+                first_seen: r.opt_text(1)?,
             })
         })?;
-        for row in rows {
-            report.unknown_deletion_time.push(row?);
-        }
+        report.unknown_deletion_time.extend(rows);
     }
     if let Some(listing) = listing.as_mut() {
         // Every row's path against the folders read: lookups in memory,
         // in the order the rows lie in the table.
         let total: i64 =
-            conn.query_row("SELECT count(*) FROM forum_attachment", [], |r| r.get(0))?;
+            conn.query_row("SELECT count(*) FROM forum_attachment", params![], |r| {
+                r.get(0)
+            })?;
         let total = total.max(0) as u64;
-        let mut stmt = conn.prepare("SELECT id, image FROM forum_attachment")?;
-        let mut rows = stmt.query([])?;
         let mut done = 0;
         progress(CheckProgress::Rows(0, total));
-        while let Some(row) = rows.next()? {
-            let stored = row.get_ref(1)?;
-            let image = match stored {
-                ValueRef::Text(t) => match std::str::from_utf8(t) {
-                    Ok(text) => std::borrow::Cow::Borrowed(text),
-                    Err(_) => String::from_utf8_lossy(t),
-                },
-                other => std::borrow::Cow::Owned(text_of(other)),
+        conn.for_each("SELECT id, image FROM forum_attachment", params![], |row| {
+            let image = match row.value(1)? {
+                Value::Text(t) => t,
+                _ => std::borrow::Cow::Owned(row.text(1)?),
             };
             let problem = |reason: String| FileProblem {
-                attachment_id: text_of(row.get_ref(0).unwrap_or(ValueRef::Null)),
+                attachment_id: row.text(0).unwrap_or_default(),
                 image: image.to_string(),
                 reason,
             };
@@ -222,7 +218,8 @@ pub fn run_with_progress(
             if done % 16_384 == 0 {
                 progress(CheckProgress::Rows(done, total));
             }
-        }
+            Ok(())
+        })?;
         progress(CheckProgress::Rows(done, total));
     }
     tx.commit()?;

@@ -17,6 +17,7 @@ use super::sql::{self, Conn, PgConn, Tx, TxKind};
 use super::conditions;
 use super::migrate;
 use super::model;
+use super::purge;
 use super::schema::{self, Schema};
 
 /// The one refusal of the write path: the database was opened read-only
@@ -313,6 +314,9 @@ impl Db {
         }
         conditions::install(self.conn(), &self.schema)?;
         if options.access == Access::ReadOnly {
+            // A read-only transaction may fill a temporary table but not
+            // create one: the purge's work tables (a dry run) are made now.
+            purge::install(self.conn())?;
             self.conn()
                 .execute_batch("SET default_transaction_read_only = on")?;
         }

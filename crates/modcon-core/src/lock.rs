@@ -7,9 +7,17 @@
 //! when its process ends, however it ends, so a lock left by a killed
 //! process is never mistaken for a live one: no pid checks that a reused
 //! pid would fool, no clocks, no timeouts. The file a killed holder leaves
-//! behind is taken over and reported. (A server database has no file to
-//! lock: there the same holds with a session-level advisory lock, which the
-//! server releases when the session ends, and the holder in a table.)
+//! behind is taken over and reported.
+//!
+//! On PostgreSQL there is no file: the lock is a session-level advisory
+//! lock (`pg_try_advisory_lock` on a fixed key derived from "modcon
+//! purge"), taken on a session of its own that lives as long as the lock,
+//! and the holder is a row of `modcon_purge_lock`. The server releases an
+//! advisory lock when its session ends, however it ends (the process
+//! killed, the connection lost), so here too a lock is never left behind:
+//! a purge that gets the lock and finds a holder's row knows that holder's
+//! session is gone, takes over and reports it. Advisory locks belong to
+//! one database of the server, as the file lock belongs to one file.
 //!
 //! A second purge does not wait: it refuses at once, naming the holder, so
 //! a cron run that overlaps a moderator's purge fails visibly (exit 1)
@@ -23,7 +31,23 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::db::Db;
+use super::sql::{Conn, PgConn, params};
 use super::{model, system};
+
+/// The advisory-lock key of the purge lock on PostgreSQL: FNV-1a of
+/// "modcon purge", fixed, so every modcon agrees on it.
+pub const ADVISORY_KEY: i64 = fnv1a(b"modcon purge");
+
+const fn fnv1a(bytes: &[u8]) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash as i64
+}
 
 /// Who holds the lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,11 +74,21 @@ impl std::fmt::Display for Holder {
 /// The lock, held until dropped.
 #[derive(Debug)]
 pub struct PurgeLock {
-    file: File,
-    path: PathBuf,
+    held: Held,
     /// The holder named by a lock file a process left behind when it was
-    /// killed, taken over now ("an unknown process" when it named none).
+    /// killed (on PostgreSQL: a holder's row whose session is gone), taken
+    /// over now ("an unknown process" when it named none).
     pub taken_over: Option<String>,
+}
+
+#[derive(Debug)]
+enum Held {
+    File {
+        file: File,
+        path: PathBuf,
+    },
+    /// The session that holds the advisory lock.
+    Server(Box<PgConn>),
 }
 
 /// The lock file of a database.
@@ -68,7 +102,6 @@ pub fn lock_path(db_path: &Path) -> PathBuf {
 /// refuses naming the process that holds it.
 pub fn acquire(db: &Db, what: &str, actor: &str) -> Result<PurgeLock> {
     db.refuse_read_only(&format!("`{what}`"))?;
-    let path = lock_path(db.path());
     let holder = Holder {
         what: what.to_string(),
         actor: actor.to_string(),
@@ -76,6 +109,10 @@ pub fn acquire(db: &Db, what: &str, actor: &str) -> Result<PurgeLock> {
         pid: std::process::id(),
         started_at: model::format_datetime(model::utc_now()),
     };
+    if db.is_postgres() {
+        return acquire_on_server(db, &holder);
+    }
+    let path = lock_path(db.path());
     // A holder that finishes removes the file: a file opened just before
     // that is no longer the lock file, so open again (a few times at most:
     // each round means another purge finished meanwhile).
@@ -128,14 +165,73 @@ pub fn acquire(db: &Db, what: &str, actor: &str) -> Result<PurgeLock> {
             .and_then(|()| file.sync_data())
             .with_context(|| format!("cannot write the purge lock {}", path.display()))?;
         return Ok(PurgeLock {
-            file,
-            path,
+            held: Held::File { file, path },
             taken_over,
         });
     }
     bail!(
         "cannot take the purge lock {}: other purges keep starting and finishing",
         path.display()
+    )
+}
+
+/// The lock on PostgreSQL: the advisory lock on a session of its own,
+/// then the holder's row (a row found there is a holder whose session
+/// ended without removing it: taken over).
+fn acquire_on_server(db: &Db, holder: &Holder) -> Result<PurgeLock> {
+    let url = db.path().to_str().unwrap_or_default();
+    let session = PgConn::connect(url)?;
+    let conn = Conn::from(&session);
+    let got: bool = conn.query_row(
+        "SELECT pg_try_advisory_lock(?1)",
+        params![ADVISORY_KEY],
+        |r| r.get(0),
+    )?;
+    let named = server_holder(conn)?;
+    if !got {
+        let named = named
+            .map(|h| h.to_string())
+            .unwrap_or_else(|| "another modcon that is just starting or finishing".into());
+        bail!(
+            "{} is busy: {named} is purging or fixing it (PostgreSQL advisory lock {ADVISORY_KEY}); \
+             try again when it has finished",
+            db.location()
+        );
+    }
+    let taken_over = named.map(|h| h.to_string());
+    conn.execute(
+        "INSERT INTO modcon_purge_lock (name, what, actor, host, pid, started_at) \
+         VALUES ('purge', ?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (name) DO UPDATE SET what = excluded.what, actor = excluded.actor, \
+         host = excluded.host, pid = excluded.pid, started_at = excluded.started_at",
+        params![
+            holder.what,
+            holder.actor,
+            holder.host,
+            holder.pid,
+            holder.started_at
+        ],
+    )
+    .context("cannot record the purge lock's holder in modcon_purge_lock")?;
+    Ok(PurgeLock {
+        held: Held::Server(Box::new(session)),
+        taken_over,
+    })
+}
+
+fn server_holder(conn: Conn) -> Result<Option<Holder>> {
+    conn.query_opt(
+        "SELECT what, actor, host, pid, started_at FROM modcon_purge_lock WHERE name = 'purge'",
+        params![],
+        |r| {
+            Ok(Holder {
+                what: r.text(0)?,
+                actor: r.text(1)?,
+                host: r.text(2)?,
+                pid: r.int(3)? as u32,
+                started_at: r.text(4)?,
+            })
+        },
     )
 }
 
@@ -163,10 +259,28 @@ fn is_same_file(_file: &File, path: &Path) -> bool {
 
 impl Drop for PurgeLock {
     fn drop(&mut self) {
-        // Removed while still locked, so nobody takes a file on its way
-        // out; the lock itself goes when the file is closed.
-        if is_same_file(&self.file, &self.path) {
-            let _ = std::fs::remove_file(&self.path);
+        match &self.held {
+            // Removed while still locked, so nobody takes a file on its way
+            // out; the lock itself goes when the file is closed.
+            Held::File { file, path } => {
+                if is_same_file(file, path) {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            // The row first, then the lock; closing the session would
+            // release the lock anyway.
+            Held::Server(session) => {
+                let conn = Conn::from(&**session);
+                let _ = conn.execute(
+                    "DELETE FROM modcon_purge_lock WHERE name = 'purge'",
+                    params![],
+                );
+                let _ = conn.query_row(
+                    "SELECT pg_advisory_unlock(?1)",
+                    params![ADVISORY_KEY],
+                    |r| r.get::<bool>(0),
+                );
+            }
         }
     }
 }

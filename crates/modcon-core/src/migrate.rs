@@ -37,6 +37,7 @@ pub const PURGE_RECORDS: &str = "0006_purge_records";
 pub const REASONS_AND_REVIEWS: &str = "0007_reasons_and_reviews";
 pub const DELETED_ATTACHMENT_INDEX: &str = "0008_deleted_attachment_index";
 pub const DELETED_POST_INDEX: &str = "0009_deleted_post_index";
+pub const PURGE_LOCK: &str = "0010_purge_lock";
 
 /// A migration's SQL, embedded from the repository's top-level
 /// `migrations/` folder (two levels above this crate).
@@ -50,7 +51,7 @@ macro_rules! migration_sql {
     };
 }
 
-pub static MIGRATIONS: [Migration; 9] = [
+pub static MIGRATIONS: [Migration; 10] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: migration_sql!("0001_forum_schema.sql"),
@@ -113,6 +114,13 @@ pub static MIGRATIONS: [Migration; 9] = [
         postgres: Some(migration_sql!("postgres/0009_deleted_post_index.sql")),
         when: When::OnRequest,
         purpose: "a partial index of deleted posts with what their deletion time needs, for the counts",
+    },
+    Migration {
+        name: PURGE_LOCK,
+        sql: migration_sql!("0010_purge_lock.sql"),
+        postgres: Some(migration_sql!("postgres/0010_purge_lock.sql")),
+        when: When::OnOpen,
+        purpose: "who holds the purge lock, on PostgreSQL (on SQLite the lock file names its holder)",
     },
 ];
 

@@ -21,9 +21,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, OptionalExtension};
+use anyhow::{Context, Result, anyhow, bail};
+use rusqlite::{Connection, ErrorCode};
 use serde::Serialize;
 
 use super::Ctx;
@@ -34,9 +33,8 @@ use super::db::{self, Db};
 use super::media::{self, DirCache, MediaRoot};
 use super::model::Kind;
 use super::model::Tally;
-use super::query::text_of;
 use super::schema::{ForeignRef, PURGED_TABLES, Schema};
-use super::sql::Dialect;
+use super::sql::{Conn, Dialect, Value, params};
 
 /// A batch that fails is tried this many times in all, then the purge stops.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -182,44 +180,100 @@ fn deletion_order(schema: &Schema) -> Vec<&'static str> {
 /// a read-only connection): the roots of one batch, and every row that goes
 /// with them, by table, with the root it goes with and what is kept of it
 /// (its rowid, parent, image and deletion time, read once).
-const WORK_TABLES: &str = "
+///
+/// On PostgreSQL they are `pg_temp` tables (the session's own, gone with
+/// it), in the forum's types, `ON COMMIT DELETE ROWS`: they are only ever
+/// used inside one transaction (a batch; a plan, which runs in one), so
+/// each starts empty and its commit empties them by truncation. Emptied by
+/// `DELETE` instead, they would keep every removed row as a dead tuple,
+/// and nothing vacuums a temporary table. A row is deleted there by its
+/// id (there is no rowid): `rid` is 0.
+fn work_tables(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Sqlite => {
+            "
     CREATE TEMP TABLE IF NOT EXISTS modcon_batch (id TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS modcon_doomed (
         tbl TEXT NOT NULL, id TEXT NOT NULL, root TEXT NOT NULL, rid INTEGER NOT NULL,
         parent TEXT, image TEXT, deleted_at TEXT,
-        PRIMARY KEY (tbl, id)) WITHOUT ROWID;";
+        PRIMARY KEY (tbl, id)) WITHOUT ROWID;"
+        }
+        Dialect::Postgres => {
+            "
+    CREATE TEMP TABLE IF NOT EXISTS modcon_batch (id uuid PRIMARY KEY) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS modcon_doomed (
+        tbl text NOT NULL, id uuid NOT NULL, root uuid NOT NULL, rid bigint NOT NULL,
+        parent uuid, image text, deleted_at timestamptz,
+        PRIMARY KEY (tbl, id)) ON COMMIT DELETE ROWS;"
+        }
+    }
+}
 
-/// Puts these roots in `temp.modcon_batch`, and nothing else.
-fn fill_batch(conn: &Connection, roots: &[String]) -> Result<()> {
-    conn.prepare_cached("DELETE FROM temp.modcon_batch")?
-        .execute([])?;
-    conn.prepare_cached("INSERT OR IGNORE INTO temp.modcon_batch SELECT value FROM json_each(?1)")?
-        .execute([serde_json::to_string(roots)?])?;
+/// Makes the purge's work tables (and the plan's) on a PostgreSQL session
+/// before it turns read-only, since a read-only transaction may fill a
+/// temporary table but not create one: a dry run works there too.
+pub fn install(conn: Conn) -> Result<()> {
+    let d = conn.dialect();
+    conn.execute_batch(work_tables(d))?;
+    conn.execute_batch(plan_table(d))
+}
+
+/// A row's physical position, to keep a batch's rows together: SQLite's
+/// rowid; on PostgreSQL its `ctid`.
+fn position(d: Dialect, alias: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("{alias}.rowid"),
+        Dialect::Postgres => format!("{alias}.ctid"),
+    }
+}
+
+/// The key a gathered row is deleted by: SQLite's rowid; none on
+/// PostgreSQL (deleted by id).
+fn row_key(d: Dialect, alias: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("{alias}.rowid"),
+        Dialect::Postgres => "0".to_string(),
+    }
+}
+
+/// Puts these roots in the `modcon_batch` work table, and nothing else.
+fn fill_batch(conn: Conn, roots: &[String]) -> Result<()> {
+    let d = conn.dialect();
+    let temp = d.temp_schema();
+    conn.execute(&format!("DELETE FROM {temp}.modcon_batch"), params![])?;
+    conn.execute(
+        &format!(
+            "INSERT INTO {temp}.modcon_batch SELECT value FROM ({}) l WHERE true \
+             ON CONFLICT DO NOTHING",
+            d.json_list("?1", "uuid")
+        ),
+        params![serde_json::to_string(roots)?],
+    )?;
     Ok(())
 }
 
 /// What is kept of a removed row of `table` aliased `x`: its kind as the
 /// records name it, its parent, its image and its deletion time (never
 /// its content), for "what happened to row X".
-fn kept_of(table: &str) -> (&'static str, &'static str, &'static str, String) {
+fn kept_of(d: Dialect, table: &str) -> (&'static str, &'static str, &'static str, String) {
     match table {
         "forum_thread" => (
             "thread",
             "NULL",
             "NULL",
-            cond::deletion_time(Dialect::Sqlite, Kind::Thread, "x"),
+            cond::deletion_time(d, Kind::Thread, "x"),
         ),
         "forum_post" => (
             "post",
             "x.thread_id",
             "NULL",
-            cond::deletion_time(Dialect::Sqlite, Kind::Post, "x"),
+            cond::deletion_time(d, Kind::Post, "x"),
         ),
         "forum_attachment" => (
             "attachment",
             "x.post_id",
             "COALESCE(CAST(x.image AS TEXT), '')",
-            cond::deletion_time(Dialect::Sqlite, Kind::Attachment, "x"),
+            cond::deletion_time(d, Kind::Attachment, "x"),
         ),
         "forum_reaction" => ("reaction", "x.post_id", "NULL", "NULL".into()),
         "forum_flaggedcontent" => (
@@ -232,18 +286,38 @@ fn kept_of(table: &str) -> (&'static str, &'static str, &'static str, String) {
     }
 }
 
+/// The batch's roots locked (`FOR UPDATE`, in id order) on PostgreSQL
+/// before they are re-checked, so the web app cannot restore one between
+/// the re-check and the delete: its save waits for the batch's commit,
+/// and the batch waits for a row the web app holds at most the
+/// transaction's `lock_timeout` (then the batch is tried again). SQLite's
+/// `BEGIN IMMEDIATE` already keeps every other writer out.
+fn lock_roots_sql(d: Dialect, kind: Kind) -> Option<String> {
+    match d {
+        Dialect::Sqlite => None,
+        Dialect::Postgres => Some(format!(
+            "SELECT 1 FROM {table} x WHERE x.id IN (SELECT id FROM pg_temp.modcon_batch) \
+             ORDER BY x.id FOR UPDATE OF x",
+            table = kind.table()
+        )),
+    }
+}
+
 /// The batch's roots that are still purgeable, gathered into
 /// `temp.modcon_doomed`: the re-check, in one statement looked up from the
 /// batch's ids (CROSS JOIN), so each root is one lookup by its key rather
 /// than a walk of the is_active index. Uses `?1`, the cutoff.
-fn gather_roots_sql(kind: Kind) -> String {
+fn gather_roots_sql(d: Dialect, kind: Kind) -> String {
     let table = kind.table();
-    let (_, parent, image, deleted_at) = kept_of(table);
+    let (_, parent, image, deleted_at) = kept_of(d, table);
     format!(
-        "INSERT INTO temp.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
-         SELECT '{table}', x.id, x.id, x.rowid, {parent}, {image}, {deleted_at} \
-         FROM temp.modcon_batch b CROSS JOIN {table} x ON x.id = b.id WHERE {}",
-        cond::purgeable(Dialect::Sqlite, kind, "x")
+        "INSERT INTO {temp}.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
+         SELECT '{table}', x.id, x.id, {rid}, {parent}, {image}, {deleted_at} \
+         FROM {temp}.modcon_batch b {join} {table} x ON x.id = b.id WHERE {}",
+        cond::purgeable(d, kind, "x"),
+        temp = d.temp_schema(),
+        rid = row_key(d, "x"),
+        join = d.fixed_join(),
     )
 }
 
@@ -254,15 +328,18 @@ fn gather_roots_sql(kind: Kind) -> String {
 /// to delete and to look for references from other tables. One statement
 /// per table, each walking the web app's foreign-key indexes from the rows
 /// already gathered.
-fn expand_statements(schema: &Schema, kind: Kind) -> Vec<String> {
+fn expand_statements(d: Dialect, schema: &Schema, kind: Kind) -> Vec<String> {
     let mut statements = Vec::new();
     let from_gathered = |table: &str, column: &str, parent_table: &str| {
-        let (_, parent, image, deleted_at) = kept_of(table);
+        let (_, parent, image, deleted_at) = kept_of(d, table);
         format!(
-            "INSERT OR IGNORE INTO temp.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
-             SELECT '{table}', x.id, dp.root, x.rowid, {parent}, {image}, {deleted_at} \
-             FROM temp.modcon_doomed dp CROSS JOIN {table} x ON x.{column} = dp.id \
-             WHERE dp.tbl = '{parent_table}'"
+            "INSERT INTO {temp}.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
+             SELECT '{table}', x.id, dp.root, {rid}, {parent}, {image}, {deleted_at} \
+             FROM {temp}.modcon_doomed dp {join} {table} x ON x.{column} = dp.id \
+             WHERE dp.tbl = '{parent_table}' ON CONFLICT DO NOTHING",
+            temp = d.temp_schema(),
+            rid = row_key(d, "x"),
+            join = d.fixed_join(),
         )
     };
     if kind == Kind::Thread {
@@ -299,55 +376,84 @@ fn expand_statements(schema: &Schema, kind: Kind) -> Vec<String> {
 }
 
 /// Gathers the batch's still-purgeable roots and everything that goes
-/// with them into `temp.modcon_doomed`.
-fn gather(conn: &Connection, schema: &Schema, kind: Kind, cutoff: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM temp.modcon_doomed")?
-        .execute([])?;
-    conn.prepare_cached(&gather_roots_sql(kind))?
-        .execute([cutoff])?;
-    for sql in expand_statements(schema, kind) {
-        conn.prepare_cached(&sql)?.execute([])?;
+/// with them into the `modcon_doomed` work table.
+fn gather(conn: Conn, schema: &Schema, kind: Kind, cutoff: &str) -> Result<()> {
+    let d = conn.dialect();
+    conn.execute(
+        &format!("DELETE FROM {}.modcon_doomed", d.temp_schema()),
+        params![],
+    )?;
+    conn.execute(&gather_roots_sql(d, kind), params![cutoff])?;
+    for sql in expand_statements(d, schema, kind) {
+        conn.execute(&sql, params![])?;
     }
     Ok(())
 }
 
 /// Every file of a removed attachment, journalled; whether a remaining row
 /// still names it is decided just before the file is removed.
-const JOURNAL_SQL: &str = "INSERT INTO modcon_file_journal (action_id, image, queued_at) \
-     SELECT DISTINCT ?1, image, ?2 FROM temp.modcon_doomed WHERE tbl = 'forum_attachment'";
+fn journal_sql(d: Dialect) -> String {
+    format!(
+        "INSERT INTO modcon_file_journal (action_id, image, queued_at) \
+         SELECT DISTINCT {}, image, {} FROM {}.modcon_doomed WHERE tbl = 'forum_attachment'",
+        d.typed("?1", "bigint"),
+        d.typed("?2", "timestamptz"),
+        d.temp_schema()
+    )
+}
 
 /// What is kept of every removed row, in one statement.
-fn record_sql() -> String {
+fn record_sql(d: Dialect) -> String {
     let kinds: String = PURGED_TABLES
         .iter()
-        .map(|table| format!(" WHEN '{table}' THEN '{}'", kept_of(table).0))
+        .map(|table| format!(" WHEN '{table}' THEN '{}'", kept_of(d, table).0))
         .collect();
     format!(
         "INSERT INTO modcon_purged (action_id, kind, row_id, parent_id, image, deleted_at) \
-         SELECT ?1, CASE tbl{kinds} END, id, parent, image, deleted_at FROM temp.modcon_doomed"
+         SELECT {}, CASE tbl{kinds} END, id, parent, image, deleted_at FROM {}.modcon_doomed",
+        d.typed("?1", "bigint"),
+        d.temp_schema()
     )
 }
 
 /// The console's deletion-time records go with their rows.
-fn forget_deletions_sql(kind: Kind) -> String {
+fn forget_deletions_sql(d: Dialect, kind: Kind) -> String {
     format!(
         "DELETE FROM modcon_deletion WHERE kind = '{kind}' AND row_id IN \
-         (SELECT id FROM temp.modcon_doomed WHERE tbl = '{}')",
+         (SELECT id FROM {}.modcon_doomed WHERE tbl = '{}')",
+        d.temp_schema(),
         kind.table()
     )
 }
 
-/// The gathered rows of `table`, found by the rowid read when they were
-/// gathered (in the same transaction, so still theirs).
-fn delete_sql(table: &str) -> String {
-    format!(
-        "DELETE FROM {table} WHERE rowid IN \
-         (SELECT rid FROM temp.modcon_doomed WHERE tbl = '{table}')"
-    )
+/// The gathered rows of `table`: on SQLite found by the rowid read when
+/// they were gathered (in the same transaction, so still theirs); on
+/// PostgreSQL by id, and only while still deleted. There a row the web app
+/// restores while the batch runs (a child the batch has not locked) is
+/// deleted under READ COMMITTED only if it still matches, so it is kept,
+/// and the count that then falls short sends the batch back to be split
+/// and re-checked.
+fn delete_sql(d: Dialect, table: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!(
+            "DELETE FROM {table} WHERE rowid IN \
+             (SELECT rid FROM temp.modcon_doomed WHERE tbl = '{table}')"
+        ),
+        Dialect::Postgres => {
+            let still_deleted = match table {
+                "forum_thread" | "forum_post" | "forum_attachment" => " AND is_active = false",
+                _ => "",
+            };
+            format!(
+                "DELETE FROM {table} WHERE id IN \
+                 (SELECT id FROM pg_temp.modcon_doomed WHERE tbl = '{table}'){still_deleted}"
+            )
+        }
+    }
 }
 
 /// A reference from a table outside the cascades, to any gathered row.
-fn blocked_sql(fk: &ForeignRef) -> String {
+fn blocked_sql(d: Dialect, fk: &ForeignRef) -> String {
     // A `to_field` reference names another column of the row (a thread's
     // slug): compare with that column's values.
     let target = if fk.to_column == "id" {
@@ -360,8 +466,9 @@ fn blocked_sql(fk: &ForeignRef) -> String {
         )
     };
     format!(
-        "SELECT DISTINCT d.root FROM temp.modcon_doomed d JOIN {} r ON r.{} = {target} \
+        "SELECT DISTINCT d.root FROM {}.modcon_doomed d JOIN {} r ON r.{} = {target} \
          WHERE d.tbl = ?1 ORDER BY d.root",
+        d.temp_schema(),
         quote(&fk.table),
         quote(&fk.column),
     )
@@ -370,10 +477,10 @@ fn blocked_sql(fk: &ForeignRef) -> String {
 /// The plan's statement that finds each kind's deleted rows past retention,
 /// for the query-plan tests (the plan tables are made first).
 pub fn plan_statements(conn: &Connection) -> Result<Vec<(Kind, String)>> {
-    conn.execute_batch(PLAN_TABLE)?;
+    conn.execute_batch(plan_table(Dialect::Sqlite))?;
     Ok(Kind::ALL
         .into_iter()
-        .map(|kind| (kind, candidates_sql(kind)))
+        .map(|kind| (kind, candidates_sql(Dialect::Sqlite, kind)))
         .collect())
 }
 
@@ -381,32 +488,30 @@ pub fn plan_statements(conn: &Connection) -> Result<Vec<(Kind, String)>> {
 /// query-plan tests (each must look rows up by index, never scan a forum
 /// table). The work tables are made first, so the statements prepare.
 pub fn batch_statements(conn: &Connection, schema: &Schema) -> Result<Vec<String>> {
-    conn.execute_batch(WORK_TABLES)?;
+    let d = Dialect::Sqlite;
+    conn.execute_batch(work_tables(d))?;
     let mut all = Vec::new();
     for kind in Kind::ALL {
-        all.push(gather_roots_sql(kind));
-        all.extend(expand_statements(schema, kind));
+        all.push(gather_roots_sql(d, kind));
+        all.extend(expand_statements(d, schema, kind));
     }
-    all.extend(schema.foreign_refs.iter().map(blocked_sql));
-    all.push(record_sql());
-    all.push(JOURNAL_SQL.to_string());
-    all.push(forget_deletions_sql(Kind::Thread));
-    all.push(forget_deletions_sql(Kind::Post));
-    all.extend(deletion_order(schema).iter().map(|t| delete_sql(t)));
+    all.extend(schema.foreign_refs.iter().map(|fk| blocked_sql(d, fk)));
+    all.push(record_sql(d));
+    all.push(journal_sql(d));
+    all.push(forget_deletions_sql(d, Kind::Thread));
+    all.push(forget_deletions_sql(d, Kind::Post));
+    all.extend(deletion_order(schema).iter().map(|t| delete_sql(d, t)));
     Ok(all)
 }
 
 /// The roots in `temp.modcon_doomed` that a table outside the cascades
 /// references (through any row that would go with them), and why: such a
 /// root is skipped, never broken.
-fn blocked_roots(conn: &Connection, schema: &Schema) -> Result<Vec<(String, String)>> {
+fn blocked_roots(conn: Conn, schema: &Schema) -> Result<Vec<(String, String)>> {
     let mut blocked: Vec<(String, String)> = Vec::new();
     for fk in &schema.foreign_refs {
-        let sql = blocked_sql(fk);
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let roots = stmt
-            .query_map([&fk.references], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let sql = blocked_sql(conn.dialect(), fk);
+        let roots = conn.query_map(&sql, params![fk.references], |r| r.text(0))?;
         for root in roots {
             if !blocked.iter().any(|(b, _)| *b == root) {
                 blocked.push((
@@ -444,60 +549,97 @@ fn plan_order(kind: Kind) -> i64 {
 /// with a root above it is left out. Found by the `is_active` index where
 /// there is one (parameter `?1`, the cutoff). Threads first, then posts, then
 /// attachments: each kind looks at the roots above it.
-fn candidates_sql(kind: Kind) -> String {
+fn candidates_sql(d: Dialect, kind: Kind) -> String {
+    let (temp, join, no) = (d.temp_schema(), d.fixed_join(), d.bool(false));
     let (parent, under_a_root) = match kind {
         Kind::Thread => ("NULL", String::new()),
         Kind::Post => (
             "r.thread_id",
             format!(
-                "AND c.parent NOT IN (SELECT id FROM temp.modcon_plan_root WHERE k = {} AND held = 0)",
+                "AND c.parent NOT IN (SELECT id FROM {temp}.modcon_plan_root WHERE k = {} AND held = 0)",
                 plan_order(Kind::Thread)
             ),
         ),
         Kind::Attachment => (
             "r.post_id",
             format!(
-                "AND c.parent NOT IN (SELECT id FROM temp.modcon_plan_root WHERE k = {post} AND held = 0) \
-                 AND c.parent NOT IN (SELECT fp.id FROM temp.modcon_plan_root t \
-                                      CROSS JOIN forum_post fp ON fp.thread_id = t.id \
+                "AND c.parent NOT IN (SELECT id FROM {temp}.modcon_plan_root WHERE k = {post} AND held = 0) \
+                 AND c.parent NOT IN (SELECT fp.id FROM {temp}.modcon_plan_root t \
+                                      {join} forum_post fp ON fp.thread_id = t.id \
                                       WHERE t.k = {thread} AND t.held = 0)",
                 post = plan_order(Kind::Post),
                 thread = plan_order(Kind::Thread),
             ),
         ),
     };
+    // SQLite's has_active_descendant is 0 or 1 already; PostgreSQL's a
+    // boolean, stored as a number like SQLite's.
+    let held = cond::has_active_descendant(d, kind, "c");
+    let held = match d {
+        Dialect::Sqlite => held,
+        Dialect::Postgres => cond::one_if(&held),
+    };
     format!(
-        "INSERT INTO temp.modcon_plan_root (k, held, pos, id, at) \
+        "INSERT INTO {temp}.modcon_plan_root (k, held, pos, id, at) \
          SELECT {k}, {held}, c.pos, c.id, c.at \
-         FROM (SELECT r.id AS id, r.rowid AS pos, {parent} AS parent, {at} AS at \
-               FROM {table} r WHERE r.is_active = 0 LIMIT -1) c \
+         FROM (SELECT r.id AS id, {pos} AS pos, {parent} AS parent, {at} AS at \
+               FROM {table} r WHERE r.is_active = {no} {no_flatten}) c \
          WHERE c.at <= ?1 {under_a_root}",
         k = plan_order(kind),
-        held = cond::has_active_descendant(Dialect::Sqlite, kind, "c"),
-        at = cond::deletion_time(Dialect::Sqlite, kind, "r"),
+        pos = position(d, "r"),
+        at = cond::deletion_time(d, kind, "r"),
         table = kind.table(),
+        no_flatten = d.no_flatten(),
     )
 }
 
-/// The plan's roots and held-back rows, in the connection's TEMP schema.
-const PLAN_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS modcon_plan_root ( \
-     k INTEGER NOT NULL, held INTEGER NOT NULL, pos INTEGER NOT NULL, id TEXT NOT NULL, \
-     at TEXT, PRIMARY KEY (k, held, pos, id)) WITHOUT ROWID";
+/// The plan's roots and held-back rows, in the connection's TEMP schema
+/// (on PostgreSQL, like the batches' tables, emptied by the commit of the
+/// plan's transaction, in which a dry run also counts its files).
+fn plan_table(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Sqlite => {
+            "CREATE TEMP TABLE IF NOT EXISTS modcon_plan_root ( \
+             k INTEGER NOT NULL, held INTEGER NOT NULL, pos INTEGER NOT NULL, id TEXT NOT NULL, \
+             at TEXT, PRIMARY KEY (k, held, pos, id)) WITHOUT ROWID"
+        }
+        Dialect::Postgres => {
+            "CREATE TEMP TABLE IF NOT EXISTS modcon_plan_root ( \
+             k integer NOT NULL, held integer NOT NULL, pos tid NOT NULL, id uuid NOT NULL, \
+             at timestamptz, PRIMARY KEY (k, held, pos, id)) ON COMMIT DELETE ROWS"
+        }
+    }
+}
 
-/// Works out what a purge at this retention would remove.
-pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result<Plan> {
+/// Works out what a purge at this retention would remove. On PostgreSQL
+/// it runs inside a transaction (the caller's), which its work tables
+/// need.
+pub fn plan(conn: Conn, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result<Plan> {
     let cutoff = ctx.cutoff();
-    // The batches' work tables too: a plan always comes first.
-    conn.execute_batch(WORK_TABLES)?;
+    let d = conn.dialect();
+    let temp = d.temp_schema();
+    // The batches' work tables too: a plan always comes first. (On
+    // PostgreSQL only when missing: a read-only transaction may not even
+    // run `CREATE ... IF NOT EXISTS`.)
+    let missing = match d {
+        Dialect::Sqlite => true,
+        Dialect::Postgres => conn.query_row(
+            "SELECT to_regclass('pg_temp.modcon_plan_root') IS NULL",
+            params![],
+            |r| r.get::<bool>(0),
+        )?,
+    };
+    if missing {
+        conn.execute_batch(work_tables(d))?;
+        conn.execute_batch(plan_table(d))?;
+    }
     // Every deleted row past retention not going with a root above it:
     // held back (an active row below), or a root, kept in the order the
     // batches take them (`k`, then the order the rows lie in their table,
     // so a batch's rows share table pages).
-    conn.execute_batch(PLAN_TABLE)?;
-    conn.execute_batch("DELETE FROM temp.modcon_plan_root")?;
+    conn.execute(&format!("DELETE FROM {temp}.modcon_plan_root"), params![])?;
     for kind in [Kind::Thread, Kind::Post, Kind::Attachment] {
-        conn.prepare_cached(&candidates_sql(kind))?
-            .execute([&cutoff])?;
+        conn.execute(&candidates_sql(d, kind), params![cutoff])?;
     }
     let (thread, post) = (plan_order(Kind::Thread), plan_order(Kind::Post));
     let mut plan = Plan {
@@ -505,10 +647,7 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
         ..Plan::default()
     };
     let counts_by_kind = |sql: &str| -> Result<Vec<(Kind, i64)>> {
-        let mut stmt = conn.prepare(sql)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = conn.query_map(sql, params![], |r| Ok((r.int(0)?, r.int(1)?)))?;
         Ok(rows
             .into_iter()
             .filter_map(|(k, n)| {
@@ -519,49 +658,53 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
             })
             .collect())
     };
-    for (kind, n) in
-        counts_by_kind("SELECT k, count(*) FROM temp.modcon_plan_root WHERE held = 0 GROUP BY k")?
-    {
+    for (kind, n) in counts_by_kind(&format!(
+        "SELECT k, count(*) FROM {temp}.modcon_plan_root WHERE held = 0 GROUP BY k"
+    ))? {
         plan.roots.add(kind, n);
     }
     // Held back, also those below a root held back itself.
-    for (kind, n) in
-        counts_by_kind("SELECT k, count(*) FROM temp.modcon_plan_root WHERE held = 1 GROUP BY k")?
-    {
+    for (kind, n) in counts_by_kind(&format!(
+        "SELECT k, count(*) FROM {temp}.modcon_plan_root WHERE held = 1 GROUP BY k"
+    ))? {
         plan.held_back.add(kind, n);
     }
     // Rows removed, children included.
-    let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    let count = |sql: &str| -> Result<i64> { conn.query_row(sql, params![], |r| r.get(0)) };
+    let join = d.fixed_join();
     plan.rows.threads = plan.roots.threads;
     plan.rows.posts = plan.roots.posts
         + count(&format!(
-            "SELECT count(*) FROM temp.modcon_plan_root r \
-             CROSS JOIN forum_post p ON p.thread_id = r.id WHERE r.k = {thread} AND r.held = 0"
+            "SELECT count(*) FROM {temp}.modcon_plan_root r \
+             {join} forum_post p ON p.thread_id = r.id WHERE r.k = {thread} AND r.held = 0"
         ))?;
     plan.rows.attachments = plan.roots.attachments
         + count(&format!(
-            "SELECT count(*) FROM temp.modcon_plan_root r \
-             CROSS JOIN forum_attachment a ON a.post_id = r.id WHERE r.k = {post} AND r.held = 0"
+            "SELECT count(*) FROM {temp}.modcon_plan_root r \
+             {join} forum_attachment a ON a.post_id = r.id WHERE r.k = {post} AND r.held = 0"
         ))?
         + count(&format!(
-            "SELECT count(*) FROM temp.modcon_plan_root r \
-             CROSS JOIN forum_post p ON p.thread_id = r.id \
-             CROSS JOIN forum_attachment a ON a.post_id = p.id WHERE r.k = {thread} AND r.held = 0"
+            "SELECT count(*) FROM {temp}.modcon_plan_root r \
+             {join} forum_post p ON p.thread_id = r.id \
+             {join} forum_attachment a ON a.post_id = p.id WHERE r.k = {thread} AND r.held = 0"
         ))?;
     // In the plan's order: no sort.
-    let mut stmt = conn.prepare(
-        "SELECT k, id FROM temp.modcon_plan_root WHERE held = 0 ORDER BY k, held, pos, id",
-    )?;
-    plan.root_ids = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-        .filter_map(|row| match row {
-            Ok((k, id)) => Kind::ALL
+    plan.root_ids = conn
+        .query_map(
+            &format!(
+                "SELECT k, id FROM {temp}.modcon_plan_root WHERE held = 0 ORDER BY k, held, pos, id"
+            ),
+            params![],
+            |r| Ok((r.int(0)?, r.text(1)?)),
+        )?
+        .into_iter()
+        .filter_map(|(k, id)| {
+            Kind::ALL
                 .into_iter()
                 .find(|kind| plan_order(*kind) == k)
-                .map(|kind| Ok((kind, id))),
-            Err(e) => Some(Err(e)),
+                .map(|kind| (kind, id))
         })
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect();
     if !schema.foreign_refs.is_empty() {
         for kind in Kind::ALL {
             let roots: Vec<String> = plan
@@ -584,19 +727,22 @@ pub fn plan(conn: &Connection, schema: &Schema, ctx: &Ctx, batch_size: usize) ->
         .map(|k| ((plan.roots.of(*k) + b - 1) / b) as u64)
         .sum();
     plan.journal_pending =
-        conn.query_row("SELECT count(*) FROM modcon_file_journal", [], |r| r.get(0))?;
+        conn.query_row("SELECT count(*) FROM modcon_file_journal", params![], |r| {
+            r.get(0)
+        })?;
     Ok(plan)
 }
 
 /// Up to ten roots, oldest deletion first, with what names them.
-fn samples(conn: &Connection) -> Result<Vec<Sample>> {
-    let oldest: Vec<(i64, String, String)> = {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT k, id, at FROM temp.modcon_plan_root WHERE held = 0 ORDER BY at, id LIMIT {SAMPLES}"
-        ))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, text_of(r.get_ref(2)?))))?
-            .collect::<rusqlite::Result<_>>()?
-    };
+fn samples(conn: Conn) -> Result<Vec<Sample>> {
+    let oldest: Vec<(i64, String, String)> = conn.query_map(
+        &format!(
+            "SELECT k, id, at FROM {}.modcon_plan_root WHERE held = 0 ORDER BY at, id LIMIT {SAMPLES}",
+            conn.dialect().temp_schema()
+        ),
+        params![],
+        |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
+    )?;
     let mut samples = Vec::new();
     for (k, id, deleted_at) in oldest {
         let Some(kind) = Kind::ALL.into_iter().find(|kind| plan_order(*kind) == k) else {
@@ -608,9 +754,7 @@ fn samples(conn: &Connection) -> Result<Vec<Sample>> {
             Kind::Attachment => "SELECT original_filename FROM forum_attachment WHERE id = ?1",
         };
         let name = conn
-            .prepare_cached(name_sql)?
-            .query_row([&id], |r| Ok(text_of(r.get_ref(0)?)))
-            .optional()?
+            .query_opt(name_sql, params![id], |r| r.text(0))?
             .unwrap_or_default();
         samples.push(Sample {
             kind,
@@ -630,39 +774,43 @@ fn samples(conn: &Connection) -> Result<Vec<Sample>> {
 /// thumbnail folder a remaining row maps to); missing and refused files
 /// too.
 fn count_plan_files(
-    conn: &Connection,
+    conn: Conn,
     plan: &Plan,
     media: &MediaRoot,
     report: &mut PurgeReport,
 ) -> Result<()> {
     // The attachments that go, with their images as the batches journal them.
-    let (_, _, image, _) = kept_of("forum_attachment");
+    let d = conn.dialect();
+    let join = d.fixed_join();
+    let (_, _, image, _) = kept_of(d, "forum_attachment");
     let blocked: Vec<&str> = plan.blocked.iter().map(|s| s.id.as_str()).collect();
     let blocked = serde_json::to_string(&blocked)?;
     let mut going: Vec<(String, String)> = Vec::new();
     for joined in [
         format!(
-            "CROSS JOIN forum_attachment x ON x.id = r.id WHERE r.k = {}",
+            "{join} forum_attachment x ON x.id = r.id WHERE r.k = {}",
             plan_order(Kind::Attachment)
         ),
         format!(
-            "CROSS JOIN forum_attachment x ON x.post_id = r.id WHERE r.k = {}",
+            "{join} forum_attachment x ON x.post_id = r.id WHERE r.k = {}",
             plan_order(Kind::Post)
         ),
         format!(
-            "CROSS JOIN forum_post p ON p.thread_id = r.id \
-             CROSS JOIN forum_attachment x ON x.post_id = p.id WHERE r.k = {}",
+            "{join} forum_post p ON p.thread_id = r.id \
+             {join} forum_attachment x ON x.post_id = p.id WHERE r.k = {}",
             plan_order(Kind::Thread)
         ),
     ] {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT x.id, {image} FROM temp.modcon_plan_root r {joined} \
-             AND r.held = 0 AND r.id NOT IN (SELECT value FROM json_each(?1))"
-        ))?;
-        let rows = stmt.query_map([&blocked], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        for row in rows {
-            going.push(row?);
-        }
+        going.extend(conn.query_map(
+            &format!(
+                "SELECT x.id, {image} FROM {temp}.modcon_plan_root r {joined} \
+                 AND r.held = 0 AND r.id NOT IN ({list})",
+                temp = d.temp_schema(),
+                list = d.json_list("?1", "uuid"),
+            ),
+            params![blocked],
+            |r| Ok((r.text(0)?, r.text(1)?)),
+        )?);
     }
     let ids: HashSet<String> = going.iter().map(|(id, _)| id.clone()).collect();
     let names: HashSet<String> = going
@@ -722,16 +870,12 @@ fn finish_journal(
 ) -> Result<u64> {
     let mut finished = 0;
     loop {
-        let entries: Vec<(i64, Option<i64>, String)> = {
-            let mut stmt = db.sqlite("purge")?.prepare_cached(
-                "SELECT id, action_id, image FROM modcon_file_journal WHERE id > ?1 \
-                 ORDER BY id LIMIT ?2",
-            )?;
-            stmt.query_map((*after, JOURNAL_CHUNK), |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-        };
+        let entries: Vec<(i64, Option<i64>, String)> = db.conn().query_map(
+            "SELECT id, action_id, image FROM modcon_file_journal WHERE id > ?1 \
+             ORDER BY id LIMIT ?2",
+            params![*after, JOURNAL_CHUNK],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
             return Ok(finished);
         };
@@ -744,7 +888,7 @@ fn finish_journal(
             .iter()
             .filter_map(|name| media::thumbnail_key(name).map(|k| k.into_owned()))
             .collect();
-        let used = still_used(db.sqlite("purge")?, &names, &folders)?;
+        let used = still_used(db.conn(), &names, &folders)?;
         let mut dirs = DirCache::default();
         // The outcome per file: several entries may name one file, in one
         // spelling or several. `Some(reason)` when the path was refused.
@@ -813,16 +957,20 @@ fn finish_journal(
             }
             done.insert(name, (failed, removal.refused));
         }
-        let tx = db.sqlite_write_tx("purge")?;
-        tx.execute(
-            "DELETE FROM modcon_file_journal WHERE id BETWEEN ?1 AND ?2 \
-             AND id NOT IN (SELECT value FROM json_each(?3))",
-            (first, last, serde_json::to_string(&kept)?),
+        let tx = db.write_tx()?;
+        let d = tx.conn().dialect();
+        tx.conn().execute(
+            &format!(
+                "DELETE FROM modcon_file_journal WHERE id BETWEEN ?1 AND ?2 \
+                 AND id NOT IN ({})",
+                d.json_list("?3", "bigint")
+            ),
+            params![first, last, serde_json::to_string(&kept)?],
         )?;
         for (action_id, n) in files_by_action {
-            tx.execute(
+            tx.conn().execute(
                 "UPDATE modcon_action SET files = files + ?2 WHERE id = ?1",
-                (action_id, n),
+                params![action_id, n],
             )?;
         }
         tx.commit()?;
@@ -841,11 +989,7 @@ struct InUse {
 /// Which of `names` (normalised) and `folders` some attachment row still
 /// uses, compared on normalised paths: one pass over every row's image, so
 /// it needs no index and sees every spelling of a path.
-fn still_used(
-    conn: &Connection,
-    names: &HashSet<String>,
-    folders: &HashSet<String>,
-) -> Result<InUse> {
+fn still_used(conn: Conn, names: &HashSet<String>, folders: &HashSet<String>) -> Result<InUse> {
     used_by_rows_other_than(conn, &HashSet::new(), names, folders)
 }
 
@@ -853,7 +997,7 @@ fn still_used(
 /// `going` use (`going`: ids of rows a plan removes). One pass over every
 /// row's image; a row's id is read only when its image matches.
 fn used_by_rows_other_than(
-    conn: &Connection,
+    conn: Conn,
     going: &HashSet<String>,
     names: &HashSet<String>,
     folders: &HashSet<String>,
@@ -862,26 +1006,25 @@ fn used_by_rows_other_than(
         names: HashSet::new(),
         folders: HashSet::new(),
     };
-    let mut stmt = conn.prepare_cached(if going.is_empty() {
+    let sql = if going.is_empty() {
         "SELECT image FROM forum_attachment"
     } else {
         "SELECT image, id FROM forum_attachment"
-    })?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let image = match row.get_ref(0)? {
-            ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t),
-            _ => continue,
+    };
+    conn.for_each(sql, params![], |row| {
+        let image = match row.value(0)? {
+            Value::Text(t) => t,
+            _ => return Ok(()),
         };
         let name = media::normalize(&image);
         let key = media::thumbnail_key(&image);
         let name_matches = names.contains(name.as_ref());
         let key_matches = key.as_ref().is_some_and(|k| folders.contains(k.as_ref()));
         if !(name_matches || key_matches) {
-            continue;
+            return Ok(());
         }
-        if !going.is_empty() && going.contains(text_of(row.get_ref(1)?).as_str()) {
-            continue;
+        if !going.is_empty() && going.contains(row.text(1)?.as_str()) {
+            return Ok(());
         }
         if name_matches {
             used.names.insert(name.into_owned());
@@ -889,7 +1032,8 @@ fn used_by_rows_other_than(
         if let (Some(key), true) = (key, key_matches) {
             used.folders.insert(key.into_owned());
         }
-    }
+        Ok(())
+    })?;
     Ok(used)
 }
 
@@ -907,6 +1051,19 @@ impl From<anyhow::Error> for BatchError {
     fn from(err: anyhow::Error) -> BatchError {
         // A constraint, or an error raised by a trigger's own statements, is
         // about these rows; busy, I/O or corruption is about the database.
+        // On PostgreSQL: an integrity constraint (class 23), a trigger's
+        // RAISE (P0001) or bad data (class 22) is about the rows; a lock
+        // timeout, a deadlock, a lost connection is not.
+        if let Some(db_error) = err
+            .downcast_ref::<::postgres::Error>()
+            .and_then(|e| e.as_db_error())
+        {
+            let code = db_error.code().code();
+            if code.starts_with("23") || code.starts_with("22") || code == "P0001" {
+                return BatchError::Refused(db_error.message().to_string());
+            }
+            return BatchError::Failed(err);
+        }
         let refused = match err.downcast_ref::<rusqlite::Error>() {
             Some(rusqlite::Error::SqliteFailure(e, _)) => matches!(
                 e.code,
@@ -980,14 +1137,23 @@ fn run_batch(
     let schema = db.schema().clone();
     let cutoff = ctx.cutoff();
     let now = ctx.now_text();
-    let tx = db.sqlite_write_tx("purge")?;
-    fill_batch(&tx, roots)?;
-    gather(&tx, &schema, kind, &cutoff)?;
-    let still: HashSet<String> = {
-        let mut stmt = tx.prepare_cached("SELECT id FROM temp.modcon_doomed WHERE tbl = ?1")?;
-        stmt.query_map([kind.table()], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
+    let tx = db.write_tx()?;
+    let conn = tx.conn();
+    let d = conn.dialect();
+    let temp = d.temp_schema();
+    fill_batch(conn, roots)?;
+    if let Some(lock) = lock_roots_sql(d, kind) {
+        conn.execute(&lock, params![])?;
+    }
+    gather(conn, &schema, kind, &cutoff)?;
+    let still: HashSet<String> = conn
+        .query_map(
+            &format!("SELECT id FROM {temp}.modcon_doomed WHERE tbl = ?1"),
+            params![kind.table()],
+            |r| r.text(0),
+        )?
+        .into_iter()
+        .collect();
     let mut outcome = BatchOutcome::default();
     for id in roots {
         if !still.contains(id) {
@@ -998,48 +1164,56 @@ fn run_batch(
             });
         }
     }
-    let blocked = blocked_roots(&tx, &schema)?;
+    let blocked = blocked_roots(conn, &schema)?;
     if !blocked.is_empty() {
         let ids: Vec<&String> = blocked.iter().map(|(id, _)| id).collect();
-        tx.prepare_cached(
-            "DELETE FROM temp.modcon_doomed WHERE root IN (SELECT value FROM json_each(?1))",
-        )?
-        .execute([serde_json::to_string(&ids)?])?;
+        conn.execute(
+            &format!(
+                "DELETE FROM {temp}.modcon_doomed WHERE root IN ({})",
+                d.json_list("?1", "uuid")
+            ),
+            params![serde_json::to_string(&ids)?],
+        )?;
         for (id, reason) in blocked {
             outcome.skips.push(Skip { kind, id, reason });
         }
     }
-    let expected: HashMap<String, i64> = {
-        let mut stmt =
-            tx.prepare_cached("SELECT tbl, count(*) FROM temp.modcon_doomed GROUP BY tbl")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
-    };
+    let expected: HashMap<String, i64> = conn
+        .query_map(
+            &format!("SELECT tbl, count(*) FROM {temp}.modcon_doomed GROUP BY tbl"),
+            params![],
+            |r| Ok((r.text(0)?, r.get::<i64>(1)?)),
+        )?
+        .into_iter()
+        .collect();
     if expected.is_empty() {
         // Nothing left to remove: no write, no audit entry.
         return Ok(outcome);
     }
     let action_id = match entry.id {
         Some(id) => id,
-        None => audit::begin((&tx).into(), ctx, Action::Purge, None, Some(entry.detail))?,
+        None => audit::begin(conn, ctx, Action::Purge, None, Some(entry.detail))?,
     };
-    tx.prepare_cached(&record_sql())?.execute([action_id])?;
+    conn.execute(&record_sql(d), params![action_id])?;
     if !keep_files {
-        outcome.journalled = tx.prepare_cached(JOURNAL_SQL)?.execute((action_id, &now))? as u64;
+        outcome.journalled = conn.execute(&journal_sql(d), params![action_id, now])? as u64;
     }
     for record_kind in [Kind::Thread, Kind::Post] {
         if expected.contains_key(record_kind.table()) {
-            tx.prepare_cached(&forget_deletions_sql(record_kind))?
-                .execute([])?;
+            conn.execute(&forget_deletions_sql(d, record_kind), params![])?;
         }
     }
     for table in deletion_order(&schema) {
         let Some(&want) = expected.get(table) else {
             continue;
         };
-        let n = tx.prepare_cached(&delete_sql(table))?.execute([])? as i64;
+        let n = conn.execute(&delete_sql(d, table), params![])? as i64;
         if n != want {
-            // A trigger that ignores the delete (RAISE(IGNORE)) keeps the row.
+            // A trigger that ignores the delete (RAISE(IGNORE) on SQLite,
+            // a BEFORE DELETE trigger returning NULL on PostgreSQL) keeps
+            // the row; so, on PostgreSQL, does a restore the web app
+            // committed meanwhile. Split and re-checked, the batch then
+            // isolates that row.
             return Err(BatchError::Refused(format!(
                 "the database kept {} of {want} rows of {table} (a trigger ignored the delete)",
                 want - n
@@ -1052,23 +1226,24 @@ fn run_batch(
             _ => {}
         }
     }
-    tx.execute(
+    conn.execute(
         "UPDATE modcon_action SET threads = threads + ?2, posts = posts + ?3, \
                                   attachments = attachments + ?4 WHERE id = ?1",
-        (
+        params![
             action_id,
             outcome.tally.threads,
             outcome.tally.posts,
             outcome.tally.attachments,
-        ),
+        ],
     )?;
     if super::failpoint::fails("purge-batch") {
-        return Err(BatchError::Failed(anyhow::Error::from(
-            rusqlite::Error::SqliteFailure(
+        return Err(BatchError::Failed(match d {
+            Dialect::Sqlite => anyhow::Error::from(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
                 Some("disk I/O error (injected by the purge-batch failpoint)".into()),
-            ),
-        )));
+            )),
+            Dialect::Postgres => anyhow!("I/O error (injected by the purge-batch failpoint)"),
+        }));
     }
     tx.commit()?;
     entry.id = Some(action_id);
@@ -1187,10 +1362,11 @@ pub fn run(
     };
     // The last journal entry this run has tried.
     let mut tried = 0;
-    // The purge's work tables fit in the TEMP schema's page cache (8 MB),
-    // so they are never written out to a temporary file.
-    db.sqlite("purge")?
-        .execute_batch("PRAGMA temp.cache_size = -8192")?;
+    // The purge's work tables fit in SQLite's TEMP page cache (8 MB), so
+    // they are never written out to a temporary file.
+    if let Conn::Sqlite(conn) = db.conn() {
+        conn.execute_batch("PRAGMA temp.cache_size = -8192")?;
+    }
     if !options.dry_run {
         db.refuse_read_only("`purge`")?;
     }
@@ -1205,8 +1381,10 @@ pub fn run(
     };
     if !options.dry_run && !options.keep_files {
         let pending: i64 =
-            db.sqlite("purge")?
-                .query_row("SELECT count(*) FROM modcon_file_journal", [], |r| r.get(0))?;
+            db.conn()
+                .query_row("SELECT count(*) FROM modcon_file_journal", params![], |r| {
+                    r.get(0)
+                })?;
         if pending > 0 {
             let Some(media) = media else {
                 bail!(
@@ -1223,13 +1401,33 @@ pub fn run(
     // purgeable, except at a retention of zero days: then plan again, in
     // the stamping's transaction, which a refusal rolls back.
     let schema = db.schema().clone();
-    let mut plan = self::plan(db.sqlite("purge")?, &schema, ctx, batch_size)?;
+    // A dry run counts the files of its plan as it reads the plan.
+    let count_files = match (media, options.dry_run && !options.keep_files) {
+        (Some(media), true) => Some(media),
+        _ => None,
+    };
+    let plan_and_count = |conn: Conn, report: &mut PurgeReport| -> Result<Plan> {
+        let plan = self::plan(conn, &schema, ctx, batch_size)?;
+        if let Some(media) = count_files {
+            count_plan_files(conn, &plan, media, report)?;
+        }
+        Ok(plan)
+    };
+    let mut plan = if db.is_postgres() {
+        // One snapshot, and the transaction the work tables need.
+        let tx = db.read_tx()?;
+        let plan = plan_and_count(tx.conn(), &mut report)?;
+        tx.commit()?;
+        plan
+    } else {
+        plan_and_count(db.conn(), &mut report)?
+    };
     if !options.dry_run {
         refuse_without_media(&plan, media, options.keep_files)?;
-        let tx = db.sqlite_write_tx("purge")?;
-        let stamped = check::stamp_first_seen(&tx, &ctx.now_text())?;
+        let tx = db.write_tx()?;
+        let stamped = check::stamp_first_seen(tx.conn(), &ctx.now_text())?;
         if stamped > 0 && ctx.retention_days <= 0 {
-            plan = self::plan(&tx, &schema, ctx, batch_size)?;
+            plan = self::plan(tx.conn(), &schema, ctx, batch_size)?;
             refuse_without_media(&plan, media, options.keep_files)?;
         }
         tx.commit()?;
@@ -1238,11 +1436,11 @@ pub fn run(
     report.samples = plan.samples.clone();
     report.skipped_rows = plan.blocked.to_vec();
     if options.dry_run {
+        // The files were counted with the plan.
+        let files = report.removed.files;
         report.removed = plan.rows;
+        report.removed.files = files;
         report.batches = plan.batches;
-        if let (Some(media), false) = (media, options.keep_files) {
-            count_plan_files(db.sqlite("purge")?, &plan, media, &mut report)?;
-        }
         report.count_skipped();
         return Ok(report);
     }

@@ -86,6 +86,33 @@ impl Dialect {
 }
 
 impl Dialect {
+    /// A parameter (or expression) with its PostgreSQL type stated, where
+    /// the server cannot infer it (a `SELECT` list feeding an `INSERT`);
+    /// as it is on SQLite, which needs no type.
+    pub fn typed(self, expr: &str, pg_type: &str) -> String {
+        match self {
+            Dialect::Sqlite => expr.to_string(),
+            Dialect::Postgres => format!("CAST({expr} AS {pg_type})"),
+        }
+    }
+
+    /// A subquery of the elements of a JSON array of text bound to
+    /// `param` (`serde_json::to_string(&ids)`), one row each, in a column
+    /// named `value`, typed `pg_type` on PostgreSQL (`uuid` for ids, `bigint`
+    /// for the console's own ids): `x.id IN ({list})`. One parameter
+    /// whatever the list's length, on both backends.
+    pub fn json_list(self, param: &str, pg_type: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("SELECT value FROM json_each({param})"),
+            Dialect::Postgres => format!(
+                "SELECT CAST(j.value AS {pg_type}) AS value \
+                 FROM json_array_elements_text(CAST({param} AS text)::json) AS j(value)"
+            ),
+        }
+    }
+}
+
+impl Dialect {
     /// The bounds of the ids that start with a hex `prefix`: `id >= lo AND
     /// id <= hi` finds them on both backends and reads an index. On SQLite
     /// the ids are text, and any text that starts with the prefix lies

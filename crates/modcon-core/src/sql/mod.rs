@@ -353,6 +353,28 @@ impl<'c> Conn<'c> {
         }
     }
 
+    /// Every row, each handed to `f` as it is read, none kept: for scans
+    /// of a whole table (every attachment's image) that would not fit in
+    /// memory as a `Vec`. `f` must not use the connection.
+    pub fn for_each(
+        self,
+        sql: &str,
+        params: &[Value<'_>],
+        mut f: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+                while let Some(r) = rows.next()? {
+                    f(&Row::Sqlite(r))?;
+                }
+                Ok(())
+            }
+            Conn::Postgres(c) => c.for_each(sql, params, |r| f(&Row::Postgres(r))),
+        }
+    }
+
     /// `INSERT ... RETURNING id` on both backends: the new row's id.
     pub fn insert_returning_id(self, sql: &str, params: &[Value<'_>]) -> Result<i64> {
         let sql = format!("{sql} RETURNING id");

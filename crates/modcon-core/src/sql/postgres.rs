@@ -107,6 +107,27 @@ impl PgConn {
             .map_err(|e| pg_error(e, sql))
     }
 
+    /// Every row of a query, one at a time as the server sends them
+    /// (not gathered in memory first): for scans of a whole table.
+    pub fn for_each(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        mut f: impl FnMut(&postgres::Row) -> Result<()>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let stmt = self.statement(sql)?;
+        let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let mut client = self.client.borrow_mut();
+        let mut rows = client
+            .query_raw(&stmt, args)
+            .map_err(|e| pg_error(e, sql))?;
+        while let Some(row) = rows.next().map_err(|e| pg_error(e, sql))? {
+            f(&row)?;
+        }
+        Ok(())
+    }
+
     pub fn batch_execute(&self, sql: &str) -> Result<()> {
         // A schema change may make prepared statements stale.
         self.statements.borrow_mut().clear();

@@ -1,0 +1,3 @@
+-- The purge lock's holder, on PostgreSQL a row of modcon_purge_lock. On
+-- SQLite the lock is a file beside the database that names its holder
+-- itself: nothing to add here.

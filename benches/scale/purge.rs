@@ -5,7 +5,9 @@
 //! plain-SQL floor (one DELETE of the expired attachments in one
 //! transaction), then `purge` at batch sizes 100 and 1000, without and with
 //! `modcon migrate`, every rule kept (re-check in each batch, per-row
-//! records, file journal, dependents first, files removed).
+//! records, file journal, dependents first, files removed). Then the same
+//! database loaded into a throwaway PostgreSQL database, its floor and
+//! its purges at batch sizes 100 and 1000.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -454,5 +456,255 @@ pub fn figures(dir: &Path) -> Vec<Figure> {
             let _ = fs::remove_file(&db);
         }
     }
+    figures.extend(pg_figures(dir, &base, &media));
+    figures
+}
+
+// ------------------------------------------------------------- PostgreSQL
+
+/// The PostgreSQL server the bench makes its throwaway databases on (a
+/// role that may create databases): `MODCON_BENCH_PG`, else the tests'
+/// `MODCON_TEST_PG`, else the one `.ci/run` sets up.
+fn pg_server() -> String {
+    std::env::var("MODCON_BENCH_PG")
+        .or_else(|_| std::env::var("MODCON_TEST_PG"))
+        .unwrap_or_else(|_| "postgres://modcon:modcon@localhost:5432/postgres".into())
+}
+
+/// The URL of database `name` on that server.
+fn pg_url(name: &str) -> String {
+    let server = pg_server();
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b.to_string(), format!("?{q}")),
+        None => (server.clone(), String::new()),
+    };
+    let cut = base.rfind('/').filter(|i| *i > base.find("://").map_or(0, |j| j + 2));
+    let base = cut.map_or(base.clone(), |i| base[..i].to_string());
+    format!("{base}/{name}{query}")
+}
+
+fn pg_admin() -> postgres::Client {
+    postgres::Client::connect(&pg_server(), postgres::NoTls).expect("the PostgreSQL server")
+}
+
+/// The Django-made schema on PostgreSQL (the shared fixture's DDL: its
+/// tables, constraints and indexes, without its rows).
+fn django_pg_schema() -> String {
+    let dump = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/django-small/pg.sql"),
+    )
+    .expect("the fixture's pg.sql");
+    let mut ddl = String::new();
+    let mut in_copy = false;
+    for line in dump.lines() {
+        if in_copy {
+            in_copy = line != "\\.";
+            continue;
+        }
+        if line.starts_with("COPY ") {
+            in_copy = true;
+            continue;
+        }
+        if line.starts_with('\\') || line.starts_with("SELECT pg_catalog.setval") {
+            continue;
+        }
+        ddl.push_str(line);
+        ddl.push('\n');
+    }
+    ddl
+}
+
+/// Copies every row of `table` from the SQLite database to PostgreSQL
+/// through the core's own layer (values adapt to Django's native types
+/// there: uuid, boolean, timestamptz), many rows per statement.
+fn copy_table(from: &Connection, to: modcon_core::sql::Conn, table: &str) {
+    use modcon_core::sql::Value;
+    let columns: Vec<String> = from
+        .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+        .expect("columns")
+        .query_map([], |r| r.get(0))
+        .expect("columns")
+        .map(|c| c.expect("column"))
+        .collect();
+    let list = columns.join(", ");
+    let mut stmt = from
+        .prepare(&format!("SELECT {list} FROM {table}"))
+        .expect("rows");
+    let mut rows = stmt.query([]).expect("rows");
+    let mut pending: Vec<Value<'static>> = Vec::new();
+    const PER_STATEMENT: usize = 200;
+    let flush = |values: &mut Vec<Value<'static>>| {
+        if values.is_empty() {
+            return;
+        }
+        let n = values.len() / columns.len();
+        let tuples: Vec<String> = (0..n)
+            .map(|r| {
+                let marks: Vec<String> = (0..columns.len())
+                    .map(|c| format!("?{}", r * columns.len() + c + 1))
+                    .collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        to.execute(
+            &format!("INSERT INTO {table} ({list}) VALUES {}", tuples.join(", ")),
+            values,
+        )
+        .unwrap_or_else(|e| panic!("copying {table}: {e:#}"));
+        values.clear();
+    };
+    while let Some(row) = rows.next().expect("row") {
+        for i in 0..columns.len() {
+            pending.push(match row.get_ref(i).expect("value") {
+                rusqlite::types::ValueRef::Null => Value::Null,
+                rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
+                rusqlite::types::ValueRef::Real(f) => Value::Real(f),
+                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                    Value::Text(String::from_utf8_lossy(t).into_owned().into())
+                }
+            });
+        }
+        if pending.len() >= PER_STATEMENT * columns.len() {
+            flush(&mut pending);
+        }
+    }
+    flush(&mut pending);
+}
+
+/// The same web-app database on PostgreSQL, in database `name`: the
+/// Django schema, every row of the SQLite one (the console's records of
+/// its deletes included, so the same rows are purgeable), vacuumed and
+/// analysed as a live database's autovacuum would have it.
+fn build_pg(sqlite: &Path, name: &str) {
+    pg_admin()
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create database");
+    let url = pg_url(name);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute(&django_pg_schema())
+        .expect("the Django schema");
+    drop(client);
+    // The console's own tables, as its first open makes them.
+    let db = Db::open(Path::new(&url), &OpenOptions::new(Access::ReadWrite)).expect("open");
+    let from = Connection::open(sqlite).expect("open");
+    let conn = db.conn();
+    conn.execute_batch("BEGIN; SET CONSTRAINTS ALL DEFERRED")
+        .expect("begin");
+    for table in [
+        "users_user",
+        "forum_category",
+        "forum_thread",
+        "forum_post",
+        "forum_attachment",
+        "forum_reaction",
+        "forum_flaggedcontent",
+        "forum_moderationaction",
+        "modcon_action",
+        "modcon_change",
+        "modcon_deletion",
+    ] {
+        copy_table(&from, conn, table);
+    }
+    conn.execute_batch(
+        "SELECT setval(pg_get_serial_sequence('modcon_action', 'id'), \
+         (SELECT max(id) FROM modcon_action)); COMMIT",
+    )
+    .expect("commit");
+    drop(db);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    client.batch_execute("VACUUM ANALYZE").expect("vacuum");
+}
+
+/// The plain-SQL floor on PostgreSQL: one DELETE of the expired
+/// attachments, in one transaction.
+fn pg_floor(url: &str) -> (u64, Duration) {
+    let started = Instant::now();
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    let cut = chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+        parse_now(NOW).expect("now") - chrono::Duration::days(30),
+        chrono::Utc,
+    );
+    let mut tx = client.transaction().expect("begin");
+    let n = tx
+        .execute(
+            "DELETE FROM forum_attachment WHERE is_active = false AND deleted_at <= $1",
+            &[&cut],
+        )
+        .expect("delete");
+    tx.commit().expect("commit");
+    (n, started.elapsed())
+}
+
+/// The purge figures on PostgreSQL, on the web-app database `base` built
+/// for SQLite (and its media): the floor, then `purge` at batch sizes 100
+/// and 1000, each on a fresh copy of the database (`CREATE DATABASE ...
+/// TEMPLATE`) and of the media folder. A server out of reach is said, not
+/// measured.
+pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
+    if let Err(e) = postgres::Client::connect(&pg_server(), postgres::NoTls) {
+        println!("PostgreSQL not measured: cannot reach {}: {e}", pg_server());
+        return Vec::new();
+    }
+    let stamp = std::process::id();
+    let template = format!("modcon_bench_{stamp}");
+    let started = Instant::now();
+    build_pg(base, &template);
+    println!(
+        "web-app database on PostgreSQL: loaded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let copy_db = |name: &str| -> String {
+        let name = format!("{template}_{name}");
+        pg_admin()
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .expect("copy database");
+        name
+    };
+    let drop_db = |name: &str| {
+        let _ = pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    };
+    let mut figures = Vec::new();
+    let floor_db = copy_db("floor");
+    let (floor_rows, floor_took) = pg_floor(&pg_url(&floor_db));
+    drop_db(&floor_db);
+    let floor_rate = rate(floor_rows, floor_took);
+    figures.push(Figure {
+        name: format!("PostgreSQL purge floor: one plain DELETE ({floor_rows} attachments)"),
+        value: format!("{floor_rate:.0} rows/s"),
+        target: "1×".into(),
+        met: None,
+    });
+    for batch in [100, 1000] {
+        let name = copy_db(&format!("b{batch}"));
+        let to_media = dir.join(format!("pg-b{batch}-media"));
+        copy_tree(media, &to_media);
+        let url = pg_url(&name);
+        let run = run_purge(Path::new(&url), &to_media, batch);
+        drop_db(&name);
+        let _ = fs::remove_dir_all(&to_media);
+        let r = rate(run.rows, run.rows_took);
+        let ratio = r / floor_rate;
+        let want = if batch == 100 { 0.35 } else { 0.5 };
+        figures.push(Figure {
+            name: format!("PostgreSQL purge --batch-size {batch}: {} rows", run.rows),
+            value: format!("{r:.0} rows/s = {ratio:.2}× floor"),
+            target: format!("≥ {want}× floor"),
+            met: Some(ratio >= want),
+        });
+        let files_took = run.took.saturating_sub(run.rows_took);
+        figures.push(Figure {
+            name: format!("  then its {} files and their thumbnails", run.files),
+            value: format!(
+                "{:.2} s, {:.0} files/s; whole run {:.0} rows/s",
+                files_took.as_secs_f64(),
+                rate(run.files, files_took),
+                rate(run.rows, run.took)
+            ),
+            target: "(not in the floor)".into(),
+            met: None,
+        });
+    }
+    drop_db(&template);
     figures
 }

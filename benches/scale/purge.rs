@@ -478,7 +478,9 @@ fn pg_url(name: &str) -> String {
         Some((b, q)) => (b.to_string(), format!("?{q}")),
         None => (server.clone(), String::new()),
     };
-    let cut = base.rfind('/').filter(|i| *i > base.find("://").map_or(0, |j| j + 2));
+    let cut = base
+        .rfind('/')
+        .filter(|i| *i > base.find("://").map_or(0, |j| j + 2));
     let base = cut.map_or(base.clone(), |i| base[..i].to_string());
     format!("{base}/{name}{query}")
 }

@@ -120,7 +120,7 @@ pub static MIGRATIONS: [Migration; 10] = [
         sql: migration_sql!("0010_purge_lock.sql"),
         postgres: Some(migration_sql!("postgres/0010_purge_lock.sql")),
         when: When::OnOpen,
-        purpose: "who holds the purge lock, on PostgreSQL (on SQLite the lock file names its holder)",
+        purpose: "who holds the purge lock (on PostgreSQL; on SQLite the lock file names its holder and the table stays empty)",
     },
 ];
 

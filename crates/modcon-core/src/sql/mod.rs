@@ -651,4 +651,33 @@ mod tests {
             .unwrap();
         assert_eq!(n, 1);
     }
+
+    #[test]
+    fn a_commit_that_fails_rolls_back_and_leaves_no_transaction_open() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let c = Conn::from(&conn);
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON; CREATE TABLE p (id INTEGER PRIMARY KEY); \
+             CREATE TABLE k (p INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)",
+        )
+        .unwrap();
+        let tx = c.begin(TxKind::Write, Duration::from_secs(1)).unwrap();
+        tx.conn()
+            .execute("INSERT INTO k VALUES (7)", params![])
+            .unwrap();
+        assert!(
+            tx.commit().is_err(),
+            "the deferred foreign key fails COMMIT"
+        );
+        assert!(conn.is_autocommit(), "the transaction was rolled back");
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM k", params![], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+        // And the next transaction begins.
+        c.begin(TxKind::Write, Duration::from_secs(1))
+            .unwrap()
+            .commit()
+            .unwrap();
+    }
 }

@@ -8,8 +8,10 @@
 //!    so a refused purge changes nothing;
 //! 3. stamp "first seen" on deleted rows of unknown age (not purged now,
 //!    unless the retention is zero days);
-//! 4. per batch, one `BEGIN IMMEDIATE` transaction, set-based (the roots in
-//!    a TEMP table, one statement per table): re-check the roots, gather
+//! 4. per batch, one short write transaction (SQLite: `BEGIN IMMEDIATE`;
+//!    PostgreSQL: row locks on the batch's roots, `FOR UPDATE`, under the
+//!    transaction's `lock_timeout`), set-based (the roots in a TEMP table,
+//!    one statement per table): re-check the roots, gather
 //!    what goes with them, skip roots other tables reference, record each
 //!    row that goes (kind, id, parent, image, deletion time), journal the
 //!    files, delete children before parents, count; commit. A row the

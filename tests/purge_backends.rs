@@ -8,7 +8,7 @@
 //! killed mid-way and finished by the next run, and a busy web app writing
 //! throughout.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Duration, NaiveDateTime};
-use common::pg::PgDb;
-use common::webapp::DjangoForum;
-use common::{clean_command, hex_id};
 use serde_json::Value;
+use support::pg::PgDb;
+use support::webapp::DjangoForum;
+use support::{clean_command, hex_id};
 
 const NOW: &str = "2026-11-26 12:00:00";
 
@@ -82,8 +82,8 @@ impl Site {
                     media,
                     sqlite: Some(forum),
                     pg: None,
-                    author: common::webapp::USER,
-                    category: common::webapp::CATEGORY.into(),
+                    author: support::webapp::USER,
+                    category: support::webapp::CATEGORY.into(),
                 }
             }
             Backend::Postgres => {

@@ -3,7 +3,7 @@
 //! `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC): every form the console reads, and
 //! every datetime it writes re-read and compared with Django's text form.
 
-mod support;
+use crate::support;
 
 use rusqlite::Connection;
 use support::{Forum, hex_id, json_on, modcon, run_on};

@@ -3,7 +3,7 @@
 //! and left alone, the database from before the attachment soft-delete
 //! migration, every bad input, a locked database and a read-only file.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -4,7 +4,7 @@
 //! queue. Every web-app write is plain SQL exactly as Django issues it, on
 //! the Django-made fixture's schema.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

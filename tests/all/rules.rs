@@ -6,7 +6,8 @@
 //! prints, on hand-built Django schemas and on the Django-made fixture.
 //! Every step asserts the rows it changed, and only those.
 
-mod support;
+use crate::on_both;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -5,7 +5,7 @@
 //! interrupted purge finished by the next run, rows referenced from
 //! unknown tables, a batch that keeps failing, held-back rows, dry runs.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

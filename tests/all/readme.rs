@@ -3,7 +3,7 @@
 //! read-only wrapper run (with the forum's paths pointed at a copy of the
 //! fixture).
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! exercises every rule, `stats --json` against plain SQL, `list` filters,
 //! the default database, and flags > environment > config file.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

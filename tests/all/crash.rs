@@ -5,7 +5,7 @@
 //! next purge finishes the file journal, and the files on disk are exactly
 //! the ones still referenced plus the ones that were never the console's.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

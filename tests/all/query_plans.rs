@@ -1,7 +1,7 @@
 //! The hot queries use an index, on a database with the web app's indexes
 //! and no statistics (as real ones are): EXPLAIN QUERY PLAN asserted.
 
-mod support;
+use crate::support;
 
 use modcon_core::conditions as cond;
 use modcon_core::db::{Access, Db, OpenOptions};

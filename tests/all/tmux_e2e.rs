@@ -1,7 +1,7 @@
 //! The real binary in a real terminal: started inside tmux on a demo
 //! database, driven with send-keys, read with capture-pane.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::thread::sleep;

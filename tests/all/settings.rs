@@ -3,7 +3,7 @@
 //! failure, values that must never panic, the media root that belongs to
 //! its own database, and who acts when nothing says.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! touched and are reported; text reaches the terminal harmless while JSON
 //! keeps it exact; odd datetimes are unknown, never expired.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -2,7 +2,7 @@
 //! as the web app's review endpoint does (with the console's cascade), and
 //! `undo` takes a review back. Every row is asserted as Django writes it.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! `--read-only` means read-only: no command changes a byte of the
 //! database or of the media root, whatever it would have done otherwise.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! console touched keep the invariant. And a restore committed between a
 //! purge's plan and its batch keeps its row.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! connecting never shows a password; `--read-only` is read-only at the
 //! server; the console's own tables are made in Django's native types.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

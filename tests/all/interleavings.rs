@@ -20,7 +20,7 @@
 //! A failure prints the shortest sequence proptest found: keep it as a
 //! named test at the end of this file.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -6,7 +6,7 @@
 //! root in CI, where permission bits stop nothing: the ordinary user is
 //! `nobody` then, and root is tested as well.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

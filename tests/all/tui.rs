@@ -2,7 +2,7 @@
 //! TestBackend: what a person would see, and what the database holds
 //! afterwards.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

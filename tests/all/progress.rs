@@ -1,7 +1,7 @@
 //! Progress for the commands that take a while (demo, check, migrate,
 //! purge): shown on a terminal, never in a pipe or with --json.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! refused naming the first, a lock left by a killed process is taken
 //! over, and nothing is purged twice.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! folder and the hot journal a crashed writer leaves. Each gives one
 //! `error:` line and exit 1 with the file unchanged, or works correctly.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

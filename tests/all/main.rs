@@ -19,6 +19,7 @@ mod open_and_migrate;
 mod postgres;
 mod progress;
 mod purge;
+mod purge_backends;
 mod query_plans;
 mod read_only;
 mod readme;

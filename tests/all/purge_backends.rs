@@ -8,7 +8,7 @@
 //! killed mid-way and finished by the next run, and a busy web app writing
 //! throughout.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -317,3 +317,28 @@ fn check_fix_and_its_undo_do_the_same_on_sqlite_and_postgresql() {
     assert_eq!(undone["undid"], fixed["action_id"]);
     assert_eq!(undone["posts"], fixed["posts"]);
 }
+
+#[test]
+fn a_statement_is_prepared_once_per_session_not_once_per_transaction() {
+    let pg = PgDb::fixture();
+    let mut db = Db::open(&pg.arg(), &OpenOptions::new(Access::ReadWrite)).unwrap();
+    for _ in 0..3 {
+        let tx = db.write_tx().unwrap();
+        modcon_core::audit::list(tx.conn(), 5).unwrap();
+        tx.commit().unwrap();
+        let tx = db.read_tx().unwrap();
+        modcon_core::audit::list(tx.conn(), 5).unwrap();
+        drop(tx);
+    }
+    let prepared: i64 = db
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM pg_prepared_statements \
+             WHERE statement LIKE '%FROM modcon_action ORDER BY id DESC LIMIT%' \
+               AND statement NOT LIKE '%pg_prepared_statements%'",
+            &[],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(prepared, 1);
+}

@@ -129,8 +129,15 @@ impl PgConn {
     }
 
     pub fn batch_execute(&self, sql: &str) -> Result<()> {
-        // A schema change may make prepared statements stale.
-        self.statements.borrow_mut().clear();
+        // A schema change may change what a prepared statement returns;
+        // BEGIN, COMMIT and SET keep them.
+        let upper = sql.to_ascii_uppercase();
+        if ["CREATE ", "ALTER ", "DROP "]
+            .iter()
+            .any(|w| upper.contains(w))
+        {
+            self.statements.borrow_mut().clear();
+        }
         self.client
             .borrow_mut()
             .batch_execute(sql)

@@ -27,7 +27,7 @@ fn content_state(row: &FlagRow) -> &'static str {
 
 pub fn list(settings: &Settings, filter: StatusFilter, limit: usize, json: bool) -> Result<()> {
     let db = open_for_reading(settings)?;
-    let rows = flags::list(db.sqlite("the flag queue")?, filter, limit)?;
+    let rows = flags::list(db.conn(), filter, limit)?;
     if json {
         return output::json(&FlagsJson {
             action: "flags",
@@ -105,7 +105,7 @@ pub fn review(
     json: bool,
 ) -> Result<()> {
     let mut db = open_for_writing(settings, "review")?;
-    let flag_id = flags::resolve(db.sqlite("the flag queue")?, flag)?;
+    let flag_id = flags::resolve(db.conn(), flag)?;
     let ctx = settings.ctx().with_reason(Some(reason));
     let reviewed = flags::review(&mut db, &ctx, &flag_id, action, notes.as_deref())?;
     if json {

@@ -104,7 +104,6 @@ fn apply(conn: Conn, ctx: &Ctx, op: &Op, why: &Why) -> Result<Outcome> {
         Op::Undo => rules::undo_in(conn, ctx),
         Op::Fix => rules::fix_in(conn, ctx),
         Op::Review { flag, action, .. } => {
-            let conn = conn.sqlite("the flag queue")?;
             Ok(flags::review_in(conn, ctx, flag, *action, why.notes.as_deref())?.outcome)
         }
     }
@@ -117,7 +116,7 @@ fn apply(conn: Conn, ctx: &Ctx, op: &Op, why: &Why) -> Result<Outcome> {
 /// already reviewed) before its reason is typed.
 fn dry_run(conn: Conn, ctx: &Ctx, op: &Op) -> Result<Preview> {
     if let Op::Review { flag, action, .. } = op {
-        let plan = flags::plan(conn.sqlite("the flag queue")?, ctx, flag, *action)?;
+        let plan = flags::plan(conn, ctx, flag, *action)?;
         return Ok(Preview {
             changes: plan.removes,
             stay_deleted: Tally::default(),

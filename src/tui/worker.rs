@@ -416,10 +416,7 @@ impl Worker {
             }
             Request::Log => out(Response::Log(err(audit::list(self.db.conn(), 500)))),
             Request::Flags => {
-                let flags = self
-                    .db
-                    .sqlite("the flag queue")
-                    .and_then(|conn| flags::list(conn, StatusFilter::Pending, FLAGS_SHOWN));
+                let flags = flags::list(self.db.conn(), StatusFilter::Pending, FLAGS_SHOWN);
                 out(Response::Flags(err(flags)));
             }
             Request::Search { needle } => {

@@ -1153,3 +1153,375 @@ fn stats_counts_flags_per_status() {
         "{line}"
     );
 }
+
+// ------------------------------------------------- on both backends
+//
+// The fixture as Django made it on SQLite and on PostgreSQL: the same
+// reviews write the same rows (read back in Django's SQLite form: ids as
+// 32 hex, times as Django's UTC text, booleans 0/1), the same refusals
+// change nothing.
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// The shared fixture on one backend, and a home of its own for the runs.
+struct Forum {
+    sqlite: Option<common::Fixture>,
+    pg: Option<common::pg::PgDb>,
+    home: tempfile::TempDir,
+}
+
+impl Forum {
+    fn fixture(backend: Backend) -> Forum {
+        let (sqlite, pg) = match backend {
+            Backend::Sqlite => (Some(common::fixture()), None),
+            Backend::Postgres => (None, Some(common::pg::PgDb::fixture())),
+        };
+        Forum {
+            sqlite,
+            pg,
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// What `--db` takes.
+    fn arg(&self) -> std::path::PathBuf {
+        match (&self.sqlite, &self.pg) {
+            (Some(f), _) => f.db.clone(),
+            (_, Some(pg)) => pg.arg(),
+            _ => unreachable!(),
+        }
+    }
+
+    fn run(&self, now: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+        let mut cmd = modcon(self.home.path());
+        cmd.arg("--db")
+            .arg(self.arg())
+            .arg("--now")
+            .arg(now)
+            .args(args);
+        cmd.assert()
+    }
+
+    fn json(&self, now: &str, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(now, &all).success().get_output().stdout.clone();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    fn review(&self, now: &str, args: &[&str]) -> Value {
+        let mut all = vec!["--actor", "moderator", "review"];
+        all.extend(args);
+        self.json(now, &all)
+    }
+
+    /// Rows of a table (one id, or all) in Django's SQLite form.
+    fn rows(&self, table: &str, id: Option<&str>) -> Vec<BTreeMap<String, Sql>> {
+        match (&self.sqlite, &self.pg) {
+            (Some(f), _) => common::pg::sqlite_rows(&f.db, table, id),
+            (_, Some(pg)) => pg.rows_as_on_sqlite(table, id),
+            _ => unreachable!(),
+        }
+    }
+
+    fn row(&self, table: &str, id: &str) -> Option<BTreeMap<String, Sql>> {
+        self.rows(table, Some(id)).into_iter().next()
+    }
+
+    fn actions_of(&self, flag: &str) -> Vec<BTreeMap<String, Sql>> {
+        let mut all: Vec<_> = self
+            .rows("forum_moderationaction", None)
+            .into_iter()
+            .filter(|a| a["flag_id"] == text(flag))
+            .collect();
+        all.sort_by_key(|a| format!("{:?}", a["created_at"]));
+        all
+    }
+
+    /// Everything stored: equal before and after means nothing changed.
+    fn snapshot(&self) -> Vec<u8> {
+        match (&self.sqlite, &self.pg) {
+            (Some(f), _) => bytes(&f.db),
+            (_, Some(pg)) => pg.snapshot().into_bytes(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// A write of the web app's, as Django spells it on each backend.
+    fn web(&self, on_sqlite: &str, on_postgres: &str) {
+        match (&self.sqlite, &self.pg) {
+            (Some(f), _) => Connection::open(&f.db)
+                .unwrap()
+                .execute_batch(on_sqlite)
+                .unwrap(),
+            (_, Some(pg)) => pg.client().batch_execute(on_postgres).unwrap(),
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// The fixture's pending flags listed alike on both backends.
+#[test]
+fn flags_lists_the_same_queue_on_sqlite_and_postgresql() {
+    let [on_sqlite, on_pg] = BACKENDS.map(|b| {
+        let forum = Forum::fixture(b);
+        ["pending", "approved", "rejected", "removed", "all"].map(|status| {
+            let mut out = forum.json(FIXTURE_NOW, &["flags", "--status", status]);
+            out.as_object_mut().unwrap().remove("database");
+            out
+        })
+    });
+    assert_eq!(on_sqlite, on_pg);
+    assert_eq!(on_sqlite[0]["count"], 6);
+    assert!(on_sqlite[4]["count"].as_u64().unwrap() > 6);
+    let row = &on_sqlite[0]["rows"][0];
+    assert!(row["reporter"].is_string() && row["target_is_active"].is_boolean());
+}
+
+#[test]
+fn every_review_action_writes_the_web_apps_rows_on_both_backends() {
+    for backend in BACKENDS {
+        for (action, flag, content_table, content) in [
+            ("approve", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+            ("reject", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+            ("warning", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+            ("remove_post", PENDING_POST_FLAG, "forum_post", PENDING_POST),
+            (
+                "lock_thread",
+                PENDING_THREAD_FLAG,
+                "forum_thread",
+                PENDING_THREAD,
+            ),
+            (
+                "remove_thread",
+                PENDING_THREAD_FLAG,
+                "forum_thread",
+                PENDING_THREAD,
+            ),
+        ] {
+            // A removal on PostgreSQL waits for the delete rules there.
+            if backend == Backend::Postgres && action.starts_with("remove_") {
+                continue;
+            }
+            let f = Forum::fixture(backend);
+            let at = format!("{backend:?} {action}");
+            let flag_before = f.row("forum_flaggedcontent", flag).unwrap();
+            let content_before = f.row(content_table, content).unwrap();
+            let out = f.review(
+                NOW,
+                &[
+                    flag,
+                    action,
+                    "--reason",
+                    "Spam / self-promotion",
+                    "--notes",
+                    "second report",
+                ],
+            );
+            let status = match action {
+                "reject" => "rejected",
+                "remove_post" | "remove_thread" => "removed",
+                _ => "approved",
+            };
+            assert_eq!(out["status"], status, "{at}");
+            assert_eq!(out["flag_id"], flag, "{at}");
+
+            // The flag: as the endpoint leaves it, every other column as it was.
+            let flag_after = f.row("forum_flaggedcontent", flag).unwrap();
+            let mut expected = flag_before.clone();
+            expected.insert("status".into(), text(status));
+            expected.insert("reviewed_by_id".into(), Sql::Integer(MODERATOR));
+            expected.insert("reviewed_at".into(), text(NOW));
+            expected.insert("updated_at".into(), text(NOW));
+            expected.insert("moderator_notes".into(), text("second report"));
+            assert_eq!(flag_after, expected, "{at}");
+
+            // One moderation action, every column as the web app writes it.
+            let actions = f.actions_of(flag);
+            assert_eq!(actions.len(), 1, "{at}");
+            let ma = &actions[0];
+            assert!(is_hex32(&ma["id"]), "{at}: {:?}", ma["id"]);
+            assert_eq!(
+                Value::from(ma["id"].clone_text()),
+                out["moderation_action_id"]
+            );
+            let expected: BTreeMap<String, Sql> = [
+                ("id", ma["id"].clone()),
+                ("action_type", text(action)),
+                ("reason", text("Spam / self-promotion")),
+                ("created_at", text(NOW)),
+                ("affected_user_id", content_before["author_id"].clone()),
+                ("flag_id", text(flag)),
+                ("moderator_id", Sql::Integer(MODERATOR)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            assert_eq!(ma, &expected, "{at}");
+
+            // The content.
+            let content_after = f.row(content_table, content).unwrap();
+            let removed = action.starts_with("remove_");
+            assert_eq!(
+                content_after["is_active"],
+                Sql::Integer(if removed { 0 } else { 1 }),
+                "{at}"
+            );
+            if removed {
+                assert_eq!(content_after["deleted_at"], text(NOW), "{at}");
+            }
+            if action == "lock_thread" {
+                assert_eq!(content_after["is_locked"], Sql::Integer(1), "{at}");
+                assert_eq!(
+                    content_after["updated_at"], content_before["updated_at"],
+                    "{at}"
+                );
+            }
+            let log = f.json(NOW, &["log"]);
+            assert_eq!(log["entries"][0]["action"], "review", "{at}");
+            assert_eq!(log["entries"][0]["detail"]["flag"], flag, "{at}");
+        }
+    }
+}
+
+trait CloneText {
+    fn clone_text(&self) -> String;
+}
+
+impl CloneText for Sql {
+    fn clone_text(&self) -> String {
+        match self {
+            Sql::Text(t) => t.clone(),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn each_refusal_changes_nothing_on_both_backends() {
+    for backend in BACKENDS {
+        let f = Forum::fixture(backend);
+        // An inactive staff user, and the console's tables in place so a
+        // refusal cannot hide behind their creation.
+        f.web(
+            "UPDATE users_user SET is_staff = 1, is_active = 0 WHERE username = 'greta_0002';",
+            "UPDATE users_user SET is_staff = true, is_active = false WHERE username = 'greta_0002';",
+        );
+        f.run(FIXTURE_NOW, &["migrate"]).success();
+        let before = f.snapshot();
+        let refused = |actor: &str, args: &[&str], says: &[&str]| {
+            let mut all = vec!["--actor", actor, "review"];
+            all.extend(args);
+            let line = error_line(f.run(NOW, &all));
+            for s in says {
+                assert!(line.contains(s), "{backend:?}: {line:?} should say {s:?}");
+            }
+            assert!(
+                f.snapshot() == before,
+                "{backend:?}: {args:?} changed the database"
+            );
+        };
+        refused(
+            "eun-ji_0001",
+            &[PENDING_POST_FLAG, "approve", "--reason", "x"],
+            &[
+                "eun-ji_0001 may not review",
+                "staff, superusers and members of the Moderators group",
+            ],
+        );
+        refused(
+            "greta_0002",
+            &[PENDING_POST_FLAG, "approve", "--reason", "x"],
+            &["greta_0002 may not review", "not active"],
+        );
+        refused(
+            "nobody",
+            &[PENDING_POST_FLAG, "approve", "--reason", "x"],
+            &["no user of the forum is named nobody"],
+        );
+        refused(
+            "moderator",
+            &[REVIEWED_FLAG, "approve", "--reason", "x"],
+            &["already reviewed", "by moderator"],
+        );
+        refused(
+            "moderator",
+            &[PENDING_POST_FLAG, "remove_thread", "--reason", "x"],
+            &["remove_thread needs a thread flag", "use remove_post"],
+        );
+        refused(
+            "moderator",
+            &[PENDING_THREAD_FLAG, "remove_post", "--reason", "x"],
+            &["remove_post needs a post flag", "use remove_thread"],
+        );
+        refused(
+            "moderator",
+            &[&id(0xf9), "approve", "--reason", "x"],
+            &["no flag with id"],
+        );
+        for reason in [vec!["--reason", "  "], vec![]] {
+            let mut args = vec![
+                "--actor",
+                "moderator",
+                "review",
+                PENDING_POST_FLAG,
+                "approve",
+            ];
+            args.extend(reason);
+            usage_line(f.run(NOW, &args));
+            assert!(
+                f.snapshot() == before,
+                "{backend:?}: an empty reason changed the database"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_moderators_group_may_review_on_both_backends() {
+    for backend in BACKENDS {
+        let f = Forum::fixture(backend);
+        let refused = error_line(f.run(
+            NOW,
+            &[
+                "--actor",
+                "ben_0003",
+                "review",
+                PENDING_POST_FLAG,
+                "approve",
+                "--reason",
+                "x",
+            ],
+        ));
+        assert!(refused.contains("ben_0003 may not review"), "{refused}");
+        f.web(
+            "INSERT INTO auth_group (id, name) VALUES (5, 'Moderators');
+             INSERT INTO users_user_groups (id, user_id, group_id) VALUES (1, 4, 5);",
+            "INSERT INTO auth_group (id, name) VALUES (5, 'Moderators');
+             INSERT INTO users_user_groups (id, user_id, group_id) VALUES (1, 4, 5);",
+        );
+        let out = f.json(
+            NOW,
+            &[
+                "--actor",
+                "ben_0003",
+                "review",
+                PENDING_POST_FLAG,
+                "approve",
+                "--reason",
+                "x",
+            ],
+        );
+        assert_eq!(out["moderator_id"], 4, "{backend:?}");
+        assert_eq!(
+            f.row("forum_flaggedcontent", PENDING_POST_FLAG).unwrap()["reviewed_by_id"],
+            Sql::Integer(4)
+        );
+    }
+}

@@ -132,3 +132,156 @@ impl Drop for PgDb {
         ));
     }
 }
+
+/// A row as Django stores it on SQLite: column → value, ids as 32 hex
+/// digits, times as Django's UTC text (fraction only when non-zero),
+/// booleans as 0/1, JSON as compact text. Rows of either backend in this
+/// form compare directly.
+pub type DjangoRow = std::collections::BTreeMap<String, rusqlite::types::Value>;
+
+/// The SQL that reads `column` of PostgreSQL type `data_type` in the form
+/// Django gives it on SQLite.
+fn as_on_sqlite(column: &str, data_type: &str) -> String {
+    let c = format!("\"{column}\"");
+    match data_type {
+        "uuid" => format!("replace({c}::text, '-', '')"),
+        "timestamp with time zone" => format!(
+            "regexp_replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
+             '\\.000000$', '')"
+        ),
+        "boolean" => format!("{c}::int::int8"),
+        "bigint" | "integer" | "smallint" => format!("{c}::int8"),
+        _ => format!("{c}::text"),
+    }
+}
+
+/// JSON text in one spelling (PostgreSQL's jsonb spaces it otherwise).
+fn canonical(value: rusqlite::types::Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as Sql;
+    match &value {
+        Sql::Text(t) if t.starts_with(['{', '[']) => {
+            match serde_json::from_str::<serde_json::Value>(t) {
+                Ok(json) => Sql::Text(json.to_string()),
+                Err(_) => value,
+            }
+        }
+        _ => value,
+    }
+}
+
+impl PgDb {
+    /// The tables of the database, by name.
+    pub fn tables(&self) -> Vec<String> {
+        self.client()
+            .query(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = 'public' ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    /// Names and SQL types of a table's columns, in order.
+    pub fn column_types(&self, table: &str) -> Vec<(String, String)> {
+        self.client()
+            .query(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                &[&table],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    }
+
+    /// The rows of `table` (those whose id, as 32 hex digits or a number,
+    /// is `id`, when given) as Django stores them on SQLite, ordered by id.
+    pub fn rows_as_on_sqlite(&self, table: &str, id: Option<&str>) -> Vec<DjangoRow> {
+        use rusqlite::types::Value as Sql;
+        let columns = self.column_types(table);
+        assert!(!columns.is_empty(), "no table {table}");
+        let exprs: Vec<String> = columns.iter().map(|(c, t)| as_on_sqlite(c, t)).collect();
+        let has_id = columns.iter().any(|(c, _)| c == "id");
+        let mut sql = format!("SELECT {} FROM {table}", exprs.join(", "));
+        if has_id {
+            sql.push_str(" WHERE $1::text IS NULL OR replace(id::text, '-', '') = $1");
+            sql.push_str(" ORDER BY id");
+        } else {
+            sql.push_str(" WHERE $1::text IS NULL OR true ORDER BY 1");
+        }
+        self.client()
+            .query(&sql, &[&id])
+            .unwrap()
+            .iter()
+            .map(|r| {
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (c, t))| {
+                        let value = match t.as_str() {
+                            "boolean" | "bigint" | "integer" | "smallint" => r
+                                .get::<_, Option<i64>>(i)
+                                .map(Sql::Integer)
+                                .unwrap_or(Sql::Null),
+                            _ => r
+                                .get::<_, Option<String>>(i)
+                                .map(Sql::Text)
+                                .unwrap_or(Sql::Null),
+                        };
+                        (c.clone(), canonical(value))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// One row by id as Django stores it on SQLite (see [`DjangoRow`]).
+    pub fn row_as_on_sqlite(&self, table: &str, id: &str) -> Option<DjangoRow> {
+        self.rows_as_on_sqlite(table, Some(id)).into_iter().next()
+    }
+
+    /// Everything the database holds, as text: equal before and after
+    /// means nothing changed.
+    pub fn snapshot(&self) -> String {
+        let mut client = self.client();
+        let mut out = String::new();
+        for table in self.tables() {
+            let rows: Option<String> = client
+                .query_one(
+                    &format!("SELECT string_agg(t::text, E'\\n' ORDER BY t::text) FROM {table} t"),
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            out.push_str(&format!("== {table}\n{}\n", rows.unwrap_or_default()));
+        }
+        out
+    }
+}
+
+/// The rows of `table` in a SQLite database (those whose id is `id`, when
+/// given) as stored, ordered by id: the twin of
+/// [`PgDb::rows_as_on_sqlite`].
+pub fn sqlite_rows(db: &Path, table: &str, id: Option<&str>) -> Vec<DjangoRow> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT * FROM {table} WHERE ?1 IS NULL OR CAST(id AS TEXT) = ?1 ORDER BY id"
+        ))
+        .unwrap();
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    stmt.query_map([id], |r| {
+        Ok(names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), canonical(r.get(i).unwrap())))
+            .collect())
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}

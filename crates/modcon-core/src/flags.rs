@@ -6,8 +6,6 @@
 //! review is one transaction with its audit entry.
 
 use anyhow::{Context, Result, bail};
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -18,7 +16,7 @@ use super::model::Tally;
 use super::model::{IdQuery, Kind};
 use super::rules::{self, LeftAlone, Outcome, Target};
 use super::schema;
-use super::sql::Conn;
+use super::sql::{self, Conn, params};
 
 const FLAGS: &str = "forum_flaggedcontent";
 const ACTIONS: &str = "forum_moderationaction";
@@ -210,23 +208,23 @@ const ACTION_COLUMNS: [&str; 7] = [
 ];
 
 /// Whether the database has a flag queue at all.
-pub fn has_queue(conn: &Connection) -> Result<bool> {
-    schema::table_exists(conn.into(), FLAGS)
+pub fn has_queue(conn: Conn) -> Result<bool> {
+    schema::table_exists(conn, FLAGS)
 }
 
 /// Fails, naming the table or column, when the flag queue's tables lack
 /// what the console reads or writes.
-fn require_tables(conn: &Connection, with_actions: bool) -> Result<()> {
+fn require_tables(conn: Conn, with_actions: bool) -> Result<()> {
     let mut tables = vec![(FLAGS, &FLAG_COLUMNS[..])];
     if with_actions {
         tables.push((ACTIONS, &ACTION_COLUMNS[..]));
     }
     for (table, columns) in tables {
-        if !schema::table_exists(conn.into(), table)? {
+        if !schema::table_exists(conn, table)? {
             bail!("this database has no flag queue: table {table} is missing");
         }
         for column in columns {
-            if !schema::column_exists(conn.into(), table, column)? {
+            if !schema::column_exists(conn, table, column)? {
                 bail!("table {table} has no column {column}, which the flag queue needs");
             }
         }
@@ -264,69 +262,69 @@ fn row_sql(users: bool) -> String {
     )
 }
 
-fn text(v: ValueRef<'_>) -> String {
-    super::query::text_of(v)
-}
-
-fn opt_text(v: ValueRef<'_>) -> Option<String> {
-    match v {
-        ValueRef::Null => None,
-        other => Some(text(other)),
-    }
-}
-
-fn opt_bool(v: ValueRef<'_>) -> Option<bool> {
-    match v {
-        ValueRef::Null => None,
-        ValueRef::Integer(i) => Some(i != 0),
-        other => Some(matches!(text(other).as_str(), "1" | "true" | "True" | "t")),
-    }
-}
-
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FlagRow> {
+fn read_row(r: &sql::Row<'_>) -> Result<FlagRow> {
     Ok(FlagRow {
-        id: text(r.get_ref(0)?),
-        content_type: text(r.get_ref(1)?),
-        post_id: opt_text(r.get_ref(2)?),
-        thread_id: opt_text(r.get_ref(3)?),
-        flag_reason: text(r.get_ref(4)?),
-        explanation: text(r.get_ref(5)?),
-        status: text(r.get_ref(6)?),
-        reporter: opt_text(r.get_ref(7)?),
-        created_at: text(r.get_ref(8)?),
-        reviewed_by: opt_text(r.get_ref(9)?),
-        reviewed_at: opt_text(r.get_ref(10)?),
-        moderator_notes: text(r.get_ref(11)?),
-        target_label: opt_text(r.get_ref(12)?),
-        target_is_active: opt_bool(r.get_ref(13)?),
-        target_author: opt_text(r.get_ref(14)?),
-        other_pending: r.get::<_, Option<i64>>(15)?.unwrap_or(0),
+        id: r.text(0)?,
+        content_type: r.text(1)?,
+        post_id: r.opt_text(2)?,
+        thread_id: r.opt_text(3)?,
+        flag_reason: r.text(4)?,
+        explanation: r.text(5)?,
+        status: r.text(6)?,
+        reporter: r.opt_text(7)?,
+        created_at: r.text(8)?,
+        reviewed_by: r.opt_text(9)?,
+        reviewed_at: r.opt_text(10)?,
+        moderator_notes: r.text(11)?,
+        target_label: r.opt_text(12)?,
+        target_is_active: opt_flag(r, 13)?,
+        target_author: r.opt_text(14)?,
+        other_pending: r.int(15)?,
+    })
+}
+
+/// A boolean column read leniently, NULL as `None`.
+fn opt_flag(r: &sql::Row<'_>, i: usize) -> Result<Option<bool>> {
+    Ok(match r.value(i)? {
+        sql::Value::Null => None,
+        _ => Some(r.flag(i)?),
     })
 }
 
 /// Flags of a status (pending by default), newest first.
-pub fn list(conn: &Connection, filter: StatusFilter, limit: usize) -> Result<Vec<FlagRow>> {
+pub fn list(conn: Conn, filter: StatusFilter, limit: usize) -> Result<Vec<FlagRow>> {
     require_tables(conn, false)?;
-    let users = schema::table_exists(conn.into(), "users_user")?;
-    let mut stmt = conn.prepare_cached(&format!(
-        "{} WHERE ?1 IS NULL OR f.status = ?1 ORDER BY f.created_at DESC, f.id DESC LIMIT ?2",
-        row_sql(users)
-    ))?;
-    let rows = stmt
-        .query_map((filter.status(), limit as i64), read_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .with_context(|| format!("cannot read table {FLAGS}"))?;
-    Ok(rows)
+    let users = schema::table_exists(conn, "users_user")?;
+    let rows = match filter.status() {
+        Some(status) => conn.query_map(
+            &format!(
+                "{} WHERE f.status = ?1 ORDER BY f.created_at DESC, f.id DESC LIMIT ?2",
+                row_sql(users)
+            ),
+            params![status, limit as i64],
+            read_row,
+        ),
+        None => conn.query_map(
+            &format!(
+                "{} ORDER BY f.created_at DESC, f.id DESC LIMIT ?1",
+                row_sql(users)
+            ),
+            params![limit as i64],
+            read_row,
+        ),
+    };
+    rows.with_context(|| format!("cannot read table {FLAGS}"))
 }
 
 /// One flag by its full id.
-pub fn get(conn: &Connection, flag_id: &str) -> Result<Option<FlagRow>> {
+pub fn get(conn: Conn, flag_id: &str) -> Result<Option<FlagRow>> {
     require_tables(conn, false)?;
-    let users = schema::table_exists(conn.into(), "users_user")?;
-    Ok(conn
-        .prepare_cached(&format!("{} WHERE f.id = ?1", row_sql(users)))?
-        .query_row([flag_id], read_row)
-        .optional()?)
+    let users = schema::table_exists(conn, "users_user")?;
+    conn.query_opt(
+        &format!("{} WHERE f.id = ?1", row_sql(users)),
+        params![flag_id],
+        read_row,
+    )
 }
 
 /// Flags per status; `None` when the database has no flag queue.
@@ -337,7 +335,7 @@ pub fn counts(conn: Conn) -> Result<Option<FlagCounts>> {
     let mut counts = FlagCounts::default();
     for (status, n) in conn.query_map(
         "SELECT status, count(*) FROM forum_flaggedcontent GROUP BY status",
-        crate::sql::params![],
+        params![],
         |r| Ok((r.text(0)?, r.get::<i64>(1)?)),
     )? {
         counts.total += n;
@@ -354,9 +352,9 @@ pub fn counts(conn: Conn) -> Result<Option<FlagCounts>> {
 
 /// Resolves what the user typed (32 hex digits, a dashed UUID, a unique
 /// prefix of 4 or more) to one flag's full id.
-pub fn resolve(conn: &Connection, typed: &str) -> Result<String> {
+pub fn resolve(conn: Conn, typed: &str) -> Result<String> {
     require_tables(conn, false)?;
-    super::query::resolve_in(conn.into(), FLAGS, "flag", "flags", &IdQuery::parse(typed)?)
+    super::query::resolve_in(conn, FLAGS, "flag", "flags", &IdQuery::parse(typed)?)
 }
 
 // ---------------------------------------------------------------- who
@@ -371,40 +369,39 @@ pub struct Moderator {
 /// The forum user the actor's name belongs to, if they may review: an
 /// active user that is staff, a superuser, or in the `Moderators` group.
 /// Anyone else is refused with an error naming the actor.
-pub fn moderator(conn: &Connection, actor: &str) -> Result<Moderator> {
-    if !schema::table_exists(conn.into(), "users_user")? {
+pub fn moderator(conn: Conn, actor: &str) -> Result<Moderator> {
+    if !schema::table_exists(conn, "users_user")? {
         bail!(
             "cannot tell whether {actor} may review flags: this database has no users_user table"
         );
     }
-    let groups = schema::table_exists(conn.into(), "auth_group")?
-        && schema::table_exists(conn.into(), "users_user_groups")?;
+    let groups = schema::table_exists(conn, "auth_group")?
+        && schema::table_exists(conn, "users_user_groups")?;
     let in_group = if groups {
         format!(
             "EXISTS (SELECT 1 FROM users_user_groups ug JOIN auth_group g ON g.id = ug.group_id \
                      WHERE ug.user_id = u.id AND g.name = '{MODERATORS_GROUP}')"
         )
     } else {
-        "0".to_string()
+        conn.dialect().bool(false).to_string()
     };
     let found = conn
-        .query_row(
+        .query_opt(
             &format!(
                 "SELECT u.id, u.is_active, u.is_staff, u.is_superuser, {in_group} \
                  FROM users_user u WHERE u.username = ?1"
             ),
-            [actor],
+            params![actor],
             |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    opt_bool(r.get_ref(1)?).unwrap_or(false),
-                    opt_bool(r.get_ref(2)?).unwrap_or(false),
-                    opt_bool(r.get_ref(3)?).unwrap_or(false),
-                    opt_bool(r.get_ref(4)?).unwrap_or(false),
+                    r.get::<i64>(0)?,
+                    r.flag(1)?,
+                    r.flag(2)?,
+                    r.flag(3)?,
+                    r.flag(4)?,
                 ))
             },
         )
-        .optional()
         .context("cannot read table users_user")?;
     match found {
         None => bail!(
@@ -450,12 +447,7 @@ pub struct ReviewPlan {
 /// moderator, an unknown flag, a flag already reviewed, a removal that
 /// does not fit the flag's content type, and the removal of content
 /// already deleted.
-pub fn plan(
-    conn: &Connection,
-    ctx: &Ctx,
-    flag_id: &str,
-    action: ReviewAction,
-) -> Result<ReviewPlan> {
+pub fn plan(conn: Conn, ctx: &Ctx, flag_id: &str, action: ReviewAction) -> Result<ReviewPlan> {
     require_tables(conn, true)?;
     let moderator = moderator(conn, &ctx.actor)?;
     let Some(flag) = get(conn, flag_id)? else {
@@ -493,16 +485,14 @@ pub fn plan(
             content.kind
         );
     }
-    let author_id: Option<Option<i64>> = conn
-        .query_row(
-            &format!(
-                "SELECT author_id FROM {} WHERE id = ?1",
-                content.kind.table()
-            ),
-            [&content.id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let author_id: Option<Option<i64>> = conn.query_opt(
+        &format!(
+            "SELECT author_id FROM {} WHERE id = ?1",
+            content.kind.table()
+        ),
+        params![content.id],
+        |r| r.get::<Option<i64>>(0),
+    )?;
     let Some(author_id) = author_id else {
         bail!(
             "flag {} points at {} {}, which does not exist",
@@ -515,7 +505,7 @@ pub fn plan(
     // web app's queue is read that way): it may only be written when the
     // review really deletes the row, now.
     let removes = if action.needs().is_some() {
-        let removes = rules::preview_delete(conn.into(), &content)?;
+        let removes = rules::preview_delete(conn, &content)?;
         if removes.rows() == 0 {
             bail!(
                 "{} {} is already deleted, so {action} would date its deletion wrongly: \
@@ -533,17 +523,16 @@ pub fn plan(
             Kind::Thread => content.id.clone(),
             _ => conn.query_row(
                 "SELECT thread_id FROM forum_post WHERE id = ?1",
-                [&content.id],
-                |r| r.get::<_, String>(0),
+                params![content.id],
+                |r| r.text(0),
             )?,
         };
         let locked: Option<bool> = conn
-            .query_row(
+            .query_opt(
                 "SELECT is_locked FROM forum_thread WHERE id = ?1",
-                [&thread_id],
-                |r| Ok(opt_bool(r.get_ref(0)?)),
-            )
-            .optional()?
+                params![thread_id],
+                |r| opt_flag(r, 0),
+            )?
             .flatten();
         Some((thread_id, locked.unwrap_or(false)))
     } else {
@@ -582,7 +571,7 @@ pub struct Reviewed {
 
 /// The values of `columns` of one row, as JSON (`None`: no such row).
 fn read_columns(
-    conn: &Connection,
+    conn: Conn,
     table: &str,
     id: &str,
     columns: &[&str],
@@ -595,58 +584,52 @@ fn read_columns(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], |r| {
-            let mut map = Map::new();
-            for (i, c) in columns.iter().enumerate() {
-                map.insert(c.to_string(), json_of(r.get_ref(i)?));
-            }
-            Ok(map)
-        })
-        .optional()?)
+    conn.query_opt(&sql, params![id], |r| {
+        let mut map = Map::new();
+        for (i, c) in columns.iter().enumerate() {
+            map.insert(c.to_string(), json_of(r.value(i)?));
+        }
+        Ok(map)
+    })
 }
 
-fn json_of(v: ValueRef<'_>) -> Value {
+/// A column's value as JSON: on PostgreSQL too a uuid is its 32 hex
+/// digits, a time Django's UTC text and a boolean 0/1, so a recorded row
+/// reads the same from either backend.
+fn json_of(v: sql::Value<'_>) -> Value {
     match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::from(i),
-        ValueRef::Real(f) => Value::from(f),
-        other => Value::from(text(other)),
+        sql::Value::Null => Value::Null,
+        sql::Value::Int(i) => Value::from(i),
+        sql::Value::Real(f) => Value::from(f),
+        sql::Value::Text(t) => Value::from(t.into_owned()),
     }
 }
 
-fn sql_of(v: &Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as Sql;
+fn sql_of(v: &Value) -> sql::Value<'_> {
     match v {
-        Value::Null => Sql::Null,
-        Value::Bool(b) => Sql::Integer(i64::from(*b)),
+        Value::Null => sql::Value::Null,
+        Value::Bool(b) => sql::Value::Int(i64::from(*b)),
         Value::Number(n) => match n.as_i64() {
-            Some(i) => Sql::Integer(i),
-            None => Sql::Real(n.as_f64().unwrap_or_default()),
+            Some(i) => sql::Value::Int(i),
+            None => sql::Value::Real(n.as_f64().unwrap_or_default()),
         },
-        Value::String(s) => Sql::Text(s.clone()),
-        other => Sql::Text(other.to_string()),
+        Value::String(s) => sql::Value::Text(s.as_str().into()),
+        other => sql::Value::Text(other.to_string().into()),
     }
 }
 
 /// Writes `values` into one row (an UPDATE of those columns).
-fn write_columns(
-    conn: &Connection,
-    table: &str,
-    id: &str,
-    values: &Map<String, Value>,
-) -> Result<()> {
+fn write_columns(conn: Conn, table: &str, id: &str, values: &Map<String, Value>) -> Result<()> {
     let sets: Vec<String> = values
         .keys()
         .enumerate()
         .map(|(i, c)| format!("\"{c}\" = ?{}", i + 2))
         .collect();
-    let mut params: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Text(id.into())];
+    let mut params: Vec<sql::Value<'_>> = vec![sql::Value::Text(id.into())];
     params.extend(values.values().map(sql_of));
     conn.execute(
         &format!("UPDATE {table} SET {} WHERE id = ?1", sets.join(", ")),
-        rusqlite::params_from_iter(params),
+        &params,
     )
     .with_context(|| format!("cannot update {table} row {id}"))?;
     Ok(())
@@ -662,7 +645,7 @@ fn object(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
 /// notes and `updated_at`, one new moderation action, and the audit entry
 /// with every row before and after. The reason (`ctx.reason`) is required.
 pub fn review_in(
-    conn: &Connection,
+    conn: Conn,
     ctx: &Ctx,
     flag_id: &str,
     action: ReviewAction,
@@ -682,7 +665,7 @@ pub fn review_in(
         "notes": notes,
     });
     let action_id = audit::begin(
-        conn.into(),
+        conn,
         ctx,
         Action::Review,
         Some((plan.content.kind, &plan.content.id)),
@@ -692,7 +675,7 @@ pub fn review_in(
     // The content.
     let mut tally = Tally::default();
     if action.needs().is_some() {
-        tally = rules::delete_under(conn.into(), ctx, action_id, &plan.content)?;
+        tally = rules::delete_under(conn, ctx, action_id, &plan.content)?;
     }
     let mut locked_thread = None;
     if let Some((thread, false)) = &plan.locks {
@@ -700,11 +683,11 @@ pub fn review_in(
         // thread's updated_at stays, so no record of the console's is
         // made stale by a lock.
         conn.execute(
-            "UPDATE forum_thread SET is_locked = 1 WHERE id = ?1",
-            [thread],
+            "UPDATE forum_thread SET is_locked = ?2 WHERE id = ?1",
+            params![thread, true],
         )?;
         audit::record_column_change(
-            conn.into(),
+            conn,
             action_id,
             &ColumnChange {
                 table: "forum_thread".into(),
@@ -735,7 +718,7 @@ pub fn review_in(
     ]);
     write_columns(conn, FLAGS, &plan.flag.id, &after)?;
     audit::record_column_change(
-        conn.into(),
+        conn,
         action_id,
         &ColumnChange {
             table: FLAGS.into(),
@@ -750,20 +733,20 @@ pub fn review_in(
         "INSERT INTO forum_moderationaction (id, flag_id, moderator_id, action_type, reason, \
                                              affected_user_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        (
-            &moderation_action_id,
-            &plan.flag.id,
+        params![
+            moderation_action_id,
+            plan.flag.id,
             plan.moderator.id,
             action.name(),
-            &reason,
+            reason,
             plan.author_id,
-            &now,
-        ),
+            now,
+        ],
     )
     .with_context(|| format!("cannot write to {ACTIONS}"))?;
     let written = read_columns(conn, ACTIONS, &moderation_action_id, &ACTION_COLUMNS)?;
     audit::record_column_change(
-        conn.into(),
+        conn,
         action_id,
         &ColumnChange {
             table: ACTIONS.into(),
@@ -772,7 +755,7 @@ pub fn review_in(
             after: written,
         },
     )?;
-    audit::finish(conn.into(), action_id, &tally)?;
+    audit::finish(conn, action_id, &tally)?;
 
     let mut message = format!(
         "reviewed flag {} on {} {}: {action}, flag {}",
@@ -824,8 +807,8 @@ pub fn review(
     action: ReviewAction,
     notes: Option<&str>,
 ) -> Result<Reviewed> {
-    let tx = db.sqlite_write_tx("the flag queue")?;
-    let reviewed = review_in(&tx, ctx, flag_id, action, notes)?;
+    let tx = db.write_tx()?;
+    let reviewed = review_in(tx.conn(), ctx, flag_id, action, notes)?;
     super::failpoint::hit("before-commit");
     tx.commit()?;
     Ok(reviewed)
@@ -866,7 +849,6 @@ fn is_column_name(name: &str) -> bool {
 pub fn undo_columns(conn: Conn, entry: &LogEntry, undo_id: i64) -> Result<ColumnsUndone> {
     let mut done = ColumnsUndone::default();
     for change in audit::column_changes(conn, entry.id)? {
-        let conn = conn.sqlite("undo of a review")?;
         let Some(noun) = noun_of(&change.table) else {
             bail!(
                 "the audit log names table {:?} for entry #{}, which the console never changes",
@@ -897,7 +879,7 @@ pub fn undo_columns(conn: Conn, entry: &LogEntry, undo_id: i64) -> Result<Column
                     None => {
                         conn.execute(
                             &format!("DELETE FROM {} WHERE id = ?1", change.table),
-                            [&change.row_id],
+                            params![change.row_id],
                         )?;
                         done.said.push(format!("{noun} {} removed", change.row_id));
                     }
@@ -914,7 +896,7 @@ pub fn undo_columns(conn: Conn, entry: &LogEntry, undo_id: i64) -> Result<Column
                     }
                 }
                 audit::record_column_change(
-                    conn.into(),
+                    conn,
                     undo_id,
                     &ColumnChange {
                         table: change.table.clone(),

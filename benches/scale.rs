@@ -162,6 +162,7 @@ fn main() {
             seed: 42,
             force: false,
             now,
+            media: None,
         })
         .expect("demo")
     });

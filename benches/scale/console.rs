@@ -428,6 +428,7 @@ pub fn figures(db: &Path, now: &str) -> Vec<Figure> {
         seed: 42,
         force: false,
         now: parse_now(now).expect("time"),
+        media: None,
     })
     .expect("small demo");
     let small = session_peak(&small_db, now);

@@ -22,14 +22,25 @@ pub fn run(
     let started = std::time::Instant::now();
     let spinner = progress::spinner(
         json,
-        &format!("writing a demo of {threads} threads to {}", out.display()),
+        &format!(
+            "writing a demo of {threads} threads to {}",
+            modcon_core::sql::shown_location(&out.to_string_lossy())
+        ),
     );
+    // A SQLite demo keeps its media beside the file; a PostgreSQL one has
+    // no "beside" and writes them into the media root named (--media-root,
+    // MODCON_MEDIA_ROOT or the config's), never a derived one.
+    let media = (modcon_core::sql::is_postgres_url(&out.to_string_lossy())
+        && settings.media_root_explicit)
+        .then(|| settings.media_root.clone())
+        .flatten();
     let summary = demo::generate(&DemoOptions {
         out,
         threads,
         seed,
         force,
         now: settings.now,
+        media,
     });
     progress::done(spinner);
     let summary = summary?;

@@ -521,6 +521,7 @@ impl Settings {
             seed: demo::DEFAULT_SEED,
             force: false,
             now: self.now,
+            media: None,
         })
         .context("cannot create the demo database")?;
         Ok(())

@@ -1373,8 +1373,18 @@ fn every_review_action_writes_the_web_apps_rows_on_both_backends() {
                 Sql::Integer(if removed { 0 } else { 1 }),
                 "{at}"
             );
-            if removed {
-                assert_eq!(content_after["deleted_at"], text(NOW), "{at}");
+            if action == "remove_post" {
+                // Its photos go with it, dated now as the web app dates them.
+                let photos: Vec<_> = f
+                    .rows("forum_attachment", None)
+                    .into_iter()
+                    .filter(|a| a["post_id"] == text(content))
+                    .collect();
+                assert!(!photos.is_empty(), "{at}");
+                for a in photos {
+                    assert_eq!(a["is_active"], Sql::Integer(0), "{at}");
+                    assert_eq!(a["deleted_at"], text(NOW), "{at}");
+                }
             }
             if action == "lock_thread" {
                 assert_eq!(content_after["is_locked"], Sql::Integer(1), "{at}");

@@ -342,3 +342,304 @@ fn a_statement_is_prepared_once_per_session_not_once_per_transaction() {
         .unwrap();
     assert_eq!(prepared, 1);
 }
+
+// ------------------------------------------------------------- demo
+
+/// `modcon --now DEMO_NOW [--media-root MEDIA] demo --out URL ARGS...`.
+fn demo_on_pg(home: &Path, pg: &PgDb, media: Option<&Path>, args: &[&str]) -> std::process::Output {
+    let mut cmd = support::clean_command(home);
+    cmd.args(["--now", support::DEMO_NOW]);
+    if let Some(media) = media {
+        cmd.arg("--media-root").arg(media);
+    }
+    cmd.args(["demo", "--out", &pg.url])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Definitions of a table's indexes and constraints, as the server
+/// prints them.
+fn indexes_and_constraints(pg: &PgDb, table: &str) -> Vec<String> {
+    let mut client = pg.client();
+    let mut defs: Vec<String> = client
+        .query(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    defs.extend(
+        client
+            .query(
+                "SELECT conname::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+                 WHERE conrelid = $1::text::regclass",
+                &[&table],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0)),
+    );
+    defs.sort();
+    defs
+}
+
+#[test]
+fn demo_on_postgresql_is_the_sqlite_demo_in_djangos_postgresql_schema() {
+    let home = tempfile::tempdir().unwrap();
+    let sqlite = support::demo(20, 42);
+    let pg = PgDb::empty();
+    let media = home.path().join("demo-media");
+    let out = demo_on_pg(
+        home.path(),
+        &pg,
+        Some(&media),
+        &["--threads", "20", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["database"],
+        pg.url.replace("modcon:modcon@", "modcon@")
+    );
+    assert_eq!(summary["media_root"], media.display().to_string());
+
+    // The forum schema exactly as Django made the fixture's: column types,
+    // keys, foreign keys (DEFERRABLE INITIALLY DEFERRED), indexes.
+    let django = PgDb::fixture();
+    let forum_tables: Vec<String> = django
+        .tables()
+        .into_iter()
+        .filter(|t| {
+            t.starts_with("forum_")
+                || t == "users_user"
+                || t == "users_user_groups"
+                || t == "auth_group"
+        })
+        .collect();
+    assert_eq!(forum_tables.len(), 11, "{forum_tables:?}");
+    for table in &forum_tables {
+        assert_eq!(
+            pg.column_types(table),
+            django.column_types(table),
+            "{table}"
+        );
+        let ours = indexes_and_constraints(&pg, table);
+        let theirs = indexes_and_constraints(&django, table);
+        // The console's own partial indexes come on top of Django's.
+        for def in &theirs {
+            assert!(ours.contains(def), "{table}: {def} missing from {ours:#?}");
+        }
+    }
+    let fks = indexes_and_constraints(&pg, "forum_post");
+    assert!(
+        fks.iter().any(|d| d.contains(
+            "FOREIGN KEY (thread_id) REFERENCES forum_thread(id) DEFERRABLE INITIALLY DEFERRED"
+        )),
+        "{fks:#?}"
+    );
+
+    // The same rows as the SQLite demo, table by table, in Django's SQLite
+    // form — but for what PostgreSQL cannot hold: text over a varchar's
+    // length (cut), a NUL (dropped), a deletion time that is no time (NULL).
+    for table in pg.tables() {
+        if table == "modcon_migrations" {
+            continue;
+        }
+        let on_pg = pg.rows_as_on_sqlite(&table, None);
+        let on_sqlite = support::pg::sqlite_rows(&sqlite.db, &table, None);
+        assert_eq!(on_pg.len(), on_sqlite.len(), "{table}");
+        let filled = [
+            "forum_thread",
+            "forum_post",
+            "forum_attachment",
+            "forum_flaggedcontent",
+            "forum_moderationaction",
+            "modcon_action",
+            "modcon_change",
+        ];
+        assert!(
+            !on_pg.is_empty() || !filled.contains(&table.as_str()),
+            "{table} is empty"
+        );
+        for (p, s) in on_pg.iter().zip(&on_sqlite) {
+            for (column, value) in p {
+                let twin = &s[column];
+                if value == twin {
+                    continue;
+                }
+                use rusqlite::types::Value as Sql;
+                let allowed = match (table.as_str(), column.as_str(), value, twin) {
+                    ("forum_thread", "title", Sql::Text(cut), Sql::Text(long)) => {
+                        cut.chars().count() == 200 && long.starts_with(cut.as_str())
+                    }
+                    ("forum_post", "content_raw", Sql::Text(t), Sql::Text(with_nul)) => {
+                        *t == with_nul.replace('\0', "")
+                    }
+                    ("forum_attachment", "deleted_at", Sql::Null, Sql::Text(odd)) => {
+                        modcon_core::model::parse_datetime(odd).is_none()
+                    }
+                    // The same instant, Z form on SQLite, Django's on PostgreSQL.
+                    ("forum_attachment", "deleted_at", Sql::Text(t), Sql::Text(iso)) => {
+                        modcon_core::model::parse_datetime(iso)
+                            .map(modcon_core::model::format_datetime)
+                            .as_ref()
+                            == Some(t)
+                    }
+                    _ => false,
+                };
+                assert!(
+                    allowed,
+                    "{table}.{column}: {value:?} on PostgreSQL, {twin:?} on SQLite"
+                );
+            }
+        }
+    }
+    // The same files.
+    let files = |dir: &Path| {
+        let mut n = 0;
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert_eq!(files(&media), files(&sqlite.media));
+    assert!(files(&media) > 10);
+    // The console reads the same numbers from both.
+    for args in [&["stats"][..], &["flags", "--status", "all"], &["log"]] {
+        let mut on = [sqlite.db.clone(), pg.arg()].map(|db| {
+            let (ok, mut json, err) = run_json_at(home.path(), &db, support::DEMO_NOW, args);
+            assert!(ok, "{args:?}: {err}");
+            json.as_object_mut().unwrap().remove("database");
+            json
+        });
+        // Text PostgreSQL could not hold differs in the flag list's preview.
+        if args[0] == "flags" {
+            for json in &mut on {
+                for row in json["rows"].as_array_mut().unwrap() {
+                    row.as_object_mut().unwrap().remove("target_label");
+                }
+            }
+        }
+        assert_eq!(on[0], on[1], "{args:?}");
+    }
+}
+
+/// [`run_json`] at another time.
+fn run_json_at(
+    home: &Path,
+    db: &Path,
+    now: &str,
+    args: &[&str],
+) -> (bool, serde_json::Value, String) {
+    let out = support::clean_command(home)
+        .arg("--db")
+        .arg(db)
+        .arg("--now")
+        .arg(now)
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.success(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_on_postgresql_goes_only_into_an_empty_database_or_its_own() {
+    let home = tempfile::tempdir().unwrap();
+    let media = home.path().join("media");
+    // No media folder named: refused, nothing written.
+    let empty = PgDb::empty();
+    let out = demo_on_pg(home.path(), &empty, None, &["--threads", "2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--media-root"), "{err}");
+    assert!(empty.tables().is_empty());
+    // The web app's database: refused, tables named, nothing changed, even
+    // with --force.
+    let django = PgDb::fixture();
+    let before = django.snapshot();
+    for force in [&[][..], &["--force"]] {
+        let mut args = vec!["--threads", "2"];
+        args.extend(force);
+        let out = demo_on_pg(home.path(), &django, Some(&media), &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with("error: ") && err.lines().count() == 1,
+            "{err}"
+        );
+        assert!(
+            err.contains("not empty") && err.contains("forum_thread"),
+            "{err}"
+        );
+        assert!(!err.contains("modcon:modcon"), "{err}");
+        assert_eq!(django.snapshot(), before);
+        assert!(!media.exists());
+    }
+    // A demo: replaced only with --force.
+    let demo = PgDb::empty();
+    assert!(
+        demo_on_pg(home.path(), &demo, Some(&media), &["--threads", "2"])
+            .status
+            .success()
+    );
+    let first = demo.snapshot();
+    let out = demo_on_pg(
+        home.path(),
+        &demo,
+        Some(&media),
+        &["--threads", "3", "--seed", "9"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(demo.snapshot(), first);
+    let out = demo_on_pg(
+        home.path(),
+        &demo,
+        Some(&media),
+        &["--threads", "3", "--seed", "9", "--force", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(demo.snapshot(), first);
+    let (ok, stats, _) = run_json_at(home.path(), &demo.arg(), support::DEMO_NOW, &["stats"]);
+    assert!(ok);
+    assert_eq!(stats["threads"]["total"], summary["threads"]);
+    // The web app's next user gets a new id.
+    let next: i64 = demo
+        .client()
+        .query_one(
+            "INSERT INTO users_user (password, is_superuser, username, first_name, last_name, email, \
+             is_staff, is_active, date_joined, uuid) VALUES ('!', false, 'newcomer', '', '', '', false, true, \
+             now(), gen_random_uuid()) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(next, summary["users"].as_i64().unwrap() + 1);
+}

@@ -211,9 +211,10 @@ impl PgDb {
             sql.push_str(" WHERE $1::text IS NULL OR replace(id::text, '-', '') = $1");
             sql.push_str(" ORDER BY id");
         } else {
-            sql.push_str(" WHERE $1::text IS NULL OR true ORDER BY 1");
+            sql.push_str(" WHERE $1::text IS NULL OR true");
         }
-        self.client()
+        let rows: Vec<DjangoRow> = self
+            .client()
             .query(&sql, &[&id])
             .unwrap()
             .iter()
@@ -236,7 +237,8 @@ impl PgDb {
                     })
                     .collect()
             })
-            .collect()
+            .collect();
+        in_order(rows, has_id)
     }
 
     /// One row by id as Django stores it on SQLite (see [`DjangoRow`]).
@@ -268,20 +270,36 @@ impl PgDb {
 /// [`PgDb::rows_as_on_sqlite`].
 pub fn sqlite_rows(db: &Path, table: &str, id: Option<&str>) -> Vec<DjangoRow> {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT * FROM {table} WHERE ?1 IS NULL OR CAST(id AS TEXT) = ?1 ORDER BY id"
-        ))
-        .unwrap();
+    let has_id = conn
+        .prepare(&format!("SELECT * FROM {table}"))
+        .unwrap()
+        .column_names()
+        .any(|c| c == "id");
+    let sql = if has_id {
+        format!("SELECT * FROM {table} WHERE ?1 IS NULL OR CAST(id AS TEXT) = ?1 ORDER BY id")
+    } else {
+        format!("SELECT * FROM {table} WHERE ?1 IS NULL OR 1")
+    };
+    let mut stmt = conn.prepare(&sql).unwrap();
     let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
-    stmt.query_map([id], |r| {
-        Ok(names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), canonical(r.get(i).unwrap())))
-            .collect())
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok(names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), canonical(r.get(i).unwrap())))
+                .collect())
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    in_order(rows, has_id)
+}
+
+/// Rows of a table without an id in one order on both backends.
+fn in_order(mut rows: Vec<DjangoRow>, by_id: bool) -> Vec<DjangoRow> {
+    if !by_id {
+        rows.sort_by_key(|r| format!("{r:?}"));
+    }
+    rows
 }

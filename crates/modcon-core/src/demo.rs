@@ -22,6 +22,10 @@ use super::flags::{MODERATORS_GROUP, ReviewAction};
 use super::media::MediaRoot;
 use super::model::{DeletionSource, Kind, format_datetime};
 use super::rules::{self, Target};
+use super::sql;
+
+#[path = "demo_postgres.rs"]
+mod on_postgres;
 
 pub const DEFAULT_SEED: u64 = 42;
 pub const DEFAULT_THREADS: usize = 200;
@@ -51,6 +55,9 @@ pub struct DemoOptions {
     pub seed: u64,
     pub force: bool,
     pub now: NaiveDateTime,
+    /// Where the media files go: by default `media` beside a SQLite file;
+    /// required for a PostgreSQL URL, which has no "beside".
+    pub media: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -1013,10 +1020,56 @@ pub fn made_by_demo(path: &Path) -> bool {
     path.is_file() && read().unwrap_or(false)
 }
 
-/// Writes the demo database and its media folder.
+/// A media folder the demo may fill: new, or one it made before.
+fn check_media_folder(media: &Path) -> Result<()> {
+    if media.exists() && !media.join(MARKER).exists() {
+        bail!(
+            "{} exists and was not made by `modcon demo`; choose another media folder",
+            media.display()
+        );
+    }
+    Ok(())
+}
+
+/// The media folder, made afresh (a demo's own is replaced) with the files
+/// of `images`; the number of files written.
+fn fill_media_folder(media: &Path, images: &[String]) -> Result<u64> {
+    check_media_folder(media)?;
+    if media.exists() {
+        fs::remove_dir_all(media).with_context(|| format!("cannot replace {}", media.display()))?;
+    }
+    fs::create_dir_all(media).with_context(|| format!("cannot create {}", media.display()))?;
+    fs::write(
+        media.join(MARKER),
+        b"made by modcon demo; --force may replace this folder\n",
+    )?;
+    write_media(media, images)
+}
+
+/// The attachments that get a real file: the first rows, in the order they
+/// were written.
+fn images_with_files(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT image FROM forum_attachment ORDER BY rowid LIMIT ?1")?;
+    let images = stmt
+        .query_map([FILES_FOR_FIRST as i64], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(images)
+}
+
+/// Writes the demo database and its media folder: a SQLite file, or an
+/// empty PostgreSQL database named by a `postgres://` URL.
 pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
+    if let Some(url) = options.out.to_str().filter(|o| sql::is_postgres_url(o)) {
+        let Some(media) = &options.media else {
+            bail!(
+                "a demo on PostgreSQL needs a folder for its media files: pass --media-root DIR \
+                 (and the same --media-root to the console)"
+            );
+        };
+        return on_postgres::generate(options, url, media);
+    }
     let out = &options.out;
-    let media = media_dir_for(out);
+    let media = options.media.clone().unwrap_or_else(|| media_dir_for(out));
     if out.exists() && !options.force {
         bail!(
             "{} already exists; pass --force to replace it",
@@ -1032,12 +1085,7 @@ pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
             out.display()
         );
     }
-    if media.exists() && !media.join(MARKER).exists() {
-        bail!(
-            "{} exists and was not made by `modcon demo`; choose another --out folder",
-            media.display()
-        );
-    }
+    check_media_folder(&media)?;
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -1050,24 +1098,8 @@ pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
         let _ = fs::remove_file(&building);
     }
     let mut summary = result?;
-    if media.exists() {
-        fs::remove_dir_all(&media)
-            .with_context(|| format!("cannot replace {}", media.display()))?;
-    }
-    fs::create_dir_all(&media).with_context(|| format!("cannot create {}", media.display()))?;
-    fs::write(
-        media.join(MARKER),
-        b"made by modcon demo; --force may replace this folder\n",
-    )?;
-    // Files for the first rows, in the order they were written.
-    let images: Vec<String> = {
-        let conn = Connection::open(&building)?;
-        let mut stmt =
-            conn.prepare("SELECT image FROM forum_attachment ORDER BY rowid LIMIT ?1")?;
-        stmt.query_map([FILES_FOR_FIRST as i64], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    summary.files = write_media(&media, &images)?;
+    let images = images_with_files(&Connection::open(&building)?)?;
+    summary.files = fill_media_folder(&media, &images)?;
     // The old file's journal or WAL would be replayed into the new one.
     for suffix in SIDE_FILES {
         let side = super::db::side_file(out, suffix);

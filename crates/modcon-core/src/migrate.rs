@@ -55,7 +55,7 @@ pub static MIGRATIONS: [Migration; 10] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: migration_sql!("0001_forum_schema.sql"),
-        postgres: None,
+        postgres: Some(migration_sql!("postgres/0001_forum_schema.sql")),
         when: When::FreshOnly,
         purpose: "the forum tables, as the web app creates them",
     },
@@ -242,7 +242,7 @@ impl Creates {
 }
 
 /// The statements of a migration's SQL, comments removed.
-fn statements(sql: &str) -> Vec<String> {
+pub(crate) fn statements(sql: &str) -> Vec<String> {
     strip_comments(sql)
         .split(';')
         .map(str::trim)

@@ -128,6 +128,21 @@ impl PgConn {
         Ok(())
     }
 
+    /// `COPY ... FROM STDIN`: `write` writes the rows (PostgreSQL's text
+    /// format); the number of rows copied.
+    pub fn copy_in(
+        &self,
+        statement: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<u64> {
+        let mut client = self.client.borrow_mut();
+        let mut writer = client
+            .copy_in(statement)
+            .map_err(|e| pg_error(e, statement))?;
+        write(&mut writer)?;
+        writer.finish().map_err(|e| pg_error(e, statement))
+    }
+
     pub fn batch_execute(&self, sql: &str) -> Result<()> {
         // A schema change may change what a prepared statement returns;
         // BEGIN, COMMIT and SET keep them.

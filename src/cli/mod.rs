@@ -217,7 +217,8 @@ pub enum StateArg {
 pub enum Command {
     /// Write a deterministic demo database and its media folder
     Demo {
-        /// Where to write the database (its media folder goes beside it)
+        /// Where to write the database: a file (its media folder goes beside it)
+        /// or an empty PostgreSQL database's URL (media into --media-root)
         #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
         out: Option<PathBuf>,
         /// How many ordinary threads (about 50 attachments each)

@@ -643,3 +643,347 @@ fn demo_on_postgresql_goes_only_into_an_empty_database_or_its_own() {
         .get(0);
     assert_eq!(next, summary["users"].as_i64().unwrap() + 1);
 }
+
+// ------------------------------------------------ every command, twice
+
+/// The fixture on SQLite and its twin on PostgreSQL, each with a media
+/// copy of its own, driven by the same commands.
+struct Twins {
+    sqlite: common::Fixture,
+    pg: PgDb,
+    pg_media: tempfile::TempDir,
+    home: tempfile::TempDir,
+    /// Ids that are random by nature (a review's moderation action), as
+    /// `[on SQLite, on PostgreSQL]`: the PostgreSQL one is read as the
+    /// SQLite one when comparing.
+    same_ids: Vec<[String; 2]>,
+}
+
+/// The tables compared row by row: the forum's and the console's own (the
+/// migrations' record holds the time each was applied, which differs).
+fn compared_tables(pg: &PgDb) -> Vec<String> {
+    pg.tables()
+        .into_iter()
+        .filter(|t| {
+            t.starts_with("forum_")
+                || t.starts_with("users_user")
+                || (t.starts_with("modcon_") && t != "modcon_migrations")
+        })
+        .collect()
+}
+
+impl Twins {
+    fn new() -> Twins {
+        let pg_media = tempfile::tempdir().unwrap();
+        common::copy_dir(&common::fixture_dir().join("media"), pg_media.path());
+        Twins {
+            sqlite: fixture(),
+            pg: PgDb::fixture(),
+            pg_media,
+            home: tempfile::tempdir().unwrap(),
+            same_ids: Vec::new(),
+        }
+    }
+
+    /// PostgreSQL's text with its random ids read as SQLite's.
+    fn as_on_sqlite(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for [on_sqlite, on_pg] in &self.same_ids {
+            text = text.replace(on_pg, on_sqlite);
+        }
+        text
+    }
+
+    /// Runs `args` (with `--json`) on both; the same exit status and the
+    /// same JSON but for the field naming the database. The SQLite JSON.
+    fn step(&mut self, args: &[&str]) -> serde_json::Value {
+        let runs = [
+            (self.sqlite.db.clone(), self.sqlite.media.clone()),
+            (self.pg.arg(), self.pg_media.path().to_path_buf()),
+        ]
+        .map(|(db, media)| {
+            let out = common::clean_command(self.home.path())
+                .arg("--db")
+                .arg(&db)
+                .arg("--media-root")
+                .arg(&media)
+                .args(["--now", FIXTURE_NOW])
+                .args(args)
+                .arg("--json")
+                .output()
+                .unwrap();
+            let mut json: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                    panic!(
+                        "{args:?} on {}: {e}: {}",
+                        db.display(),
+                        String::from_utf8_lossy(&out.stderr)
+                    )
+                });
+            json.as_object_mut().unwrap().remove("database");
+            (
+                out.status.code(),
+                json,
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        });
+        let [(status, on_sqlite, err), (pg_status, on_pg, pg_err)] = runs;
+        assert_eq!(status, Some(0), "{args:?} on SQLite: {err}");
+        assert_eq!(pg_status, status, "{args:?} on PostgreSQL: {pg_err}");
+        if let (Some(a), Some(b)) = (
+            on_sqlite["moderation_action_id"].as_str(),
+            on_pg["moderation_action_id"].as_str(),
+        ) {
+            self.same_ids.push([a.to_string(), b.to_string()]);
+        }
+        let on_pg: serde_json::Value =
+            serde_json::from_str(&self.as_on_sqlite(&on_pg.to_string())).unwrap();
+        assert_eq!(on_sqlite, on_pg, "{args:?}");
+        on_sqlite
+    }
+
+    /// Every compared table holds the same rows on both, in Django's SQLite
+    /// form (ids as 32 hex, times as Django's text, booleans 0/1).
+    fn same_rows(&self, after: &str) {
+        for table in compared_tables(&self.pg) {
+            let on_pg: Vec<_> = self
+                .pg
+                .rows_as_on_sqlite(&table, None)
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|(c, v)| {
+                            let v = match v {
+                                rusqlite::types::Value::Text(t) => {
+                                    rusqlite::types::Value::Text(self.as_on_sqlite(&t))
+                                }
+                                other => other,
+                            };
+                            (c, v)
+                        })
+                        .collect::<common::pg::DjangoRow>()
+                })
+                .collect();
+            let mut on_sqlite = common::pg::sqlite_rows(&self.sqlite.db, &table, None);
+            // Rows keyed by a random id sort by it: sort both alike.
+            if table == "forum_moderationaction" {
+                let mut on_pg = on_pg.clone();
+                on_pg.sort_by_key(|r| format!("{r:?}"));
+                on_sqlite.sort_by_key(|r| format!("{r:?}"));
+                assert_eq!(on_pg, on_sqlite, "{table} after {after}");
+                continue;
+            }
+            assert_eq!(on_pg.len(), on_sqlite.len(), "{table} after {after}");
+            for (p, s) in on_pg.iter().zip(&on_sqlite) {
+                assert_eq!(p, s, "{table} after {after}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_command_gives_the_same_json_and_rows_on_sqlite_and_postgresql() {
+    let mut twins = Twins::new();
+    // The twins hold the same rows to begin with.
+    twins.same_rows("nothing");
+    let reads: Vec<Vec<&str>> = {
+        let mut reads = vec![vec!["stats"], vec!["log", "--limit", "100"]];
+        for kind in ["threads", "posts", "attachments"] {
+            for state in ["all", "active", "deleted"] {
+                reads.push(vec!["list", kind, "--state", state, "--limit", "1000"]);
+            }
+        }
+        for status in ["pending", "approved", "rejected", "removed", "all"] {
+            reads.push(vec!["flags", "--status", status, "--limit", "1000"]);
+        }
+        reads
+    };
+    let read_all = |twins: &mut Twins, after: &str| {
+        for args in &reads {
+            let json = twins.step(args);
+            assert_ne!(json, serde_json::Value::Null, "{args:?} after {after}");
+        }
+        twins.same_rows(after);
+    };
+    read_all(&mut twins, "nothing");
+    // The console's writes, each followed by every read.
+    let writes: Vec<Vec<&str>> = vec![
+        vec!["migrate"],
+        vec![
+            "--actor",
+            "moderator",
+            "review",
+            "6304a62368a341e185a9162f20c57a44",
+            "approve",
+            "--reason",
+            "fine",
+            "--notes",
+            "seen",
+        ],
+        vec![
+            "--actor",
+            "moderator",
+            "review",
+            "8598dcf9d8f14518b0fe2841530ac832",
+            "lock_thread",
+            "--reason",
+            "calm down",
+        ],
+    ];
+    for args in &writes {
+        let json = twins.step(args);
+        if args.contains(&"review") {
+            assert_eq!(json["changed"], true, "{args:?}: {json}");
+        }
+        read_all(&mut twins, &args.join(" "));
+    }
+    // Not vacuous: the reviews are in the rows compared.
+    let flags = twins.step(&["flags", "--status", "approved", "--limit", "1000"]);
+    assert!(
+        flags["rows"].as_array().unwrap().iter().any(|r| r["id"]
+            == "6304a62368a341e185a9162f20c57a44"
+            && r["moderator_notes"] == "seen")
+    );
+    assert_eq!(twins.same_ids.len(), 2);
+    // Each review's log entry, every row before and after.
+    for entry in ["1", "2"] {
+        let json = twins.step(&["log", "--entry", entry]);
+        assert_eq!(json["entries"][0]["action"], "review", "{json}");
+    }
+}
+
+#[test]
+fn what_the_console_writes_on_postgresql_is_in_djangos_types_and_in_utc() {
+    let pg = PgDb::fixture();
+    // The server's sessions in another time zone: the console still writes
+    // and shows UTC, as Django does (USE_TZ).
+    pg.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET timezone TO 'Asia/Tokyo'",
+            pg.name
+        ))
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let now = "2026-11-26 12:00:00.250001";
+    let review = |flag: &str, action: &str| {
+        let out = common::clean_command(home.path())
+            .args([
+                "--db",
+                &pg.url,
+                "--now",
+                now,
+                "--actor",
+                "moderator",
+                "review",
+            ])
+            .args([flag, action, "--reason", "checked", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let post_flag = "6304a62368a341e185a9162f20c57a44";
+    let thread_flag = "8598dcf9d8f14518b0fe2841530ac832";
+    let approved = review(post_flag, "approve");
+    assert_eq!(approved["reviewed_at"], now);
+    review(thread_flag, "lock_thread");
+
+    let mut client = pg.client();
+    let utc = format!("{now}+00");
+    // The flag: the review's columns in their native types, the instant
+    // exactly `now` in UTC.
+    let flag = client
+        .query_one(
+            "SELECT status, reviewed_by_id, moderator_notes, \
+                    reviewed_at = $2::text::timestamptz, updated_at = $2::text::timestamptz, \
+                    pg_typeof(reviewed_at)::text \
+             FROM forum_flaggedcontent WHERE id = $1::text::uuid",
+            &[&post_flag, &utc],
+        )
+        .unwrap();
+    assert_eq!(flag.get::<_, String>(0), "approved");
+    assert_eq!(flag.get::<_, Option<i64>>(1), Some(1));
+    assert_eq!(flag.get::<_, String>(2), "");
+    assert!(flag.get::<_, bool>(3) && flag.get::<_, bool>(4));
+    assert_eq!(flag.get::<_, String>(5), "timestamp with time zone");
+    // The moderation actions: a uuid id (the one the JSON names), UTC time.
+    let actions = client
+        .query(
+            "SELECT replace(id::text, '-', ''), pg_typeof(id)::text, action_type, reason, \
+                    created_at = $1::text::timestamptz, moderator_id, affected_user_id \
+             FROM forum_moderationaction WHERE created_at = $1::text::timestamptz \
+             ORDER BY action_type",
+            &[&utc],
+        )
+        .unwrap();
+    assert_eq!(actions.len(), 2);
+    assert_eq!(
+        actions[0].get::<_, String>(0),
+        approved["moderation_action_id"]
+    );
+    for a in &actions {
+        assert_eq!(a.get::<_, String>(1), "uuid");
+        assert_eq!(a.get::<_, String>(3), "checked");
+        assert!(a.get::<_, bool>(4));
+        assert_eq!(a.get::<_, i64>(5), 1);
+        assert!(a.get::<_, Option<i64>>(6).is_some());
+    }
+    // The lock: a boolean.
+    let locked: bool = client
+        .query_one(
+            "SELECT is_locked FROM forum_thread WHERE id = 'a51d96d2ec6f44478dad38d1dd6aa691'::uuid",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(locked);
+    // The console's own entries: UTC too.
+    let at_now: i64 = client
+        .query_one(
+            "SELECT count(*) FROM modcon_action WHERE at = $1::text::timestamptz",
+            &[&utc],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(at_now, 2);
+    // The console's own tables in Django's types: ids of forum rows uuid,
+    // times timestamptz, flags boolean, its own ids bigint.
+    for table in pg.tables().iter().filter(|t| t.starts_with("modcon_")) {
+        for (column, data_type) in pg.column_types(table) {
+            let expected = match column.as_str() {
+                "row_id" | "target_id" | "parent_id" => "uuid",
+                c if c.ends_with("_at") || c == "at" => {
+                    if table == "modcon_migrations" {
+                        continue;
+                    }
+                    "timestamp with time zone"
+                }
+                c if c.ends_with("_active") => "boolean",
+                "id" | "action_id" | "undoes" | "undone_by" | "threads" | "posts"
+                | "attachments" | "files" => "bigint",
+                _ => continue,
+            };
+            assert_eq!(data_type, expected, "{table}.{column}");
+        }
+    }
+    // Read back by the console in that time zone: Django's UTC text.
+    let (ok, flags, err) = run_json_at(
+        home.path(),
+        &pg.arg(),
+        now,
+        &["flags", "--status", "approved"],
+    );
+    assert!(ok, "{err}");
+    let row = flags["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == post_flag)
+        .unwrap()
+        .clone();
+    assert_eq!(row["reviewed_at"], now);
+}

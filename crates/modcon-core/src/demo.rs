@@ -1021,10 +1021,10 @@ pub fn made_by_demo(path: &Path) -> bool {
 }
 
 /// A media folder the demo may fill: new, or one it made before.
-fn check_media_folder(media: &Path) -> Result<()> {
+fn check_media_folder(media: &Path, choose: &str) -> Result<()> {
     if media.exists() && !media.join(MARKER).exists() {
         bail!(
-            "{} exists and was not made by `modcon demo`; choose another media folder",
+            "{} exists and was not made by `modcon demo`; choose another {choose}",
             media.display()
         );
     }
@@ -1034,7 +1034,7 @@ fn check_media_folder(media: &Path) -> Result<()> {
 /// The media folder, made afresh (a demo's own is replaced) with the files
 /// of `images`; the number of files written.
 fn fill_media_folder(media: &Path, images: &[String]) -> Result<u64> {
-    check_media_folder(media)?;
+    check_media_folder(media, "media folder")?;
     if media.exists() {
         fs::remove_dir_all(media).with_context(|| format!("cannot replace {}", media.display()))?;
     }
@@ -1085,7 +1085,7 @@ pub fn generate(options: &DemoOptions) -> Result<DemoSummary> {
             out.display()
         );
     }
-    check_media_folder(&media)?;
+    check_media_folder(&media, "--out folder")?;
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }

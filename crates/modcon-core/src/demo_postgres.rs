@@ -99,7 +99,7 @@ pub(super) fn generate(options: &DemoOptions, url: &str, media: &Path) -> Result
     let shown = pg.location().to_string();
     let conn = Conn::from(&pg);
     let old_tables = check_target(conn, &shown, options.force)?;
-    super::check_media_folder(media)?;
+    super::check_media_folder(media, "--media-root")?;
 
     let temp = TempFile(std::env::temp_dir().join(format!(
         "modcon-demo-{}-{}.sqlite3",

@@ -691,7 +691,7 @@ pub fn undo_in(conn: Conn, ctx: &Ctx) -> Result<Outcome> {
         }
     }
     // A review's flag, moderation action and lock.
-    let columns = super::flags::undo_columns(conn.into(), &entry, undo_id)?;
+    let columns = super::flags::undo_columns(conn, &entry, undo_id)?;
     left_alone.extend(columns.left_alone.iter().cloned());
     audit::finish(conn, undo_id, &tally)?;
     audit::mark_undone(conn, entry.id, undo_id)?;

@@ -1171,16 +1171,16 @@ const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 /// The shared fixture on one backend, and a home of its own for the runs.
 struct Forum {
-    sqlite: Option<common::Fixture>,
-    pg: Option<common::pg::PgDb>,
+    sqlite: Option<support::Fixture>,
+    pg: Option<support::pg::PgDb>,
     home: tempfile::TempDir,
 }
 
 impl Forum {
     fn fixture(backend: Backend) -> Forum {
         let (sqlite, pg) = match backend {
-            Backend::Sqlite => (Some(common::fixture()), None),
-            Backend::Postgres => (None, Some(common::pg::PgDb::fixture())),
+            Backend::Sqlite => (Some(support::fixture()), None),
+            Backend::Postgres => (None, Some(support::pg::PgDb::fixture())),
         };
         Forum {
             sqlite,
@@ -1224,7 +1224,7 @@ impl Forum {
     /// Rows of a table (one id, or all) in Django's SQLite form.
     fn rows(&self, table: &str, id: Option<&str>) -> Vec<BTreeMap<String, Sql>> {
         match (&self.sqlite, &self.pg) {
-            (Some(f), _) => common::pg::sqlite_rows(&f.db, table, id),
+            (Some(f), _) => support::pg::sqlite_rows(&f.db, table, id),
             (_, Some(pg)) => pg.rows_as_on_sqlite(table, id),
             _ => unreachable!(),
         }

@@ -649,7 +649,7 @@ fn demo_on_postgresql_goes_only_into_an_empty_database_or_its_own() {
 /// The fixture on SQLite and its twin on PostgreSQL, each with a media
 /// copy of its own, driven by the same commands.
 struct Twins {
-    sqlite: common::Fixture,
+    sqlite: support::Fixture,
     pg: PgDb,
     pg_media: tempfile::TempDir,
     home: tempfile::TempDir,
@@ -675,7 +675,7 @@ fn compared_tables(pg: &PgDb) -> Vec<String> {
 impl Twins {
     fn new() -> Twins {
         let pg_media = tempfile::tempdir().unwrap();
-        common::copy_dir(&common::fixture_dir().join("media"), pg_media.path());
+        support::copy_dir(&support::fixture_dir().join("media"), pg_media.path());
         Twins {
             sqlite: fixture(),
             pg: PgDb::fixture(),
@@ -702,7 +702,7 @@ impl Twins {
             (self.pg.arg(), self.pg_media.path().to_path_buf()),
         ]
         .map(|(db, media)| {
-            let out = common::clean_command(self.home.path())
+            let out = support::clean_command(self.home.path())
                 .arg("--db")
                 .arg(&db)
                 .arg("--media-root")
@@ -761,10 +761,10 @@ impl Twins {
                             };
                             (c, v)
                         })
-                        .collect::<common::pg::DjangoRow>()
+                        .collect::<support::pg::DjangoRow>()
                 })
                 .collect();
-            let mut on_sqlite = common::pg::sqlite_rows(&self.sqlite.db, &table, None);
+            let mut on_sqlite = support::pg::sqlite_rows(&self.sqlite.db, &table, None);
             // Rows keyed by a random id sort by it: sort both alike.
             if table == "forum_moderationaction" {
                 let mut on_pg = on_pg.clone();
@@ -928,7 +928,7 @@ fn what_the_console_writes_on_postgresql_is_in_djangos_types_and_in_utc() {
     let home = tempfile::tempdir().unwrap();
     let now = "2026-11-26 12:00:00.250001";
     let review = |flag: &str, action: &str| {
-        let out = common::clean_command(home.path())
+        let out = support::clean_command(home.path())
             .args([
                 "--db",
                 &pg.url,

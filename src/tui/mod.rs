@@ -53,14 +53,10 @@ pub fn new_app(
     area: Rect,
     env: TermEnv,
 ) -> App {
-    let db_path = modcon_core::sql::shown_location(&settings.db.display().to_string());
+    let location = settings.db.display().to_string();
     App {
-        db_label: settings
-            .db
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| db_path.clone()),
-        db_path,
+        db_label: modcon_core::sql::short_location(&location),
+        db_path: modcon_core::sql::shown_location(&location),
         read_only,
         snapshot: false,
         actor: settings.actor.clone(),

@@ -7,6 +7,7 @@ mod support;
 mod access;
 mod bad_databases;
 mod concurrency;
+mod console_postgres;
 mod crash;
 mod demo_and_stats;
 mod flags;

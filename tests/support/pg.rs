@@ -28,8 +28,8 @@ pub fn admin() -> Client {
             "cannot reach PostgreSQL for the tests at {url} ({e}).\n\
              Start it and create the test role (as root):\n  \
              pg_ctlcluster 15 main start\n  \
-             su postgres -c \"psql -c \\\"CREATE ROLE modcon LOGIN CREATEDB PASSWORD 'modcon'\\\"\"\n\
-             or point MODCON_TEST_PG at a server whose role may create databases \
+             su postgres -c \"psql -c \\\"CREATE ROLE modcon LOGIN CREATEDB CREATEROLE PASSWORD 'modcon'\\\"\"\n\
+             or point MODCON_TEST_PG at a server whose role may create databases and roles \
              (`.ci/run` does all this)."
         )
     })

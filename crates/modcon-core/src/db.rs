@@ -305,7 +305,7 @@ impl Db {
                 if options.own_tables_on_open {
                     let now = model::format_datetime(model::utc_now());
                     let tx = self.write_tx()?;
-                    migrate::apply_on_open(tx.conn(), &now)?;
+                    migrate::apply_on_open(tx.conn(), &now).map_err(may_only_read)?;
                     tx.commit()?;
                 }
             }
@@ -487,6 +487,23 @@ impl Db {
     pub fn change_marker(&self) -> Result<String> {
         self.conn().change_marker()
     }
+}
+
+/// A role refused the console's own tables (it may only read, say) is
+/// told what to do instead of only what the server said.
+fn may_only_read(err: anyhow::Error) -> anyhow::Error {
+    let refused = err
+        .chain()
+        .filter_map(|e| e.downcast_ref::<postgres::Error>())
+        .any(|e| e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE));
+    if !refused {
+        return err;
+    }
+    err.context(
+        "this role may not create the console's own tables (the audit log) here: \
+         pass --read-only to read, or grant the role CREATE on the schema \
+         (see the README's PostgreSQL roles)",
+    )
 }
 
 /// An error met on a PostgreSQL server, with the server named (never its

@@ -382,14 +382,21 @@ impl<'c> Conn<'c> {
     }
 
     /// A change marker: differs after another connection commits (SQLite's
-    /// `data_version`; PostgreSQL's WAL position). Cheap enough to poll.
+    /// `data_version`; PostgreSQL's snapshot of running transactions).
+    /// Cheap enough to poll.
     pub fn change_marker(self) -> Result<String> {
         match self {
             Conn::Sqlite(c) => Ok(c
                 .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))?
                 .to_string()),
+            // The server's snapshot (oldest running, next and running
+            // transaction ids) changes only when a transaction that wrote
+            // begins or ends, here or in another database of the server:
+            // never on a read, so the console's own reads never make it
+            // refresh again. The WAL position, by contrast, also moves on
+            // reads that prune pages and on checkpoints.
             Conn::Postgres(c) => {
-                let rows = c.query("SELECT pg_current_wal_lsn()::text", &[])?;
+                let rows = c.query("SELECT pg_current_snapshot()::text", &[])?;
                 let row = rows.first().ok_or(NoRows)?;
                 Row::Postgres(row).text(0)
             }
@@ -524,6 +531,18 @@ pub fn shown_location(location: &str) -> String {
     } else {
         location.to_string()
     }
+}
+
+/// The database in a few words, for a status line: the file's name, or
+/// `host/dbname` on a server (never a password).
+pub fn short_location(location: &str) -> String {
+    if is_postgres_url(location) {
+        return postgres::short_name(location);
+    }
+    std::path::Path::new(location)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| location.to_string())
 }
 
 /// `?N` placeholders as `$N`, and bare `?` numbered in order, outside

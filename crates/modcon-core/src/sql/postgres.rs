@@ -202,6 +202,30 @@ fn password_in_url(url: &str) -> Option<String> {
     Some(userinfo.split_once(':')?.1.to_string())
 }
 
+/// The database as the console's status line names it: `host/dbname`
+/// (`host:port/dbname` off the default port, `local/dbname` over a
+/// socket). Never the user or a password.
+pub fn short_name(url: &str) -> String {
+    let Ok(config) = Config::from_str(url) else {
+        return redact(url);
+    };
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(_)) => "local".to_string(),
+        None => "local".to_string(),
+    };
+    let host = match config.get_ports().first() {
+        Some(&port) if port != 5432 => format!("{host}:{port}"),
+        _ => host,
+    };
+    let dbname = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    format!("{host}/{dbname}")
+}
+
 /// The URL as it may be shown: no password in the user part, no
 /// `password=` parameter.
 pub fn redact(url: &str) -> String {
@@ -446,6 +470,24 @@ impl ToSql for Value<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_short_name_is_host_and_database() {
+        for (url, shown) in [
+            (
+                "postgres://mod:secret@db.example.org/forum",
+                "db.example.org/forum",
+            ),
+            (
+                "postgresql://mod:secret@localhost:5433/forum?sslmode=prefer",
+                "localhost:5433/forum",
+            ),
+            ("postgres://localhost:5432/forum", "localhost/forum"),
+            ("postgres:///forum?host=/var/run/postgresql", "local/forum"),
+        ] {
+            assert_eq!(short_name(url), shown, "{url}");
+        }
+    }
 
     #[test]
     fn a_shown_url_has_no_password() {

@@ -1,0 +1,453 @@
+//! The console on a PostgreSQL database: the Django-made fixture loaded
+//! into a throwaway database, driven by synthetic keys into ratatui's
+//! TestBackend. The first frame, the counts, a delete and its undo, live
+//! refresh when another session commits (and never from the console's own
+//! reads), `--read-only` and a role that may only read.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use common::FIXTURE_NOW;
+use common::pg::{PgDb, server_url};
+use modcon::cli::Cli;
+use modcon::config::{Config, Settings};
+use modcon::tui::harness::Harness;
+use modcon::tui::worker::Response;
+use modcon_core::db::{Access, Db, OpenOptions};
+
+/// Taken for writing by the one test that needs the server quiet, for
+/// reading by every other.
+static ALONE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn settings(db: &Path, extra: &[&str]) -> Settings {
+    let mut args = vec![
+        "modcon",
+        "--db",
+        db.to_str().unwrap(),
+        "--now",
+        FIXTURE_NOW,
+        "--actor",
+        "mo",
+    ];
+    args.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(args).unwrap();
+    Settings::resolve_with(&cli.globals(), Config::default()).unwrap()
+}
+
+fn console(db: &Path, extra: &[&str]) -> Harness {
+    let settings = settings(db, extra);
+    let access = if settings.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let db = Db::open(db, &OpenOptions::new(access)).unwrap();
+    let mut h = Harness::new(&settings, db, 120, 40).unwrap();
+    h.draw();
+    h
+}
+
+/// `modcon --db DB --now FIXTURE_NOW ARGS...` from a clean environment.
+fn modcon(db: &Path, args: &[&str]) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    common::clean_command(home.path())
+        .arg("--db")
+        .arg(db)
+        .arg("--now")
+        .arg(FIXTURE_NOW)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stats_json(db: &Path) -> serde_json::Value {
+    let out = modcon(db, &["stats", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The status line's counts as `stats --json` gives them.
+fn assert_counts_match_stats(h: &Harness, db: &Path) {
+    let stats = stats_json(db);
+    let counts = h.app.counts.counts.as_ref().expect("counts shown");
+    let shown = serde_json::to_value(counts).unwrap();
+    for kind in ["threads", "posts", "attachments"] {
+        for field in ["total", "active", "deleted", "purgeable"] {
+            assert_eq!(
+                shown[kind][field], stats[kind][field],
+                "{kind}.{field}: console {shown} vs stats {stats}"
+            );
+        }
+    }
+}
+
+fn is_active(pg: &PgDb, table: &str, id: &str) -> bool {
+    pg.client()
+        .query_one(
+            &format!("SELECT is_active FROM {table} WHERE id = $1::text::uuid"),
+            &[&id],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// Polls the console's change marker until it reports a change, for at
+/// most `limit` (a generous bound, not a timing claim).
+fn wait_for_change(h: &mut Harness, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if matches!(h.worker.poll(), Some(Response::DataChanged)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn the_first_frame_has_rows_and_the_counts_stats_gives() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    let pg = PgDb::fixture();
+    let h = console(&pg.arg(), &[]);
+    let screen = h.screen();
+    assert!(!h.app.threads.rows.is_empty(), "{screen}");
+    assert!(!h.app.posts.rows.is_empty(), "{screen}");
+    let first = &h.app.threads.rows[0];
+    let title: String = first.label.chars().take(20).collect();
+    assert!(screen.contains(&title), "{title:?} not in\n{screen}");
+    // The status line names the server and the database, never the
+    // password (nor the user).
+    let status = screen.lines().rev().nth(1).unwrap_or_default().to_string();
+    let short = format!("localhost/{}", pg.name);
+    assert!(
+        screen.lines().any(|l| l.contains(&short)),
+        "{short} in\n{screen}"
+    );
+    assert!(!screen.contains("modcon:modcon"), "{screen}");
+    assert!(!screen.contains("postgres://"), "{status}");
+    assert_counts_match_stats(&h, &pg.arg());
+    // The same numbers as the console on the fixture's SQLite twin.
+    let f = common::fixture();
+    let on_sqlite = console(&f.db, &[]);
+    assert_eq!(on_sqlite.app.counts.counts, h.app.counts.counts);
+    assert_eq!(
+        on_sqlite
+            .app
+            .threads
+            .rows
+            .iter()
+            .map(|r| (&r.id, &r.label))
+            .collect::<Vec<_>>(),
+        h.app
+            .threads
+            .rows
+            .iter()
+            .map(|r| (&r.id, &r.label))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_delete_and_its_undo_from_the_keys_reach_postgresql() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    let pg = PgDb::fixture();
+    let mut h = console(&pg.arg(), &[]);
+    // The first thread with an active post that has attachments.
+    let mut found = None;
+    'threads: for i in 0..h.app.threads.rows.len() {
+        h.keys(&["g"]);
+        for _ in 0..i {
+            h.keys(&["j"]);
+        }
+        h.keys(&["Tab"]);
+        for j in 0..h.app.posts.rows.len() {
+            let post = h.app.posts.selected().unwrap().clone();
+            if post.is_active && h.app.attachments.rows.iter().any(|a| a.is_active) {
+                found = Some(post);
+                break 'threads;
+            }
+            if j + 1 < h.app.posts.rows.len() {
+                h.keys(&["j"]);
+            }
+        }
+        h.keys(&["BackTab"]);
+    }
+    let post = found.expect("a post with active attachments in the fixture");
+    let attachments: Vec<String> = h
+        .app
+        .attachments
+        .rows
+        .iter()
+        .map(|a| a.id.clone())
+        .collect();
+    h.keys(&["d"]);
+    let screen = h.screen();
+    assert!(screen.contains("Delete this post?"), "{screen}");
+    h.keys(&["y"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("deleted post {}", post.id)),
+        "{screen}"
+    );
+    assert!(!is_active(&pg, "forum_post", &post.id));
+    for a in &attachments {
+        assert!(!is_active(&pg, "forum_attachment", a), "{a}");
+    }
+    assert!(h.app.attachments.rows.iter().all(|r| !r.is_active));
+    assert_counts_match_stats(&h, &pg.arg());
+
+    h.keys(&["u"]);
+    assert!(h.screen().contains("undid #"), "{}", h.screen());
+    assert!(is_active(&pg, "forum_post", &post.id));
+    for a in &attachments {
+        assert!(is_active(&pg, "forum_attachment", a), "{a}");
+    }
+    assert!(h.app.posts.selected().unwrap().is_active);
+    assert_counts_match_stats(&h, &pg.arg());
+    let actions: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM modcon_action WHERE actor = 'mo'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(actions, 2, "the delete and the undo are in the audit log");
+}
+
+#[test]
+fn another_sessions_commit_shows_in_the_console() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    let pg = PgDb::fixture();
+    let mut h = console(&pg.arg(), &[]);
+    let first = h.app.threads.selected().unwrap().clone();
+    let before = h.app.counts.counts.unwrap();
+    // The web app, in a session of its own: a title changed, a post deleted
+    // as Django's PostgreSQL backend writes it.
+    let mut web = pg.client();
+    web.execute(
+        "UPDATE forum_thread SET title = 'Renamed by the web app' WHERE id = $1::text::uuid",
+        &[&first.id],
+    )
+    .unwrap();
+    web.batch_execute(
+        "UPDATE forum_post SET is_active = false, updated_at = now() \
+         WHERE id = (SELECT id FROM forum_post WHERE is_active ORDER BY id LIMIT 1)",
+    )
+    .unwrap();
+    assert!(
+        wait_for_change(&mut h, Duration::from_secs(10)),
+        "the change marker never moved"
+    );
+    h.data_changed();
+    let screen = h.screen();
+    assert!(screen.contains("Renamed by the web app"), "{screen}");
+    assert_eq!(h.app.threads.selected().unwrap().id, first.id);
+    let after = h.app.counts.counts.unwrap();
+    assert_eq!(after.posts.active, before.posts.active - 1);
+    assert_counts_match_stats(&h, &pg.arg());
+}
+
+#[test]
+fn the_live_lanes_refresh_after_another_session_commits() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    use modcon::tui::Event;
+    use modcon::tui::worker::{self, Request, Worker};
+    let pg = PgDb::fixture();
+    let settings = settings(&pg.arg(), &[]);
+    let db = Db::open(&pg.arg(), &OpenOptions::new(Access::ReadWrite)).unwrap();
+    let config = modcon::tui::worker_config(&settings, &db).unwrap();
+    let (events, rx) = std::sync::mpsc::channel();
+    let lanes = worker::spawn(Worker::new(db, config), events).unwrap();
+    lanes.send(Request::Counts { generation: 1 });
+    // The lanes settle: the counts come back.
+    let mut counted = false;
+    while let Ok(event) = rx.recv_timeout(Duration::from_secs(10)) {
+        if let Event::Worker(r) = event
+            && matches!(*r, Response::Counts { .. })
+        {
+            counted = true;
+            break;
+        }
+    }
+    assert!(counted);
+    pg.client()
+        .batch_execute("UPDATE forum_thread SET is_pinned = NOT is_pinned")
+        .unwrap();
+    let start = Instant::now();
+    let mut changed = false;
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Ok(Event::Worker(r)) = rx.recv_timeout(Duration::from_millis(200))
+            && matches!(*r, Response::DataChanged)
+        {
+            changed = true;
+            break;
+        }
+    }
+    assert!(changed, "no DataChanged after another session's commit");
+}
+
+/// Every reading key of the console, once.
+fn read_everything(h: &mut Harness) {
+    h.keys(&["j", "Tab", "j", "Tab", "Enter", "l", "h", "f", "f", "f"]);
+    h.keys(&["/"]);
+    h.type_text("plant");
+    h.keys(&["Enter", "Esc", "L", "Esc", "?", "Esc", "G", "g"]);
+    let out = h.app.start();
+    h.answer(out);
+    h.data_changed();
+}
+
+#[test]
+fn the_consoles_own_reads_never_move_the_change_marker() {
+    // The other tests of this file write; they wait for this one.
+    let _alone = ALONE.write().unwrap_or_else(|e| e.into_inner());
+    let pg = PgDb::fixture();
+    for extra in [&[][..], &["--read-only"]] {
+        let mut h = console(&pg.arg(), extra);
+        // Other databases share the server (autovacuum's ANALYZE, other
+        // suites), and their writes move its snapshot too: a round counts
+        // only when nothing else wrote meanwhile. If the console's reads
+        // moved it, no round ever would.
+        let mut quiet_round = false;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(300) {
+            let _ = h.worker.poll();
+            read_everything(&mut h);
+            if h.worker.poll().is_none() {
+                quiet_round = true;
+                break;
+            }
+        }
+        assert!(
+            quiet_round,
+            "{extra:?}: every round of reads moved the marker"
+        );
+    }
+    // And it is not blind: a write by another session moves it.
+    let mut h = console(&pg.arg(), &["--read-only"]);
+    let _ = h.worker.poll();
+    pg.client()
+        .batch_execute("UPDATE forum_thread SET is_pinned = NOT is_pinned")
+        .unwrap();
+    assert!(matches!(h.worker.poll(), Some(Response::DataChanged)));
+}
+
+#[test]
+fn read_only_on_postgresql_refuses_writes_with_the_usual_message() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    let pg = PgDb::fixture();
+    let mut h = console(&pg.arg(), &["--read-only"]);
+    let screen = h.screen();
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(!h.app.threads.rows.is_empty());
+    for key in ["d", "r", "u"] {
+        h.keys(&[key]);
+        let screen = h.screen();
+        assert!(screen.contains("read-only:"), "{key}: {screen}");
+        assert!(h.app.overlay.is_none());
+    }
+    let actions: i64 = pg
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_tables \
+             WHERE schemaname = 'public' AND tablename = 'modcon_action'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(actions, 0, "a read-only console adds nothing");
+}
+
+/// A role that may only read the forum, made for one test and dropped
+/// (after its database) at the end.
+struct Reader {
+    db: Option<PgDb>,
+    role: String,
+    url: String,
+}
+
+impl Reader {
+    fn on(db: PgDb) -> Reader {
+        let role = format!("{}_reader", db.name);
+        let mut admin = common::pg::admin();
+        admin
+            .batch_execute(&format!(
+                "CREATE ROLE {role} LOGIN PASSWORD 'reads'; \
+                 GRANT CONNECT ON DATABASE {} TO {role}",
+                db.name
+            ))
+            .unwrap_or_else(|e| {
+                panic!("cannot create a role (the test role needs CREATEROLE): {e}")
+            });
+        db.client()
+            .batch_execute(&format!(
+                "GRANT USAGE ON SCHEMA public TO {role}; \
+                 GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+            ))
+            .unwrap();
+        let server = server_url();
+        let host = server
+            .split_once('@')
+            .map(|(_, h)| h.split('/').next().unwrap_or("localhost"))
+            .unwrap_or("localhost:5432")
+            .to_string();
+        let url = format!("postgres://{role}:reads@{host}/{}", db.name);
+        Reader {
+            db: Some(db),
+            role,
+            url,
+        }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        // Its grants go with the database; then the role can go.
+        drop(self.db.take());
+        let _ = common::pg::admin().batch_execute(&format!("DROP ROLE IF EXISTS {}", self.role));
+    }
+}
+
+#[test]
+fn a_role_that_may_only_read_uses_the_console_and_every_reading_command() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    let reader = Reader::on(PgDb::fixture());
+    let url = Path::new(&reader.url);
+    // Reading commands open read-only by themselves.
+    for args in [
+        &["stats"][..],
+        &["stats", "--json"],
+        &["list", "threads", "--state", "all"],
+        &["list", "attachments", "--state", "deleted"],
+        &["log"],
+        &["--read-only", "stats"],
+        &["--read-only", "log"],
+    ] {
+        let out = modcon(url, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The console without --read-only would add its own tables: the role
+    // may not, and is told what to do, without its password.
+    let err = Db::open(url, &OpenOptions::new(Access::ReadWrite))
+        .err()
+        .expect("a role that may only read cannot open read-write");
+    let err = format!("{err:#}");
+    assert!(err.contains("pass --read-only"), "{err}");
+    assert!(!err.contains("reads@"), "{err}");
+    let mut h = console(url, &["--read-only"]);
+    assert!(!h.app.threads.rows.is_empty(), "{}", h.screen());
+    assert!(h.app.counts.counts.is_some(), "{}", h.screen());
+    read_everything(&mut h);
+    h.keys(&["d"]);
+    assert!(h.screen().contains("read-only:"), "{}", h.screen());
+    assert!(!h.screen().contains("permission denied"), "{}", h.screen());
+}

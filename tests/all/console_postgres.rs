@@ -4,19 +4,19 @@
 //! refresh when another session commits (and never from the console's own
 //! reads), `--read-only` and a role that may only read.
 
-mod common;
+mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::FIXTURE_NOW;
-use common::pg::{PgDb, server_url};
 use modcon::cli::Cli;
 use modcon::config::{Config, Settings};
 use modcon::tui::harness::Harness;
 use modcon::tui::worker::Response;
 use modcon_core::db::{Access, Db, OpenOptions};
+use support::FIXTURE_NOW;
+use support::pg::{PgDb, server_url};
 
 /// Taken for writing by the one test that needs the server quiet, for
 /// reading by every other.
@@ -53,7 +53,7 @@ fn console(db: &Path, extra: &[&str]) -> Harness {
 /// `modcon --db DB --now FIXTURE_NOW ARGS...` from a clean environment.
 fn modcon(db: &Path, args: &[&str]) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
-    common::clean_command(home.path())
+    support::clean_command(home.path())
         .arg("--db")
         .arg(db)
         .arg("--now")
@@ -134,7 +134,7 @@ fn the_first_frame_has_rows_and_the_counts_stats_gives() {
     assert!(!screen.contains("postgres://"), "{status}");
     assert_counts_match_stats(&h, &pg.arg());
     // The same numbers as the console on the fixture's SQLite twin.
-    let f = common::fixture();
+    let f = support::fixture();
     let on_sqlite = console(&f.db, &[]);
     assert_eq!(on_sqlite.app.counts.counts, h.app.counts.counts);
     assert_eq!(
@@ -374,7 +374,7 @@ struct Reader {
 impl Reader {
     fn on(db: PgDb) -> Reader {
         let role = format!("{}_reader", db.name);
-        let mut admin = common::pg::admin();
+        let mut admin = support::pg::admin();
         admin
             .batch_execute(&format!(
                 "CREATE ROLE {role} LOGIN PASSWORD 'reads'; \
@@ -409,7 +409,7 @@ impl Drop for Reader {
     fn drop(&mut self) {
         // Its grants go with the database; then the role can go.
         drop(self.db.take());
-        let _ = common::pg::admin().batch_execute(&format!("DROP ROLE IF EXISTS {}", self.role));
+        let _ = support::pg::admin().batch_execute(&format!("DROP ROLE IF EXISTS {}", self.role));
     }
 }
 

@@ -15,8 +15,15 @@
 //! than the retention ago by its true history, the files of every
 //! remaining row, and `PRAGMA foreign_key_check`.
 //!
+//! It runs on both backends: on PostgreSQL the web app writes in Django's
+//! native types there (`uuid`, `boolean`, `timestamptz`), each write a
+//! transaction of its own on its own session, as Django's PostgreSQL
+//! backend does them.
+//!
 //! Bounded for `cargo test`; `MODCON_MODEL_CASES=N` runs N cases (and
-//! `MODCON_MODEL_SEED=any text` a seed of its own) for a longer search.
+//! `MODCON_MODEL_SEED=any text` a seed of its own) for a longer search,
+//! on each backend; without it PostgreSQL runs fewer cases than SQLite
+//! (each step is a round trip to the server), see `PG_CASES`.
 //! A failure prints the shortest sequence proptest found: keep it as a
 //! named test at the end of this file.
 
@@ -38,7 +45,9 @@ use modcon_core::purge::{self, PurgeOptions};
 use modcon_core::rules::{self, Target};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
-use support::webapp::DjangoForum;
+use support::pg::PgDb;
+use support::site::Backend;
+use support::webapp::{self, DjangoForum};
 
 type Time = NaiveDateTime;
 
@@ -734,6 +743,14 @@ struct Step {
     op: Op,
 }
 
+/// What the core cannot do on PostgreSQL yet (purge, check, the flag
+/// review, and check --fix, which takes the purge's lock beside a file),
+/// left out of the sequences there (and guarded by `what_the_postgresql_model_leaves_out_is_not_yet_supported`,
+/// which fails the day it is, so the model takes it in).
+fn runs_on(backend: Backend, op: &Op) -> bool {
+    backend == Backend::Sqlite || !matches!(op, Op::Purge(_) | Op::Check | Op::Review(..) | Op::Fix)
+}
+
 fn op_strategy() -> impl Strategy<Value = Op> {
     // Mostly the few rows changed last; sometimes any.
     let pick = || prop_oneof![3 => 0u8..3, 1 => any::<u8>()];
@@ -754,7 +771,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn step_strategy() -> impl Strategy<Value = Step> {
+fn step_strategy(backend: Backend) -> impl Strategy<Value = Step> {
     (
         prop_oneof![
             3 => 1i64..3600,
@@ -762,7 +779,7 @@ fn step_strategy() -> impl Strategy<Value = Step> {
             1 => 20 * 86400i64..40 * 86400,
         ],
         0i64..1_000_000,
-        op_strategy(),
+        op_strategy().prop_filter("runs on the backend", move |op| runs_on(backend, op)),
     )
         .prop_map(|(wait, micros, op)| Step { wait, micros, op })
 }
@@ -795,7 +812,7 @@ impl Model {
 // ------------------------------------------------------------ the world
 
 struct World {
-    forum: DjangoForum,
+    forum: Web,
     db: Db,
     media: MediaRoot,
     model: Model,
@@ -804,8 +821,11 @@ struct World {
 }
 
 impl World {
-    fn new() -> World {
-        let forum = DjangoForum::new();
+    fn new(backend: Backend) -> World {
+        let forum = match backend {
+            Backend::Sqlite => Web::Sqlite(DjangoForum::new()),
+            Backend::Postgres => Web::Postgres(PgWeb::new()),
+        };
         let at = format_datetime(start());
         for t in 0..THREADS {
             forum.thread(&thread_id(t), &at);
@@ -816,33 +836,27 @@ impl World {
         for a in 0..ATTACHMENTS {
             let image = forum.attachment(&attachment_id(a), &post_id(a / 2), &at);
             if a == SHARED.1 {
-                forum
-                    .web
-                    .execute(
-                        "UPDATE forum_attachment SET image = ?2 WHERE id = ?1",
-                        (attachment_id(a), image_of(a)),
-                    )
-                    .unwrap();
-                let own = forum.media.join(&image);
+                forum.set_image(&attachment_id(a), &image_of(a));
+                let own = forum.media().join(&image);
                 fs::remove_file(own).unwrap();
             }
         }
         // The console's actor is a staff user of the forum, so it may review.
-        forum
-            .web
-            .execute_batch(
-                "INSERT INTO users_user (password, last_login, is_superuser, username, first_name, \
-                 last_name, email, is_staff, is_active, date_joined, id, uuid) VALUES \
-                 ('!', NULL, 0, 'mo', '', '', '', 1, 1, '2025-01-01 00:00:00', 3, \
-                  'a0000000000000000000000000000003')",
-            )
-            .unwrap();
-        let db = Db::open(&forum.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
+        forum.staff_user(3, "mo", "a0000000000000000000000000000003");
+        let db = Db::open(&forum.db(), &OpenOptions::new(Access::ReadWrite)).unwrap();
         // Durability is not what is tested here: no sync on each commit.
-        for conn in [db.sqlite("test").unwrap(), &forum.web] {
-            conn.pragma_update(None, "synchronous", "OFF").unwrap();
+        match &forum {
+            Web::Sqlite(f) => {
+                for conn in [db.sqlite("test").unwrap(), &f.web] {
+                    conn.pragma_update(None, "synchronous", "OFF").unwrap();
+                }
+            }
+            Web::Postgres(_) => db
+                .conn()
+                .execute_batch("SET synchronous_commit = off")
+                .unwrap(),
         }
-        let media = MediaRoot::open(&forum.media).unwrap();
+        let media = MediaRoot::open(forum.media()).unwrap();
         World {
             forum,
             db,
@@ -954,7 +968,7 @@ impl World {
                     });
                     if self.model.rows[r].kind == Kind::Attachment
                         && !kept
-                        && self.forum.media.join(image).exists()
+                        && self.forum.media().join(image).exists()
                     {
                         return Err(format!(
                             "purged attachment {r}: its file {image} is still there"
@@ -1041,7 +1055,8 @@ impl World {
 
     /// The database against the model, row by row.
     fn compare(&self) -> Result<(), String> {
-        let conn = self.db.sqlite("test").unwrap();
+        let conn = self.db.conn();
+        let d = conn.dialect();
         let mut problems = Vec::new();
         for (r, row) in self.model.rows.iter().enumerate() {
             let id = self.model.id(r);
@@ -1053,16 +1068,15 @@ impl World {
                 } else {
                     "r.updated_at"
                 },
-                cond::deletion_time(modcon_core::sql::Dialect::Sqlite, kind, "r"),
-                cond::deletion_source(modcon_core::sql::Dialect::Sqlite, kind, "r"),
+                cond::deletion_time(d, kind, "r"),
+                cond::deletion_source(d, kind, "r"),
                 kind.table()
             );
             let found: Option<Found> = conn
-                .prepare_cached(&sql)
-                .and_then(|mut stmt| {
-                    stmt.query_row([&id], |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?, q.get(3)?)))
+                .query_opt(&sql, modcon_core::sql::params![id.as_str()], |q| {
+                    Ok((q.flag(0)?, q.opt_text(1)?, q.opt_text(2)?, q.opt_text(3)?))
                 })
-                .ok();
+                .map_err(|e| format!("{kind} {r}: {e:#}"))?;
             let Some((active, column, time, source)) = found else {
                 if row.exists {
                     problems.push(format!("{kind} {r} is gone, the model has it"));
@@ -1099,19 +1113,23 @@ impl World {
                 }
             }
             if kind == Kind::Attachment && row.exists {
-                let file = self.forum.media.join(&row.image);
+                let file = self.forum.media().join(&row.image);
                 if !file.exists() {
                     problems.push(format!("attachment {r}: its file {} is gone", row.image));
                 }
             }
         }
-        let fk: i64 = conn
-            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |q| {
-                q.get(0)
-            })
-            .map_err(|e| e.to_string())?;
-        if fk > 0 {
-            problems.push(format!("{fk} foreign key problems"));
+        // PostgreSQL checks Django's deferred foreign keys at every commit;
+        // SQLite is asked.
+        if let Ok(sqlite) = conn.sqlite("the foreign key check") {
+            let fk: i64 = sqlite
+                .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |q| {
+                    q.get(0)
+                })
+                .map_err(|e| e.to_string())?;
+            if fk > 0 {
+                problems.push(format!("{fk} foreign key problems"));
+            }
         }
         if problems.is_empty() {
             Ok(())
@@ -1138,8 +1156,8 @@ fn agree(what: &str, want: Option<bool>, got: anyhow::Result<bool>) -> Result<()
 }
 
 /// Runs a whole sequence, comparing after every step.
-fn run_steps(steps: &[Step]) -> Result<(), String> {
-    let mut world = World::new();
+fn run_steps(backend: Backend, steps: &[Step]) -> Result<(), String> {
+    let mut world = World::new(backend);
     world.compare()?;
     for (n, step) in steps.iter().enumerate() {
         let before = world.model.rows.clone();
@@ -1159,9 +1177,13 @@ fn env_number(name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-#[test]
-fn console_and_web_app_interleaved_follow_the_rules() {
-    let cases = env_number("MODCON_MODEL_CASES", 120);
+/// Cases on PostgreSQL without `MODCON_MODEL_CASES`: each step is a few
+/// round trips to the server, so fewer than on SQLite keep the suite
+/// within minutes on two cores.
+const PG_CASES: u32 = 24;
+
+fn search(backend: Backend, default_cases: u32) {
+    let cases = env_number("MODCON_MODEL_CASES", default_cases);
     let seed = std::env::var("MODCON_MODEL_SEED").unwrap_or_else(|_| "modcon interleavings".into());
     let mut bytes = [0u8; 32];
     for (i, b) in seed.bytes().enumerate() {
@@ -1176,11 +1198,464 @@ fn console_and_web_app_interleaved_follow_the_rules() {
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
     let result = runner.run(
-        &proptest::collection::vec(step_strategy(), 1..40),
-        |steps| run_steps(&steps).map_err(TestCaseError::fail),
+        &proptest::collection::vec(step_strategy(backend), 1..40),
+        |steps| run_steps(backend, &steps).map_err(TestCaseError::fail),
     );
     if let Err(e) = result {
         panic!("{e}");
+    }
+}
+
+#[test]
+fn console_and_web_app_interleaved_follow_the_rules() {
+    search(Backend::Sqlite, 120);
+}
+
+#[test]
+fn console_and_web_app_interleaved_follow_the_rules_on_postgresql() {
+    search(Backend::Postgres, PG_CASES);
+}
+
+/// The PostgreSQL sequences leave out purge, check, the flag review and
+/// check --fix only while they fail there.
+#[test]
+fn what_the_postgresql_model_leaves_out_is_not_yet_supported() {
+    let mut world = World::new(Backend::Postgres);
+    let ctx = world.ctx(30);
+    let not_yet = |what: &str, result: anyhow::Result<()>| {
+        assert!(
+            result.is_err(),
+            "{what} works on PostgreSQL now: let `runs_on` take it into the model"
+        )
+    };
+    let media = world.media.clone();
+    not_yet(
+        "check",
+        check::run(&mut world.db, &ctx, Some(&media)).map(|_| ()),
+    );
+    let options = PurgeOptions {
+        retention_days: 30,
+        batch_size: 2,
+        dry_run: false,
+        keep_files: false,
+    };
+    not_yet(
+        "purge",
+        purge::run(
+            &mut world.db,
+            &ctx,
+            Some(&media),
+            &options,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .map(|_| ()),
+    );
+    let (flag, _) = world.next_flag();
+    world
+        .forum
+        .flag(&flag, Some(&post_id(0)), None, &world.text());
+    let ctx = ctx.with_reason(Some("reported".into()));
+    not_yet(
+        "review",
+        flags::review(&mut world.db, &ctx, &flag, ReviewAction::RemovePost, None).map(|_| ()),
+    );
+}
+
+/// Without purge, check, fix and reviews the PostgreSQL sequences still meet
+/// every other rule: a fixed sequence of them, compared step by step.
+#[test]
+fn deletes_restores_undos_and_the_web_apps_writes_on_postgresql() {
+    let steps = [
+        s(1, 0, Op::Delete(1)),
+        s(1, 0, Op::Delete(3)),
+        s(1, 0, Op::RestoreAttachment(1)),
+        s(80397, 798094, Op::Restore(1)),
+        s(278, 45415, Op::DestroyPost(2)),
+        s(889, 634991, Op::Undo),
+        s(2324, 854936, Op::DestroyPost(1)),
+        s(1, 0, Op::Remove(Kind::Post, 0)),
+        s(1, 0, Op::AdminSave(Kind::Thread, false, 0)),
+        s(1, 0, Op::Undo),
+        s(1, 0, Op::DeleteAttachment(0)),
+        s(1, 0, Op::AdminSave(Kind::Post, true, 0)),
+        s(1, 0, Op::Delete(0)),
+        s(1, 0, Op::Restore(0)),
+    ];
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Err(e) = run_steps(backend, &steps) {
+            panic!("{backend:?}: {e}");
+        }
+    }
+}
+
+// ---------------------------------------------------------- the web app
+
+/// The web app over either backend: Django's writes on SQLite (the shared
+/// [`DjangoForum`]) or on PostgreSQL ([`PgWeb`]).
+enum Web {
+    Sqlite(DjangoForum),
+    Postgres(PgWeb),
+}
+
+macro_rules! on_web {
+    ($web:expr, $f:ident => $body:expr) => {
+        match $web {
+            Web::Sqlite($f) => $body,
+            Web::Postgres($f) => $body,
+        }
+    };
+}
+
+impl Web {
+    fn db(&self) -> std::path::PathBuf {
+        match self {
+            Web::Sqlite(f) => f.db.clone(),
+            Web::Postgres(f) => f.pg.arg(),
+        }
+    }
+    fn media(&self) -> &std::path::Path {
+        on_web!(self, f => &f.media)
+    }
+    fn thread(&self, id: &str, at: &str) {
+        on_web!(self, f => f.thread(id, at))
+    }
+    fn post(&self, id: &str, thread: &str, at: &str) {
+        on_web!(self, f => f.post(id, thread, at))
+    }
+    fn attachment(&self, id: &str, post: &str, at: &str) -> String {
+        on_web!(self, f => f.attachment(id, post, at))
+    }
+    fn set_image(&self, id: &str, image: &str) {
+        match self {
+            Web::Sqlite(f) => {
+                f.web
+                    .execute(
+                        "UPDATE forum_attachment SET image = ?2 WHERE id = ?1",
+                        (id, image),
+                    )
+                    .unwrap();
+            }
+            Web::Postgres(f) => {
+                f.run(
+                    "UPDATE forum_attachment SET image = $2 WHERE id = $1",
+                    &[&uuid_of(id), &image],
+                );
+            }
+        }
+    }
+    fn staff_user(&self, id: i64, name: &str, uuid: &str) {
+        match self {
+            Web::Sqlite(f) => {
+                f.web
+                    .execute(
+                        "INSERT INTO users_user (password, last_login, is_superuser, username, \
+                         first_name, last_name, email, is_staff, is_active, date_joined, id, uuid) \
+                         VALUES ('!', NULL, 0, ?2, '', '', '', 1, 1, '2025-01-01 00:00:00', ?1, ?3)",
+                        (id, name, uuid),
+                    )
+                    .unwrap();
+            }
+            Web::Postgres(f) => f.staff_user(id, name, uuid),
+        }
+    }
+    fn destroy_post(&self, post: &str, at: &str) {
+        on_web!(self, f => f.destroy_post(post, at))
+    }
+    fn flag(&self, flag_id: &str, post: Option<&str>, thread: Option<&str>, at: &str) {
+        on_web!(self, f => f.flag(flag_id, post, thread, at))
+    }
+    fn remove_post(&self, post: &str, flag_id: &str, action_id: &str, at: &str) {
+        on_web!(self, f => f.remove_post(post, flag_id, action_id, at))
+    }
+    fn remove_thread(&self, thread: &str, flag_id: &str, action_id: &str, at: &str) {
+        on_web!(self, f => f.remove_thread(thread, flag_id, action_id, at))
+    }
+    fn delete_attachment(&self, id: &str, at: &str) {
+        on_web!(self, f => f.delete_attachment(id, at))
+    }
+    fn restore_attachment(&self, id: &str) {
+        on_web!(self, f => f.restore_attachment(id))
+    }
+    fn admin_save_post(&self, id: &str, active: bool, at: &str) {
+        on_web!(self, f => f.admin_save_post(id, active, at))
+    }
+    fn admin_save_thread(&self, id: &str, active: bool, at: &str) {
+        on_web!(self, f => f.admin_save_thread(id, active, at))
+    }
+}
+
+fn uuid_of(hex: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(hex).unwrap()
+}
+
+/// A Django datetime as the `timestamptz` Django's PostgreSQL backend
+/// sends (UTC).
+fn tz(at: &str) -> chrono::DateTime<chrono::Utc> {
+    parse_datetime(at).unwrap().and_utc()
+}
+
+/// The web app on PostgreSQL: the schema Django made there (`pg.sql`, its
+/// rows removed), the same users and category as [`DjangoForum`]'s, and
+/// the same writes, each in the types Django's PostgreSQL backend binds.
+struct PgWeb {
+    pg: PgDb,
+    client: std::cell::RefCell<postgres::Client>,
+    _dir: tempfile::TempDir,
+    media: std::path::PathBuf,
+}
+
+impl PgWeb {
+    fn new() -> PgWeb {
+        let pg = PgDb::fixture();
+        let mut client = pg.client();
+        client
+            .batch_execute(
+                "SET synchronous_commit = off;
+                 TRUNCATE forum_moderationaction, forum_flaggedcontent, forum_reaction,
+                          forum_attachment, forum_post, forum_thread, forum_userprofile,
+                          forum_category, users_user_groups, users_user_user_permissions,
+                          users_user CASCADE;",
+            )
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let media = dir.path().join("media");
+        fs::create_dir_all(media.join("forum/attachments")).unwrap();
+        let web = PgWeb {
+            pg,
+            client: std::cell::RefCell::new(client),
+            _dir: dir,
+            media,
+        };
+        web.user(
+            webapp::MODERATOR,
+            "moderator",
+            "a0000000000000000000000000000001",
+            true,
+        );
+        web.user(
+            webapp::USER,
+            "user",
+            "a0000000000000000000000000000002",
+            false,
+        );
+        web.run(
+            "INSERT INTO forum_category (id, name, slug, description, icon, display_order, \
+             is_active, created_at, updated_at, parent_id) \
+             VALUES ($1, 'General', 'general', '', '', 0, true, $2, $2, NULL)",
+            &[&uuid_of(webapp::CATEGORY), &tz("2025-01-01 00:00:00")],
+        );
+        web
+    }
+
+    fn run(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> u64 {
+        self.client
+            .borrow_mut()
+            .execute(sql, params)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    fn user(&self, id: i64, name: &str, uuid: &str, staff: bool) {
+        self.run(
+            "INSERT INTO users_user (password, last_login, is_superuser, username, first_name, \
+             last_name, email, is_staff, is_active, date_joined, id, uuid) \
+             VALUES ('!', NULL, false, $2, '', '', '', $4, true, $5, $1, $3)",
+            &[
+                &id,
+                &name,
+                &uuid_of(uuid),
+                &staff,
+                &tz("2025-01-01 00:00:00"),
+            ],
+        );
+    }
+
+    fn staff_user(&self, id: i64, name: &str, uuid: &str) {
+        self.user(id, name, uuid, true);
+    }
+
+    fn thread(&self, id: &str, at: &str) {
+        self.run(
+            "INSERT INTO forum_thread (id, title, slug, excerpt, is_pinned, is_locked, is_active, \
+             view_count, post_count, last_activity_at, created_at, updated_at, author_id, \
+             category_id) VALUES ($1, $2, $3, '', false, false, true, 0, 0, $4, $4, $4, $5, $6)",
+            &[
+                &uuid_of(id),
+                &format!("Thread {id}"),
+                &format!("thread-{id}"),
+                &tz(at),
+                &webapp::USER,
+                &uuid_of(webapp::CATEGORY),
+            ],
+        );
+    }
+
+    fn post(&self, id: &str, thread: &str, at: &str) {
+        self.run(
+            "INSERT INTO forum_post (id, content_raw, content_rich, content_format, is_first_post, \
+             is_active, edited_at, created_at, updated_at, author_id, edited_by_id, thread_id) \
+             VALUES ($1, $2, NULL, 'markdown', false, true, NULL, $3, $3, $4, NULL, $5)",
+            &[
+                &uuid_of(id),
+                &format!("Text of {id}"),
+                &tz(at),
+                &webapp::USER,
+                &uuid_of(thread),
+            ],
+        );
+    }
+
+    /// An active attachment, its file and one thumbnail on disk (as
+    /// [`DjangoForum::attachment`]).
+    fn attachment(&self, id: &str, post: &str, at: &str) -> String {
+        let image = format!("forum/attachments/2026/01/02/{id}.png");
+        self.run(
+            "INSERT INTO forum_attachment (id, image, original_filename, file_size, mime_type, \
+             display_order, alt_text, created_at, post_id, deleted_at, is_active) \
+             VALUES ($1, $2, 'photo.png', 3, 'image/png', 0, '', $3, $4, NULL, true)",
+            &[&uuid_of(id), &image, &tz(at), &uuid_of(post)],
+        );
+        let file = self.media.join(&image);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, b"png").unwrap();
+        let thumbs = self
+            .media
+            .join(format!("CACHE/images/forum/attachments/2026/01/02/{id}"));
+        fs::create_dir_all(&thumbs).unwrap();
+        fs::write(thumbs.join("thumb.jpg"), b"jpg").unwrap();
+        image
+    }
+
+    /// The API's `perform_destroy` of a post (see
+    /// [`DjangoForum::destroy_post`]).
+    fn destroy_post(&self, post: &str, at: &str) {
+        self.run(
+            "UPDATE \"forum_post\" SET \"is_active\" = false WHERE \"forum_post\".\"id\" = $1",
+            &[&uuid_of(post)],
+        );
+        self.run(
+            "UPDATE \"forum_attachment\" SET \"is_active\" = false, \"deleted_at\" = $2 \
+             WHERE (\"forum_attachment\".\"is_active\" AND \"forum_attachment\".\"post_id\" = $1)",
+            &[&uuid_of(post), &tz(at)],
+        );
+    }
+
+    fn flag(&self, flag_id: &str, post: Option<&str>, thread: Option<&str>, at: &str) {
+        let content_type = if post.is_some() { "post" } else { "thread" };
+        self.run(
+            "INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, \
+             reviewed_at, moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, \
+             post_id, thread_id) \
+             VALUES ($1, $2, 'spam', '', 'pending', NULL, '', $3, $3, $4, NULL, $5, $6)",
+            &[
+                &uuid_of(flag_id),
+                &content_type,
+                &tz(at),
+                &webapp::USER,
+                &post.map(uuid_of),
+                &thread.map(uuid_of),
+            ],
+        );
+    }
+
+    /// The review endpoint removing flagged content, in one transaction
+    /// (see [`DjangoForum::review_remove`]).
+    fn review_remove(&self, flag_id: &str, action_id: &str, at: &str) {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().unwrap();
+        let row = tx
+            .query_one(
+                "SELECT content_type, post_id, thread_id FROM forum_flaggedcontent WHERE id = $1",
+                &[&uuid_of(flag_id)],
+            )
+            .unwrap();
+        let content_type: String = row.get(0);
+        let post: Option<uuid::Uuid> = row.get(1);
+        let thread: Option<uuid::Uuid> = row.get(2);
+        let action_type = if content_type == "post" {
+            tx.execute(
+                "UPDATE \"forum_post\" SET \"is_active\" = false WHERE \"forum_post\".\"id\" = $1",
+                &[&post.unwrap()],
+            )
+            .unwrap();
+            "remove_post"
+        } else {
+            tx.execute(
+                "UPDATE \"forum_thread\" SET \"is_active\" = false WHERE \"forum_thread\".\"id\" = $1",
+                &[&thread.unwrap()],
+            )
+            .unwrap();
+            "remove_thread"
+        };
+        tx.execute(
+            "UPDATE forum_flaggedcontent SET status = 'removed', reviewed_by_id = $2, \
+             reviewed_at = $3, moderator_notes = '', updated_at = $3 WHERE id = $1",
+            &[&uuid_of(flag_id), &webapp::MODERATOR, &tz(at)],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO forum_moderationaction (id, action_type, reason, created_at, \
+             affected_user_id, flag_id, moderator_id) VALUES ($1, $2, 'removed', $3, $4, $5, $6)",
+            &[
+                &uuid_of(action_id),
+                &action_type,
+                &tz(at),
+                &webapp::USER,
+                &uuid_of(flag_id),
+                &webapp::MODERATOR,
+            ],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+
+    fn remove_post(&self, post: &str, flag_id: &str, action_id: &str, at: &str) {
+        self.flag(flag_id, Some(post), None, at);
+        self.review_remove(flag_id, action_id, at);
+    }
+
+    fn remove_thread(&self, thread: &str, flag_id: &str, action_id: &str, at: &str) {
+        self.flag(flag_id, None, Some(thread), at);
+        self.review_remove(flag_id, action_id, at);
+    }
+
+    fn delete_attachment(&self, id: &str, at: &str) {
+        self.run(
+            "UPDATE \"forum_attachment\" SET \"is_active\" = false, \"deleted_at\" = $2 \
+             WHERE \"forum_attachment\".\"id\" = $1",
+            &[&uuid_of(id), &tz(at)],
+        );
+    }
+
+    fn restore_attachment(&self, id: &str) {
+        self.run(
+            "UPDATE \"forum_attachment\" SET \"is_active\" = true, \"deleted_at\" = NULL \
+             WHERE \"forum_attachment\".\"id\" = $1",
+            &[&uuid_of(id)],
+        );
+    }
+
+    fn admin_save_post(&self, id: &str, active: bool, at: &str) {
+        self.run(
+            "UPDATE \"forum_post\" SET \"content_raw\" = \"content_raw\", \"content_rich\" = \"content_rich\", \
+             \"content_format\" = \"content_format\", \"is_first_post\" = \"is_first_post\", \
+             \"is_active\" = $2, \"edited_at\" = \"edited_at\", \"created_at\" = \"created_at\", \
+             \"updated_at\" = $3, \"author_id\" = \"author_id\", \"edited_by_id\" = \"edited_by_id\", \
+             \"thread_id\" = \"thread_id\" WHERE \"forum_post\".\"id\" = $1",
+            &[&uuid_of(id), &active, &tz(at)],
+        );
+    }
+
+    fn admin_save_thread(&self, id: &str, active: bool, at: &str) {
+        self.run(
+            "UPDATE \"forum_thread\" SET \"title\" = \"title\", \"slug\" = \"slug\", \"excerpt\" = \"excerpt\", \
+             \"is_pinned\" = \"is_pinned\", \"is_locked\" = \"is_locked\", \"is_active\" = $2, \
+             \"view_count\" = \"view_count\", \"post_count\" = \"post_count\", \
+             \"last_activity_at\" = \"last_activity_at\", \"created_at\" = \"created_at\", \
+             \"updated_at\" = $3, \"author_id\" = \"author_id\", \"category_id\" = \"category_id\" \
+             WHERE \"forum_thread\".\"id\" = $1",
+            &[&uuid_of(id), &active, &tz(at)],
+        );
     }
 }
 
@@ -1213,7 +1688,7 @@ fn an_undone_restore_keeps_the_original_deletion_time_for_retention() {
         // A day after the thread's delete, the undo under a day ago.
         s(2507, 666564, Op::Purge(1)),
     ];
-    if let Err(e) = run_steps(&steps) {
+    if let Err(e) = run_steps(Backend::Sqlite, &steps) {
         panic!("{e}");
     }
 }
@@ -1240,7 +1715,7 @@ fn a_review_never_removes_a_post_already_deleted_under_a_thread_the_console_dele
         // A flag on post 5, reviewed as remove_post: refused.
         s(1, 0, Op::Review(Kind::Post, 0)),
     ];
-    if let Err(e) = run_steps(&steps) {
+    if let Err(e) = run_steps(Backend::Sqlite, &steps) {
         panic!("{e}");
     }
 }

@@ -824,7 +824,7 @@ impl World {
     fn new(backend: Backend) -> World {
         let forum = match backend {
             Backend::Sqlite => Web::Sqlite(DjangoForum::new()),
-            Backend::Postgres => Web::Postgres(PgWeb::new()),
+            Backend::Postgres => Web::Postgres(Box::new(PgWeb::new())),
         };
         let at = format_datetime(start());
         for t in 0..THREADS {
@@ -1295,7 +1295,7 @@ fn deletes_restores_undos_and_the_web_apps_writes_on_postgresql() {
 /// [`DjangoForum`]) or on PostgreSQL ([`PgWeb`]).
 enum Web {
     Sqlite(DjangoForum),
-    Postgres(PgWeb),
+    Postgres(Box<PgWeb>),
 }
 
 macro_rules! on_web {

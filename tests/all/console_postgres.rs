@@ -4,19 +4,19 @@
 //! refresh when another session commits (and never from the console's own
 //! reads), `--read-only` and a role that may only read.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::FIXTURE_NOW;
+use crate::support::pg::{PgDb, server_url};
 use clap::Parser;
 use modcon::cli::Cli;
 use modcon::config::{Config, Settings};
 use modcon::tui::harness::Harness;
 use modcon::tui::worker::Response;
 use modcon_core::db::{Access, Db, OpenOptions};
-use support::FIXTURE_NOW;
-use support::pg::{PgDb, server_url};
 
 /// Taken for writing by the one test that needs the server quiet, for
 /// reading by every other.

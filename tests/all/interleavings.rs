@@ -743,12 +743,11 @@ struct Step {
     op: Op,
 }
 
-/// What the core cannot do on PostgreSQL yet (purge, check, the flag
-/// review, and check --fix, which takes the purge's lock beside a file),
-/// left out of the sequences there (and guarded by `what_the_postgresql_model_leaves_out_is_not_yet_supported`,
-/// which fails the day it is, so the model takes it in).
+/// What the core cannot do on PostgreSQL yet (the flag review), left out
+/// of the sequences there; `what_the_postgresql_model_leaves_out_is_not_yet_supported`
+/// fails the day it works, so the model takes it in.
 fn runs_on(backend: Backend, op: &Op) -> bool {
-    backend == Backend::Sqlite || !matches!(op, Op::Purge(_) | Op::Check | Op::Review(..) | Op::Fix)
+    backend == Backend::Sqlite || !matches!(op, Op::Review(..))
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1216,54 +1215,25 @@ fn console_and_web_app_interleaved_follow_the_rules_on_postgresql() {
     search(Backend::Postgres, PG_CASES);
 }
 
-/// The PostgreSQL sequences leave out purge, check, the flag review and
-/// check --fix only while they fail there.
+/// The PostgreSQL sequences leave out the flag review only while it fails
+/// there.
 #[test]
 fn what_the_postgresql_model_leaves_out_is_not_yet_supported() {
     let mut world = World::new(Backend::Postgres);
-    let ctx = world.ctx(30);
-    let not_yet = |what: &str, result: anyhow::Result<()>| {
-        assert!(
-            result.is_err(),
-            "{what} works on PostgreSQL now: let `runs_on` take it into the model"
-        )
-    };
-    let media = world.media.clone();
-    not_yet(
-        "check",
-        check::run(&mut world.db, &ctx, Some(&media)).map(|_| ()),
-    );
-    let options = PurgeOptions {
-        retention_days: 30,
-        batch_size: 2,
-        dry_run: false,
-        keep_files: false,
-    };
-    not_yet(
-        "purge",
-        purge::run(
-            &mut world.db,
-            &ctx,
-            Some(&media),
-            &options,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .map(|_| ()),
-    );
+    let ctx = world.ctx(30).with_reason(Some("reported".into()));
     let (flag, _) = world.next_flag();
     world
         .forum
         .flag(&flag, Some(&post_id(0)), None, &world.text());
-    let ctx = ctx.with_reason(Some("reported".into()));
-    not_yet(
-        "review",
-        flags::review(&mut world.db, &ctx, &flag, ReviewAction::RemovePost, None).map(|_| ()),
+    let review = flags::review(&mut world.db, &ctx, &flag, ReviewAction::RemovePost, None);
+    assert!(
+        review.is_err(),
+        "the flag review works on PostgreSQL now: let `runs_on` take it into the model"
     );
 }
 
-/// Without purge, check, fix and reviews the PostgreSQL sequences still meet
-/// every other rule: a fixed sequence of them, compared step by step.
+/// A fixed sequence of every step but reviews, compared step by step on
+/// both backends.
 #[test]
 fn deletes_restores_undos_and_the_web_apps_writes_on_postgresql() {
     let steps = [
@@ -1276,7 +1246,10 @@ fn deletes_restores_undos_and_the_web_apps_writes_on_postgresql() {
         s(2324, 854936, Op::DestroyPost(1)),
         s(1, 0, Op::Remove(Kind::Post, 0)),
         s(1, 0, Op::AdminSave(Kind::Thread, false, 0)),
+        s(1, 0, Op::Check),
+        s(1, 0, Op::Fix),
         s(1, 0, Op::Undo),
+        s(40 * 86400, 0, Op::Purge(30)),
         s(1, 0, Op::DeleteAttachment(0)),
         s(1, 0, Op::AdminSave(Kind::Post, true, 0)),
         s(1, 0, Op::Delete(0)),
@@ -1688,8 +1661,10 @@ fn an_undone_restore_keeps_the_original_deletion_time_for_retention() {
         // A day after the thread's delete, the undo under a day ago.
         s(2507, 666564, Op::Purge(1)),
     ];
-    if let Err(e) = run_steps(Backend::Sqlite, &steps) {
-        panic!("{e}");
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Err(e) = run_steps(backend, &steps) {
+            panic!("{backend:?}: {e}");
+        }
     }
 }
 

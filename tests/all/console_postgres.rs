@@ -18,10 +18,6 @@ use modcon::tui::harness::Harness;
 use modcon::tui::worker::Response;
 use modcon_core::db::{Access, Db, OpenOptions};
 
-/// Taken for writing by the one test that needs the server quiet, for
-/// reading by every other.
-static ALONE: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
 fn settings(db: &Path, extra: &[&str]) -> Settings {
     let mut args = vec![
         "modcon",
@@ -113,7 +109,6 @@ fn wait_for_change(h: &mut Harness, limit: Duration) -> bool {
 
 #[test]
 fn the_first_frame_has_rows_and_the_counts_stats_gives() {
-    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
     let pg = PgDb::fixture();
     let h = console(&pg.arg(), &[]);
     let screen = h.screen();
@@ -156,7 +151,6 @@ fn the_first_frame_has_rows_and_the_counts_stats_gives() {
 
 #[test]
 fn a_delete_and_its_undo_from_the_keys_reach_postgresql() {
-    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
     let pg = PgDb::fixture();
     let mut h = console(&pg.arg(), &[]);
     // The first thread with an active post that has attachments.
@@ -221,7 +215,6 @@ fn a_delete_and_its_undo_from_the_keys_reach_postgresql() {
 
 #[test]
 fn another_sessions_commit_shows_in_the_console() {
-    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
     let pg = PgDb::fixture();
     let mut h = console(&pg.arg(), &[]);
     let first = h.app.threads.selected().unwrap().clone();
@@ -254,7 +247,6 @@ fn another_sessions_commit_shows_in_the_console() {
 
 #[test]
 fn the_live_lanes_refresh_after_another_session_commits() {
-    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
     use modcon::tui::Event;
     use modcon::tui::worker::{self, Request, Worker};
     let pg = PgDb::fixture();
@@ -302,33 +294,61 @@ fn read_everything(h: &mut Harness) {
     h.data_changed();
 }
 
+/// The change marker is the server's snapshot of running transactions,
+/// which moves only when a transaction that took a transaction id (one
+/// that wrote) ends. The console's reads, run in one transaction on its
+/// session, take none: they can never make it refresh again. (Asked of the
+/// session itself, since other databases of the server move the marker
+/// whenever their tests write.)
 #[test]
-fn the_consoles_own_reads_never_move_the_change_marker() {
-    // The other tests of this file write; they wait for this one.
-    let _alone = ALONE.write().unwrap_or_else(|e| e.into_inner());
+fn the_consoles_reads_take_no_transaction_id_so_never_move_the_marker() {
     let pg = PgDb::fixture();
-    for extra in [&[][..], &["--read-only"]] {
-        let mut h = console(&pg.arg(), extra);
-        // Other databases share the server (autovacuum's ANALYZE, other
-        // suites), and their writes move its snapshot too: a round counts
-        // only when nothing else wrote meanwhile. If the console's reads
-        // moved it, no round ever would.
-        let mut quiet_round = false;
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(300) {
-            let _ = h.worker.poll();
-            read_everything(&mut h);
-            if h.worker.poll().is_none() {
-                quiet_round = true;
-                break;
-            }
+    let thread: String = pg
+        .client()
+        .query_one("SELECT id::text FROM forum_thread LIMIT 1", &[])
+        .unwrap()
+        .get(0);
+    let cutoff = modcon_core::cutoff(modcon_core::model::parse_datetime(FIXTURE_NOW).unwrap(), 30);
+    for access in [Access::ReadWrite, Access::ReadOnly] {
+        let db = Db::open(&pg.arg(), &OpenOptions::new(access)).unwrap();
+        let schema = db.schema().clone();
+        let conn = db.conn();
+        let xid = |conn: modcon_core::sql::Conn| {
+            conn.query_row(
+                "SELECT pg_current_xact_id_if_assigned()::text",
+                modcon_core::sql::params![],
+                |r| r.opt_text(0),
+            )
+            .unwrap()
+        };
+        conn.execute_batch("BEGIN").unwrap();
+        modcon_core::query::counts(conn, &cutoff).unwrap();
+        modcon_core::query::search(conn, &schema, "plant", 501).unwrap();
+        modcon_core::audit::list(conn, 500).unwrap();
+        for kind in [
+            modcon_core::model::Kind::Thread,
+            modcon_core::model::Kind::Post,
+        ] {
+            modcon_core::query::details(conn, &schema, kind, &thread, &cutoff).unwrap();
         }
-        assert!(
-            quiet_round,
-            "{extra:?}: every round of reads moved the marker"
+        db.change_marker().unwrap();
+        assert_eq!(
+            xid(conn),
+            None,
+            "{access:?}: the reads took a transaction id"
         );
+        // Not blind: a write in the same transaction takes one.
+        if access == Access::ReadWrite {
+            conn.execute(
+                "UPDATE forum_thread SET is_pinned = is_pinned WHERE id = ?1",
+                modcon_core::sql::params![thread.as_str()],
+            )
+            .unwrap();
+            assert!(xid(conn).is_some());
+        }
+        conn.execute_batch("ROLLBACK").unwrap();
     }
-    // And it is not blind: a write by another session moves it.
+    // And another session's write moves the marker.
     let mut h = console(&pg.arg(), &["--read-only"]);
     let _ = h.worker.poll();
     pg.client()
@@ -339,7 +359,6 @@ fn the_consoles_own_reads_never_move_the_change_marker() {
 
 #[test]
 fn read_only_on_postgresql_refuses_writes_with_the_usual_message() {
-    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
     let pg = PgDb::fixture();
     let mut h = console(&pg.arg(), &["--read-only"]);
     let screen = h.screen();
@@ -415,7 +434,6 @@ impl Drop for Reader {
 
 #[test]
 fn a_role_that_may_only_read_uses_the_console_and_every_reading_command() {
-    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
     let reader = Reader::on(PgDb::fixture());
     let url = Path::new(&reader.url);
     // Reading commands open read-only by themselves.

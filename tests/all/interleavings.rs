@@ -743,13 +743,6 @@ struct Step {
     op: Op,
 }
 
-/// What the core cannot do on PostgreSQL yet (the flag review), left out
-/// of the sequences there; `what_the_postgresql_model_leaves_out_is_not_yet_supported`
-/// fails the day it works, so the model takes it in.
-fn runs_on(backend: Backend, op: &Op) -> bool {
-    backend == Backend::Sqlite || !matches!(op, Op::Review(..))
-}
-
 fn op_strategy() -> impl Strategy<Value = Op> {
     // Mostly the few rows changed last; sometimes any.
     let pick = || prop_oneof![3 => 0u8..3, 1 => any::<u8>()];
@@ -770,7 +763,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn step_strategy(backend: Backend) -> impl Strategy<Value = Step> {
+fn step_strategy() -> impl Strategy<Value = Step> {
     (
         prop_oneof![
             3 => 1i64..3600,
@@ -778,7 +771,7 @@ fn step_strategy(backend: Backend) -> impl Strategy<Value = Step> {
             1 => 20 * 86400i64..40 * 86400,
         ],
         0i64..1_000_000,
-        op_strategy().prop_filter("runs on the backend", move |op| runs_on(backend, op)),
+        op_strategy(),
     )
         .prop_map(|(wait, micros, op)| Step { wait, micros, op })
 }
@@ -1197,7 +1190,7 @@ fn search(backend: Backend, default_cases: u32) {
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
     let result = runner.run(
-        &proptest::collection::vec(step_strategy(backend), 1..40),
+        &proptest::collection::vec(step_strategy(), 1..40),
         |steps| run_steps(backend, &steps).map_err(TestCaseError::fail),
     );
     if let Err(e) = result {
@@ -1215,27 +1208,10 @@ fn console_and_web_app_interleaved_follow_the_rules_on_postgresql() {
     search(Backend::Postgres, PG_CASES);
 }
 
-/// The PostgreSQL sequences leave out the flag review only while it fails
-/// there.
+/// A fixed sequence of every kind of step, compared step by step on both
+/// backends.
 #[test]
-fn what_the_postgresql_model_leaves_out_is_not_yet_supported() {
-    let mut world = World::new(Backend::Postgres);
-    let ctx = world.ctx(30).with_reason(Some("reported".into()));
-    let (flag, _) = world.next_flag();
-    world
-        .forum
-        .flag(&flag, Some(&post_id(0)), None, &world.text());
-    let review = flags::review(&mut world.db, &ctx, &flag, ReviewAction::RemovePost, None);
-    assert!(
-        review.is_err(),
-        "the flag review works on PostgreSQL now: let `runs_on` take it into the model"
-    );
-}
-
-/// A fixed sequence of every step but reviews, compared step by step on
-/// both backends.
-#[test]
-fn deletes_restores_undos_and_the_web_apps_writes_on_postgresql() {
+fn every_kind_of_step_in_one_sequence_on_both_backends() {
     let steps = [
         s(1, 0, Op::Delete(1)),
         s(1, 0, Op::Delete(3)),
@@ -1254,6 +1230,8 @@ fn deletes_restores_undos_and_the_web_apps_writes_on_postgresql() {
         s(1, 0, Op::AdminSave(Kind::Post, true, 0)),
         s(1, 0, Op::Delete(0)),
         s(1, 0, Op::Restore(0)),
+        s(1, 0, Op::Review(Kind::Thread, 0)),
+        s(1, 0, Op::Undo),
     ];
     for backend in [Backend::Sqlite, Backend::Postgres] {
         if let Err(e) = run_steps(backend, &steps) {
@@ -1690,7 +1668,9 @@ fn a_review_never_removes_a_post_already_deleted_under_a_thread_the_console_dele
         // A flag on post 5, reviewed as remove_post: refused.
         s(1, 0, Op::Review(Kind::Post, 0)),
     ];
-    if let Err(e) = run_steps(Backend::Sqlite, &steps) {
-        panic!("{e}");
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Err(e) = run_steps(backend, &steps) {
+            panic!("{backend:?}: {e}");
+        }
     }
 }

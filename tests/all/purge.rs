@@ -1298,18 +1298,11 @@ fn without_a_terminal_there_is_no_progress_bar() {
     );
 }
 
-#[test]
-fn a_restore_committed_after_the_plan_keeps_its_row() {
-    let f = post_forum();
-    for n in [0x10, 0x11] {
-        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
-    }
+/// `purge --json` held after its plan while the attachment `restored` is
+/// restored, then let go: its report.
+fn purge_with_a_restore_after_its_plan(f: &Forum, restored: &str) -> Value {
     let gate = f.dir.path().join("go");
-    let mut purge = std::process::Command::new(assert_cmd::cargo::cargo_bin("modcon"))
-        .env("HOME", f.dir.path())
-        .env_remove("MODCON_CONFIG")
-        .env("XDG_CONFIG_HOME", f.dir.path().join(".config"))
-        .env("USER", "tester")
+    let mut purge = support::clean_command(f.dir.path())
         .env(
             "MODCON_FAILPOINT",
             format!("purge-after-plan:wait={}", gate.display()),
@@ -1326,11 +1319,20 @@ fn a_restore_committed_after_the_plan_keeps_its_row() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(waiting.exists(), "the purge never reached its plan");
-    run_on(&f.db, NOW, &["restore", "attachment", &id(0x10)]).success();
+    run_on(&f.db, NOW, &["restore", "attachment", restored]).success();
     fs::write(&gate, b"").unwrap();
     let out = purge.wait_with_output().unwrap();
     assert!(out.status.success());
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_restore_committed_after_the_plan_keeps_its_row() {
+    let f = post_forum();
+    for n in [0x10, 0x11] {
+        f.attachment(&id(n), &id(2), &img(n), Some(&ago(45, 0)), true);
+    }
+    let report = purge_with_a_restore_after_its_plan(&f, &id(0x10));
     assert_eq!(counts(&report), (0, 0, 1, 1));
     assert_eq!(report["skipped_rows"][0]["id"], id(0x10));
     assert_eq!(
@@ -1694,28 +1696,7 @@ fn a_purge_refused_for_want_of_a_media_root_changes_nothing_not_even_first_seen_
 fn a_purge_that_removes_nothing_writes_no_log_entry_so_undo_still_reaches_back() {
     let f = post_forum();
     f.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45, 0)), true);
-    let gate = f.dir.path().join("go");
-    let mut child = support::clean_command(f.dir.path())
-        .env(
-            "MODCON_FAILPOINT",
-            format!("purge-after-plan:wait={}", gate.display()),
-        )
-        .arg("--db")
-        .arg(&f.db)
-        .args(["--now", NOW, "purge", "--json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let waiting = f.dir.path().join("go.waiting");
-    while !waiting.exists() && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(waiting.exists(), "the purge never reached its plan");
-    run_on(&f.db, NOW, &["restore", "attachment", &id(0x10)]).success();
-    fs::write(&gate, b"").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = purge_with_a_restore_after_its_plan(&f, &id(0x10));
     assert_eq!(counts(&report), (0, 0, 0, 0));
     assert_eq!(report["action_id"], Value::Null);
     assert_eq!(

@@ -605,7 +605,7 @@ pub struct CountsState {
 pub struct App {
     /// The database's file name, for the status line.
     pub db_label: String,
-    /// Its whole path, for help and details.
+    /// Its whole path (host/dbname on a server), for the help.
     pub db_path: String,
     pub read_only: bool,
     /// The database is read as a snapshot: a WAL database opened without

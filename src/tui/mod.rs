@@ -56,7 +56,13 @@ pub fn new_app(
     let location = settings.db.display().to_string();
     App {
         db_label: modcon_core::sql::short_location(&location),
-        db_path: modcon_core::sql::shown_location(&location),
+        // A server is named as on the status line (host/dbname): a URL
+        // would show the user name.
+        db_path: if modcon_core::sql::is_postgres_url(&location) {
+            modcon_core::sql::short_location(&location)
+        } else {
+            location.clone()
+        },
         read_only,
         snapshot: false,
         actor: settings.actor.clone(),

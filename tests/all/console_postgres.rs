@@ -150,6 +150,28 @@ fn the_first_frame_has_rows_and_the_counts_stats_gives() {
 }
 
 #[test]
+fn the_help_names_the_database_as_the_status_line_does() {
+    let pg = PgDb::fixture();
+    // A URL with a user and a password, as --db may be given.
+    assert!(pg.arg().to_string_lossy().contains("modcon:modcon@"));
+    let mut h = console(&pg.arg(), &[]);
+    h.keys(&["?"]);
+    let screen = h.screen();
+    assert!(screen.contains("Database"), "help open:\n{screen}");
+    let short = format!("localhost/{}", pg.name);
+    let line = screen
+        .lines()
+        .skip_while(|l| !l.contains("Database"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(line.contains(&short), "{short} under Database in\n{screen}");
+    // Neither the password nor the user name, nor the URL itself.
+    assert!(!screen.contains("modcon@"), "{screen}");
+    assert!(!screen.contains(":modcon"), "{screen}");
+    assert!(!screen.contains("postgres://"), "{screen}");
+}
+
+#[test]
 fn a_delete_and_its_undo_from_the_keys_reach_postgresql() {
     let pg = PgDb::fixture();
     let mut h = console(&pg.arg(), &[]);

@@ -207,7 +207,15 @@ fn password_in_url(url: &str) -> Option<String> {
 /// socket). Never the user or a password.
 pub fn short_name(url: &str) -> String {
     let Ok(config) = Config::from_str(url) else {
-        return redact(url);
+        // Not a URL the client takes: the shown URL without its scheme
+        // and user part.
+        let shown = redact(url);
+        let rest = shown.split_once("://").map_or(shown.as_str(), |(_, r)| r);
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let host = rest[..end]
+            .rsplit_once('@')
+            .map_or(&rest[..end], |(_, h)| h);
+        return format!("{host}{}", &rest[end..]);
     };
     let host = match config.get_hosts().first() {
         Some(postgres::config::Host::Tcp(host)) => host.clone(),
@@ -484,6 +492,11 @@ mod tests {
             ),
             ("postgres://localhost:5432/forum", "localhost/forum"),
             ("postgres:///forum?host=/var/run/postgresql", "local/forum"),
+            // Not taken by the client: still no user or password.
+            (
+                "postgres://mod:secret@db.example/forum?no_such_option=1",
+                "db.example/forum?no_such_option=1",
+            ),
         ] {
             assert_eq!(short_name(url), shown, "{url}");
         }

@@ -1813,6 +1813,65 @@ fn the_flag_view_shows_the_queue_at_80x24_and_120x40() {
 }
 
 #[test]
+fn the_flag_views_title_claims_no_count_when_its_list_failed_to_load() {
+    let demo = support::demo(5, 1);
+    let conn = support::open(&demo.db);
+    // The list fails on its first load: the queue's table is gone (as
+    // when the web app's migration renames it while the console runs).
+    let mut h = console(&demo.db, 80, 24, &["--actor", "moderator_mo"]);
+    conn.execute_batch("ALTER TABLE forum_flaggedcontent RENAME TO forum_flaggedcontent_old")
+        .unwrap();
+    h.keys(&["F"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Flag queue: could not be loaded"),
+        "{screen}"
+    );
+    assert!(!screen.contains("0 pending"), "{screen}");
+    assert!(
+        screen.contains("table forum_flaggedcontent is missing"),
+        "{screen}"
+    );
+    h.keys(&["Esc"]);
+    // Loaded once, then a reload fails: the title does not keep claiming
+    // the old count.
+    conn.execute_batch("ALTER TABLE forum_flaggedcontent_old RENAME TO forum_flaggedcontent")
+        .unwrap();
+    h.keys(&["F"]);
+    assert!(
+        h.screen().contains("Flag queue: 6 pending, newest first"),
+        "{}",
+        h.screen()
+    );
+    conn.execute_batch("ALTER TABLE forum_flaggedcontent RENAME TO forum_flaggedcontent_old")
+        .unwrap();
+    h.data_changed();
+    let screen = h.screen();
+    assert!(
+        screen.contains("Flag queue: could not be loaded"),
+        "{screen}"
+    );
+    assert!(!screen.contains("pending,"), "{screen}");
+    // Nothing is shown, so nothing can be reviewed: the flag selected
+    // before the failure is not acted on unseen.
+    h.keys(&["a"]);
+    assert!(
+        matches!(h.app.overlay, Some(modcon::tui::app::Overlay::Flags(_))),
+        "{}",
+        h.screen()
+    );
+    // Back again: the next reload shows the queue and its count.
+    conn.execute_batch("ALTER TABLE forum_flaggedcontent_old RENAME TO forum_flaggedcontent")
+        .unwrap();
+    h.data_changed();
+    assert!(
+        h.screen().contains("Flag queue: 6 pending, newest first"),
+        "{}",
+        h.screen()
+    );
+}
+
+#[test]
 fn a_review_from_the_flag_view_reaches_the_database() {
     let demo = support::demo(5, 1);
     let conn = support::open(&demo.db);

@@ -60,7 +60,11 @@ impl App {
         match result {
             Ok(flags) => view.replace(flags),
             Err(e) => {
+                // None is shown, so none stays selected: a key must not
+                // review a flag the view no longer shows.
                 view.loaded = true;
+                view.flags.clear();
+                view.state.select(None);
                 view.error = Some(e.clone());
                 self.say(Level::Error, format!("flag queue: {e}"));
                 return;

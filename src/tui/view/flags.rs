@@ -139,7 +139,10 @@ fn details(flag: &FlagRow, now: NaiveDateTime, width: usize, theme: &Theme) -> V
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, now: NaiveDateTime, view: &mut FlagView) {
-    let title = if view.loaded {
+    // A count only from a list that loaded: a failed one claims none.
+    let title = if view.error.is_some() {
+        " Flag queue: could not be loaded ".to_string()
+    } else if view.loaded {
         format!(" Flag queue: {} pending, newest first ", view.flags.len())
     } else {
         " Flag queue ".to_string()

@@ -461,3 +461,49 @@ fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes()
         BTreeSet::from(["forum.sqlite3".to_string()])
     );
 }
+
+/// The web app restarts (its last connection closing removes the -wal and
+/// -shm, the next makes new ones) while a `--read-only` console reads the
+/// database live: the console, with a connection per lane as it runs,
+/// still sees every row the web app commits. The web app is a process of
+/// its own: SQLite shares locks and the -shm mapping within a process.
+#[test]
+fn a_read_only_console_sees_what_the_web_app_writes_after_it_restarts() {
+    use modcon_core::db::{Access, Db, OpenOptions};
+    use support::webapp::{WebAppProcess, insert_thread_sql};
+
+    let mut site = Site::new(true);
+    site.close();
+    let mut web = WebAppProcess::start(&site.db);
+    // The console's lanes, each with a connection of its own, opened as
+    // --read-only opens them; each looks at its files before it works.
+    let options = OpenOptions::new(Access::ReadOnly);
+    let mut lanes: Vec<Db> = (0..4).map(|_| Db::open(&site.db, &options).unwrap()).collect();
+    let mut sees = |id: &str, when: &str| {
+        for (lane, db) in lanes.iter_mut().enumerate() {
+            db.refresh_snapshot().unwrap();
+            let found: i64 = db
+                .sqlite("test")
+                .unwrap()
+                .query_row("SELECT count(*) FROM forum_thread WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(found, 1, "lane {lane} does not see {when}");
+        }
+    };
+    for round in 0..3 {
+        let running = support::hex_id(100 + round);
+        let restarted = support::hex_id(200 + round);
+        // The web app starts and writes, and keeps running.
+        web.open();
+        web.exec(&insert_thread_sql(&running, "written while running", NOW));
+        sees(&running, &format!("round {round}: a row the running web app wrote"));
+        // It stops...
+        web.close();
+        sees(&running, &format!("round {round}: that row once the web app stopped"));
+        // ...and starts again for one request.
+        web.open_write_close(&insert_thread_sql(&restarted, "written after a restart", NOW));
+        sees(&restarted, &format!("round {round}: a row written after a restart"));
+    }
+}

@@ -292,3 +292,83 @@ impl DjangoForum {
             .unwrap()
     }
 }
+
+/// The web app in a process of its own (`modcon-test-web-app`), driven a
+/// step at a time: each call returns once the process has done it. Only
+/// another process's connections show what SQLite does across processes:
+/// the last connection to close removes the -wal and -shm, the next to
+/// open makes new ones.
+pub struct WebAppProcess {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl WebAppProcess {
+    pub fn start(db: &Path) -> WebAppProcess {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_modcon-test-web-app"))
+            .arg(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let input = child.stdin.take().unwrap();
+        let output = std::io::BufReader::new(child.stdout.take().unwrap());
+        WebAppProcess {
+            child,
+            input,
+            output,
+        }
+    }
+
+    fn ask(&mut self, command: &str) {
+        use std::io::{BufRead, Write};
+        writeln!(self.input, "{command}").unwrap();
+        self.input.flush().unwrap();
+        let mut reply = String::new();
+        self.output.read_line(&mut reply).unwrap();
+        assert_eq!(reply.trim_end(), "ok", "the web app's {command:?}");
+    }
+
+    /// Opens a connection as Django does (busy timeout 5 s, foreign keys on).
+    pub fn open(&mut self) {
+        self.ask("open");
+    }
+
+    /// Runs statements on the open connection (autocommit).
+    pub fn exec(&mut self, sql: &str) {
+        assert!(!sql.contains('\n'), "one line of SQL");
+        self.ask(&format!("exec {sql}"));
+    }
+
+    /// Closes the connection: the last one removes the -wal and -shm.
+    pub fn close(&mut self) {
+        self.ask("close");
+    }
+
+    /// Starts, writes `sql`, and stops again: a web app restarted for one
+    /// request.
+    pub fn open_write_close(&mut self, sql: &str) {
+        self.open();
+        self.exec(sql);
+        self.close();
+    }
+}
+
+impl Drop for WebAppProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The INSERT of a new active thread as Django issues it, as one line of
+/// SQL for [`WebAppProcess::exec`].
+pub fn insert_thread_sql(id: &str, title: &str, at: &str) -> String {
+    format!(
+        "INSERT INTO forum_thread (id, title, slug, excerpt, is_pinned, is_locked, is_active, \
+         view_count, post_count, last_activity_at, created_at, updated_at, author_id, category_id) \
+         VALUES ('{id}', '{title}', 'thread-{id}', '', 0, 0, 1, 0, 0, '{at}', '{at}', '{at}', {USER}, '{CATEGORY}')"
+    )
+}

@@ -3,7 +3,6 @@
 //! URL), schema detection, and errors that name what is wrong.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -605,13 +604,9 @@ fn check_file(path: &Path, access: Access) -> Result<FileFacts> {
     if meta.len() == 0 {
         bail!("empty file (0 bytes), not a SQLite database");
     }
-    let mut header = [0u8; 20];
-    let mut file = fs::File::open(path)
+    let header = read_header(path, meta.len())
         .context("cannot read the database file (this user may not read it)")?;
-    let read = file
-        .read(&mut header)
-        .context("cannot read the database file")?;
-    if read < 20 || &header[..16] != b"SQLite format 3\0" {
+    if header.len() < 20 || &header[..16] != b"SQLite format 3\0" {
         bail!("not a SQLite database (no SQLite header)");
     }
     if meta.len() < 512 {
@@ -635,6 +630,85 @@ fn check_file(path: &Path, access: Access) -> Result<FileFacts> {
     Ok(FileFacts {
         wal: header[18] == 2 && header[19] == 2,
     })
+}
+
+/// The first 20 bytes of the database file (fewer when it is shorter),
+/// read through SQLite's own file layer rather than a descriptor of our
+/// own: the kernel ties a process's POSIX locks to the process and the
+/// file, so closing any descriptor of the database drops every lock the
+/// process's SQLite connections hold on it, without SQLite knowing. A
+/// connection that lost its shared lock no longer keeps the web app's
+/// last connection from removing the -wal and -shm it reads through (an
+/// older SQLite, 3.40 say, then does), and reads stale data ever after.
+/// SQLite's layer keeps such a descriptor open until the process's locks
+/// on the file are released.
+fn read_header(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
+    use rusqlite::ffi;
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+
+    let failed = |what: &str, rc: i32| {
+        std::io::Error::other(format!("{what} (SQLite error {rc})"))
+    };
+    // rusqlite sets SQLite up on its first connection; this one does it
+    // before SQLite's file layer is used directly.
+    static READY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    READY.get_or_init(|| drop(Connection::open_in_memory()));
+    let name = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::other("a NUL byte in the file name"))?;
+    let mut header = vec![0u8; len.min(20) as usize];
+    // SAFETY: the default VFS lives as long as the process; every buffer
+    // handed to it is as large as it says and outlives the call; the
+    // file object is closed exactly once, after a successful open or
+    // whenever the open left methods to close it with.
+    unsafe {
+        let vfs = ffi::sqlite3_vfs_find(std::ptr::null());
+        let Some(vfs_ref) = vfs.as_ref() else {
+            return Err(std::io::Error::other("SQLite has no file layer"));
+        };
+        let (Some(full_pathname), Some(open)) = (vfs_ref.xFullPathname, vfs_ref.xOpen) else {
+            return Err(std::io::Error::other("SQLite's file layer cannot open files"));
+        };
+        // SQLite's file names end in more than one NUL (URI parameters
+        // would follow the first).
+        let size = vfs_ref.mxPathname.max(0) as usize + 1;
+        let mut full = vec![0 as std::ffi::c_char; size + 4];
+        let rc = full_pathname(vfs, name.as_ptr(), size as i32, full.as_mut_ptr());
+        if rc != ffi::SQLITE_OK {
+            return Err(failed("cannot resolve the file name", rc));
+        }
+        // The file object SQLite fills in: szOsFile bytes, 8-byte aligned.
+        let words = (vfs_ref.szOsFile.max(0) as usize).div_ceil(8);
+        let mut object = vec![0u64; words.max(1)];
+        let file = object.as_mut_ptr() as *mut ffi::sqlite3_file;
+        let mut out_flags = 0;
+        let flags = ffi::SQLITE_OPEN_MAIN_DB | ffi::SQLITE_OPEN_READONLY;
+        let rc = open(vfs, full.as_ptr(), file, flags, &mut out_flags);
+        let methods = (*file).pMethods.as_ref();
+        let close = |m: Option<&ffi::sqlite3_io_methods>| {
+            if let Some(close) = m.and_then(|m| m.xClose) {
+                close(file);
+            }
+        };
+        if rc != ffi::SQLITE_OK {
+            close(methods);
+            return Err(failed("cannot open the file", rc));
+        }
+        let rc = match methods.and_then(|m| m.xRead) {
+            Some(read) if !header.is_empty() => read(
+                file,
+                header.as_mut_ptr() as *mut std::ffi::c_void,
+                header.len() as i32,
+                0,
+            ),
+            _ => ffi::SQLITE_OK,
+        };
+        close(methods);
+        if rc != ffi::SQLITE_OK {
+            return Err(failed("cannot read the file", rc));
+        }
+    }
+    Ok(header)
 }
 
 /// How a read-only open reads a WAL database without leaving a file beside

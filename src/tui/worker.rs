@@ -290,11 +290,12 @@ impl Worker {
         }
     }
 
-    /// Opens a snapshot connection (a WAL database read without its
-    /// files) again when its file changed, with the lane's page cache;
-    /// whether it did.
-    fn refresh_snapshot(&mut self) -> bool {
-        let reopened = self.db.refresh_snapshot().unwrap_or(false);
+    /// Opens a read-only connection again, with the lane's page cache,
+    /// when the files it reads through changed under it (a snapshot whose
+    /// file changed, a live connection whose -wal or -shm was replaced:
+    /// see `Db::reopen_if_files_changed`); whether it did.
+    fn reopen_if_files_changed(&mut self) -> bool {
+        let reopened = self.db.reopen_if_files_changed().unwrap_or(false);
         if reopened {
             self.apply_cache();
         }
@@ -316,7 +317,7 @@ impl Worker {
 
     /// Answers one request. `out` receives every response, in order.
     pub fn handle(&mut self, request: Request, out: &mut dyn FnMut(Response)) {
-        self.refresh_snapshot();
+        self.reopen_if_files_changed();
         match request {
             Request::Page {
                 pane,
@@ -539,9 +540,10 @@ impl Worker {
 
     /// Has another connection committed since the last look?
     pub fn poll(&mut self) -> Option<Response> {
-        // A snapshot (a WAL database read without its files) sees nothing
-        // new by itself: opened again when its file changed.
-        if self.refresh_snapshot() {
+        // A snapshot (a WAL database read without its files), or a live
+        // connection whose -wal and -shm were replaced, sees nothing new by
+        // itself: opened again when its files changed.
+        if self.reopen_if_files_changed() {
             self.last_version = None;
             return Some(Response::DataChanged);
         }

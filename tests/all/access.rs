@@ -428,7 +428,10 @@ fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes()
     // As --read-only opens it: no -wal, so a snapshot, and no file made.
     let mut db = Db::open(&site.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
     assert!(db.is_snapshot());
-    assert!(!db.refresh_snapshot().unwrap(), "nothing changed yet");
+    assert!(
+        !db.reopen_if_files_changed().unwrap(),
+        "nothing changed yet"
+    );
     let titles = |db: &Db| -> i64 {
         db.sqlite("test")
             .unwrap()
@@ -448,7 +451,7 @@ fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes()
         [support::hex_id(1)],
     )
     .unwrap();
-    assert!(db.refresh_snapshot().unwrap());
+    assert!(db.reopen_if_files_changed().unwrap());
     assert!(
         !db.is_snapshot(),
         "now read live through the web app's files"
@@ -462,48 +465,110 @@ fn a_snapshot_of_a_closed_wal_database_is_opened_again_once_the_web_app_writes()
     );
 }
 
-/// The web app restarts (its last connection closing removes the -wal and
-/// -shm, the next makes new ones) while a `--read-only` console reads the
-/// database live: the console, with a connection per lane as it runs,
-/// still sees every row the web app commits. The web app is a process of
-/// its own: SQLite shares locks and the -shm mapping within a process.
-#[test]
-fn a_read_only_console_sees_what_the_web_app_writes_after_it_restarts() {
+/// The console's lanes, each with a connection of its own, opened as
+/// `--read-only` opens them.
+fn read_only_lanes(db: &Path) -> Vec<modcon_core::db::Db> {
     use modcon_core::db::{Access, Db, OpenOptions};
-    use support::webapp::{WebAppProcess, insert_thread_sql};
-
-    let mut site = Site::new(true);
-    site.close();
-    let mut web = WebAppProcess::start(&site.db);
-    // The console's lanes, each with a connection of its own, opened as
-    // --read-only opens them; each looks at its files before it works.
     let options = OpenOptions::new(Access::ReadOnly);
-    let mut lanes: Vec<Db> = (0..4).map(|_| Db::open(&site.db, &options).unwrap()).collect();
-    let mut sees = |id: &str, when: &str| {
-        for (lane, db) in lanes.iter_mut().enumerate() {
-            db.refresh_snapshot().unwrap();
-            let found: i64 = db
-                .sqlite("test")
-                .unwrap()
-                .query_row("SELECT count(*) FROM forum_thread WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .unwrap();
-            assert_eq!(found, 1, "lane {lane} does not see {when}");
-        }
-    };
+    (0..4).map(|_| Db::open(db, &options).unwrap()).collect()
+}
+
+/// Every lane, after looking at its files as it does before each piece of
+/// work, sees the thread `id`.
+fn every_lane_sees(lanes: &mut [modcon_core::db::Db], id: &str, when: &str) {
+    for (lane, db) in lanes.iter_mut().enumerate() {
+        db.reopen_if_files_changed().unwrap();
+        let found: i64 = db
+            .sqlite("test")
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM forum_thread WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1, "lane {lane} does not see {when}");
+    }
+}
+
+/// The web app, a process of its own, restarts `rounds` times while the
+/// console's lanes read: started, it writes and keeps running; stopped
+/// (its last connection closing removes the -wal and -shm unless a lock
+/// says someone still reads); started again for one request. `meanwhile`
+/// runs while it is up, before it stops.
+fn web_app_restarts(site: &Site, lanes: &mut [modcon_core::db::Db], meanwhile: &dyn Fn()) {
+    use support::webapp::{WebAppProcess, insert_thread_sql};
+    let mut web = WebAppProcess::start(&site.db);
     for round in 0..3 {
         let running = support::hex_id(100 + round);
         let restarted = support::hex_id(200 + round);
-        // The web app starts and writes, and keeps running.
         web.open();
         web.exec(&insert_thread_sql(&running, "written while running", NOW));
-        sees(&running, &format!("round {round}: a row the running web app wrote"));
-        // It stops...
+        every_lane_sees(
+            lanes,
+            &running,
+            &format!("round {round}: a row the running web app wrote"),
+        );
+        meanwhile();
         web.close();
-        sees(&running, &format!("round {round}: that row once the web app stopped"));
-        // ...and starts again for one request.
-        web.open_write_close(&insert_thread_sql(&restarted, "written after a restart", NOW));
-        sees(&restarted, &format!("round {round}: a row written after a restart"));
+        every_lane_sees(
+            lanes,
+            &running,
+            &format!("round {round}: that row once the web app stopped"),
+        );
+        web.open_write_close(&insert_thread_sql(
+            &restarted,
+            "written after a restart",
+            NOW,
+        ));
+        every_lane_sees(
+            lanes,
+            &restarted,
+            &format!("round {round}: a row written after a restart"),
+        );
     }
+}
+
+/// The web app restarts while a `--read-only` console reads the database
+/// live: the console, with a connection per lane as it runs, still sees
+/// every row the web app commits. The web app is a process of its own:
+/// SQLite shares locks and the -shm mapping within a process.
+#[test]
+fn a_read_only_console_sees_what_the_web_app_writes_after_it_restarts() {
+    let mut site = Site::new(true);
+    site.close();
+    let mut lanes = read_only_lanes(&site.db);
+    web_app_restarts(&site, &mut lanes, &|| {});
+}
+
+/// Something in the console's process opens and closes the database file
+/// itself (which drops every lock the process holds on it: SQLite's own
+/// documentation warns of it), so the web app's last connection removes
+/// the -wal and -shm the console reads through: the console notices and
+/// opens its connections again, and still sees every row.
+#[test]
+fn a_read_only_console_whose_locks_were_lost_still_sees_the_web_apps_rows() {
+    let mut site = Site::new(true);
+    site.close();
+    let mut lanes = read_only_lanes(&site.db);
+    let drop_locks = || drop(fs::File::open(&site.db).unwrap());
+    web_app_restarts(&site, &mut lanes, &drop_locks);
+}
+
+/// A snapshot opened beside an empty -wal with no -shm (what a writer
+/// leaves for a moment as it starts) sees the web app's first commit,
+/// which changes the -wal and makes the -shm but not the database file.
+#[test]
+fn a_snapshot_beside_an_empty_wal_sees_the_web_apps_first_commit() {
+    use support::webapp::{WebAppProcess, insert_thread_sql};
+    let mut site = Site::new(true);
+    site.close();
+    fs::write(side(&site.db, "-wal"), b"").unwrap();
+    let mut lanes = read_only_lanes(&site.db);
+    assert!(lanes.iter().all(|db| db.is_snapshot()));
+    let mut web = WebAppProcess::start(&site.db);
+    web.open();
+    let id = support::hex_id(100);
+    web.exec(&insert_thread_sql(&id, "the first commit", NOW));
+    every_lane_sees(&mut lanes, &id, "a commit only the -wal holds");
 }

@@ -32,7 +32,9 @@ use nix::libc;
 use rusqlite::Connection;
 
 fn main() {
-    let db = std::env::args_os().nth(1).expect("usage: modcon-test-web-app DB");
+    let db = std::env::args_os()
+        .nth(1)
+        .expect("usage: modcon-test-web-app DB");
     let mut conn: Option<Connection> = None;
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
@@ -62,7 +64,9 @@ fn main() {
             Ok(()) => "ok".to_string(),
             Err(e) => format!("error: {}", e.replace('\n', " ")),
         };
-        writeln!(stdout, "{reply}").and_then(|()| stdout.flush()).expect("stdout");
+        writeln!(stdout, "{reply}")
+            .and_then(|()| stdout.flush())
+            .expect("stdout");
     }
 }
 

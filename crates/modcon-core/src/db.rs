@@ -108,10 +108,10 @@ pub struct Db {
     access: Access,
     schema: Schema,
     busy_timeout: Duration,
-    /// Read as the file was when opened (SQLite's `immutable`): a WAL
-    /// database with no -wal beside it, read without making one. Holds
-    /// what the file looked like then, to notice a change.
-    snapshot: Option<FileStamp>,
+    /// For a read-only SQLite connection: the files it reads through as
+    /// they were when it was opened, to notice when it must be opened
+    /// again (see [`Db::reopen_if_files_changed`]).
+    watched: Option<Watched>,
     options: OpenOptions,
 }
 
@@ -128,23 +128,65 @@ enum Mode {
     WritableToRead,
 }
 
-/// What a snapshot was taken of: the file's size and modification time,
-/// and whether a -wal was beside it.
+/// What a read-only connection reads through, as it was when opened.
+#[derive(Debug, Clone)]
+struct Watched {
+    files: FileStamp,
+    /// Read as the file was (SQLite's `immutable`): a WAL database with no
+    /// -wal beside it, read without making one.
+    snapshot: bool,
+}
+
+/// The database file, its -wal and its -shm: each absent, or which file
+/// it is with its size and modification time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FileStamp {
+    main: Option<FileState>,
+    wal: Option<FileState>,
+    shm: Option<FileState>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileState {
+    dev: u64,
+    ino: u64,
     len: u64,
     modified: Option<std::time::SystemTime>,
-    wal: bool,
+}
+
+impl FileState {
+    fn of(path: &Path) -> Option<FileState> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs::metadata(path).ok()?;
+        Some(FileState {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+
+    fn identity(state: &Option<FileState>) -> Option<(u64, u64)> {
+        state.map(|s| (s.dev, s.ino))
+    }
 }
 
 impl FileStamp {
     fn of(path: &Path) -> FileStamp {
-        let meta = fs::metadata(path).ok();
         FileStamp {
-            len: meta.as_ref().map(|m| m.len()).unwrap_or(0),
-            modified: meta.and_then(|m| m.modified().ok()),
-            wal: side_file(path, "-wal").exists(),
+            main: FileState::of(path),
+            wal: FileState::of(&side_file(path, "-wal")),
+            shm: FileState::of(&side_file(path, "-shm")),
         }
+    }
+
+    /// The same three files (none removed, added or put in another's
+    /// place), whatever was written into them.
+    fn same_files(&self, other: &FileStamp) -> bool {
+        let id = FileState::identity;
+        id(&self.main) == id(&other.main)
+            && id(&self.wal) == id(&other.wal)
+            && id(&self.shm) == id(&other.shm)
     }
 }
 
@@ -215,23 +257,43 @@ impl Db {
             access: options.access,
             schema: Schema::default(),
             busy_timeout: options.busy_timeout,
-            snapshot: (mode == Mode::Immutable).then_some(stamp),
+            watched: (options.access == Access::ReadOnly).then_some(Watched {
+                files: stamp,
+                snapshot: mode == Mode::Immutable,
+            }),
             options: options.clone(),
         };
         db.prepare(options).with_context(|| shown)?;
         Ok(db)
     }
 
-    /// A snapshot connection whose file changed since (the web app wrote,
-    /// or now has a -wal) is opened again, so what it reads is the file as
-    /// it is: live through the web app's files when they are there. True
+    /// A read-only connection that may no longer see what is committed is
+    /// opened again, so what it reads is the database as it is now; true
     /// when it was. Long-lived readers (the console) ask before each piece
-    /// of work.
-    pub fn refresh_snapshot(&mut self) -> Result<bool> {
-        let Some(stamp) = &self.snapshot else {
+    /// of work and on every live-refresh tick.
+    /// - A snapshot, when anything changed in the file, its -wal or its
+    ///   -shm (the web app wrote, or started and made its files): it now
+    ///   reads live through the web app's files when they are there.
+    /// - A live connection, when the -wal or -shm it reads through was
+    ///   removed or replaced, or the database file itself was: SQLite
+    ///   would go on reading the old ones, never seeing a new commit. (The
+    ///   web app's last connection removes them when it closes unless a
+    ///   lock of ours says we still read; a lock a process loses by
+    ///   closing any descriptor of the file, or a file swapped for
+    ///   another, would otherwise leave the console on old data.)
+    ///
+    /// Read-write connections hold their locks and are never opened again.
+    pub fn reopen_if_files_changed(&mut self) -> Result<bool> {
+        let Some(watched) = &self.watched else {
             return Ok(false);
         };
-        if *stamp == FileStamp::of(&self.path) {
+        let now = FileStamp::of(&self.path);
+        let changed = if watched.snapshot {
+            watched.files != now
+        } else {
+            !watched.files.same_files(&now)
+        };
+        if !changed {
             return Ok(false);
         }
         *self = Db::open(&self.path, &self.options)?;
@@ -258,7 +320,7 @@ impl Db {
             access: Access::ReadWrite,
             schema,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
-            snapshot: None,
+            watched: None,
             options: OpenOptions::new(Access::ReadWrite),
         })
     }
@@ -290,7 +352,7 @@ impl Db {
             access: options.access,
             schema: Schema::default(),
             busy_timeout: options.busy_timeout,
-            snapshot: None,
+            watched: None,
             options: options.clone(),
         };
         db.prepare_postgres(options).with_context(|| shown)?;
@@ -420,7 +482,7 @@ impl Db {
     /// Read as the file was when opened: changes committed later are not
     /// seen (a WAL database with no -wal, opened read-only; see `open`).
     pub fn is_snapshot(&self) -> bool {
-        self.snapshot.is_some()
+        self.watched.as_ref().is_some_and(|w| w.snapshot)
     }
 
     pub fn busy_timeout(&self) -> Duration {
@@ -647,9 +709,7 @@ fn read_header(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
 
-    let failed = |what: &str, rc: i32| {
-        std::io::Error::other(format!("{what} (SQLite error {rc})"))
-    };
+    let failed = |what: &str, rc: i32| std::io::Error::other(format!("{what} (SQLite error {rc})"));
     // rusqlite sets SQLite up on its first connection; this one does it
     // before SQLite's file layer is used directly.
     static READY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
@@ -667,7 +727,9 @@ fn read_header(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
             return Err(std::io::Error::other("SQLite has no file layer"));
         };
         let (Some(full_pathname), Some(open)) = (vfs_ref.xFullPathname, vfs_ref.xOpen) else {
-            return Err(std::io::Error::other("SQLite's file layer cannot open files"));
+            return Err(std::io::Error::other(
+                "SQLite's file layer cannot open files",
+            ));
         };
         // SQLite's file names end in more than one NUL (URI parameters
         // would follow the first).

@@ -218,10 +218,16 @@ pub mod harness {
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 
     use super::*;
+    use worker::Lane;
 
     pub struct Harness {
         pub app: App,
+        /// The navigation lane's worker (every lane's, unless the harness
+        /// was made `with_lanes`).
         pub worker: Worker,
+        /// The other lanes' workers, each with its own connection, when
+        /// made `with_lanes`.
+        pub lanes: Vec<(Lane, Worker)>,
         pub terminal: Terminal<TestBackend>,
         /// The whole last frame, as drawn (not the backend's diffed copy).
         pub frame: ratatui::buffer::Buffer,
@@ -241,11 +247,29 @@ pub mod harness {
             height: u16,
             env: TermEnv,
         ) -> Result<Harness> {
+            Harness::build(settings, db, width, height, env, false)
+        }
+
+        fn build(
+            settings: &Settings,
+            db: Db,
+            width: u16,
+            height: u16,
+            env: TermEnv,
+            per_lane: bool,
+        ) -> Result<Harness> {
             let keymap = Keymap::with_overrides(&settings.config.keys)?;
             let config = worker_config(settings, &db)?;
             let read_only = db.is_read_only();
             let snapshot = db.is_snapshot();
             let mut worker = Worker::new(db, config);
+            let mut lanes = Vec::new();
+            if per_lane {
+                lanes = worker::lane_workers(worker)?;
+                let (nav, first) = lanes.remove(0);
+                assert_eq!(nav, Lane::Nav, "the navigation lane comes first");
+                worker = first;
+            }
             let _ = worker.poll();
             let app = new_app(
                 settings,
@@ -259,6 +283,7 @@ pub mod harness {
             let mut h = Harness {
                 app,
                 worker,
+                lanes,
                 terminal,
                 frame,
             };
@@ -269,12 +294,35 @@ pub mod harness {
             Ok(h)
         }
 
+        /// The console as it runs: a worker with a connection of its own
+        /// per lane (opened as the console opens them), each answering the
+        /// requests of its lane.
+        pub fn with_lanes(settings: &Settings, db: Db, width: u16, height: u16) -> Result<Harness> {
+            Harness::build(settings, db, width, height, TermEnv::standard(), true)
+        }
+
+        /// The live refresh's tick: the navigation lane looks for another
+        /// process's commits (or files changed under it) and, when there
+        /// were, the console reloads what it shows.
+        pub fn tick(&mut self) {
+            if let Some(response) = self.worker.poll() {
+                let out = self.app.on_response(response);
+                self.answer(out);
+            }
+            self.draw();
+        }
+
         /// Answers requests until none are left.
         pub fn answer(&mut self, mut pending: Vec<Request>) {
             while !pending.is_empty() {
                 let request = pending.remove(0);
                 let mut responses = Vec::new();
-                self.worker.handle(request, &mut |r| responses.push(r));
+                let lane = request.lane();
+                let worker = match self.lanes.iter_mut().find(|(l, _)| *l == lane) {
+                    Some((_, worker)) => worker,
+                    None => &mut self.worker,
+                };
+                worker.handle(request, &mut |r| responses.push(r));
                 for r in responses {
                     pending.extend(self.app.on_response(r));
                 }

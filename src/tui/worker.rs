@@ -598,17 +598,17 @@ impl Lanes {
     }
 }
 
-/// Starts one thread per lane, each with its own connection (the given
-/// one serves navigation); returns where to send requests.
-pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
+/// A worker per lane, each with its own connection and page cache (the
+/// given one serves navigation), in the order of [`Lane::ALL`].
+pub fn lane_workers(nav: Worker) -> Result<Vec<(Lane, Worker)>> {
     let config = nav.config.clone();
     let access = if config.read_only {
         Access::ReadOnly
     } else {
         Access::ReadWrite
     };
-    let mut senders = Vec::new();
     let mut nav = Some(nav);
+    let mut workers = Vec::new();
     for lane in Lane::ALL {
         let mut worker = match lane {
             Lane::Nav => nav.take().expect("the navigation worker is used once"),
@@ -618,6 +618,16 @@ pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
             ),
         };
         worker.set_cache_kib(lane.cache_kib());
+        workers.push((lane, worker));
+    }
+    Ok(workers)
+}
+
+/// Starts one thread per lane, each with its own connection (the given
+/// one serves navigation); returns where to send requests.
+pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
+    let mut senders = Vec::new();
+    for (lane, mut worker) in lane_workers(nav)? {
         worker.events = Some(events.clone());
         let (tx, rx): (Sender<Request>, Receiver<Request>) = std::sync::mpsc::channel();
         senders.push((lane, tx));

@@ -2210,3 +2210,90 @@ fn read_only_lists_flags_and_refuses_reviews() {
     }
     assert_eq!(std::fs::read(&demo.db).unwrap(), before);
 }
+
+/// The active threads the status line counts ("thr 12+3x").
+fn active_threads_shown(screen: &str) -> i64 {
+    let status = screen
+        .lines()
+        .find(|l| l.contains("READ-ONLY"))
+        .unwrap_or_else(|| panic!("no status line:\n{screen}"));
+    let after = status
+        .split_once("thr ")
+        .or_else(|| status.split_once("threads "))
+        .unwrap_or_else(|| panic!("no thread count in {status:?}"))
+        .1;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
+}
+
+/// The console as it runs (a connection per lane), `--read-only` on a WAL
+/// database, while the web app (a process of its own, with SQLite 3.40's
+/// close) writes, stops and starts again: each live-refresh tick shows
+/// what it committed in the list, the counts and the details, and the flag
+/// view its new flags.
+#[test]
+fn a_read_only_console_shows_what_the_web_app_writes_after_it_restarts() {
+    use support::webapp::{DjangoForum, WebAppProcess, insert_thread_flag_sql, insert_thread_sql};
+    let forum = DjangoForum::new();
+    forum.thread(&support::hex_id(1), "2026-11-20 10:00:00");
+    forum
+        .web
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    let DjangoForum {
+        dir: _dir, db, web, ..
+    } = forum;
+    // The web app stopped: no -wal, so the console starts on a snapshot.
+    drop(web);
+    let settings = settings(&db, &["--read-only"]);
+    let opened = Db::open(&db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+    let mut h = Harness::with_lanes(&settings, opened, 80, 24).unwrap();
+    assert_eq!(active_threads_shown(&h.screen()), 1);
+    let mut web = WebAppProcess::start(&db);
+    let mut threads = 1;
+    for round in 0..3 {
+        // The web app starts, writes and keeps running.
+        let running = format!("Running {round}");
+        let at = format!("2026-11-2{} 10:00:00", round + 1);
+        web.open();
+        web.exec(&insert_thread_sql(
+            &support::hex_id(100 + round),
+            &running,
+            &at,
+        ));
+        threads += 1;
+        h.tick();
+        let screen = h.screen();
+        assert!(screen.contains(&running), "{running}:\n{screen}");
+        assert_eq!(active_threads_shown(&screen), threads, "{screen}");
+        // It stops, and starts again for one request: a thread and a flag.
+        web.close();
+        h.tick();
+        let restarted = format!("Restarted {round}");
+        let thread = support::hex_id(200 + round);
+        let at = format!("2026-11-2{} 11:00:00", round + 1);
+        let flagged = format!("flagged in round {round}");
+        web.open_write_close(&format!(
+            "BEGIN; {}; {}; COMMIT;",
+            insert_thread_sql(&thread, &restarted, &at),
+            insert_thread_flag_sql(&support::hex_id(300 + round), &thread, &flagged, &at)
+        ));
+        threads += 1;
+        h.tick();
+        let screen = h.screen();
+        assert!(screen.contains(&restarted), "{restarted}:\n{screen}");
+        assert_eq!(active_threads_shown(&screen), threads, "{screen}");
+        let status = screen.lines().find(|l| l.contains("READ-ONLY")).unwrap();
+        assert!(status.contains(&format!(" F{}", round + 1)), "{status}");
+        // The newest thread comes first; its details are the new row's.
+        h.keys(&["g"]);
+        assert_eq!(h.app.threads.selected().unwrap().id, thread);
+        let screen = h.screen();
+        assert!(screen.contains(&format!("title: {restarted}")), "{screen}");
+        // The flag view lists the new flag.
+        h.keys(&["F"]);
+        let screen = h.screen();
+        assert!(screen.contains(&flagged), "{flagged}:\n{screen}");
+        h.keys(&["Esc"]);
+    }
+}

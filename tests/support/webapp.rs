@@ -372,3 +372,14 @@ pub fn insert_thread_sql(id: &str, title: &str, at: &str) -> String {
          VALUES ('{id}', '{title}', 'thread-{id}', '', 0, 0, 1, 0, 0, '{at}', '{at}', '{at}', {USER}, '{CATEGORY}')"
     )
 }
+
+/// A pending flag on a thread as Django's INSERT writes it, as one line of
+/// SQL for [`WebAppProcess::exec`].
+pub fn insert_thread_flag_sql(flag_id: &str, thread: &str, explanation: &str, at: &str) -> String {
+    format!(
+        "INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, \
+         reviewed_at, moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, \
+         post_id, thread_id) VALUES ('{flag_id}', 'thread', 'spam', '{explanation}', 'pending', NULL, '', \
+         '{at}', '{at}', {USER}, NULL, NULL, '{thread}')"
+    )
+}

@@ -7,10 +7,12 @@
 //!    root, lists, search, the purge plan;
 //! 3. the console on it, end to end (`scale/console.rs`): key latency,
 //!    the status line, memory;
-//! 4. a purge of the demo.
+//! 4. a purge of the demo;
+//! 5. the same demo on PostgreSQL (`scale/pg_console.rs`): `stats`, the
+//!    counts, the console's keys.
 //!
-//! `MODCON_BENCH_ONLY=purge` runs part 1 alone. It reports; it asserts
-//! nothing about time.
+//! `MODCON_BENCH_ONLY=purge` runs part 1 alone, `MODCON_BENCH_ONLY=pg-console`
+//! part 5 alone. It reports; it asserts nothing about time.
 
 use std::path::Path;
 use std::process::Command;
@@ -27,6 +29,8 @@ use modcon_core::query::{self, ListQuery};
 
 #[path = "scale/console.rs"]
 mod console;
+#[path = "scale/pg_console.rs"]
+mod pg_console;
 #[path = "scale/purge.rs"]
 mod purge_floor;
 
@@ -143,16 +147,20 @@ fn main() {
         purge_floor::build_into(Path::new(&out));
         return;
     }
+    let threads: usize = std::env::var("MODCON_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    if std::env::var("MODCON_BENCH_ONLY").as_deref() == Ok("pg-console") {
+        print_table(&machine, &pg_console::figures(dir.path(), NOW, threads));
+        return;
+    }
     let mut figures = purge_floor::figures(dir.path());
     if std::env::var("MODCON_BENCH_ONLY").as_deref() == Ok("purge") {
         print_table(&machine, &figures);
         return;
     }
 
-    let threads: usize = std::env::var("MODCON_BENCH_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
     let db_path = dir.path().join("bench.sqlite3");
     let now = parse_now(NOW).expect("time");
     let (summary, took) = timed(|| {
@@ -330,5 +338,6 @@ fn main() {
             report.batches
         ),
     ));
+    figures.extend(pg_console::figures(dir.path(), NOW, threads));
     print_table(&machine, &figures);
 }

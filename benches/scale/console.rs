@@ -96,8 +96,10 @@ impl Background {
 }
 
 impl Live {
-    fn open(db: &Path, now: &str) -> Live {
-        let cli = Cli::try_parse_from([
+    /// Opens the console on `db` (a file or a URL), with `media` as its
+    /// media root when given (a PostgreSQL database has no default one).
+    fn open(db: &Path, now: &str, media: Option<&Path>) -> Live {
+        let mut args = vec![
             "modcon",
             "--db",
             db.to_str().unwrap_or_default(),
@@ -105,8 +107,11 @@ impl Live {
             now,
             "--actor",
             "bench",
-        ])
-        .expect("arguments");
+        ];
+        if let Some(media) = media {
+            args.extend(["--media-root", media.to_str().unwrap_or_default()]);
+        }
+        let cli = Cli::try_parse_from(args).expect("arguments");
         let settings = Settings::resolve_with(&cli.globals(), Config::default()).expect("settings");
         let db = settings.open(Access::ReadWrite, false).expect("open");
         let keymap = Keymap::with_overrides(&settings.config.keys).expect("keys");
@@ -348,17 +353,27 @@ fn keep_busy(live: &mut Live) {
     }
 }
 
-/// The console's figures on the database at `db` (a large demo), and the
-/// memory of the same session on a small demo made here, for the ratio.
+/// The console's figures on the database at `db` (a large demo): its
+/// keys' figures, then the memory of the same session on it and on a small
+/// demo made here, for the ratio.
 pub fn figures(db: &Path, now: &str) -> Vec<Figure> {
+    let mut out = key_figures(db, None, now, "console");
+    out.extend(memory_figures(db, now));
+    out
+}
+
+/// The figures of the console's keys on the database at `db` (a SQLite
+/// file or a PostgreSQL URL, with its media root), each named after `label`: the first frame,
+/// the status line, moves under load, a held key, `G`.
+pub fn key_figures(db: &Path, media: Option<&Path>, now: &str, label: &str) -> Vec<Figure> {
     let mut out = Vec::new();
     let started = Instant::now();
-    let mut live = Live::open(db, now);
+    let mut live = Live::open(db, now, media);
     let first = live.until(started, rows_shown);
-    out.push(timed("console: first frame with rows", first, 100.0));
+    out.push(timed(&format!("{label}: first frame with rows"), first, 100.0));
     let counts = live.until(started, counted);
     out.push(timed(
-        "console: status line with every count, after start",
+        &format!("{label}: status line with every count, after start"),
         counts,
         200.0,
     ));
@@ -371,7 +386,7 @@ pub fn figures(db: &Path, now: &str) -> Vec<Figure> {
     let p99 = percentile(&times, 0.99);
     out.push(Figure {
         name: format!(
-            "console: move to the next thread's full frame, p99 of {keys} \
+            "{label}: move to the next thread's full frame, p99 of {keys} \
              (counts, {jobs} searches and checks running)"
         ),
         value: format!(
@@ -394,7 +409,7 @@ pub fn figures(db: &Path, now: &str) -> Vec<Figure> {
 
     let (held, per_key) = held_key(&mut live);
     out.push(Figure {
-        name: "console: j held (30 keys/s for 3 s), last key to its full frame".into(),
+        name: format!("{label}: j held (30 keys/s for 3 s), last key to its full frame"),
         value: match held {
             Some(d) => format!("{:.1} ms ({per_key:.2} pages read per key)", ms(d)),
             None => "never (timed out)".into(),
@@ -408,17 +423,27 @@ pub fn figures(db: &Path, now: &str) -> Vec<Figure> {
     let started = Instant::now();
     live.key("G");
     let g = live.until(started, at_end);
-    out.push(timed("console: G to the last thread's full frame", g, 50.0));
+    out.push(timed(
+        &format!("{label}: G to the last thread's full frame"),
+        g,
+        50.0,
+    ));
     let kept = live.app.threads.rows.len();
     let total = live.app.threads.total.unwrap_or(0);
     out.push(Figure {
-        name: "console: rows held after G".into(),
+        name: format!("{label}: rows held after G"),
         value: format!("{kept} of {total}"),
         target: format!("≤ {} (one page)", worker::PAGE),
         met: Some(kept <= worker::PAGE),
     });
     drop(live);
+    out
+}
 
+/// The peak memory of a session on the database at `db`, and against a
+/// session on a small demo made here.
+fn memory_figures(db: &Path, now: &str) -> Vec<Figure> {
+    let mut out = Vec::new();
     let big = session_peak(db, now);
     let small_dir = tempfile::tempdir().expect("temp dir");
     let small_db = small_dir.path().join("small.sqlite3");
@@ -506,7 +531,7 @@ pub fn session_if_asked() {
 /// A moderator's session: open, the counts, `G`, a search, the purge
 /// plan, each waited for.
 fn session(db: &Path, now: &str) {
-    let mut live = Live::open(db, now);
+    let mut live = Live::open(db, now, None);
     live.settle();
     live.key("G");
     let _ = live.until(Instant::now(), at_end);

@@ -370,7 +370,11 @@ pub fn key_figures(db: &Path, media: Option<&Path>, now: &str, label: &str) -> V
     let started = Instant::now();
     let mut live = Live::open(db, now, media);
     let first = live.until(started, rows_shown);
-    out.push(timed(&format!("{label}: first frame with rows"), first, 100.0));
+    out.push(timed(
+        &format!("{label}: first frame with rows"),
+        first,
+        100.0,
+    ));
     let counts = live.until(started, counted);
     out.push(timed(
         &format!("{label}: status line with every count, after start"),

@@ -598,45 +598,81 @@ impl Lanes {
     }
 }
 
+/// The access every lane opens with: the navigation connection's.
+fn lane_access(config: &WorkerConfig) -> Access {
+    if config.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    }
+}
+
+/// A worker for `lane` (not navigation's) on a connection of its own,
+/// with the lane's page cache.
+fn open_lane(lane: Lane, config: &WorkerConfig) -> Result<Worker> {
+    let db = Db::open(&config.db_path, &OpenOptions::new(lane_access(config)))?;
+    let mut worker = Worker::new(db, config.clone());
+    worker.set_cache_kib(lane.cache_kib());
+    Ok(worker)
+}
+
 /// A worker per lane, each with its own connection and page cache (the
 /// given one serves navigation), in the order of [`Lane::ALL`].
 pub fn lane_workers(nav: Worker) -> Result<Vec<(Lane, Worker)>> {
     let config = nav.config.clone();
-    let access = if config.read_only {
-        Access::ReadOnly
-    } else {
-        Access::ReadWrite
-    };
     let mut nav = Some(nav);
     let mut workers = Vec::new();
     for lane in Lane::ALL {
-        let mut worker = match lane {
-            Lane::Nav => nav.take().expect("the navigation worker is used once"),
-            _ => Worker::new(
-                Db::open(&config.db_path, &OpenOptions::new(access))?,
-                config.clone(),
-            ),
+        let worker = match lane {
+            Lane::Nav => {
+                let mut worker = nav.take().expect("the navigation worker is used once");
+                worker.set_cache_kib(lane.cache_kib());
+                worker
+            }
+            _ => open_lane(lane, &config)?,
         };
-        worker.set_cache_kib(lane.cache_kib());
         workers.push((lane, worker));
     }
     Ok(workers)
 }
 
 /// Starts one thread per lane, each with its own connection (the given
-/// one serves navigation); returns where to send requests.
+/// one serves navigation); returns where to send requests. The other
+/// lanes open their connections on their own threads, so the first page
+/// is not kept waiting for them (on PostgreSQL each is a new session); a
+/// lane that cannot open answers each of its requests with the error.
 pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
+    let config = nav.config.clone();
     let mut senders = Vec::new();
-    for (lane, mut worker) in lane_workers(nav)? {
-        worker.events = Some(events.clone());
+    let mut nav = Some(nav);
+    for lane in Lane::ALL {
         let (tx, rx): (Sender<Request>, Receiver<Request>) = std::sync::mpsc::channel();
         senders.push((lane, tx));
         let events = events.clone();
-        let watches = lane == Lane::Nav;
-        if watches {
+        if lane == Lane::Nav {
+            let mut worker = nav.take().expect("the navigation worker is used once");
+            worker.set_cache_kib(lane.cache_kib());
+            worker.events = Some(events.clone());
             let _ = worker.poll();
+            thread::spawn(move || run_lane(worker, rx, events, true));
+            continue;
         }
-        thread::spawn(move || run_lane(worker, rx, events, watches));
+        let config = config.clone();
+        thread::spawn(move || match open_lane(lane, &config) {
+            Ok(mut worker) => {
+                worker.events = Some(events.clone());
+                run_lane(worker, rx, events, false);
+            }
+            Err(e) => {
+                let said = one_line(&e);
+                while rx.recv().is_ok() {
+                    let answer = Response::Error(said.clone());
+                    if events.send(super::Event::Worker(Box::new(answer))).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
     }
     Ok(Lanes { senders })
 }

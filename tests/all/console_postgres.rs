@@ -268,6 +268,21 @@ fn another_sessions_commit_shows_in_the_console() {
 }
 
 #[test]
+fn the_consoles_sessions_compile_no_statements_and_take_no_parallel_workers() {
+    let pg = PgDb::fixture();
+    for access in [Access::ReadWrite, Access::ReadOnly] {
+        let db = Db::open(&pg.arg(), &OpenOptions::new(access)).unwrap();
+        let show = |setting: &str| -> String {
+            db.conn()
+                .query_row(&format!("SHOW {setting}"), &[], |r| r.text(0))
+                .unwrap()
+        };
+        assert_eq!(show("jit"), "off");
+        assert_eq!(show("max_parallel_workers_per_gather"), "0");
+    }
+}
+
+#[test]
 fn the_live_lanes_refresh_after_another_session_commits() {
     use modcon::tui::Event;
     use modcon::tui::worker::{self, Request, Worker};

@@ -15,6 +15,7 @@ mod fuzz;
 mod hostile;
 mod ids_and_times;
 mod interleavings;
+mod later_deletes;
 mod one_purge_at_a_time;
 mod open_and_migrate;
 mod postgres;

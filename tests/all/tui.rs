@@ -704,6 +704,36 @@ fn a_pane_keeps_a_bounded_window_of_rows_however_far_it_scrolls() {
 }
 
 #[test]
+fn a_lane_that_cannot_open_its_connection_answers_each_request_with_the_error() {
+    use modcon::tui::Event;
+    use modcon::tui::worker::{self, Request, Response, Worker};
+    use std::time::Duration;
+    let demo = support::demo(5, 2);
+    let db = Db::open(&demo.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
+    let config = modcon::tui::worker_config(&settings(&demo.db, &[]), &db).unwrap();
+    // The other lanes open their own connections after navigation's: the
+    // file is gone by then.
+    std::fs::remove_file(&demo.db).unwrap();
+    let (events, rx) = std::sync::mpsc::channel();
+    let lanes = worker::spawn(Worker::new(db, config), events).unwrap();
+    lanes.send(Request::Counts { generation: 1 });
+    lanes.send(Request::Counts { generation: 2 });
+    let mut errors = Vec::new();
+    while errors.len() < 2 {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Event::Worker(r)) => match *r {
+                Response::Error(e) => errors.push(e),
+                Response::Counts { .. } => panic!("counted without a connection"),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => panic!("no answer: {e} (errors so far: {errors:?})"),
+        }
+    }
+    assert!(errors.iter().all(|e| e.contains("not found")), "{errors:?}");
+}
+
+#[test]
 fn a_lane_keeps_its_small_page_cache_when_its_snapshot_is_opened_again() {
     use modcon::tui::worker::{Response, Worker};
     let demo = support::demo(5, 2);

@@ -108,7 +108,8 @@ fn deleted_later_below(d: Dialect, kind: Kind, alias: &str, at: &str) -> String 
         Kind::Attachment => d.bool(false).to_string(),
         Kind::Post => format!(
             "EXISTS (SELECT 1 FROM forum_attachment la \
-                     WHERE la.post_id = {alias}.id AND {la_active} = {no} AND {attachment})"
+                     WHERE la.post_id = {alias}.id AND {la_active} = {no} AND {attachment} {per_row})",
+            per_row = d.per_outer_row(),
         ),
         Kind::Thread => format!(
             "(EXISTS (SELECT 1 FROM forum_post lp \
@@ -120,7 +121,8 @@ fn deleted_later_below(d: Dialect, kind: Kind, alias: &str, at: &str) -> String 
                                         WHERE ld.kind = 'post' AND ld.row_id = lp.id \
                                           AND {same} AND ld.source = 'console')) \
               OR EXISTS (SELECT 1 FROM forum_post lp {join} forum_attachment la ON la.post_id = lp.id \
-                         WHERE lp.thread_id = {alias}.id AND {la_active} = {no} AND {attachment}))",
+                         WHERE lp.thread_id = {alias}.id AND {la_active} = {no} AND {attachment} {per_row}))",
+            per_row = d.per_outer_row(),
             lp_active = d.no_index("lp.is_active"),
             lp_updated = d.ts("lp.updated_at"),
             lr_removed = d.ts("lr.removed_at"),

@@ -38,6 +38,7 @@ pub const REASONS_AND_REVIEWS: &str = "0007_reasons_and_reviews";
 pub const DELETED_ATTACHMENT_INDEX: &str = "0008_deleted_attachment_index";
 pub const DELETED_POST_INDEX: &str = "0009_deleted_post_index";
 pub const PURGE_LOCK: &str = "0010_purge_lock";
+pub const DELETED_ATTACHMENT_POST_INDEX: &str = "0011_deleted_attachment_post_index";
 
 /// A migration's SQL, embedded from the repository's top-level
 /// `migrations/` folder (two levels above this crate).
@@ -51,7 +52,7 @@ macro_rules! migration_sql {
     };
 }
 
-pub static MIGRATIONS: [Migration; 10] = [
+pub static MIGRATIONS: [Migration; 11] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: migration_sql!("0001_forum_schema.sql"),
@@ -121,6 +122,15 @@ pub static MIGRATIONS: [Migration; 10] = [
         postgres: Some(migration_sql!("postgres/0010_purge_lock.sql")),
         when: When::OnOpen,
         purpose: "who holds the purge lock (on PostgreSQL; on SQLite the lock file names its holder and the table stays empty)",
+    },
+    Migration {
+        name: DELETED_ATTACHMENT_POST_INDEX,
+        sql: migration_sql!("0011_deleted_attachment_post_index.sql"),
+        postgres: Some(migration_sql!(
+            "postgres/0011_deleted_attachment_post_index.sql"
+        )),
+        when: When::OnRequest,
+        purpose: "on PostgreSQL, a partial index of deleted attachments by post and deletion time, for the counts (nothing on SQLite)",
     },
 ];
 

@@ -67,6 +67,18 @@ impl Dialect {
         }
     }
 
+    /// Ends an `EXISTS` subquery that must run once per outer row, with the
+    /// outer row's values bound into its index scans. PostgreSQL otherwise
+    /// turns a correlated `EXISTS` into a join, and may test a comparison
+    /// with the outer row only after joining every candidate row (SQLite
+    /// always runs it per row).
+    pub fn per_outer_row(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "OFFSET 0",
+        }
+    }
+
     /// The schema of a connection's own temporary tables and views.
     pub fn temp_schema(self) -> &'static str {
         match self {

@@ -59,9 +59,14 @@ impl PgConn {
         // short, but their many subqueries (a row's deletion time, its
         // state) make their estimated cost look like an analytic query's,
         // and compiling them took seconds (a page of threads: 4.8 s to
-        // compile, 15 ms to run).
+        // compile, 15 ms to run). No parallel workers: the console is a
+        // guest beside the web app, its lanes already run side by side, and
+        // workers competing for the same cores made the counts twice as
+        // slow on a busy server, never faster.
         client
-            .batch_execute("SET TIME ZONE 'UTC'; SET jit = off")
+            .batch_execute(
+                "SET TIME ZONE 'UTC'; SET jit = off; SET max_parallel_workers_per_gather = 0",
+            )
             .map_err(|e| anyhow!("{shown}: {}", scrub(&e, url)))?;
         Ok(PgConn {
             client: RefCell::new(client),

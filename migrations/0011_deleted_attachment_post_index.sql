@@ -1,0 +1,5 @@
+-- Nothing on SQLite. On PostgreSQL this is a partial index of deleted
+-- attachments by post and deletion time, for working out a deleted post's
+-- deletion time; SQLite compares deletion times through `modcon_ts()`,
+-- which no index serves, so the index would only cost its writes. The
+-- migration exists on both backends so they record the same names.

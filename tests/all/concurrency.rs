@@ -601,3 +601,65 @@ fn a_restore_committed_between_plan_and_batch_keeps_its_row() {
     assert!(!forum.exists("forum/attachments/b.png"));
     assert_sound(&forum.conn);
 }
+
+/// A purge whose batches follow one another for longer than the web app's
+/// busy timeout (each held half a second longer here, as on a slow disk,
+/// 16 of them): the web app, writing all the while and waiting as Django's
+/// SQLite connection waits (SQLite's busy handler, 5 s), still gets its
+/// turn between batches, every time. SQLite's write lock has no queue:
+/// batches that followed one another within microseconds kept a waiting
+/// writer out until its timeout ran out.
+#[test]
+fn the_web_app_gets_its_turn_while_a_long_purge_runs() {
+    let forum = Forum::new();
+    forum.thread(&hex_id(1), true);
+    forum.post(&hex_id(2), &hex_id(1), true);
+    for n in 0..16 {
+        let a = hex_id(100 + n);
+        forum.attachment(
+            &a,
+            &hex_id(2),
+            &format!("forum/attachments/{a}.png"),
+            Some(OLD),
+            false,
+        );
+    }
+    let db = forum.db.clone();
+    let mut purge = console(&db, &["purge", "--batch-size", "1", "--json"]);
+    purge
+        .env("MODCON_FAILPOINT", "purge-batch:sleep=500")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut purge = purge.spawn().unwrap();
+    let web = web_conn(&db);
+    let mut writes = 0;
+    let mut errors = Vec::new();
+    // The web app writes a reply after another until the purge has ended.
+    loop {
+        let done = purge.try_wait().unwrap().is_some();
+        let p = hex_id(1000 + writes);
+        match web.execute(
+            "INSERT INTO forum_post VALUES (?1, 'reply', 'markdown', 0, 1, NULL, \
+             '2026-11-26 10:00:00', '2026-11-26 10:00:00', 1, ?2)",
+            (&p, hex_id(1)),
+        ) {
+            Ok(_) => writes += 1,
+            Err(e) => errors.push(e.to_string()),
+        }
+        if done || !errors.is_empty() {
+            break;
+        }
+        // The next request comes a moment later.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let out = purge.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["attachments"], 16, "{report}");
+    assert!(errors.is_empty(), "the web app's writes failed: {errors:?}");
+    assert!(writes > 1, "the web app wrote {writes} times");
+}

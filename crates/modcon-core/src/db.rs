@@ -550,6 +550,53 @@ impl Db {
     }
 }
 
+/// Back-to-back write transactions (a purge's batches) taking turns with
+/// the web app. SQLite's write lock has no queue: a writer that finds it
+/// taken sleeps and tries again, and SQLite's default busy handler (the
+/// one Django's connections use, with their 5 s timeout) sleeps up to
+/// 100 ms between tries. Transactions that follow one another within
+/// microseconds leave it almost no chance to find the lock free, however
+/// short each one is: under load a purge kept the web app out until its
+/// timeout ran out ("database is locked"). So after every
+/// [`TakingTurns::HOLD`] of holding the lock, the lock is left free for
+/// [`TakingTurns::GAP`], longer than any of those sleeps: a waiting writer
+/// then always gets its turn, within about a second and a batch. On
+/// PostgreSQL waiting writers queue for row locks, and nothing pauses.
+#[derive(Debug)]
+pub struct TakingTurns {
+    sqlite: bool,
+    held: Duration,
+}
+
+impl TakingTurns {
+    /// How long back-to-back transactions hold the write lock before a gap.
+    pub const HOLD: Duration = Duration::from_secs(1);
+    /// How long the lock is then left free: more than the 100 ms SQLite's
+    /// busy handler sleeps at most between tries, with room for a waiting
+    /// process to be scheduled.
+    pub const GAP: Duration = Duration::from_millis(150);
+
+    pub fn new(db: &Db) -> TakingTurns {
+        TakingTurns {
+            sqlite: !db.is_postgres(),
+            held: Duration::ZERO,
+        }
+    }
+
+    /// After a write transaction that took `held` (waiting for the lock
+    /// included): leaves the lock free for a gap once enough was held.
+    pub fn after_transaction(&mut self, held: Duration) {
+        if !self.sqlite {
+            return;
+        }
+        self.held += held;
+        if self.held >= Self::HOLD {
+            std::thread::sleep(Self::GAP);
+            self.held = Duration::ZERO;
+        }
+    }
+}
+
 /// A role refused the console's own tables (it may only read, say) is
 /// told what to do instead of only what the server said.
 fn may_only_read(err: anyhow::Error) -> anyhow::Error {

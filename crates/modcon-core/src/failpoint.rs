@@ -8,7 +8,9 @@
 //! `before-commit` (a delete, restore, undo or fix, all written, not committed).
 //!
 //! `purge-batch:fail-from=N` makes the Nth batch transaction (retries
-//! included) and every later one fail as on a disk I/O error.
+//! included) and every later one fail as on a disk I/O error;
+//! `purge-batch:sleep=MS` makes every batch hold its transaction MS
+//! milliseconds longer before it commits, as on a slow disk.
 //!
 //! `remove-file:deny=TEXT` makes every file whose path contains TEXT one
 //! that cannot be removed (permission denied), as a file of another owner
@@ -101,6 +103,9 @@ mod armed {
             if action == "exit" {
                 // As abrupt as a crash: no destructors, no cleanup.
                 std::process::exit(3);
+            }
+            if let Some(ms) = action.strip_prefix("sleep=").and_then(|ms| ms.parse().ok()) {
+                std::thread::sleep(Duration::from_millis(ms));
             }
             if let Some(path) = action.strip_prefix("wait=") {
                 // Announce the wait, so a test knows the point was reached.

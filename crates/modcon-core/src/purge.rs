@@ -1238,6 +1238,7 @@ fn run_batch(
             outcome.tally.attachments,
         ],
     )?;
+    super::failpoint::hit("purge-batch");
     if super::failpoint::fails("purge-batch") {
         return Err(BatchError::Failed(match d {
             Dialect::Sqlite => anyhow::Error::from(rusqlite::Error::SqliteFailure(
@@ -1473,6 +1474,7 @@ pub fn run(
     // batch commits.
     progress(&state);
     let mut failure = None;
+    let mut turns = db::TakingTurns::new(db);
     'kinds: for kind in [Kind::Attachment, Kind::Post, Kind::Thread] {
         let roots: Vec<String> = plan
             .root_ids
@@ -1486,6 +1488,7 @@ pub fn run(
                 break;
             }
             state.batch += 1;
+            let started = std::time::Instant::now();
             let outcome = match run_batch_isolating(
                 db,
                 ctx,
@@ -1501,6 +1504,7 @@ pub fn run(
                     break 'kinds;
                 }
             };
+            turns.after_transaction(started.elapsed());
             report.action_id = entry.id;
             super::failpoint::hit("purge-after-commit");
             report.removed.merge(&outcome.tally);

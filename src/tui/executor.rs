@@ -176,7 +176,7 @@ pub fn execute(
 /// Runs `check`: the report and, unless the database is read-only, the
 /// first-seen stamps of deleted rows whose deletion time is unknown.
 pub fn check(db: &mut Db, ctx: &Ctx, media: Option<&MediaRoot>) -> Result<CheckReport> {
-    modcon_core::check::run(db, ctx, media)
+    modcon_core::check::run(db, ctx, media).map_err(|e| db.explain(e))
 }
 
 /// The purge's dry-run plan, on the caller's (read) connection.
@@ -200,6 +200,7 @@ pub fn purge_plan(
         &mut |_| {},
         &AtomicBool::new(false),
     )
+    .map_err(|e| db.explain(e))
 }
 
 /// A real purge on a connection of its own (it runs on its own thread).
@@ -222,5 +223,5 @@ pub fn purge(
         dry_run: false,
         keep_files: false,
     };
-    purge::run(&mut db, ctx, media, &options, progress, cancel)
+    purge::run(&mut db, ctx, media, &options, progress, cancel).map_err(|e| db.explain(e))
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::FIXTURE_NOW;
-use crate::support::pg::{PgDb, server_url};
+use crate::support::pg::{PgDb, Roles};
 use clap::Parser;
 use modcon::cli::Cli;
 use modcon::config::{Config, Settings};
@@ -419,60 +419,13 @@ fn read_only_on_postgresql_refuses_writes_with_the_usual_message() {
     assert_eq!(actions, 0, "a read-only console adds nothing");
 }
 
-/// A role that may only read the forum, made for one test and dropped
-/// (after its database) at the end.
-struct Reader {
-    db: Option<PgDb>,
-    role: String,
-    url: String,
-}
-
-impl Reader {
-    fn on(db: PgDb) -> Reader {
-        let role = format!("{}_reader", db.name);
-        let mut admin = support::pg::admin();
-        admin
-            .batch_execute(&format!(
-                "CREATE ROLE {role} LOGIN PASSWORD 'reads'; \
-                 GRANT CONNECT ON DATABASE {} TO {role}",
-                db.name
-            ))
-            .unwrap_or_else(|e| {
-                panic!("cannot create a role (the test role needs CREATEROLE): {e}")
-            });
-        db.client()
-            .batch_execute(&format!(
-                "GRANT USAGE ON SCHEMA public TO {role}; \
-                 GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
-            ))
-            .unwrap();
-        let server = server_url();
-        let host = server
-            .split_once('@')
-            .map(|(_, h)| h.split('/').next().unwrap_or("localhost"))
-            .unwrap_or("localhost:5432")
-            .to_string();
-        let url = format!("postgres://{role}:reads@{host}/{}", db.name);
-        Reader {
-            db: Some(db),
-            role,
-            url,
-        }
-    }
-}
-
-impl Drop for Reader {
-    fn drop(&mut self) {
-        // Its grants go with the database; then the role can go.
-        drop(self.db.take());
-        let _ = support::pg::admin().batch_execute(&format!("DROP ROLE IF EXISTS {}", self.role));
-    }
-}
-
 #[test]
 fn a_role_that_may_only_read_uses_the_console_and_every_reading_command() {
-    let reader = Reader::on(PgDb::fixture());
-    let url = Path::new(&reader.url);
+    // The read-only grants as the README gives them.
+    let mut roles = Roles::on(PgDb::fixture());
+    let reader = roles.add_from_readme("moderator_ro", "reads");
+    let url = roles.url_as(&format!("{reader}:reads"), None);
+    let url = Path::new(&url);
     // Reading commands open read-only by themselves.
     for args in [
         &["stats"][..],
@@ -505,4 +458,138 @@ fn a_role_that_may_only_read_uses_the_console_and_every_reading_command() {
     h.keys(&["d"]);
     assert!(h.screen().contains("read-only:"), "{}", h.screen());
     assert!(!h.screen().contains("permission denied"), "{}", h.screen());
+}
+
+/// The purge dialog of a `--read-only` console for a role that may only
+/// read: the plan (its work tables are temporary ones, made before the
+/// session turned read-only) shows the dry run's figures; Y is refused in
+/// the console's words, never with the server's.
+fn read_only_purge_plan(roles: &Roles, reader: &str) {
+    let url = roles.url_as(&format!("{reader}:reads"), None);
+    let url = Path::new(&url);
+    let out = modcon(url, &["--read-only", "purge", "--dry-run", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(dry["attachments"].as_i64() > Some(0), "{dry}");
+    let before = stats_json(url);
+    let mut h = console(url, &["--read-only"]);
+    h.keys(&["P"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Purge plan (read-only: nothing will be removed)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Deleted at or before"), "{screen}");
+    let Some(modcon::tui::app::Overlay::Purge(d)) = &h.app.overlay else {
+        panic!("the purge dialog is open:\n{screen}");
+    };
+    let plan = match &d.plan {
+        Some(Ok(plan)) => plan,
+        other => panic!("no plan: {other:?}\n{screen}"),
+    };
+    for (kind, shown) in [
+        ("threads", plan.removed.threads),
+        ("posts", plan.removed.posts),
+        ("attachments", plan.removed.attachments),
+    ] {
+        assert_eq!(Some(shown), dry[kind].as_i64(), "{kind}: {dry}");
+    }
+    assert!(
+        screen.contains(&format!("{} attachment", plan.removed.attachments)),
+        "{screen}"
+    );
+    h.keys(&["Y"]);
+    let screen = h.screen();
+    assert!(screen.contains("read-only: a purge cannot run"), "{screen}");
+    for raw in [
+        "permission denied",
+        "read-only transaction",
+        "db error",
+        "ERROR",
+    ] {
+        assert!(!screen.contains(raw), "{raw}: {screen}");
+    }
+    assert!(
+        matches!(&h.app.overlay, Some(modcon::tui::app::Overlay::Purge(d))
+            if d.plan_only && d.running.is_none()),
+        "{screen}"
+    );
+    h.keys(&["Esc"]);
+    assert_eq!(stats_json(url), before, "nothing changed");
+}
+
+#[test]
+fn a_read_only_consoles_purge_plan_on_postgresql_shows_its_figures_and_runs_nothing() {
+    // A forum the console has never written to (no tables of its own)...
+    let mut roles = Roles::on(PgDb::fixture());
+    let reader = roles.add_from_readme("moderator_ro", "reads");
+    read_only_purge_plan(&roles, &reader);
+    assert!(
+        !roles.db().tables().iter().any(|t| t.starts_with("modcon_")),
+        "{:?}",
+        roles.db().tables()
+    );
+    // ... and one whose owner ran `migrate` before the grants.
+    let pg = PgDb::fixture();
+    let out = modcon(&pg.arg(), &["migrate"]);
+    assert!(out.status.success());
+    let mut roles = Roles::on(pg);
+    let reader = roles.add_from_readme("moderator_ro", "reads");
+    read_only_purge_plan(&roles, &reader);
+}
+
+#[test]
+fn a_purge_the_role_may_not_run_is_refused_in_words_not_the_servers_statement() {
+    // The console's tables exist (the owner migrated), so a role that may
+    // only read opens without --read-only; its purge meets the server's
+    // refusal, which the console puts in words.
+    let pg = PgDb::fixture();
+    let out = modcon(&pg.arg(), &["migrate"]);
+    assert!(out.status.success());
+    let mut roles = Roles::on(pg);
+    let reader = roles.add_from_readme("moderator_ro", "reads");
+    let url = roles.url_as(&format!("{reader}:reads"), None);
+    let url = Path::new(&url);
+    let before = stats_json(url);
+    let fx = support::fixture();
+    let media = fx.media.to_string_lossy().into_owned();
+    let mut h = console(url, &["--media-root", &media]);
+    h.keys(&["P"]);
+    assert!(
+        h.screen().contains("Deleted at or before"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&["Y"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(r) = h.worker.poll() {
+            let more = h.app.on_response(r);
+            h.answer(more);
+            h.draw();
+        }
+        if matches!(&h.app.overlay, Some(modcon::tui::app::Overlay::Purge(d)) if d.finished.is_some())
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let screen = h.screen();
+    let Some(modcon::tui::app::Overlay::Purge(d)) = &h.app.overlay else {
+        panic!("the purge dialog is open:\n{screen}");
+    };
+    let err = match &d.finished {
+        Some(Err(e)) => e.clone(),
+        other => panic!("the purge is refused: {other:?}\n{screen}"),
+    };
+    assert!(err.contains("permission denied for table"), "{err}");
+    assert!(err.contains("passes --read-only"), "{err}");
+    for raw in ["INSERT", "db error", "ERROR", "reads@"] {
+        assert!(!err.contains(raw), "{raw}: {err}");
+    }
+    assert_eq!(stats_json(url), before, "nothing changed");
 }

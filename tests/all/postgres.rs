@@ -8,7 +8,7 @@ use crate::support;
 use std::path::Path;
 
 use modcon_core::db::{Access, Db, OpenOptions};
-use support::pg::PgDb;
+use support::pg::{PgDb, Roles};
 use support::{FIXTURE_NOW, fixture};
 
 /// `modcon --db DB --now FIXTURE_NOW ARGS... --json`, from a clean
@@ -187,16 +187,160 @@ fn a_password_is_never_shown() {
     assert!(!text.contains("modcon:modcon"), "{text}");
 }
 
+/// Runs `modcon --db URL --now FIXTURE_NOW ARGS` in `dir` (nothing may be
+/// made there), with extra environment.
+fn in_dir(dir: &Path, url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = support::clean_command(dir);
+    cmd.current_dir(dir)
+        .args(["--db", url, "--now", FIXTURE_NOW])
+        .args(args)
+        .env_remove("PGPASSWORD")
+        .env_remove("PGPASSFILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// The command failed with one `error:` line that never shows the
+/// password, in any form.
+fn fails_without_showing(out: &std::process::Output, secrets: &[&str], what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{what}: {stderr}");
+    for secret in secrets {
+        assert!(!stderr.contains(secret), "{what} shows {secret}: {stderr}");
+        assert!(!stdout.contains(secret), "{what} shows {secret}: {stdout}");
+    }
+    stderr
+}
+
+#[test]
+fn no_error_shows_the_password_however_the_url_spells_it() {
+    let pg = PgDb::fixture();
+    let dir = tempfile::tempdir().unwrap();
+    // The owner makes the console's tables (as the README says), then a
+    // moderator gets the README's grants, with a password the client
+    // takes whole although `/` and `?` in it are not encoded.
+    let out = in_dir(dir.path(), &pg.url, &["migrate"], &[])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let password = "Pw/S3cret?913";
+    let mut role = Roles::on(pg);
+    let name = role.add_from_readme("moderator", password);
+    let secrets = ["S3cret", "Pw/S", "Pw%2FS"];
+    let url = role.url_as(&format!("{}:{password}", name), None);
+    let encoded = role.url_as(&format!("{}:Pw%2FS3cret%3F913", name), None);
+    let ok = in_dir(dir.path(), &url, &["stats"], &[]).output().unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // The server cannot be reached.
+    let unreachable = role.url_as(&format!("{}:{password}", name), Some("localhost:1"));
+    for args in [&["stats"][..], &["migrate"], &["purge", "--keep-files"]] {
+        let out = in_dir(dir.path(), &unreachable, args, &[])
+            .output()
+            .unwrap();
+        let err = fails_without_showing(&out, &secrets, &format!("unreachable {args:?}"));
+        assert!(err.contains("cannot connect"), "{err}");
+    }
+    // A wrong password, in the URL (as written and encoded) or in
+    // PGPASSWORD.
+    let wrong = role.url_as(&format!("{}:Pw/S3cret?914", name), None);
+    let wrong_encoded = role.url_as(&format!("{}:Pw%2FS3cret%3F914", name), None);
+    let bare = role.url_as(&name, None);
+    for (url, env) in [
+        (&wrong, &[][..]),
+        (&wrong_encoded, &[]),
+        (&bare, &[("PGPASSWORD", "Pw/S3cret?914")]),
+    ] {
+        for args in [
+            &["stats"][..],
+            &["delete", "post", "0"],
+            &["migrate", "--dry-run"],
+        ] {
+            let out = in_dir(dir.path(), url, args, env).output().unwrap();
+            let err = fails_without_showing(&out, &secrets, &format!("wrong password {args:?}"));
+            assert!(err.contains("password authentication failed"), "{err}");
+        }
+    }
+    // The purge lock is held: purge and check --fix are refused naming
+    // the holder, not the password.
+    let gate = dir.path().join("gate");
+    let mut held = in_dir(dir.path(), &encoded, &["purge", "--keep-files"], &[])
+        .env(
+            "MODCON_FAILPOINT",
+            format!("purge-after-plan:wait={}", gate.display()),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = dir.path().join("gate.waiting");
+    while !waiting.exists() && held.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(waiting.exists(), "the purge reached its plan");
+    for args in [&["purge", "--keep-files"][..], &["check", "--fix"]] {
+        let out = in_dir(dir.path(), &url, args, &[]).output().unwrap();
+        let err = fails_without_showing(&out, &secrets, &format!("lock held {args:?}"));
+        assert!(err.contains("is busy"), "{err}");
+    }
+    std::fs::write(&gate, b"").unwrap();
+    let out = held.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for secret in secrets {
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(secret));
+    }
+    // A demo is never written over a forum: refused, naming the database
+    // without the password.
+    for args in [
+        &["demo", "--out", &url][..],
+        &["demo", "--out", &encoded, "--force"],
+    ] {
+        let out = in_dir(dir.path(), &url, args, &[]).output().unwrap();
+        fails_without_showing(&out, &secrets, &format!("{args:?}"));
+    }
+    // No file was made beside the process (a lock or journal named
+    // after the URL would carry the password in its name).
+    let made: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("gate") && !n.starts_with('.'))
+        .collect();
+    assert!(made.is_empty(), "{made:?}");
+}
+
 #[test]
 fn sslmode_require_is_refused_clearly() {
     let pg = PgDb::empty();
-    let url = format!("{}?sslmode=require", pg.url);
-    let err = Db::open(Path::new(&url), &OpenOptions::new(Access::ReadOnly))
-        .err()
-        .unwrap();
-    let text = format!("{err:#}");
-    assert!(text.contains("sslmode=require"), "{text}");
-    assert!(!text.contains("modcon:modcon"), "{text}");
+    // Every mode that insists on TLS, not only the one the client knows.
+    for mode in ["require", "verify-ca", "verify-full"] {
+        let url = format!("{}?sslmode={mode}", pg.url);
+        let err = Db::open(Path::new(&url), &OpenOptions::new(Access::ReadOnly))
+            .err()
+            .unwrap();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains(&format!("sslmode={mode} asks for TLS")),
+            "{text}"
+        );
+        assert!(!text.contains("modcon:modcon"), "{text}");
+    }
 }
 
 /// Names and types of a table's columns on the server.

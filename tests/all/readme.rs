@@ -4,35 +4,11 @@
 //! fixture).
 
 use crate::support;
+use crate::support::{fenced_blocks as blocks, readme};
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-
-fn readme() -> String {
-    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
-}
-
-/// The fenced blocks of a language, in order, without their fences (and
-/// without the indentation of a block inside a list).
-fn blocks(text: &str, lang: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut current: Option<(usize, Vec<String>)> = None;
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        match &mut current {
-            None if trimmed == format!("```{lang}") => current = Some((indent, Vec::new())),
-            Some((_, lines)) if trimmed == "```" => {
-                found.push(lines.join("\n") + "\n");
-                current = None;
-            }
-            Some((indent, lines)) => lines.push(line.get(*indent..).unwrap_or("").to_string()),
-            None => {}
-        }
-    }
-    found
-}
 
 /// The text with the forum's paths and the installed binary replaced by
 /// the test's.
@@ -180,4 +156,138 @@ fn the_read_only_wrapper_reads_and_changes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--read-only"));
     assert_eq!(fs::read(&fx.db).unwrap(), before);
     assert_eq!(listing(), files_before);
+}
+
+/// `modcon --db URL --now FIXTURE_NOW --actor moderator ARGS --json`.
+fn on_server(home: &Path, url: &str, args: &[&str]) -> std::process::Output {
+    support::clean_command(home)
+        .args([
+            "--db",
+            url,
+            "--now",
+            support::FIXTURE_NOW,
+            "--actor",
+            "moderator",
+        ])
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap()
+}
+
+fn succeeds(home: &Path, url: &str, args: &[&str]) -> serde_json::Value {
+    let out = on_server(home, url, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_postgresql_grants_let_each_role_do_its_part_and_no_more() {
+    use support::pg::{PgDb, Roles};
+    let home = tempfile::tempdir().unwrap();
+    let pg = PgDb::fixture();
+    let mut owner = pg.client();
+    // The owner's `migrate` first, as the README says; then both roles,
+    // by the README's statements.
+    succeeds(home.path(), &pg.url, &["migrate"]);
+    let mut roles = Roles::on(pg);
+    let ro_name = roles.add_from_readme("moderator_ro", "ro-pw");
+    let rw_name = roles.add_from_readme("moderator", "rw-pw");
+    let ro = roles.url_as(&format!("{ro_name}:ro-pw"), None);
+    let rw = roles.url_as(&format!("{rw_name}:rw-pw"), None);
+
+    // The read-only role: every reading command, the purge's plan.
+    for args in [
+        &["stats"][..],
+        &["list", "threads", "--state", "all"],
+        &["list", "attachments", "--state", "deleted"],
+        &["log"],
+        &["flags", "--status", "all"],
+        &["purge", "--dry-run"],
+        &["--read-only", "purge", "--dry-run"],
+        &["--read-only", "check"],
+        &["migrate", "--dry-run"],
+    ] {
+        succeeds(home.path(), &ro, args);
+    }
+    // ... and no write.
+    let thread =
+        succeeds(home.path(), &ro, &["list", "threads", "--state", "active"])["rows"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    // Without --read-only, a write (a check's first-seen stamps too) is
+    // refused in words, not with the statement the server refused.
+    for args in [
+        &["delete", "thread", &thread][..],
+        &["check"],
+        &["purge", "--keep-files"],
+    ] {
+        let out = on_server(home.path(), &ro, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.starts_with("error: postgres://"), "{args:?}: {err}");
+        assert!(
+            err.contains("permission denied for table"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("passes --read-only"), "{args:?}: {err}");
+        assert!(
+            !err.contains("INSERT") && !err.contains("UPDATE"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("ro-pw"), "{args:?}: {err}");
+    }
+    let active: bool = owner
+        .query_one(
+            "SELECT is_active FROM forum_thread WHERE id = $1::text::uuid",
+            &[&thread],
+        )
+        .unwrap()
+        .get(0);
+    assert!(active, "the read-only role deleted nothing");
+
+    // The moderator: every write, and its undo.
+    let post = succeeds(
+        home.path(),
+        &rw,
+        &["list", "posts", "--thread", &thread, "--state", "active"],
+    )["rows"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pending = succeeds(home.path(), &rw, &["flags", "--limit", "1000"]);
+    let flag = pending["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["content_type"] == "post" && r["target_is_active"] == true)
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .expect("a pending flag on an active post");
+    for args in [
+        &["delete", "thread", &thread, "--reason", "spam"][..],
+        &["restore", "thread", &thread],
+        &["delete", "post", &post],
+        &["undo"],
+        &["review", &flag, "remove_post", "--reason", "spam"],
+        &["undo"],
+        &["check", "--fix"],
+        &["purge", "--keep-files"],
+        &["log"],
+    ] {
+        let json = succeeds(home.path(), &rw, args);
+        assert_ne!(json, serde_json::Value::Null, "{args:?}");
+    }
+    let purged = succeeds(home.path(), &rw, &["log", "--limit", "1"]);
+    assert_eq!(purged["entries"][0]["action"], "purge", "{purged}");
+    assert!(
+        purged["entries"][0]["attachments"].as_i64() > Some(0),
+        "{purged}"
+    );
+    // The read-only role reads what the moderator wrote.
+    succeeds(home.path(), &ro, &["log"]);
 }

@@ -108,6 +108,32 @@ pub fn clean_command(home: &Path) -> std::process::Command {
     cmd
 }
 
+/// The project's README.
+pub fn readme() -> String {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// The fenced blocks of a language, in order, without their fences (and
+/// without the indentation of a block inside a list).
+pub fn fenced_blocks(text: &str, lang: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current: Option<(usize, Vec<String>)> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        match &mut current {
+            None if trimmed == format!("```{lang}") => current = Some((indent, Vec::new())),
+            Some((_, lines)) if trimmed == "```" => {
+                found.push(lines.join("\n") + "\n");
+                current = None;
+            }
+            Some((indent, lines)) => lines.push(line.get(*indent..).unwrap_or("").to_string()),
+            None => {}
+        }
+    }
+    found
+}
+
 /// [`clean_command`], with assert_cmd's assertions.
 pub fn modcon(home: &Path) -> Command {
     Command::from_std(clean_command(home))

@@ -303,3 +303,75 @@ fn in_order(mut rows: Vec<DjangoRow>, by_id: bool) -> Vec<DjangoRow> {
     }
     rows
 }
+
+/// Login roles made for one test with the grants the README's PostgreSQL
+/// section gives (`moderator_ro`: to read; `moderator`: to moderate), run
+/// exactly as written there but for this test's names and password, on
+/// one database; dropped after it at the end.
+pub struct Roles {
+    db: Option<PgDb>,
+    /// Each role's name and the statements that made it.
+    made: Vec<(String, String)>,
+}
+
+impl Roles {
+    pub fn on(db: PgDb) -> Roles {
+        Roles {
+            db: Some(db),
+            made: Vec::new(),
+        }
+    }
+
+    /// Makes the README's role `which` with `password`; its name.
+    pub fn add_from_readme(&mut self, which: &str, password: &str) -> String {
+        let block = super::fenced_blocks(&super::readme(), "sql")
+            .into_iter()
+            .find(|b| b.contains(&format!("CREATE ROLE {which} LOGIN")))
+            .unwrap_or_else(|| panic!("the README grants no role {which}"));
+        let db = self.db();
+        let name = format!("{}_{which}", db.name);
+        let sql = block
+            .replace(which, &name)
+            .replace("DATABASE forum", &format!("DATABASE {}", db.name))
+            .replace(
+                "'choose-one'",
+                &format!("'{}'", password.replace('\'', "''")),
+            );
+        assert_ne!(sql, block, "the README's names were replaced");
+        db.client()
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e} (the test role needs CREATEROLE)"));
+        self.made.push((name.clone(), sql));
+        name
+    }
+
+    pub fn db(&self) -> &PgDb {
+        self.db.as_ref().expect("the roles' database")
+    }
+
+    /// The database's URL as `userinfo` (`name` or `name:password`, as
+    /// written) on `host` (`host:port`; the test server's when `None`).
+    pub fn url_as(&self, userinfo: &str, host: Option<&str>) -> String {
+        let server = server_url();
+        let server_host = server
+            .split_once('@')
+            .map(|(_, h)| h.split(['/', '?']).next().unwrap_or("localhost"))
+            .unwrap_or("localhost:5432")
+            .to_string();
+        format!(
+            "postgres://{userinfo}@{}/{}",
+            host.unwrap_or(&server_host),
+            self.db().name
+        )
+    }
+}
+
+impl Drop for Roles {
+    fn drop(&mut self) {
+        // Their grants go with the database; then the roles can go.
+        drop(self.db.take());
+        for (name, _) in &self.made {
+            let _ = admin().batch_execute(&format!("DROP ROLE IF EXISTS {name}"));
+        }
+    }
+}

@@ -617,6 +617,22 @@ fn may_only_read(err: anyhow::Error) -> anyhow::Error {
 /// An error met on a PostgreSQL server, with the server named (never its
 /// password) in front, once.
 pub fn explain_for_server(err: anyhow::Error, location: &str) -> anyhow::Error {
+    // A privilege the role lacks: the server's words and what to do, not
+    // the statement it refused.
+    let denied = err
+        .chain()
+        .filter_map(|e| e.downcast_ref::<postgres::Error>())
+        .find(|e| e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE))
+        .and_then(|e| e.as_db_error().map(|d| d.message().to_string()));
+    if let Some(message) = denied
+        && !format!("{err:#}").contains("--read-only")
+    {
+        return anyhow!(
+            "{location}: {message}: this role may not change this here; a role that may \
+             only read passes --read-only (the README's PostgreSQL section gives the grants \
+             a moderator needs)"
+        );
+    }
     let text = format!("{err:#}");
     if text.starts_with(location) {
         return err;
@@ -1053,6 +1069,12 @@ pub fn explain_for_file(
     access: Access,
     busy_timeout: Duration,
 ) -> anyhow::Error {
+    // A server's URL is no file: named without its password, and no
+    // folder or lock file is looked for beside it.
+    let location = path.to_string_lossy();
+    if sql::is_postgres_url(&location) {
+        return explain_for_server(err, &sql::shown_location(&location));
+    }
     let shown = path.display().to_string();
     let from_sqlite = err
         .chain()
@@ -1086,4 +1108,30 @@ pub fn explain_for_file(
         parts.insert(0, shown);
     }
     anyhow!(parts.join(": "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_on_a_server_never_names_its_password_nor_a_folder_beside_it() {
+        let url = Path::new("postgres://mod:s3/cret@db.example/forum");
+        for code in [
+            rusqlite::ffi::SQLITE_BUSY,
+            rusqlite::ffi::SQLITE_READONLY,
+            rusqlite::ffi::SQLITE_CANTOPEN,
+        ] {
+            let err = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+            let text = format!(
+                "{:#}",
+                explain_for_file(anyhow!(err), url, Access::ReadWrite, Duration::from_secs(1))
+            );
+            assert!(!text.contains("cret"), "{text}");
+            assert!(
+                text.starts_with("postgres://mod@db.example/forum"),
+                "{text}"
+            );
+        }
+    }
 }

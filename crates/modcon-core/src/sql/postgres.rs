@@ -12,6 +12,7 @@ use std::str::FromStr;
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::BytesMut;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use percent_encoding::percent_decode_str;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, Config, NoTls, Statement};
 
@@ -36,14 +37,23 @@ impl PgConn {
     /// server without the password.
     pub fn connect(url: &str) -> Result<PgConn> {
         let shown = redact(url);
-        let mut config = Config::from_str(url)
-            .map_err(|e| anyhow!("{shown}: not a valid PostgreSQL URL: {}", scrub(&e, url)))?;
-        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+        // Every mode that insists on TLS (the client knows only `require`).
+        if let Some(mode) = url_parts(url)
+            .and_then(|(_, _, _, tail)| tail.split_once('?'))
+            .and_then(|(_, query)| {
+                query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("sslmode="))
+                    .filter(|m| matches!(*m, "require" | "verify-ca" | "verify-full"))
+            })
+        {
             bail!(
-                "{shown}: sslmode=require asks for TLS, which this build of modcon does not \
+                "{shown}: sslmode={mode} asks for TLS, which this build of modcon does not \
                  include; connect over a local socket or an SSH tunnel, or use sslmode=prefer"
             );
         }
+        let mut config = Config::from_str(url)
+            .map_err(|e| anyhow!("{shown}: not a valid PostgreSQL URL: {}", scrub(&e, url)))?;
         if config.get_password().is_none()
             && let Some(password) = password_from_environment(&config)
         {
@@ -198,17 +208,60 @@ fn scrub(e: &dyn StdError, url: &str) -> String {
         }
         source = s.source();
     }
-    match password_in_url(url) {
-        Some(p) if !p.is_empty() => text.replace(&p, "***"),
-        _ => text,
+    let mut passwords = passwords_in_url(url);
+    // The longest first, so a password holding another is taken whole.
+    passwords.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in passwords.iter().filter(|p| !p.is_empty()) {
+        text = text.replace(p.as_str(), "***");
     }
+    text
 }
 
-fn password_in_url(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let userinfo = authority.rsplit_once('@')?.0;
-    Some(userinfo.split_once(':')?.1.to_string())
+/// The URL after its scheme, split as the client splits it: the user part
+/// is everything before the first `@` (so a password holding `/`, `?` or
+/// `#` unencoded is still taken whole), then the hosts, then the rest.
+fn url_parts(url: &str) -> Option<(&str, Option<&str>, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (userinfo, rest) = match rest.split_once('@') {
+        Some((userinfo, rest)) => (Some(userinfo), rest),
+        None => (None, rest),
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (hosts, tail) = rest.split_at(end);
+    Some((scheme, userinfo, hosts, tail))
+}
+
+/// Whether a `key=value` of the URL's query sets the password (the
+/// client decodes the key before it looks at it).
+fn is_password_param(kv: &str) -> bool {
+    let key = kv.split('=').next().unwrap_or("");
+    percent_decode_str(key).decode_utf8_lossy() == "password"
+}
+
+/// Every form the URL's password may be shown in: as written and decoded,
+/// from the user part and from a `password=` parameter.
+fn passwords_in_url(url: &str) -> Vec<String> {
+    let Some((_, userinfo, _, tail)) = url_parts(url) else {
+        return Vec::new();
+    };
+    let mut written: Vec<&str> = Vec::new();
+    if let Some((_, password)) = userinfo.and_then(|u| u.split_once(':')) {
+        written.push(password);
+    }
+    if let Some((_, query)) = tail.split_once('?') {
+        written.extend(
+            query
+                .split('&')
+                .filter(|kv| is_password_param(kv))
+                .filter_map(|kv| kv.split_once('=').map(|(_, v)| v)),
+        );
+    }
+    let mut all = Vec::new();
+    for p in written {
+        all.push(p.to_string());
+        all.push(percent_decode_str(p).decode_utf8_lossy().into_owned());
+    }
+    all
 }
 
 /// The database as the console's status line names it: `host/dbname`
@@ -246,23 +299,21 @@ pub fn short_name(url: &str) -> String {
 /// The URL as it may be shown: no password in the user part, no
 /// `password=` parameter.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some((scheme, userinfo, hosts, tail)) = url_parts(url) else {
         return url.to_string();
     };
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
+    let authority = match userinfo {
+        Some(userinfo) => {
             let user = userinfo.split(':').next().unwrap_or("");
-            format!("{user}@{host}")
+            format!("{user}@{hosts}")
         }
-        None => authority.to_string(),
+        None => hosts.to_string(),
     };
     let tail = match tail.split_once('?') {
         Some((path, query)) => {
             let kept: Vec<&str> = query
                 .split('&')
-                .filter(|kv| !kv.to_ascii_lowercase().starts_with("password="))
+                .filter(|kv| !is_password_param(kv))
                 .collect();
             if kept.is_empty() {
                 path.to_string()
@@ -522,9 +573,31 @@ mod tests {
             "postgresql://localhost/forum"
         );
         assert_eq!(
-            password_in_url("postgres://mod:s3cret@h/db").as_deref(),
-            Some("s3cret")
+            passwords_in_url("postgres://mod:s3cret@h/db"),
+            ["s3cret", "s3cret"]
         );
+        // A password the client takes whole although it holds `/`, `?`,
+        // `#` or `@` unencoded, or is given encoded or as a parameter.
+        for url in [
+            "postgres://mod:s3/cret@h/db",
+            "postgres://mod:s3?cret@h/db",
+            "postgres://mod:s3#cret@h/db?sslmode=prefer",
+            "postgresql://mod:s3:cret@h:5433,h2/db",
+            "postgres://mod@h/db?sslmode=prefer&password=s3cret",
+            "postgres://mod@h/db?pass%77ord=s3cret",
+            "postgres://mod:s3%2Fcret@h/db",
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains("cret"), "{url}: {shown}");
+            assert!(shown.contains("mod@h"), "{url}: {shown}");
+            let config = Config::from_str(url).unwrap();
+            let password = String::from_utf8_lossy(config.get_password().unwrap()).into_owned();
+            assert!(
+                passwords_in_url(url).contains(&password),
+                "{url}: {password} not among {:?}",
+                passwords_in_url(url)
+            );
+        }
     }
 
     #[test]

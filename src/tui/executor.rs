@@ -11,6 +11,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use modcon_core::Ctx;
+use modcon_core::audit;
 use modcon_core::check::CheckReport;
 use modcon_core::db::{Access, Db, OpenOptions, ReadOnly};
 use modcon_core::flags::{self, ReviewAction};
@@ -124,6 +125,7 @@ fn dry_run(conn: Conn, ctx: &Ctx, op: &Op) -> Result<Preview> {
     }
     // Dropped unreleased: everything the rule did is rolled back.
     let preview = Savepoint::new(conn)?;
+    audit::rehearse(preview.conn())?;
     let outcome = apply(preview.conn(), ctx, op, &Why::default());
     drop(preview);
     let outcome = outcome?;

@@ -593,3 +593,57 @@ fn a_purge_the_role_may_not_run_is_refused_in_words_not_the_servers_statement() 
     }
     assert_eq!(stats_json(url), before, "nothing changed");
 }
+
+#[test]
+fn the_action_ids_a_moderator_sees_skip_none_on_either_backend() {
+    // Each of the console's actions is worked out first by the rule itself,
+    // rolled back (its confirmation, then again before it runs): those
+    // rehearsals take no id, so the log's and undo's numbers run on.
+    let pg = PgDb::fixture();
+    let f = support::fixture();
+    for db in [f.db.clone(), pg.arg()] {
+        let mut h = console(&db, &[]);
+        let active = h
+            .app
+            .threads
+            .rows
+            .iter()
+            .position(|r| r.is_active)
+            .expect("an active thread");
+        h.keys(&["g"]);
+        for _ in 0..active {
+            h.keys(&["j"]);
+        }
+        h.keys(&["d"]);
+        assert!(h.screen().contains("Delete this thread?"), "{}", h.screen());
+        h.keys(&["y"]);
+        h.keys(&["u"]);
+        let screen = h.screen();
+        let log = |db: &Path| -> Vec<i64> {
+            let out = modcon(db, &["log", "--json"]);
+            assert!(out.status.success());
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let mut ids: Vec<i64> = json["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap())
+                .collect();
+            ids.sort();
+            ids
+        };
+        let ids = log(&db);
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert_eq!(ids[1], ids[0] + 1, "{}: {ids:?}", db.display());
+        assert!(
+            screen.contains(&format!("undid #{}", ids[0])),
+            "{}: {screen}",
+            db.display()
+        );
+        // And the next action takes the next number.
+        h.keys(&["d"]);
+        h.keys(&["y"]);
+        let ids = log(&db);
+        assert_eq!(ids, [ids[0], ids[0] + 1, ids[0] + 2], "{}", db.display());
+    }
+}

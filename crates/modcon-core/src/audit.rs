@@ -95,10 +95,23 @@ pub fn begin(
     target: Option<(Kind, &str)>,
     detail: Option<&serde_json::Value>,
 ) -> Result<i64> {
+    // On PostgreSQL the id is taken from the sequence only for real: in a
+    // rehearsal (see `rehearse`) it is the session's own negative number,
+    // unique among sessions and never a real action's.
+    let id = match conn.dialect() {
+        sql::Dialect::Sqlite => "NULL",
+        sql::Dialect::Postgres => {
+            "CASE WHEN current_setting('modcon.rehearsal', true) = 'on' \
+             THEN -pg_backend_pid() \
+             ELSE nextval(pg_get_serial_sequence('modcon_action', 'id')) END"
+        }
+    };
     conn.insert_returning_id(
-        "INSERT INTO modcon_action (at, actor, os_account, client_addr, action, kind, target_id, \
-                                    reason, detail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &format!(
+            "INSERT INTO modcon_action (id, at, actor, os_account, client_addr, action, kind, \
+                                        target_id, reason, detail) \
+             VALUES ({id}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        ),
         params![
             ctx.now_text(),
             ctx.actor,
@@ -111,6 +124,20 @@ pub fn begin(
             detail.map(|d| d.to_string()),
         ],
     )
+}
+
+/// Marks the work that follows, up to the rollback of the savepoint it
+/// runs in, as a rehearsal (a confirmation's preview: the rule run, then
+/// rolled back): the actions it begins take no number. The numbers
+/// moderators see (`log`, "undid #N") then skip none on PostgreSQL, where
+/// a sequence never gives back a number a rollback dropped; SQLite's
+/// AUTOINCREMENT does, so there is nothing to mark.
+pub fn rehearse(conn: Conn) -> Result<()> {
+    if conn.dialect() == sql::Dialect::Postgres {
+        // Undone by the rollback to the savepoint, as every SET is.
+        conn.execute_batch("SET LOCAL modcon.rehearsal = 'on'")?;
+    }
+    Ok(())
 }
 
 pub fn finish(conn: Conn, action_id: i64, tally: &Tally) -> Result<()> {

@@ -614,25 +614,32 @@ fn may_only_read(err: anyhow::Error) -> anyhow::Error {
     )
 }
 
-/// An error met on a PostgreSQL server, with the server named (never its
-/// password) in front, once.
-pub fn explain_for_server(err: anyhow::Error, location: &str) -> anyhow::Error {
-    // A privilege the role lacks: the server's words and what to do, not
-    // the statement it refused.
+/// A privilege the role lacks, in words: the server named, its message
+/// and what to do, not the statement it refused. Any other error back
+/// as it was.
+fn denied_privilege(err: anyhow::Error, location: &str) -> Result<anyhow::Error, anyhow::Error> {
     let denied = err
         .chain()
         .filter_map(|e| e.downcast_ref::<postgres::Error>())
         .find(|e| e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE))
         .and_then(|e| e.as_db_error().map(|d| d.message().to_string()));
-    if let Some(message) = denied
-        && !format!("{err:#}").contains("--read-only")
-    {
-        return anyhow!(
+    match denied {
+        Some(message) if !format!("{err:#}").contains("--read-only") => Ok(anyhow!(
             "{location}: {message}: this role may not change this here; a role that may \
              only read passes --read-only (the README's PostgreSQL section gives the grants \
              a moderator needs)"
-        );
+        )),
+        _ => Err(err),
     }
+}
+
+/// An error met on a PostgreSQL server, with the server named (never its
+/// password) in front, once.
+pub fn explain_for_server(err: anyhow::Error, location: &str) -> anyhow::Error {
+    let err = match denied_privilege(err, location) {
+        Ok(worded) => return worded,
+        Err(err) => err,
+    };
     let text = format!("{err:#}");
     if text.starts_with(location) {
         return err;
@@ -1072,10 +1079,16 @@ pub fn explain_for_file(
     // A server's URL is no file: named without its password, and no
     // folder or lock file is looked for beside it.
     let location = path.to_string_lossy();
-    if sql::is_postgres_url(&location) {
-        return explain_for_server(err, &sql::shown_location(&location));
-    }
-    let shown = path.display().to_string();
+    let on_server = sql::is_postgres_url(&location);
+    let err = if on_server {
+        match denied_privilege(err, &sql::shown_location(&location)) {
+            Ok(worded) => return worded,
+            Err(err) => err,
+        }
+    } else {
+        err
+    };
+    let shown = sql::shown_location(&location);
     let from_sqlite = err
         .chain()
         .any(|cause| cause.downcast_ref::<rusqlite::Error>().is_some() || cause.is::<Explained>());
@@ -1095,7 +1108,11 @@ pub fn explain_for_file(
                         break;
                     }
                 };
-                explain_at(copy, path, access, busy_timeout).to_string()
+                if on_server {
+                    copy.to_string()
+                } else {
+                    explain_at(copy, path, access, busy_timeout).to_string()
+                }
             }
             None => cause.to_string(),
         };

@@ -32,24 +32,9 @@ fn run(db: &Path, actor: &str, args: &[&str]) -> Output {
     command(db, actor, args).output().unwrap()
 }
 
-/// Starts a command that stops at the failpoint `point` until the gate
-/// file appears, and waits until it is there.
+/// [`support::start_held`] for a command on this database.
 fn start_held(db: &Path, actor: &str, args: &[&str], point: &str, gate: &Path) -> Child {
-    let mut child = command(db, actor, args)
-        .env(
-            "MODCON_FAILPOINT",
-            format!("{point}:wait={}", gate.display()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let waiting = PathBuf::from(format!("{}.waiting", gate.display()));
-    while !waiting.exists() && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(waiting.exists(), "{args:?} never reached {point}");
-    child
+    support::start_held(command(db, actor, args), point, gate)
 }
 
 fn json(out: &Output) -> Value {

@@ -223,29 +223,21 @@ fn no_error_shows_the_password_however_the_url_spells_it() {
     // The owner makes the console's tables (as the README says), then a
     // moderator gets the README's grants, with a password the client
     // takes whole although `/` and `?` in it are not encoded.
-    let out = in_dir(dir.path(), &pg.url, &["migrate"], &[])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    support::succeeded(
+        in_dir(dir.path(), &pg.url, &["migrate"], &[])
+            .output()
+            .unwrap(),
     );
     let password = "Pw/S3cret?913";
     let mut role = Roles::on(pg);
     let name = role.add_from_readme("moderator", password);
     let secrets = ["S3cret", "Pw/S", "Pw%2FS"];
-    let url = role.url_as(&format!("{}:{password}", name), None);
-    let encoded = role.url_as(&format!("{}:Pw%2FS3cret%3F913", name), None);
-    let ok = in_dir(dir.path(), &url, &["stats"], &[]).output().unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let url = role.url_as(&format!("{name}:{password}"), None);
+    let encoded = role.url_as(&format!("{name}:Pw%2FS3cret%3F913"), None);
+    support::succeeded(in_dir(dir.path(), &url, &["stats"], &[]).output().unwrap());
 
     // The server cannot be reached.
-    let unreachable = role.url_as(&format!("{}:{password}", name), Some("localhost:1"));
+    let unreachable = role.url_as(&format!("{name}:{password}"), Some("localhost:1"));
     for args in [&["stats"][..], &["migrate"], &["purge", "--keep-files"]] {
         let out = in_dir(dir.path(), &unreachable, args, &[])
             .output()
@@ -276,32 +268,18 @@ fn no_error_shows_the_password_however_the_url_spells_it() {
     // The purge lock is held: purge and check --fix are refused naming
     // the holder, not the password.
     let gate = dir.path().join("gate");
-    let mut held = in_dir(dir.path(), &encoded, &["purge", "--keep-files"], &[])
-        .env(
-            "MODCON_FAILPOINT",
-            format!("purge-after-plan:wait={}", gate.display()),
-        )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let waiting = dir.path().join("gate.waiting");
-    while !waiting.exists() && held.try_wait().unwrap().is_none() {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(waiting.exists(), "the purge reached its plan");
+    let held = support::start_held(
+        in_dir(dir.path(), &encoded, &["purge", "--keep-files"], &[]),
+        "purge-after-plan",
+        &gate,
+    );
     for args in [&["purge", "--keep-files"][..], &["check", "--fix"]] {
         let out = in_dir(dir.path(), &url, args, &[]).output().unwrap();
         let err = fails_without_showing(&out, &secrets, &format!("lock held {args:?}"));
         assert!(err.contains("is busy"), "{err}");
     }
     std::fs::write(&gate, b"").unwrap();
-    let out = held.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = support::succeeded(held.wait_with_output().unwrap());
     for secret in secrets {
         assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
         assert!(!String::from_utf8_lossy(&out.stderr).contains(secret));

@@ -10,28 +10,23 @@
 
 use crate::support;
 
-use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Duration, NaiveDateTime};
 use serde_json::Value;
-use support::pg::PgDb;
-use support::webapp::DjangoForum;
+use support::site::{Backend, Site};
 use support::{clean_command, hex_id};
 
 const NOW: &str = "2026-11-26 12:00:00";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// The author of every row the tests write (the forum's one user).
+const AUTHOR: i64 = 1;
 
 fn id(n: u32) -> String {
     hex_id(n)
@@ -56,301 +51,45 @@ fn ago(days: i64) -> String {
         .to_string()
 }
 
-/// A forum with the Django-made schema and no forum rows, on one backend,
-/// with a media folder and a home for the console.
-struct Site {
-    backend: Backend,
-    home: tempfile::TempDir,
-    media: PathBuf,
-    sqlite: Option<DjangoForum>,
-    pg: Option<PgDb>,
-    author: i64,
-    category: String,
+/// The web app's moderation queue removes a post or a thread at `at`:
+/// a flag on it, marked removed, one moderation action, and the row
+/// alone made inactive (its deletion time is then exact: the action's).
+fn remove(site: &Site, table: &str, row: &str, flag: &str, action: &str, at: &str) {
+    let (content_type, post, thread, action_type) = match table {
+        "forum_post" => (
+            "post",
+            format!("'{row}'"),
+            "NULL".to_string(),
+            "remove_post",
+        ),
+        _ => (
+            "thread",
+            "NULL".to_string(),
+            format!("'{row}'"),
+            "remove_thread",
+        ),
+    };
+    let author = AUTHOR;
+    site.web(&format!(
+        "UPDATE {table} SET is_active = {{f}} WHERE id = '{row}';
+         INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, \
+         reviewed_at, moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, post_id, \
+         thread_id) VALUES ('{flag}', '{content_type}', 'spam', '', 'removed', '{at}', '', '{at}', \
+         '{at}', {author}, {author}, {post}, {thread});
+         INSERT INTO forum_moderationaction (id, action_type, reason, created_at, affected_user_id, \
+         flag_id, moderator_id) VALUES ('{action}', '{action_type}', 'removed', '{at}', {author}, \
+         '{flag}', {author});"
+    ));
 }
 
-impl Site {
-    fn new(backend: Backend) -> Site {
-        let home = tempfile::tempdir().unwrap();
-        let media = home.path().join("media");
-        fs::create_dir_all(media.join("forum/attachments")).unwrap();
-        match backend {
-            Backend::Sqlite => {
-                let forum = DjangoForum::new();
-                Site {
-                    backend,
-                    home,
-                    media,
-                    sqlite: Some(forum),
-                    pg: None,
-                    author: support::webapp::USER,
-                    category: support::webapp::CATEGORY.into(),
-                }
-            }
-            Backend::Postgres => {
-                let pg = PgDb::fixture();
-                let mut client = pg.client();
-                client
-                    .batch_execute(
-                        "TRUNCATE forum_moderationaction, forum_flaggedcontent, forum_reaction, \
-                         forum_attachment, forum_post, forum_thread",
-                    )
-                    .unwrap();
-                let author: i64 = client
-                    .query_one("SELECT min(id) FROM users_user", &[])
-                    .unwrap()
-                    .get(0);
-                let category: String = client
-                    .query_one(
-                        "SELECT replace(id::text, '-', '') FROM forum_category LIMIT 1",
-                        &[],
-                    )
-                    .unwrap()
-                    .get(0);
-                Site {
-                    backend,
-                    home,
-                    media,
-                    sqlite: None,
-                    pg: Some(pg),
-                    author,
-                    category,
-                }
-            }
-        }
-    }
+/// [`support::start_held`] for a command on this site.
+fn start_held(site: &Site, args: &[&str], point: &str, gate: &Path) -> Child {
+    support::start_held(site.command(NOW, args), point, gate)
+}
 
-    /// What `--db` takes.
-    fn db(&self) -> PathBuf {
-        match self.backend {
-            Backend::Sqlite => self.sqlite.as_ref().unwrap().db.clone(),
-            Backend::Postgres => self.pg.as_ref().unwrap().arg(),
-        }
-    }
-
-    /// Runs SQL as the web app would, on a connection of its own: `{T}` and
-    /// `{F}` are the backend's booleans; times and ids are written as text
-    /// literals, which PostgreSQL reads as timestamptz (UTC) and uuid.
-    fn exec(&self, sql: &str) {
-        let (t, f) = match self.backend {
-            Backend::Sqlite => ("1", "0"),
-            Backend::Postgres => ("true", "false"),
-        };
-        let sql = sql.replace("{T}", t).replace("{F}", f);
-        match self.backend {
-            Backend::Sqlite => self
-                .sqlite
-                .as_ref()
-                .unwrap()
-                .web
-                .execute_batch(&sql)
-                .unwrap_or_else(|e| panic!("{sql}: {e}")),
-            Backend::Postgres => self.web_client().batch_execute(&sql).unwrap(),
-        }
-    }
-
-    /// A PostgreSQL connection as the web app has one (UTC).
-    fn web_client(&self) -> postgres::Client {
-        let mut client = self.pg.as_ref().unwrap().client();
-        client.batch_execute("SET TIME ZONE 'UTC'").unwrap();
-        client
-    }
-
-    /// One text value (or none) of a query.
-    fn text(&self, sql: &str) -> Option<String> {
-        match self.backend {
-            Backend::Sqlite => {
-                let conn = &self.sqlite.as_ref().unwrap().web;
-                conn.query_row(sql, [], |r| r.get::<_, Option<String>>(0))
-                    .ok()
-                    .flatten()
-            }
-            Backend::Postgres => self
-                .web_client()
-                .query_opt(sql, &[])
-                .unwrap()
-                .and_then(|r| r.get::<_, Option<String>>(0)),
-        }
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        match self.backend {
-            Backend::Sqlite => {
-                let conn = &self.sqlite.as_ref().unwrap().web;
-                conn.query_row(sql, [], |r| r.get(0)).unwrap()
-            }
-            Backend::Postgres => self.web_client().query_one(sql, &[]).unwrap().get(0),
-        }
-    }
-
-    /// The ids of a table, as 32 hex digits.
-    fn ids(&self, table: &str) -> BTreeSet<String> {
-        let sql = match self.backend {
-            Backend::Sqlite => format!("SELECT id FROM {table}"),
-            Backend::Postgres => format!("SELECT replace(id::text, '-', '') FROM {table}"),
-        };
-        match self.backend {
-            Backend::Sqlite => {
-                let conn = &self.sqlite.as_ref().unwrap().web;
-                let mut stmt = conn.prepare(&sql).unwrap();
-                stmt.query_map([], |r| r.get(0))
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .collect()
-            }
-            Backend::Postgres => self
-                .web_client()
-                .query(&sql, &[])
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect(),
-        }
-    }
-
-    fn active(&self, table: &str, id: &str) -> Option<bool> {
-        let sql = format!(
-            "SELECT CASE WHEN is_active THEN 'yes' ELSE 'no' END FROM {table} WHERE id = '{id}'"
-        );
-        self.text(&sql).map(|v| v == "yes")
-    }
-
-    fn thread(&self, id: &str, at: &str) {
-        self.exec(&format!(
-            "INSERT INTO forum_thread (id, title, slug, excerpt, is_pinned, is_locked, is_active, \
-             view_count, post_count, last_activity_at, created_at, updated_at, author_id, category_id) \
-             VALUES ('{id}', 'Thread {id}', 'thread-{id}', '', {{F}}, {{F}}, {{T}}, 0, 0, '{at}', '{at}', \
-             '{at}', {}, '{}')",
-            self.author, self.category
-        ));
-    }
-
-    fn post(&self, id: &str, thread: &str, at: &str) {
-        self.exec(&format!(
-            "INSERT INTO forum_post (id, content_raw, content_rich, content_format, is_first_post, \
-             is_active, edited_at, created_at, updated_at, author_id, edited_by_id, thread_id) \
-             VALUES ('{id}', 'Text of {id}', NULL, 'markdown', {{F}}, {{T}}, NULL, '{at}', '{at}', {}, \
-             NULL, '{thread}')",
-            self.author
-        ));
-    }
-
-    /// An attachment, deleted at `deleted_at` when given, with its file and
-    /// one thumbnail on disk.
-    fn attachment(&self, id: &str, post: &str, image: &str, deleted_at: Option<&str>) {
-        let (active, deleted) = match deleted_at {
-            Some(at) => ("{F}", format!("'{at}'")),
-            None => ("{T}", "NULL".to_string()),
-        };
-        self.exec(&format!(
-            "INSERT INTO forum_attachment (id, image, original_filename, file_size, mime_type, \
-             display_order, alt_text, created_at, post_id, deleted_at, is_active) \
-             VALUES ('{id}', '{image}', 'photo.png', 3, 'image/png', 0, '', '{}', '{post}', {deleted}, \
-             {active})",
-            ago(400)
-        ));
-        self.file(image);
-        self.file(&thumb(image));
-    }
-
-    /// The web app's moderation queue removes a post or a thread at `at`:
-    /// a flag on it, marked removed, one moderation action, and the row
-    /// alone made inactive (its deletion time is then exact: the action's).
-    fn remove(&self, table: &str, row: &str, flag: &str, action: &str, at: &str) {
-        let (content_type, post, thread, action_type) = match table {
-            "forum_post" => (
-                "post",
-                format!("'{row}'"),
-                "NULL".to_string(),
-                "remove_post",
-            ),
-            _ => (
-                "thread",
-                "NULL".to_string(),
-                format!("'{row}'"),
-                "remove_thread",
-            ),
-        };
-        let author = self.author;
-        self.exec(&format!(
-            "UPDATE {table} SET is_active = {{F}} WHERE id = '{row}';
-             INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, \
-             reviewed_at, moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, post_id, \
-             thread_id) VALUES ('{flag}', '{content_type}', 'spam', '', 'removed', '{at}', '', '{at}', \
-             '{at}', {author}, {author}, {post}, {thread});
-             INSERT INTO forum_moderationaction (id, action_type, reason, created_at, affected_user_id, \
-             flag_id, moderator_id) VALUES ('{action}', '{action_type}', 'removed', '{at}', {author}, \
-             '{flag}', {author});"
-        ));
-    }
-
-    fn file(&self, rel: &str) {
-        let path = self.media.join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, b"x").unwrap();
-    }
-
-    fn exists(&self, rel: &str) -> bool {
-        self.media.join(rel).exists()
-    }
-
-    /// `modcon --db DB --media-root MEDIA --now NOW ARGS...`, not yet run.
-    fn command(&self, now: &str, args: &[&str]) -> std::process::Command {
-        let mut cmd = clean_command(self.home.path());
-        cmd.arg("--db")
-            .arg(self.db())
-            .arg("--media-root")
-            .arg(&self.media)
-            .args(["--now", now])
-            .args(args)
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn run(&self, now: &str, args: &[&str]) -> Output {
-        self.command(now, args).output().unwrap()
-    }
-
-    /// A command's JSON report; it must succeed.
-    fn json(&self, now: &str, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.push("--json");
-        let out = self.run(now, &args);
-        assert!(
-            out.status.success(),
-            "{:?} on {:?}: {}",
-            args,
-            self.backend,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    /// Starts a command that stops at failpoint `point` until the gate
-    /// file appears, and waits until it is there.
-    fn start_held(&self, args: &[&str], point: &str, gate: &Path) -> Child {
-        let mut child = self
-            .command(NOW, args)
-            .env(
-                "MODCON_FAILPOINT",
-                format!("{point}:wait={}", gate.display()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let waiting = PathBuf::from(format!("{}.waiting", gate.display()));
-        while !waiting.exists() && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        if !waiting.exists() {
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{args:?} never reached {point}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        child
-    }
+/// The web app's own PostgreSQL connection.
+fn web_client(site: &Site) -> postgres::Client {
+    site.pg().expect("a PostgreSQL site").client()
 }
 
 fn counts(v: &Value) -> (i64, i64, i64, i64) {
@@ -360,9 +99,9 @@ fn counts(v: &Value) -> (i64, i64, i64, i64) {
 
 /// A thread T(1) with an active post P(2).
 fn post_site(backend: Backend) -> Site {
-    let site = Site::new(backend);
-    site.thread(&id(1), &ago(400));
-    site.post(&id(2), &id(1), &ago(400));
+    let site = Site::django(backend);
+    site.thread_at(&id(1), &ago(400));
+    site.post_at(&id(2), &id(1), &ago(400));
     site
 }
 
@@ -370,10 +109,10 @@ fn post_site(backend: Backend) -> Site {
 fn the_retention_boundary_and_files_with_their_thumbnails_on_both_backends() {
     for backend in BACKENDS {
         let site = post_site(backend);
-        site.attachment(&id(0x29), &id(2), &img(0x29), Some(&ago(29)));
-        site.attachment(&id(0x30), &id(2), &img(0x30), Some(&ago(30)));
-        site.attachment(&id(0x31), &id(2), &img(0x31), Some(&ago(31)));
-        site.attachment(&id(0x40), &id(2), &img(0x40), None);
+        site.attachment(&id(0x29), &id(2), &img(0x29), Some(&ago(29)), true);
+        site.attachment(&id(0x30), &id(2), &img(0x30), Some(&ago(30)), true);
+        site.attachment(&id(0x31), &id(2), &img(0x31), Some(&ago(31)), true);
+        site.attachment(&id(0x40), &id(2), &img(0x40), None, true);
 
         let dry = site.json(NOW, &["purge", "--dry-run"]);
         assert_eq!(counts(&dry), (0, 0, 2, 2), "{backend:?}");
@@ -411,17 +150,17 @@ fn the_retention_boundary_and_files_with_their_thumbnails_on_both_backends() {
 #[test]
 fn a_thread_goes_with_its_posts_attachments_reactions_flags_and_their_actions_on_both_backends() {
     for backend in BACKENDS {
-        let site = Site::new(backend);
+        let site = Site::django(backend);
         let (t, p1, p2) = (id(1), id(2), id(3));
-        site.thread(&t, &ago(400));
-        site.post(&p1, &t, &ago(400));
-        site.post(&p2, &t, &ago(400));
-        site.attachment(&id(0x10), &p1, &img(0x10), None);
-        site.attachment(&id(0x11), &p2, &img(0x11), None);
-        let author = site.author;
-        site.exec(&format!(
+        site.thread_at(&t, &ago(400));
+        site.post_at(&p1, &t, &ago(400));
+        site.post_at(&p2, &t, &ago(400));
+        site.attachment(&id(0x10), &p1, &img(0x10), None, true);
+        site.attachment(&id(0x11), &p2, &img(0x11), None, true);
+        let author = AUTHOR;
+        site.web(&format!(
             "INSERT INTO forum_reaction (id, reaction_type, is_active, created_at, updated_at, post_id, user_id) \
-             VALUES ('{}', 'like', {{T}}, '{at}', '{at}', '{p1}', {author});
+             VALUES ('{}', 'like', {{t}}, '{at}', '{at}', '{p1}', {author});
              INSERT INTO forum_flaggedcontent (id, content_type, flag_reason, explanation, status, reviewed_at, \
              moderator_notes, created_at, updated_at, reporter_id, reviewed_by_id, post_id, thread_id) \
              VALUES ('{}', 'post', 'spam', '', 'dismissed', NULL, '', '{at}', '{at}', {author}, NULL, '{p2}', NULL);
@@ -439,10 +178,10 @@ fn a_thread_goes_with_its_posts_attachments_reactions_flags_and_their_actions_on
         ));
         // The moderation queue removed the thread 45 days ago, and the web
         // app's admin its posts and their attachments.
-        site.remove("forum_thread", &t, &id(0x62), &id(0x71), &ago(45));
-        site.exec(&format!(
-            "UPDATE forum_post SET is_active = {{F}} WHERE thread_id = '{t}';
-             UPDATE forum_attachment SET is_active = {{F}}, deleted_at = '{}' \
+        remove(&site, "forum_thread", &t, &id(0x62), &id(0x71), &ago(45));
+        site.web(&format!(
+            "UPDATE forum_post SET is_active = {{f}} WHERE thread_id = '{t}';
+             UPDATE forum_attachment SET is_active = {{f}}, deleted_at = '{}' \
              WHERE post_id IN ('{p1}', '{p2}');",
             ago(45)
         ));
@@ -467,10 +206,10 @@ fn a_thread_goes_with_its_posts_attachments_reactions_flags_and_their_actions_on
 fn an_active_row_below_holds_its_parent_back_on_both_backends() {
     for backend in BACKENDS {
         let site = post_site(backend);
-        site.attachment(&id(0x10), &id(2), &img(0x10), None);
+        site.attachment(&id(0x10), &id(2), &img(0x10), None, true);
         // The moderation queue removed the post alone 45 days ago: its
         // attachment is still active below it.
-        site.remove("forum_post", &id(2), &id(0x60), &id(0x70), &ago(45));
+        remove(&site, "forum_post", &id(2), &id(0x60), &id(0x70), &ago(45));
         let out = site.json(NOW, &["purge"]);
         assert_eq!(counts(&out), (0, 0, 0, 0), "{backend:?}: {out}");
         assert_eq!(out["held_back"]["posts"], 1, "{backend:?}: {out}");
@@ -484,13 +223,13 @@ fn a_restore_by_the_web_app_after_the_plan_keeps_its_row_on_both_backends() {
     for backend in BACKENDS {
         let site = post_site(backend);
         for n in [0x10, 0x11] {
-            site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)));
+            site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)), true);
         }
-        let gate = site.home.path().join("go");
-        let purge = site.start_held(&["purge", "--json"], "purge-after-plan", &gate);
+        let gate = site.dir().join("go");
+        let purge = start_held(&site, &["purge", "--json"], "purge-after-plan", &gate);
         // The web app's `Attachment.restore()`.
-        site.exec(&format!(
-            "UPDATE forum_attachment SET is_active = {{T}}, deleted_at = NULL WHERE id = '{}'",
+        site.web(&format!(
+            "UPDATE forum_attachment SET is_active = {{t}}, deleted_at = NULL WHERE id = '{}'",
             id(0x10)
         ));
         fs::write(&gate, b"").unwrap();
@@ -520,10 +259,10 @@ fn a_row_a_trigger_refuses_to_delete_is_isolated_and_every_other_row_goes_on_bot
         for batch in ["1", "3", "100"] {
             let site = post_site(backend);
             for n in 0x10..0x18 {
-                site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)));
+                site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)), true);
             }
             let kept = id(0x13);
-            site.exec(&match backend {
+            site.web(&match backend {
                 Backend::Sqlite => format!(
                     "CREATE TRIGGER keep_one BEFORE DELETE ON forum_attachment WHEN old.id = '{kept}' \
                      BEGIN SELECT RAISE(ABORT, 'kept by a trigger'); END;"
@@ -558,14 +297,14 @@ fn a_row_a_trigger_refuses_to_delete_is_isolated_and_every_other_row_goes_on_bot
 fn check_lists_violations_and_check_fix_repairs_them_on_both_backends() {
     for backend in BACKENDS {
         let site = post_site(backend);
-        site.attachment(&id(0x10), &id(2), &img(0x10), None);
-        site.attachment(&id(0x11), &id(2), &img(0x11), None);
-        fs::remove_file(site.media.join(img(0x11))).unwrap();
-        site.file("forum/attachments/2026/01/02/stray.png");
+        site.attachment(&id(0x10), &id(2), &img(0x10), None, true);
+        site.attachment(&id(0x11), &id(2), &img(0x11), None, true);
+        fs::remove_file(site.forum.media.join(img(0x11))).unwrap();
+        site.forum.file("forum/attachments/2026/01/02/stray.png");
         // The web app's admin deletes the thread alone: its post and the
         // post's attachments stay active below it.
-        site.exec(&format!(
-            "UPDATE forum_thread SET is_active = {{F}}, updated_at = '{}' WHERE id = '{}'",
+        site.web(&format!(
+            "UPDATE forum_thread SET is_active = {{f}}, updated_at = '{}' WHERE id = '{}'",
             ago(2),
             id(1)
         ));
@@ -614,18 +353,19 @@ fn one_purge_at_a_time_and_a_killed_holder_is_taken_over_on_both_backends() {
     for backend in BACKENDS {
         let site = post_site(backend);
         for n in 0x10..0x14 {
-            site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)));
+            site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)), true);
         }
-        let gate = site.home.path().join("go");
-        let first = site.start_held(
+        let gate = site.dir().join("go");
+        let first = start_held(
+            &site,
             &["--actor", "alice", "purge", "--json"],
             "purge-after-plan",
             &gate,
         );
         let pid = first.id();
-        let second = site.run(NOW, &["--actor", "bob", "purge"]);
+        let second = site.output(NOW, &["--actor", "bob", "purge"]);
         assert_refused(&second, "purge", "alice", pid);
-        let fix = site.run(NOW, &["--actor", "bob", "check", "--fix"]);
+        let fix = site.output(NOW, &["--actor", "bob", "check", "--fix"]);
         assert_refused(&fix, "purge", "alice", pid);
         // A dry run reads, and is never refused.
         let dry = site.json(NOW, &["purge", "--dry-run"]);
@@ -636,13 +376,13 @@ fn one_purge_at_a_time_and_a_killed_holder_is_taken_over_on_both_backends() {
         first.wait().unwrap();
         // On PostgreSQL the server ends the killed process's sessions (and
         // so its advisory lock) once it notices the connection is gone.
-        let mut out = site.run(NOW, &["--actor", "bob", "purge", "--json"]);
+        let mut out = site.output(NOW, &["--actor", "bob", "purge", "--json"]);
         for _ in 0..100 {
             if out.status.success() {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
-            out = site.run(NOW, &["--actor", "bob", "purge", "--json"]);
+            out = site.output(NOW, &["--actor", "bob", "purge", "--json"]);
         }
         assert!(
             out.status.success(),
@@ -667,10 +407,11 @@ fn a_purge_killed_after_a_batch_committed_is_finished_by_the_next_run_on_both_ba
     for backend in BACKENDS {
         let site = post_site(backend);
         for n in 0x10..0x16 {
-            site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)));
+            site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)), true);
         }
-        let gate = site.home.path().join("go");
-        let mut purge = site.start_held(
+        let gate = site.dir().join("go");
+        let mut purge = start_held(
+            &site,
             &["purge", "--batch-size", "2", "--json"],
             "purge-after-commit",
             &gate,
@@ -701,8 +442,8 @@ fn a_purge_killed_after_a_batch_committed_is_finished_by_the_next_run_on_both_ba
 #[test]
 fn a_purge_on_postgresql_refuses_without_a_media_root_unless_keep_files() {
     let site = post_site(Backend::Postgres);
-    site.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45)));
-    let out = clean_command(site.home.path())
+    site.attachment(&id(0x10), &id(2), &img(0x10), Some(&ago(45)), true);
+    let out = clean_command(site.dir())
         .arg("--db")
         .arg(site.db())
         .args(["--now", NOW, "purge"])
@@ -712,7 +453,7 @@ fn a_purge_on_postgresql_refuses_without_a_media_root_unless_keep_files() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no media root is set"), "{stderr}");
     assert_eq!(site.ids("forum_attachment").len(), 1);
-    let out = clean_command(site.home.path())
+    let out = clean_command(site.dir())
         .arg("--db")
         .arg(site.db())
         .args(["--now", NOW, "purge", "--keep-files", "--json"])
@@ -730,24 +471,24 @@ fn a_purge_on_postgresql_refuses_without_a_media_root_unless_keep_files() {
 /// never see an error, and every row it wrote must still be there.
 #[test]
 fn a_busy_web_app_on_postgresql_never_fails_and_loses_nothing_during_purges() {
-    let site = Site::new(Backend::Postgres);
+    let site = Site::django(Backend::Postgres);
     let (t, keep) = (id(1), id(2));
-    site.thread(&t, &ago(400));
-    site.post(&keep, &t, &ago(400));
+    site.thread_at(&t, &ago(400));
+    site.post_at(&keep, &t, &ago(400));
     // Plenty for the console to purge, in small batches.
     for n in 0..40u32 {
         let post = id(0x1000 + n);
-        site.post(&post, &t, &ago(400));
+        site.post_at(&post, &t, &ago(400));
         for k in 0..3u32 {
             let a = 0x2000 + n * 4 + k;
-            site.attachment(&id(a), &post, &img(a), None);
+            site.attachment(&id(a), &post, &img(a), None, true);
         }
     }
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let stop = stop.clone();
-        let mut client = site.web_client();
-        let (thread, author) = (t.clone(), site.author);
+        let mut client = web_client(&site);
+        let (thread, author) = (t.clone(), AUTHOR);
         std::thread::spawn(move || -> (Vec<String>, Vec<String>) {
             let mut posts = Vec::new();
             let mut attachments = Vec::new();
@@ -812,8 +553,9 @@ fn a_busy_web_app_on_postgresql_never_fails_and_loses_nothing_during_purges() {
             site.json(&ago(45), &["delete", "post", &id(0x1000 + n)]);
         }
         let removed = id(0x1800 + round);
-        site.post(&removed, &t, &ago(400));
-        site.remove(
+        site.post_at(&removed, &t, &ago(400));
+        remove(
+            &site,
             "forum_post",
             &removed,
             &id(0x3000 + round),

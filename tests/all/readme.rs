@@ -176,12 +176,7 @@ fn on_server(home: &Path, url: &str, args: &[&str]) -> std::process::Output {
 }
 
 fn succeeds(home: &Path, url: &str, args: &[&str]) -> serde_json::Value {
-    let out = on_server(home, url, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = support::succeeded(on_server(home, url, args));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

@@ -7,6 +7,44 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+/// Asserts a run succeeded, showing its stderr when not; returns it.
+pub fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Starts a command that stops at failpoint `point` until the gate file
+/// appears, and waits until it is there (panics, with its stderr, if it
+/// ends first).
+pub fn start_held(mut cmd: std::process::Command, point: &str, gate: &Path) -> std::process::Child {
+    use std::process::Stdio;
+    let mut child = cmd
+        .env(
+            "MODCON_FAILPOINT",
+            format!("{point}:wait={}", gate.display()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = PathBuf::from(format!("{}.waiting", gate.display()));
+    while !waiting.exists() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    if !waiting.exists() {
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "{cmd:?} never reached {point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    child
+}
+
 /// Asserts a failed run: exit status 1, exactly one line on stderr
 /// starting `error: `, no panic, and on stdout nothing or (with `--json`)
 /// the same error as one JSON object; returns that line.

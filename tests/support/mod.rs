@@ -229,6 +229,19 @@ pub fn hex_id(n: u32) -> String {
 }
 
 impl Forum {
+    /// The fixture's schema exactly as Django made it, no forum rows (see
+    /// [`webapp::DjangoForum`]); its helpers are for the hand-built schema,
+    /// so write its rows in Django's whole column lists.
+    pub fn django() -> Forum {
+        let d = webapp::DjangoForum::new();
+        Forum {
+            dir: d.dir,
+            db: d.db,
+            media: d.media,
+            conn: d.web,
+        }
+    }
+
     pub fn new() -> Forum {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("forum.sqlite3");

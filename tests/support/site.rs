@@ -48,6 +48,12 @@ pub struct Site {
     /// The SQLite forum; on PostgreSQL it only lends its folder and media.
     pub forum: Forum,
     pg: Option<(PgDb, PgConn)>,
+    /// The tables are the ones Django made on SQLite too (the fixture's
+    /// schema, not the hand-built one): rows are written in Django's whole
+    /// column lists on both backends.
+    django: bool,
+    /// Commands are given `--media-root` (the forum's media folder).
+    media_root: bool,
 }
 
 /// The forum's rows gone from the fixture's PostgreSQL schema, and the
@@ -68,7 +74,19 @@ const EMPTY_PG: &str = "
 
 impl Site {
     pub fn new(backend: Backend) -> Site {
-        let forum = Forum::new();
+        Site::make(backend, Forum::new(), false)
+    }
+
+    /// A forum in the schema Django made on each backend (on SQLite the
+    /// fixture's, its rows removed), whose commands are given the media
+    /// root: what the purge tests need.
+    pub fn django(backend: Backend) -> Site {
+        let mut site = Site::make(backend, Forum::django(), true);
+        site.media_root = true;
+        site
+    }
+
+    fn make(backend: Backend, forum: Forum, django: bool) -> Site {
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -78,7 +96,24 @@ impl Site {
                 Some((db, conn))
             }
         };
-        Site { backend, forum, pg }
+        Site {
+            backend,
+            forum,
+            pg,
+            django,
+            media_root: false,
+        }
+    }
+
+    /// The PostgreSQL database, on that backend.
+    pub fn pg(&self) -> Option<&PgDb> {
+        self.pg.as_ref().map(|(db, _)| db)
+    }
+
+    /// Rows written in Django's whole column lists (PostgreSQL, or the
+    /// Django-made schema on SQLite), not by the hand-built forum's helpers.
+    fn full_rows(&self) -> bool {
+        self.backend == Backend::Postgres || self.django
     }
 
     /// A connection of the test's own (the web app's, for writes).
@@ -114,29 +149,56 @@ impl Site {
     }
 
     pub fn thread(&self, id: &str, active: bool) {
-        match self.backend {
-            Backend::Sqlite => self.forum.thread(id, active),
-            Backend::Postgres => self.web(&format!(
-                "INSERT INTO forum_thread (id, title, slug, excerpt, is_pinned, is_locked, is_active, \
-                   view_count, post_count, last_activity_at, created_at, updated_at, author_id, category_id) \
-                 VALUES ('{id}', 'Thread {id}', 'slug-{id}', '', {{f}}, {{f}}, {active}, 0, 0, NULL, \
-                   '2026-01-01 10:00:00', '2026-01-01 10:00:00', 1, 'c0000000000000000000000000000000')",
-                active = flag(active),
-            )),
+        if !self.full_rows() {
+            return self.forum.thread(id, active);
         }
+        self.insert_thread(id, active, "2026-01-01 10:00:00", None);
+    }
+
+    /// An active thread made (and last active) at `at`.
+    pub fn thread_at(&self, id: &str, at: &str) {
+        assert!(
+            self.full_rows(),
+            "times are written in Django's column lists"
+        );
+        self.insert_thread(id, true, at, Some(at));
+    }
+
+    fn insert_thread(&self, id: &str, active: bool, at: &str, last_activity: Option<&str>) {
+        self.web(&format!(
+            "INSERT INTO forum_thread (id, title, slug, excerpt, is_pinned, is_locked, is_active, \
+               view_count, post_count, last_activity_at, created_at, updated_at, author_id, category_id) \
+             VALUES ('{id}', 'Thread {id}', 'slug-{id}', '', {{f}}, {{f}}, {active}, 0, 0, {last}, \
+               '{at}', '{at}', 1, 'c0000000000000000000000000000000')",
+            active = flag(active),
+            last = last_activity.map_or("NULL".into(), |t| format!("'{t}'")),
+        ));
     }
 
     pub fn post(&self, id: &str, thread: &str, active: bool) {
-        match self.backend {
-            Backend::Sqlite => self.forum.post(id, thread, active),
-            Backend::Postgres => self.web(&format!(
-                "INSERT INTO forum_post (id, content_raw, content_rich, content_format, is_first_post, \
-                   is_active, edited_at, created_at, updated_at, author_id, edited_by_id, thread_id) \
-                 VALUES ('{id}', 'Text of {id}', NULL, 'markdown', {{f}}, {active}, NULL, \
-                   '2026-01-02 10:00:00', '2026-01-02 10:00:00', 1, NULL, '{thread}')",
-                active = flag(active),
-            )),
+        if !self.full_rows() {
+            return self.forum.post(id, thread, active);
         }
+        self.insert_post(id, thread, active, "2026-01-02 10:00:00");
+    }
+
+    /// An active post written at `at`.
+    pub fn post_at(&self, id: &str, thread: &str, at: &str) {
+        assert!(
+            self.full_rows(),
+            "times are written in Django's column lists"
+        );
+        self.insert_post(id, thread, true, at);
+    }
+
+    fn insert_post(&self, id: &str, thread: &str, active: bool, at: &str) {
+        self.web(&format!(
+            "INSERT INTO forum_post (id, content_raw, content_rich, content_format, is_first_post, \
+               is_active, edited_at, created_at, updated_at, author_id, edited_by_id, thread_id) \
+             VALUES ('{id}', 'Text of {id}', NULL, 'markdown', {{f}}, {active}, NULL, \
+               '{at}', '{at}', 1, NULL, '{thread}')",
+            active = flag(active),
+        ));
     }
 
     /// An attachment row, with its file (and one thumbnail) on disk when
@@ -149,11 +211,11 @@ impl Site {
         deleted_at: Option<&str>,
         with_file: bool,
     ) {
-        match self.backend {
-            Backend::Sqlite => self
+        match self.full_rows() {
+            false => self
                 .forum
                 .attachment(id, post, image, deleted_at, with_file),
-            Backend::Postgres => {
+            true => {
                 let at = deleted_at
                     .map(|t| format!("'{t}'"))
                     .unwrap_or_else(|| "NULL".into());
@@ -194,6 +256,25 @@ impl Site {
             .unwrap_or_else(|e| panic!("{sql}: {e:#}"))
     }
 
+    /// The first value of a query, as text (`None`: no row, or NULL).
+    pub fn text(&self, sql: &str) -> Option<String> {
+        self.rows(sql).into_iter().next().and_then(|r| r[0].clone())
+    }
+
+    /// The ids of a table, as 32 hex digits.
+    pub fn ids(&self, table: &str) -> std::collections::BTreeSet<String> {
+        self.rows(&format!("SELECT id FROM {table}"))
+            .into_iter()
+            .filter_map(|r| r[0].clone())
+            .collect()
+    }
+
+    /// Whether a row is active (`None`: there is no such row).
+    pub fn active(&self, table: &str, id: &str) -> Option<bool> {
+        self.text(&format!("SELECT is_active FROM {table} WHERE id = '{id}'"))
+            .map(|v| v == "1")
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         self.conn()
             .query_row(sql, &[], |r| r.get::<i64>(0))
@@ -220,15 +301,28 @@ impl Site {
         map
     }
 
-    /// `modcon ARGS...` on this site from a clean environment.
+    /// `modcon --db DB [--media-root MEDIA] --now NOW ARGS...` on this
+    /// site from a clean environment, not yet run.
+    pub fn command(&self, now: &str, args: &[&str]) -> std::process::Command {
+        let mut cmd = super::clean_command(self.dir());
+        cmd.arg("--db").arg(self.db());
+        if self.media_root {
+            cmd.arg("--media-root").arg(&self.forum.media);
+        }
+        cmd.args(["--now", now])
+            .args(args)
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// [`Site::command`], run to its end.
+    pub fn output(&self, now: &str, args: &[&str]) -> std::process::Output {
+        self.command(now, args).output().unwrap()
+    }
+
+    /// [`Site::command`], run, with assert_cmd's assertions.
     pub fn run(&self, now: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-        let mut cmd = super::modcon(self.dir());
-        cmd.arg("--db")
-            .arg(self.db())
-            .arg("--now")
-            .arg(now)
-            .args(args);
-        cmd.assert()
+        assert_cmd::Command::from_std(self.command(now, args)).assert()
     }
 
     /// [`Site::run`] with `--json`, asserting success.

@@ -639,12 +639,23 @@ pub fn lane_workers(nav: Worker) -> Result<Vec<(Lane, Worker)>> {
 /// Starts one thread per lane, each with its own connection (the given
 /// one serves navigation); returns where to send requests. The other
 /// lanes open their connections on their own threads, so the first page
-/// is not kept waiting for them (on PostgreSQL each is a new session); a
-/// lane that cannot open answers each of its requests with the error.
+/// is not kept waiting for them (on PostgreSQL each is a new session);
+/// the lanes a key starts (slow reads, writes) open once the counts' lane
+/// has, so the status line is not kept waiting either. A lane that cannot
+/// open answers each of its requests with the error.
 pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
     let config = nav.config.clone();
     let mut senders = Vec::new();
     let mut nav = Some(nav);
+    // Dropped once the counts' lane has opened (or failed to).
+    let mut counts_opened: Vec<Sender<()>> = Vec::new();
+    let mut after_counts: Vec<Receiver<()>> = Vec::new();
+    for _ in [Lane::Slow, Lane::Write] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        counts_opened.push(tx);
+        after_counts.push(rx);
+    }
+    let mut counts_opened = Some(counts_opened);
     for lane in Lane::ALL {
         let (tx, rx): (Sender<Request>, Receiver<Request>) = std::sync::mpsc::channel();
         senders.push((lane, tx));
@@ -658,17 +669,28 @@ pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
             continue;
         }
         let config = config.clone();
-        thread::spawn(move || match open_lane(lane, &config) {
-            Ok(mut worker) => {
-                worker.events = Some(events.clone());
-                run_lane(worker, rx, events, false);
+        let (signal, wait) = match lane {
+            Lane::Counts => (counts_opened.take(), None),
+            _ => (None, after_counts.pop()),
+        };
+        thread::spawn(move || {
+            if let Some(wait) = wait {
+                let _ = wait.recv();
             }
-            Err(e) => {
-                let said = one_line(&e);
-                while rx.recv().is_ok() {
-                    let answer = Response::Error(said.clone());
-                    if events.send(super::Event::Worker(Box::new(answer))).is_err() {
-                        break;
+            let opened = open_lane(lane, &config);
+            drop(signal);
+            match opened {
+                Ok(mut worker) => {
+                    worker.events = Some(events.clone());
+                    run_lane(worker, rx, events, false);
+                }
+                Err(e) => {
+                    let said = one_line(&e);
+                    while rx.recv().is_ok() {
+                        let answer = Response::Error(said.clone());
+                        if events.send(super::Event::Worker(Box::new(answer))).is_err() {
+                            break;
+                        }
                     }
                 }
             }

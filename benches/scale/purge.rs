@@ -7,7 +7,9 @@
 //! `modcon migrate`, every rule kept (re-check in each batch, per-row
 //! records, file journal, dependents first, files removed). Then the same
 //! database loaded into a throwaway PostgreSQL database, its floor and
-//! its purges at batch sizes 100 and 1000.
+//! its purges at batch sizes 100 and 1000. `MODCON_BENCH_PURGE=postgres`
+//! (or `sqlite`) leaves out the other backend's purges (the SQLite floor
+//! is always measured).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -406,7 +408,15 @@ pub fn figures(dir: &Path) -> Vec<Figure> {
         met: None,
     });
     let mut without = [0.0_f64; 2];
-    for migrated in [false, true] {
+    // `MODCON_BENCH_PURGE=postgres` leaves out SQLite's purges (its floor
+    // stays, for context); `sqlite` leaves out PostgreSQL.
+    let only = std::env::var("MODCON_BENCH_PURGE").unwrap_or_default();
+    let sqlite_runs: &[bool] = if only == "postgres" {
+        &[]
+    } else {
+        &[false, true]
+    };
+    for &migrated in sqlite_runs {
         for (i, batch) in [100, 1000].into_iter().enumerate() {
             let name = format!("b{batch}-{}", if migrated { "migrated" } else { "plain" });
             let (db, copy_media) = copy(dir, &base, &media, &name);
@@ -456,7 +466,9 @@ pub fn figures(dir: &Path) -> Vec<Figure> {
             let _ = fs::remove_file(&db);
         }
     }
-    figures.extend(pg_figures(dir, &base, &media));
+    if only != "sqlite" {
+        figures.extend(pg_figures(dir, &base, &media));
+    }
     figures
 }
 

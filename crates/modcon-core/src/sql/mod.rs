@@ -282,6 +282,50 @@ impl<'c> Conn<'c> {
         }
     }
 
+    /// Runs several data-changing statements (`INSERT`, `UPDATE`,
+    /// `DELETE`, none with its own `RETURNING`) that share one parameter
+    /// list (each uses some of `?1`..`?N`, every one used by at least one)
+    /// and that do not read what the others change; the number of rows
+    /// each changed, in order. On SQLite one after the other; on
+    /// PostgreSQL as one statement (each a data-modifying `WITH` of it),
+    /// so one round trip and one prepared plan.
+    pub fn execute_together(
+        self,
+        statements: &[String],
+        params: &[Value<'_>],
+    ) -> Result<Vec<usize>> {
+        match self {
+            // Each bound with the parameters up to the highest it names.
+            Conn::Sqlite(c) => statements
+                .iter()
+                .map(|sql| {
+                    let mut stmt = c.prepare_cached(sql)?;
+                    let used = stmt.parameter_count().min(params.len());
+                    Ok(stmt.execute(rusqlite::params_from_iter(&params[..used]))?)
+                })
+                .collect(),
+            Conn::Postgres(c) => {
+                if statements.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let with: Vec<String> = statements
+                    .iter()
+                    .enumerate()
+                    .map(|(i, sql)| format!("s{i} AS ({sql} RETURNING 1)"))
+                    .collect();
+                let counts: Vec<String> = (0..statements.len())
+                    .map(|i| format!("(SELECT count(*) FROM s{i})"))
+                    .collect();
+                let sql = format!("WITH {} SELECT {}", with.join(", "), counts.join(", "));
+                let rows = c.query(&sql, params)?;
+                let row = rows.first().ok_or(NoRows)?;
+                (0..statements.len())
+                    .map(|i| Ok(row.try_get::<_, i64>(i)? as usize))
+                    .collect()
+            }
+        }
+    }
+
     /// Runs statements separated by `;`, with no parameters (schema changes).
     pub fn execute_batch(self, sql: &str) -> Result<()> {
         match self {
@@ -462,6 +506,22 @@ impl<'c> Tx<'c> {
     /// the guard drops, so no lock outlives it.
     pub fn commit(mut self) -> Result<()> {
         self.conn.execute_batch("COMMIT")?;
+        self.done = true;
+        Ok(())
+    }
+
+    /// Commits without waiting for the disk where that is the server's
+    /// choice: on PostgreSQL with `synchronous_commit` off for this
+    /// transaction, so the commit is visible at once but a crash of the
+    /// server may undo it (all of it, never half) until the next commit
+    /// that waits, which makes it durable too (the log is written in
+    /// order). On SQLite an ordinary commit. For work that is only acted on
+    /// outside the database after such a waiting commit.
+    pub fn commit_without_waiting(mut self) -> Result<()> {
+        match self.conn {
+            Conn::Sqlite(_) => self.conn.execute_batch("COMMIT")?,
+            Conn::Postgres(c) => c.batch_execute("SET LOCAL synchronous_commit = off; COMMIT")?,
+        }
         self.done = true;
         Ok(())
     }

@@ -1226,3 +1226,47 @@ fn what_the_console_writes_on_postgresql_is_in_djangos_types_and_in_utc() {
         .clone();
     assert_eq!(row["reviewed_at"], now);
 }
+
+/// Several writes in one round trip (each changing rows of its own): each
+/// statement's count, in order, on both backends alike.
+#[test]
+fn statements_run_together_give_each_ones_count_on_both_backends() {
+    let f = fixture();
+    let pg = PgDb::fixture();
+    let mut counts = Vec::new();
+    for db in [f.db.clone(), pg.arg()] {
+        let mut db = Db::open(&db, &OpenOptions::new(Access::ReadWrite)).unwrap();
+        let d = db.conn().dialect();
+        let tx = db.write_tx().unwrap();
+        let conn = tx.conn();
+        let before: i64 = conn
+            .query_row("SELECT count(*) FROM forum_reaction", &[], |r| r.get(0))
+            .unwrap();
+        let changed = conn
+            .execute_together(
+                &[
+                    format!(
+                        "UPDATE forum_reaction SET is_active = {} \
+                         WHERE is_active = {} AND reaction_type <> ?1",
+                        d.bool(false),
+                        d.bool(true)
+                    ),
+                    "DELETE FROM forum_reaction WHERE reaction_type = ?1".to_string(),
+                    "UPDATE forum_category SET name = ?2 WHERE name = 'no such category'"
+                        .to_string(),
+                ],
+                modcon_core::params!["like", "unused"],
+            )
+            .unwrap();
+        let after: i64 = conn
+            .query_row("SELECT count(*) FROM forum_reaction", &[], |r| r.get(0))
+            .unwrap();
+        drop(tx);
+        assert_eq!(changed[1] as i64, before - after);
+        assert_eq!(changed[2], 0);
+        counts.push(changed);
+    }
+    assert_eq!(counts[0], counts[1]);
+    // Not vacuous: the fixture has likes and other active reactions.
+    assert!(counts[0][0] > 0 && counts[0][1] > 0, "{counts:?}");
+}

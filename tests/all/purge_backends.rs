@@ -293,6 +293,41 @@ fn a_row_a_trigger_refuses_to_delete_is_isolated_and_every_other_row_goes_on_bot
     }
 }
 
+/// A web app's trigger that, as an attachment goes, changes its post
+/// (a counter): the purge of posts with their attachments still removes
+/// every row, parents after their children.
+#[test]
+fn a_trigger_that_changes_the_parent_of_a_deleted_child_does_not_stop_a_purge_on_both_backends() {
+    for backend in BACKENDS {
+        let site = post_site(backend);
+        site.post_at(&id(3), &id(1), &ago(400));
+        for n in 0x10..0x14 {
+            site.attachment(&id(n), &id(3), &img(n), None, true);
+        }
+        site.json(&ago(45), &["delete", "post", &id(3)]);
+        site.web(&match backend {
+            Backend::Sqlite => "CREATE TRIGGER touch_post BEFORE DELETE ON forum_attachment \
+                 BEGIN UPDATE forum_post SET content_raw = content_raw || '.' \
+                 WHERE id = old.post_id; END;"
+                .to_string(),
+            Backend::Postgres => {
+                "CREATE FUNCTION touch_post() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN UPDATE forum_post SET content_raw = content_raw || '.' \
+                 WHERE id = OLD.post_id; RETURN OLD; END $$; \
+                 CREATE TRIGGER touch_post BEFORE DELETE ON forum_attachment \
+                 FOR EACH ROW EXECUTE FUNCTION touch_post();"
+                    .to_string()
+            }
+        });
+        let out = site.json(NOW, &["purge"]);
+        assert_eq!(counts(&out), (0, 1, 4, 4), "{backend:?}: {out}");
+        assert_eq!(out["skipped_rows"], serde_json::json!([]), "{backend:?}");
+        assert_eq!(site.active("forum_post", &id(3)), None, "{backend:?}");
+        assert_eq!(site.active("forum_post", &id(2)), Some(true), "{backend:?}");
+        assert!(site.ids("forum_attachment").is_empty(), "{backend:?}");
+    }
+}
+
 #[test]
 fn check_lists_violations_and_check_fix_repairs_them_on_both_backends() {
     for backend in BACKENDS {

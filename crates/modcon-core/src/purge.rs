@@ -1187,8 +1187,9 @@ struct Entry<'a> {
 /// roots locked (PostgreSQL) and re-checked in one query (a restore
 /// committed since the plan keeps its row), every row that goes with them
 /// gathered, references from other tables looked up; then what is kept of
-/// each row recorded, files journalled, children deleted before parents and
-/// counts logged, together (one statement on PostgreSQL); commit.
+/// each row recorded, files journalled and counts logged together with the
+/// first delete (one statement on PostgreSQL), the other deletes after it,
+/// children before parents; commit.
 fn run_batch(
     db: &mut Db,
     ctx: &Ctx,
@@ -1269,8 +1270,11 @@ fn run_batch(
     outcome
         .tally
         .add(Kind::Attachment, count(Kind::Attachment.table()));
-    // Parameters: ?1 the action, ?2..?4 its counts, ?5 the time files are
-    // journalled at (only when they are).
+    // The console's own writes and the first delete (children first) go
+    // together: ?1 the action, ?2..?4 its counts, ?5 the time files are
+    // journalled at (only when they are). The other tables' deletes follow
+    // one by one, in order, since a trigger of the web app's on one table
+    // may change rows of the next (a parent's counter).
     let mut statements = vec![record_sql(d)];
     if !keep_files {
         statements.push(journal_sql(d));
@@ -1280,17 +1284,16 @@ fn run_batch(
             statements.push(forget_deletions_sql(d, record_kind));
         }
     }
-    let deleting: Vec<&str> = deletion_order(&schema)
-        .into_iter()
-        .filter(|table| expected.contains_key(table))
-        .collect();
-    let first_delete = statements.len();
-    statements.extend(deleting.iter().map(|table| delete_sql(d, table)));
     statements.push(
         "UPDATE modcon_action SET threads = threads + ?2, posts = posts + ?3, \
                                   attachments = attachments + ?4 WHERE id = ?1"
             .to_string(),
     );
+    let deleting: Vec<&str> = deletion_order(&schema)
+        .into_iter()
+        .filter(|table| expected.contains_key(table))
+        .collect();
+    statements.push(delete_sql(d, deleting[0]));
     let tally = outcome.tally;
     let mut values = vec![
         Value::Int(action_id),
@@ -1305,7 +1308,11 @@ fn run_batch(
     if !keep_files {
         outcome.journalled = changed[1] as u64;
     }
-    for (table, &n) in deleting.iter().zip(&changed[first_delete..]) {
+    for (i, table) in deleting.iter().enumerate() {
+        let n = match i {
+            0 => changed[changed.len() - 1],
+            _ => conn.execute(&delete_sql(d, table), params![])?,
+        };
         let want = expected[table];
         if n as i64 != want {
             // A trigger that ignores the delete (RAISE(IGNORE) on SQLite,

@@ -284,11 +284,13 @@ impl<'c> Conn<'c> {
 
     /// Runs several data-changing statements (`INSERT`, `UPDATE`,
     /// `DELETE`, none with its own `RETURNING`) that share one parameter
-    /// list (each uses some of `?1`..`?N`, every one used by at least one)
-    /// and that do not read what the others change; the number of rows
-    /// each changed, in order. On SQLite one after the other; on
-    /// PostgreSQL as one statement (each a data-modifying `WITH` of it),
-    /// so one round trip and one prepared plan.
+    /// list (each uses some of `?1`..`?N`, every one used by at least one);
+    /// the number of rows each changed, in order. Each must change rows of
+    /// its own and read nothing an earlier one changes: on SQLite they run
+    /// one after the other; on PostgreSQL as one statement (each a
+    /// data-modifying `WITH` of it: one round trip, one prepared plan), so
+    /// all see the database as it was before them, and a row two of them
+    /// change is changed by one only.
     pub fn execute_together(
         self,
         statements: &[String],

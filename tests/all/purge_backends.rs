@@ -474,6 +474,64 @@ fn a_purge_killed_after_a_batch_committed_is_finished_by_the_next_run_on_both_ba
     }
 }
 
+/// The web app restores an attachment while a batch waits for its row
+/// lock (the web app's transaction holds the row): once the restore
+/// commits, the batch sees the row as restored, keeps it, and removes the
+/// rest of the batch.
+#[test]
+fn a_restore_the_batch_waits_for_keeps_its_row_on_postgresql() {
+    let site = post_site(Backend::Postgres);
+    for n in [0x10, 0x11, 0x12] {
+        site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)), true);
+    }
+    let gate = site.dir().join("go");
+    let purge = start_held(&site, &["purge", "--json"], "purge-after-plan", &gate);
+    let mut web = web_client(&site);
+    let mut restore = web.transaction().unwrap();
+    restore
+        .execute(
+            "UPDATE forum_attachment SET is_active = true, deleted_at = NULL WHERE id = $1",
+            &[&uuid::Uuid::parse_str(&id(0x11)).unwrap()],
+        )
+        .unwrap();
+    fs::write(&gate, b"").unwrap();
+    // The batch is waiting for the row the restore holds.
+    let mut watch = web_client(&site);
+    while watch
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE application_name = 'modcon' AND wait_event_type = 'Lock' \
+               AND datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    restore.commit().unwrap();
+    let out = purge.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts(&report), (0, 0, 2, 2), "{report}");
+    assert_eq!(report["skipped_rows"][0]["id"], id(0x11));
+    assert_eq!(
+        report["skipped_rows"][0]["reason"],
+        "no longer purgeable (changed since the plan)"
+    );
+    assert_eq!(site.active("forum_attachment", &id(0x11)), Some(true));
+    assert!(site.exists(&img(0x11)));
+    assert_eq!(
+        site.ids("forum_attachment"),
+        [id(0x11)].into_iter().collect()
+    );
+}
+
 #[test]
 fn a_purge_on_postgresql_refuses_without_a_media_root_unless_keep_files() {
     let site = post_site(Backend::Postgres);

@@ -286,8 +286,11 @@ fn kept_of(d: Dialect, table: &str) -> (&'static str, &'static str, &'static str
 /// for the batch's commit, and the batch waits for a row the web app holds
 /// at most the transaction's `lock_timeout` (then the batch is tried
 /// again). SQLite's `BEGIN IMMEDIATE` already keeps every other writer out.
+/// Attachments are locked by their re-check itself (see
+/// [`rechecked_under_lock`]).
 fn lock_roots_sql(d: Dialect, kind: Kind) -> Option<String> {
     match d {
+        _ if rechecked_under_lock(d, kind) => None,
         Dialect::Sqlite => None,
         Dialect::Postgres => Some(format!(
             "SELECT 1 FROM {table} x WHERE x.id IN ({roots}) ORDER BY x.id FOR UPDATE OF x",
@@ -297,18 +300,38 @@ fn lock_roots_sql(d: Dialect, kind: Kind) -> Option<String> {
     }
 }
 
+/// Whether the re-check of `kind`'s roots locks them itself, on
+/// PostgreSQL: an attachment is purgeable by its own columns alone, and a
+/// row the re-check has to wait for (the web app holds it) is read again at
+/// its latest committed version once locked, its condition tested again
+/// (READ COMMITTED); so a restore committed meanwhile keeps its row, with
+/// one statement fewer per batch. A post's or thread's condition reads other
+/// rows too (its records, the rows below it), which that re-reading would
+/// see as they were when the statement began: those roots are locked first,
+/// by a statement of their own, and re-checked after.
+fn rechecked_under_lock(d: Dialect, kind: Kind) -> bool {
+    d == Dialect::Postgres && kind == Kind::Attachment
+}
+
 /// The batch's roots that are still purgeable, gathered into
 /// `temp.modcon_doomed`: the re-check, in one statement looked up from the
 /// batch's ids (`?2`, see [`roots_param`]; CROSS JOIN), so each root is one
 /// lookup by its key rather than a walk of the is_active index. Uses `?1`,
-/// the cutoff. A root listed twice is gathered once.
-fn gather_roots_sql(d: Dialect, kind: Kind) -> String {
+/// the cutoff. A root listed twice is gathered once. A batch's re-check
+/// (`in_batch`) may lock its roots (see [`rechecked_under_lock`]); a plan
+/// takes no lock.
+fn gather_roots_sql(d: Dialect, kind: Kind, in_batch: bool) -> String {
     let table = kind.table();
     let (_, parent, image, deleted_at) = kept_of(d, table);
+    let lock = if in_batch && rechecked_under_lock(d, kind) {
+        " ORDER BY x.id FOR UPDATE OF x"
+    } else {
+        ""
+    };
     format!(
         "INSERT INTO {temp}.modcon_doomed (tbl, id, root, rid, parent, image, deleted_at) \
          SELECT '{table}', x.id, x.id, {rid}, {parent}, {image}, {deleted_at} \
-         FROM ({roots}) b {join} {table} x ON x.id = b.value WHERE {} \
+         FROM ({roots}) b {join} {table} x ON x.id = b.value WHERE {}{lock} \
          ON CONFLICT DO NOTHING",
         cond::purgeable(d, kind, "x"),
         temp = d.temp_schema(),
@@ -376,13 +399,15 @@ fn expand_statements(d: Dialect, schema: &Schema, kind: Kind) -> Vec<(&'static s
 /// Gathers these roots, those still purgeable, and everything that goes
 /// with them into the `modcon_doomed` work table (emptied first); how
 /// many rows of each table were gathered (each statement's count: a row
-/// reached twice is gathered once).
+/// reached twice is gathered once). `in_batch`: for a batch (which may lock
+/// its roots), not a plan.
 fn gather(
     conn: Conn,
     schema: &Schema,
     kind: Kind,
     cutoff: &str,
     roots: &str,
+    in_batch: bool,
 ) -> Result<HashMap<&'static str, i64>> {
     let d = conn.dialect();
     conn.execute(
@@ -397,7 +422,7 @@ fn gather(
     };
     add(
         kind.table(),
-        conn.execute(&gather_roots_sql(d, kind), params![cutoff, roots])?,
+        conn.execute(&gather_roots_sql(d, kind, in_batch), params![cutoff, roots])?,
     );
     for (table, sql) in expand_statements(d, schema, kind) {
         add(table, conn.execute(&sql, params![])?);
@@ -507,7 +532,7 @@ pub fn batch_statements(conn: &Connection, schema: &Schema) -> Result<Vec<String
     conn.execute_batch(work_tables(d))?;
     let mut all = Vec::new();
     for kind in Kind::ALL {
-        all.push(gather_roots_sql(d, kind));
+        all.push(gather_roots_sql(d, kind, true));
         all.extend(
             expand_statements(d, schema, kind)
                 .into_iter()
@@ -755,7 +780,7 @@ pub fn plan(conn: Conn, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result
                 .filter(|(k, _)| *k == kind)
                 .map(|(_, id)| id.clone())
                 .collect();
-            gather(conn, schema, kind, &cutoff, &roots_param(&roots)?)?;
+            gather(conn, schema, kind, &cutoff, &roots_param(&roots)?, false)?;
             for (id, reason) in blocked_roots(conn, schema)? {
                 plan.blocked.push(Skip { kind, id, reason });
             }
@@ -1209,7 +1234,7 @@ fn run_batch(
     if let Some(lock) = lock_roots_sql(d, kind) {
         conn.execute(&lock, params![roots_json])?;
     }
-    let mut expected = gather(conn, &schema, kind, &cutoff, &roots_json)?;
+    let mut expected = gather(conn, &schema, kind, &cutoff, &roots_json, true)?;
     let mut outcome = BatchOutcome::default();
     // Roots no longer purgeable, looked for only when some root was not
     // gathered.

@@ -10,14 +10,16 @@
 //!    unless the retention is zero days);
 //! 4. per batch, one short write transaction (SQLite: `BEGIN IMMEDIATE`;
 //!    PostgreSQL: row locks on the batch's roots, `FOR UPDATE`, under the
-//!    transaction's `lock_timeout`), set-based (the roots in a TEMP table,
-//!    one statement per table): re-check the roots, gather
-//!    what goes with them, skip roots other tables reference, record each
-//!    row that goes (kind, id, parent, image, deletion time), journal the
-//!    files, delete children before parents, count; commit. A row the
+//!    transaction's `lock_timeout`), set-based (the roots one parameter,
+//!    what goes with them in a TEMP table, one statement per table):
+//!    re-check the roots, gather what goes with them, skip roots other
+//!    tables reference, record each row that goes (kind, id, parent, image,
+//!    deletion time), journal the files, delete children before parents,
+//!    count; commit (on PostgreSQL without waiting for the disk). A row the
 //!    database refuses to delete is isolated by halving the batch;
-//! 5. after the commit, remove the journalled files no remaining row names
-//!    and clear their journal entries.
+//! 5. after the commit (on PostgreSQL, after a commit that waits for the
+//!    disk), remove the journalled files no remaining row names and clear
+//!    their journal entries.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -31,6 +31,8 @@ use modcon_core::query::{self, ListQuery};
 mod console;
 #[path = "scale/pg_console.rs"]
 mod pg_console;
+#[path = "scale/pg_server.rs"]
+mod pg_server;
 #[path = "scale/purge.rs"]
 mod purge_floor;
 

@@ -17,33 +17,8 @@ use modcon_core::model::parse_now;
 use modcon_core::query;
 
 use crate::console::{self, Figure};
+use crate::pg_server::{admin, server, url_of};
 use crate::{against, info, median, run_binary, timed};
-
-/// The server the bench makes its throwaway database on (a role that may
-/// create databases).
-fn server() -> String {
-    std::env::var("MODCON_BENCH_PG")
-        .or_else(|_| std::env::var("MODCON_TEST_PG"))
-        .unwrap_or_else(|_| "postgres://modcon:modcon@localhost:5432/postgres".into())
-}
-
-/// The URL of database `name` on that server.
-fn url_of(name: &str) -> String {
-    let server = server();
-    let (base, query) = match server.split_once('?') {
-        Some((b, q)) => (b.to_string(), format!("?{q}")),
-        None => (server.clone(), String::new()),
-    };
-    let cut = base
-        .rfind('/')
-        .filter(|i| *i > base.find("://").map_or(0, |j| j + 2));
-    let base = cut.map_or(base.clone(), |i| base[..i].to_string());
-    format!("{base}/{name}{query}")
-}
-
-fn admin() -> postgres::Client {
-    postgres::Client::connect(&server(), postgres::NoTls).expect("the PostgreSQL server")
-}
 
 /// A database made for the bench, dropped when this goes (a panic too).
 struct Throwaway {

@@ -26,6 +26,7 @@ use modcon_core::{Ctx, cutoff};
 use rusqlite::Connection;
 
 use crate::console::Figure;
+use crate::pg_server;
 
 const NOW: &str = "2026-11-26 12:00:00";
 const THREADS: usize = 2000;
@@ -474,33 +475,6 @@ pub fn figures(dir: &Path) -> Vec<Figure> {
 
 // ------------------------------------------------------------- PostgreSQL
 
-/// The PostgreSQL server the bench makes its throwaway databases on (a
-/// role that may create databases): `MODCON_BENCH_PG`, else the tests'
-/// `MODCON_TEST_PG`, else the one `.ci/run` sets up.
-fn pg_server() -> String {
-    std::env::var("MODCON_BENCH_PG")
-        .or_else(|_| std::env::var("MODCON_TEST_PG"))
-        .unwrap_or_else(|_| "postgres://modcon:modcon@localhost:5432/postgres".into())
-}
-
-/// The URL of database `name` on that server.
-fn pg_url(name: &str) -> String {
-    let server = pg_server();
-    let (base, query) = match server.split_once('?') {
-        Some((b, q)) => (b.to_string(), format!("?{q}")),
-        None => (server.clone(), String::new()),
-    };
-    let cut = base
-        .rfind('/')
-        .filter(|i| *i > base.find("://").map_or(0, |j| j + 2));
-    let base = cut.map_or(base.clone(), |i| base[..i].to_string());
-    format!("{base}/{name}{query}")
-}
-
-fn pg_admin() -> postgres::Client {
-    postgres::Client::connect(&pg_server(), postgres::NoTls).expect("the PostgreSQL server")
-}
-
 /// The Django-made schema on PostgreSQL (the shared fixture's DDL: its
 /// tables, constraints and indexes, without its rows).
 fn django_pg_schema() -> String {
@@ -590,10 +564,10 @@ fn copy_table(from: &Connection, to: modcon_core::sql::Conn, table: &str) {
 /// its deletes included, so the same rows are purgeable), vacuumed and
 /// analysed as a live database's autovacuum would have it.
 fn build_pg(sqlite: &Path, name: &str) {
-    pg_admin()
+    pg_server::admin()
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create database");
-    let url = pg_url(name);
+    let url = pg_server::url_of(name);
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
     client
         .batch_execute(&django_pg_schema())
@@ -656,8 +630,11 @@ fn pg_floor(url: &str) -> (u64, Duration) {
 /// TEMPLATE`) and of the media folder. A server out of reach is said, not
 /// measured.
 pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
-    if let Err(e) = postgres::Client::connect(&pg_server(), postgres::NoTls) {
-        println!("PostgreSQL not measured: cannot reach {}: {e}", pg_server());
+    if let Err(e) = postgres::Client::connect(&pg_server::server(), postgres::NoTls) {
+        println!(
+            "PostgreSQL not measured: cannot reach {}: {e}",
+            pg_server::server()
+        );
         return Vec::new();
     }
     let stamp = std::process::id();
@@ -670,17 +647,18 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
     );
     let copy_db = |name: &str| -> String {
         let name = format!("{template}_{name}");
-        pg_admin()
+        pg_server::admin()
             .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .expect("copy database");
         name
     };
     let drop_db = |name: &str| {
-        let _ = pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        let _ = pg_server::admin()
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     };
     let mut figures = Vec::new();
     let floor_db = copy_db("floor");
-    let (floor_rows, floor_took) = pg_floor(&pg_url(&floor_db));
+    let (floor_rows, floor_took) = pg_floor(&pg_server::url_of(&floor_db));
     drop_db(&floor_db);
     let floor_rate = rate(floor_rows, floor_took);
     figures.push(Figure {
@@ -693,7 +671,7 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
         let name = copy_db(&format!("b{batch}"));
         let to_media = dir.join(format!("pg-b{batch}-media"));
         copy_tree(media, &to_media);
-        let url = pg_url(&name);
+        let url = pg_server::url_of(&name);
         let run = run_purge(Path::new(&url), &to_media, batch);
         drop_db(&name);
         let _ = fs::remove_dir_all(&to_media);

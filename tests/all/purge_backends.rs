@@ -233,19 +233,9 @@ fn a_restore_by_the_web_app_after_the_plan_keeps_its_row_on_both_backends() {
             id(0x10)
         ));
         fs::write(&gate, b"").unwrap();
-        let out = purge.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let report = report_of(purge);
         assert_eq!(counts(&report), (0, 0, 1, 1), "{backend:?}");
-        assert_eq!(report["skipped_rows"][0]["id"], id(0x10));
-        assert_eq!(
-            report["skipped_rows"][0]["reason"],
-            "no longer purgeable (changed since the plan)"
-        );
+        assert_kept_as_changed(&report, &id(0x10));
         assert_eq!(site.active("forum_attachment", &id(0x10)), Some(true));
         assert!(site.exists(&img(0x10)) && site.exists(&thumb(&img(0x10))));
         assert_eq!(site.active("forum_attachment", &id(0x11)), None);
@@ -511,19 +501,9 @@ fn a_restore_the_batch_waits_for_keeps_its_row_on_postgresql() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     restore.commit().unwrap();
-    let out = purge.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(purge);
     assert_eq!(counts(&report), (0, 0, 2, 2), "{report}");
-    assert_eq!(report["skipped_rows"][0]["id"], id(0x11));
-    assert_eq!(
-        report["skipped_rows"][0]["reason"],
-        "no longer purgeable (changed since the plan)"
-    );
+    assert_kept_as_changed(&report, &id(0x11));
     assert_eq!(site.active("forum_attachment", &id(0x11)), Some(true));
     assert!(site.exists(&img(0x11)));
     assert_eq!(
@@ -682,4 +662,20 @@ fn a_busy_web_app_on_postgresql_never_fails_and_loses_nothing_during_purges() {
     }
     assert_eq!(site.active("forum_post", &keep), Some(true));
     assert_eq!(site.active("forum_thread", &t), Some(true));
+}
+
+/// The JSON report of a purge started with `--json`, once it succeeded.
+fn report_of(purge: Child) -> Value {
+    let out = support::succeeded(purge.wait_with_output().unwrap());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The purge's first skipped row is `id`, kept because it changed after the
+/// plan (a restore landed).
+fn assert_kept_as_changed(report: &Value, id: &str) {
+    assert_eq!(report["skipped_rows"][0]["id"], id, "{report}");
+    assert_eq!(
+        report["skipped_rows"][0]["reason"],
+        "no longer purgeable (changed since the plan)"
+    );
 }

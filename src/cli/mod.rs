@@ -34,18 +34,18 @@ use modcon_core::model::Kind;
 #[command(
     name = "modcon",
     version,
-    about = "A terminal moderation console for Django-style forum databases in SQLite",
-    long_about = "A terminal moderation console for Django-style forum databases in SQLite.\n\
+    about = "A terminal moderation console for Django-style forum databases in SQLite or PostgreSQL",
+    long_about = "A terminal moderation console for Django-style forum databases in SQLite or PostgreSQL.\n\
                   With no command it opens the console; without --db it uses a demo database."
 )]
 pub struct Cli {
-    /// The forum database [env: MODCON_DB] (default: the config file's db, else the demo database)
-    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    /// The forum database: a SQLite file or a postgres:// URL [env: MODCON_DB] (default: the config file's db, else the demo database)
+    #[arg(long, global = true, value_name = "PATH|URL", value_hint = ValueHint::FilePath)]
     pub db: Option<PathBuf>,
     /// The folder attachment paths are relative to [env: MODCON_MEDIA_ROOT] (default: the config file's, for its own db; else `media` beside the database)
     #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub media_root: Option<PathBuf>,
-    /// Open the database read-only at the SQLite level; changing anything is refused
+    /// Open the database read-only (SQLite's read-only open, a read-only PostgreSQL session); changing anything is refused
     #[arg(long, global = true)]
     pub read_only: bool,
     /// Who is acting, for the audit log [env: MODCON_ACTOR] (default: the config file, SUDO_USER, USER, the account of your user id)

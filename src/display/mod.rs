@@ -193,6 +193,14 @@ pub fn fit_tail(text: &str, width: usize) -> String {
 
 /// "3d ago", "5h ago", "just now"; for a datetime the console cannot
 /// read, "unknown".
+/// "1 batch", "4 batches".
+pub fn batches(n: impl Into<u64>) -> String {
+    match n.into() {
+        1 => "1 batch".into(),
+        n => format!("{n} batches"),
+    }
+}
+
 pub fn ago(now: NaiveDateTime, then: &str) -> String {
     match parse_datetime(then) {
         Some(t) => ago_dt(now, t),
@@ -417,6 +425,13 @@ pub fn row_record_line(r: &RowRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_batch_is_singular() {
+        assert_eq!(batches(1u64), "1 batch");
+        assert_eq!(batches(0u64), "0 batches");
+        assert_eq!(batches(4u64), "4 batches");
+    }
 
     #[test]
     fn no_control_character_survives() {

@@ -164,13 +164,13 @@ impl App {
         let summary = match &result {
             Ok(report) => {
                 let mut text = format!(
-                    "purged {} in {} batches; {} files and {} thumbnails removed",
+                    "purged {} in {}; {} files and {} thumbnails removed",
                     modcon_core::model::Tally {
                         files: 0,
                         ..report.removed
                     }
                     .describe(),
-                    report.batches,
+                    crate::display::batches(report.batches),
                     report.removed.files,
                     report.thumbnails,
                 );

@@ -611,9 +611,9 @@ pub fn purge(frame: &mut Frame, app: &App, d: &PurgeDialog) {
         Some(Err(e)) => lines.extend(wrapped(&sanitize_line(e), width, theme.error())),
         Some(Ok(plan)) => {
             lines.push(Line::from(format!(
-                "Deleted at or before {} ({} batches):",
+                "Deleted at or before {} ({}):",
                 plan.cutoff.split('.').next().unwrap_or(&plan.cutoff),
-                plan.batches
+                crate::display::batches(plan.batches)
             )));
             lines.extend(tally_lines(
                 &Tally {
@@ -711,7 +711,7 @@ fn report_lines(
     let mut lines = vec![Line::from(if report.cancelled {
         "Stopped after the batch in flight; purge again to continue.".to_string()
     } else {
-        format!("Done in {} batches.", report.batches)
+        format!("Done in {}.", crate::display::batches(report.batches))
     })];
     lines.push(Line::from("Removed:"));
     lines.extend(tally_lines(

@@ -10,7 +10,7 @@
 use anyhow::Result;
 
 use super::model::Kind;
-use super::schema::{self, Schema};
+use super::schema::Schema;
 use super::sql::{Conn, Dialect};
 
 /// Where a deleted thread's or post's deletion time comes from, as
@@ -34,11 +34,8 @@ pub mod source {
 /// removal in the forum for each row).
 pub fn install(conn: Conn, schema: &Schema) -> Result<()> {
     let d = conn.dialect();
-    let usable = schema.flags
-        && schema.moderation_actions
-        && ["action_type", "created_at"]
-            .iter()
-            .all(|c| schema::column_exists(conn, "forum_moderationaction", c).unwrap_or(false));
+    let usable = schema.removal_times;
+    let mut views = String::new();
     for (kind, column, action) in [
         (Kind::Post, "post_id", "remove_post"),
         (Kind::Thread, "thread_id", "remove_thread"),
@@ -62,13 +59,14 @@ pub fn install(conn: Conn, schema: &Schema) -> Result<()> {
                 }
             }
         };
-        conn.execute_batch(&format!(
+        views.push_str(&format!(
             "DROP VIEW IF EXISTS {temp}.modcon_{kind}_removal; \
              CREATE TEMP VIEW modcon_{kind}_removal AS {body};",
             temp = d.temp_schema(),
-        ))?;
+        ));
     }
-    Ok(())
+    // Both at once: one round trip on PostgreSQL.
+    conn.execute_batch(&views)
 }
 
 /// The console's record of the row aliased `alias` in `modcon_deletion d`,

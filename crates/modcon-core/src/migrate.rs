@@ -343,12 +343,18 @@ fn run(conn: Conn, now: &str, allowed: &[When], apply: bool) -> Result<Vec<Step>
 
 /// Whether a read-write open has the console's own tables to create.
 pub fn needs_own_tables(conn: Conn) -> Result<bool> {
-    for m in MIGRATIONS.iter().filter(|m| m.when == When::OnOpen) {
-        if !recorded(conn, m.name)? {
-            return Ok(true);
-        }
+    // The record read once: each question is a round trip on PostgreSQL.
+    if !schema::table_exists(conn, "modcon_migrations")? {
+        return Ok(true);
     }
-    Ok(false)
+    let recorded: Vec<String> =
+        conn.query_map("SELECT name FROM modcon_migrations", params![], |r| {
+            r.get::<String>(0)
+        })?;
+    Ok(MIGRATIONS
+        .iter()
+        .filter(|m| m.when == When::OnOpen)
+        .any(|m| !recorded.iter().any(|name| name == m.name)))
 }
 
 /// Applied on a read-write open (inside its write transaction): the
@@ -380,35 +386,42 @@ pub fn apply_fresh(conn: Conn, now: &str) -> Result<()> {
 /// schema, with the columns later migrations add to them, so every query
 /// reads alike and nothing is written to the database.
 pub fn shadow_own_tables(conn: Conn) -> Result<()> {
+    // Asked once and made in one batch: each question and each statement
+    // is a round trip on PostgreSQL.
+    let mut present = schema::own_tables(conn)?;
     let mut shadowed: Vec<String> = Vec::new();
+    let mut batch: Vec<String> = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| m.when == When::OnOpen) {
         for statement in statements(m.sql_for(conn)?) {
             match Creates::of(&statement) {
-                Creates::Table(name)
-                    if !schema::table_exists(conn, &name)?
-                        && !schema::temp_table_exists(conn, &name)? =>
-                {
+                Creates::Table(name) if !present.contains(&name) => {
                     if let Some(rest) = statement.strip_prefix("CREATE TABLE ") {
                         // Never written to; PostgreSQL refuses a temporary
                         // table's reference to a permanent one.
                         let rest = rest.replace(" REFERENCES modcon_action (id)", "");
-                        conn.execute_batch(&format!("CREATE TEMP TABLE {rest}"))?;
+                        batch.push(format!("CREATE TEMP TABLE {rest}"));
+                        present.insert(name.clone());
                         shadowed.push(name);
                     }
                 }
                 // A column added to a shadowed table (the name resolves to
                 // the TEMP one).
                 Creates::Column { table, .. } if shadowed.contains(&table) => {
-                    conn.execute_batch(&statement)?;
+                    batch.push(statement);
                 }
                 _ => {}
             }
         }
     }
-    if !schema::table_exists(conn, "modcon_migrations")?
-        && !schema::temp_table_exists(conn, "modcon_migrations")?
-    {
-        conn.execute_batch(&RECORD_TABLE.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1))?;
+    if !present.contains("modcon_migrations") {
+        batch.push(RECORD_TABLE.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1));
+    }
+    if !batch.is_empty() {
+        let statements: Vec<String> = batch
+            .iter()
+            .map(|s| format!("{};", s.trim_end().trim_end_matches(';')))
+            .collect();
+        conn.execute_batch(&statements.join("\n"))?;
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! What the database holds: which forum tables and columns exist, and which
 //! other tables point at the rows a purge removes.
 
+use std::collections::{HashMap, HashSet};
+
 use anyhow::{Result, bail};
 
 use super::sql::{Conn, params};
@@ -108,6 +110,10 @@ pub struct Schema {
     pub reactions: bool,
     pub flags: bool,
     pub moderation_actions: bool,
+    /// The web app's moderation actions say when a flag's post or thread
+    /// was removed (`forum_moderationaction` has `action_type` and
+    /// `created_at`, beside the flags).
+    pub removal_times: bool,
     pub foreign_refs: Vec<ForeignRef>,
 }
 
@@ -138,6 +144,30 @@ pub fn temp_table_exists(conn: Conn, table: &str) -> Result<bool> {
         }
     };
     Ok(conn.query_row(sql, params![table], |r| r.get::<i64>(0))? > 0)
+}
+
+/// The console's tables (`modcon_*`) the database or the connection's
+/// TEMP schema has: what `table_exists` or `temp_table_exists` would say of
+/// each, in one query.
+pub fn own_tables(conn: Conn) -> Result<HashSet<String>> {
+    let sql = match conn {
+        Conn::Sqlite(_) => {
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' \
+             UNION SELECT name FROM temp.sqlite_master WHERE type = 'table'"
+        }
+        Conn::Postgres(_) => {
+            "SELECT relname::text FROM pg_catalog.pg_class \
+             WHERE relname LIKE 'modcon\\_%' \
+               AND ((relnamespace = current_schema()::regnamespace \
+                     AND relkind IN ('r', 'p', 'v', 'f')) \
+                    OR relnamespace = pg_my_temp_schema())"
+        }
+    };
+    Ok(conn
+        .query_map(sql, params![], |r| r.get::<String>(0))?
+        .into_iter()
+        .filter(|name| name.starts_with("modcon_"))
+        .collect())
 }
 
 /// Whether the database has an index of this name.
@@ -175,10 +205,11 @@ pub fn column_exists(conn: Conn, table: &str, column: &str) -> Result<bool> {
 /// `allow_outdated` lets `migrate` open a database from before the
 /// attachment soft-delete migration.
 pub fn inspect(conn: Conn, allow_outdated: bool) -> Result<Schema> {
+    let catalog = Catalog::read(conn)?;
     let missing: Vec<&str> = REQUIRED
         .iter()
         .map(|(t, _)| *t)
-        .filter(|t| !table_exists(conn, t).unwrap_or(false))
+        .filter(|t| !catalog.has_table(t).unwrap_or(false))
         .collect();
     if !missing.is_empty() {
         bail!(
@@ -188,7 +219,7 @@ pub fn inspect(conn: Conn, allow_outdated: bool) -> Result<Schema> {
         );
     }
     for (table, needed) in REQUIRED {
-        let have = columns(conn, table)?;
+        let have = catalog.columns(table)?;
         let lacking: Vec<&str> = needed
             .iter()
             .copied()
@@ -218,10 +249,10 @@ pub fn inspect(conn: Conn, allow_outdated: bool) -> Result<Schema> {
         );
     }
     let present = |table: &str, needed: &[&str]| -> Result<bool> {
-        if !table_exists(conn, table)? {
+        if !catalog.has_table(table)? {
             return Ok(false);
         }
-        let have = columns(conn, table)?;
+        let have = catalog.columns(table)?;
         if let Some(col) = needed.iter().find(|c| !have.iter().any(|h| h == *c)) {
             bail!("table {table} lacks column {col}");
         }
@@ -239,42 +270,18 @@ pub fn inspect(conn: Conn, allow_outdated: bool) -> Result<Schema> {
             _ => {}
         }
     }
-    schema.foreign_refs = foreign_refs(conn)?;
+    schema.removal_times = schema.flags
+        && schema.moderation_actions
+        && ["action_type", "created_at"]
+            .iter()
+            .all(|c| catalog.has_column("forum_moderationaction", c));
+    schema.foreign_refs = foreign_refs(catalog.foreign_keys()?);
     Ok(schema)
 }
 
 /// References into the purged tables that the web app's cascades do not
 /// cover (from tables the console does not know, or new columns).
-fn foreign_refs(conn: Conn) -> Result<Vec<ForeignRef>> {
-    // (table, column, referenced table, referenced column or NULL for the
-    // primary key), every foreign key of every table but the console's.
-    let sql = match conn {
-        Conn::Sqlite(_) => {
-            "SELECT m.name, f.\"from\", f.\"table\", f.\"to\" \
-             FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-               AND m.name NOT LIKE 'modcon\\_%' ESCAPE '\\' ORDER BY m.name, f.id, f.seq"
-        }
-        Conn::Postgres(_) => {
-            "SELECT t.relname::text, a.attname::text, p.relname::text, pa.attname::text \
-             FROM pg_catalog.pg_constraint c \
-             JOIN pg_catalog.pg_class t ON t.oid = c.conrelid \
-             JOIN pg_catalog.pg_class p ON p.oid = c.confrelid \
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
-             JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] \
-             WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace \
-               AND t.relname NOT LIKE 'modcon\\_%' \
-             ORDER BY t.relname, c.conname"
-        }
-    };
-    let list = conn.query_map(sql, params![], |r| {
-        Ok((
-            r.get::<String>(0)?,
-            r.get::<String>(1)?,
-            r.get::<String>(2)?,
-            r.get::<Option<String>>(3)?,
-        ))
-    })?;
+fn foreign_refs(list: Vec<ForeignKey>) -> Vec<ForeignRef> {
     let mut refs = Vec::new();
     {
         for (table, column, parent, to) in list {
@@ -298,5 +305,131 @@ fn foreign_refs(conn: Conn) -> Result<Vec<ForeignRef>> {
             }
         }
     }
-    Ok(refs)
+    refs
+}
+
+/// A foreign key: (table, column, referenced table, referenced column or
+/// `None` for the primary key).
+type ForeignKey = (String, String, String, Option<String>);
+
+/// What `inspect` asks of the database. SQLite answers each question from
+/// the file at no cost; on PostgreSQL each would be a round trip to the
+/// server, so its whole catalog (the tables of the session's schema, their
+/// columns and foreign keys) is read at once, in one query.
+enum Catalog<'c> {
+    Asked(Conn<'c>),
+    Read {
+        /// Table (or view) → its columns, in order.
+        tables: HashMap<String, Vec<String>>,
+        foreign_keys: Vec<ForeignKey>,
+    },
+}
+
+impl<'c> Catalog<'c> {
+    fn read(conn: Conn<'c>) -> Result<Catalog<'c>> {
+        if let Conn::Sqlite(_) = conn {
+            return Ok(Catalog::Asked(conn));
+        }
+        // pg_catalog rather than the information_schema views: these are
+        // plain lookups, the views' planning alone took milliseconds.
+        // The columns of the tables inspected only (a Django database has
+        // dozens more); the foreign keys of every table.
+        let inspected: Vec<String> = REQUIRED
+            .iter()
+            .chain(OPTIONAL)
+            .map(|(t, _)| format!("'{t}'"))
+            .collect();
+        let rows = conn.query_map(
+            &format!(
+                "SELECT 'c', t.relname::text, a.attname::text, NULL::text, NULL::text, \
+                    a.attnum::int8, NULL::text \
+             FROM pg_catalog.pg_class t \
+             LEFT JOIN pg_catalog.pg_attribute a \
+               ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped \
+             WHERE t.relnamespace = current_schema()::regnamespace \
+               AND t.relkind IN ('r', 'p', 'v', 'f') AND t.relname IN ({inspected}) \
+             UNION ALL \
+             SELECT 'f', t.relname::text, a.attname::text, p.relname::text, pa.attname::text, \
+                    0, c.conname::text \
+             FROM pg_catalog.pg_constraint c \
+             JOIN pg_catalog.pg_class t ON t.oid = c.conrelid \
+             JOIN pg_catalog.pg_class p ON p.oid = c.confrelid \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+             JOIN pg_catalog.pg_attribute pa \
+               ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] \
+             WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace \
+               AND t.relname NOT LIKE 'modcon\\_%' \
+             ORDER BY 1, 2, 6, 7",
+                inspected = inspected.join(", ")
+            ),
+            params![],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<Option<String>>(2)?,
+                    r.get::<Option<String>>(3)?,
+                    r.get::<Option<String>>(4)?,
+                ))
+            },
+        )?;
+        let mut tables: HashMap<String, Vec<String>> = HashMap::new();
+        let mut foreign_keys = Vec::new();
+        for (kind, table, column, parent, to) in rows {
+            if kind == "f" {
+                if let (Some(column), Some(parent)) = (column, parent) {
+                    foreign_keys.push((table, column, parent, to));
+                }
+            } else {
+                let columns = tables.entry(table).or_default();
+                columns.extend(column);
+            }
+        }
+        Ok(Catalog::Read {
+            tables,
+            foreign_keys,
+        })
+    }
+
+    fn has_table(&self, table: &str) -> Result<bool> {
+        match self {
+            Catalog::Asked(conn) => table_exists(*conn, table),
+            Catalog::Read { tables, .. } => Ok(tables.contains_key(table)),
+        }
+    }
+
+    fn columns(&self, table: &str) -> Result<Vec<String>> {
+        match self {
+            Catalog::Asked(conn) => columns(*conn, table),
+            Catalog::Read { tables, .. } => Ok(tables.get(table).cloned().unwrap_or_default()),
+        }
+    }
+
+    fn has_column(&self, table: &str, column: &str) -> bool {
+        self.columns(table)
+            .is_ok_and(|have| have.iter().any(|c| c == column))
+    }
+
+    fn foreign_keys(&self) -> Result<Vec<ForeignKey>> {
+        let conn = match self {
+            Catalog::Read { foreign_keys, .. } => return Ok(foreign_keys.clone()),
+            Catalog::Asked(conn) => *conn,
+        };
+        // Every foreign key of every table but the console's.
+        conn.query_map(
+            "SELECT m.name, f.\"from\", f.\"table\", f.\"to\" \
+             FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+               AND m.name NOT LIKE 'modcon\\_%' ESCAPE '\\' ORDER BY m.name, f.id, f.seq",
+            params![],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<Option<String>>(3)?,
+                ))
+            },
+        )
+    }
 }

@@ -125,8 +125,12 @@ pub fn table_exists(conn: Conn, table: &str) -> Result<bool> {
             "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = ?1"
         }
         Conn::Postgres(_) => {
-            "SELECT count(*) FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = ?1"
+            // pg_catalog: the information_schema view took milliseconds
+            // to plan on a session's first use.
+            "SELECT count(*) FROM pg_catalog.pg_class \
+             WHERE relnamespace = (SELECT oid FROM pg_catalog.pg_namespace \
+                  WHERE nspname = current_schema()) AND relname = ?1 \
+               AND relkind IN ('r', 'p', 'v', 'f')"
         }
     };
     Ok(conn.query_row(sql, params![table], |r| r.get::<i64>(0))? > 0)
@@ -158,7 +162,8 @@ pub fn own_tables(conn: Conn) -> Result<HashSet<String>> {
         Conn::Postgres(_) => {
             "SELECT relname::text FROM pg_catalog.pg_class \
              WHERE relname LIKE 'modcon\\_%' \
-               AND ((relnamespace = current_schema()::regnamespace \
+               AND ((relnamespace = (SELECT oid FROM pg_catalog.pg_namespace \
+                  WHERE nspname = current_schema()) \
                      AND relkind IN ('r', 'p', 'v', 'f')) \
                     OR relnamespace = pg_my_temp_schema())"
         }
@@ -346,7 +351,8 @@ impl<'c> Catalog<'c> {
              FROM pg_catalog.pg_class t \
              LEFT JOIN pg_catalog.pg_attribute a \
                ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped \
-             WHERE t.relnamespace = current_schema()::regnamespace \
+             WHERE t.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace \
+                  WHERE nspname = current_schema()) \
                AND t.relkind IN ('r', 'p', 'v', 'f') AND t.relname IN ({inspected}) \
              UNION ALL \
              SELECT 'f', t.relname::text, a.attname::text, p.relname::text, pa.attname::text, \
@@ -357,7 +363,8 @@ impl<'c> Catalog<'c> {
              JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
              JOIN pg_catalog.pg_attribute pa \
                ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] \
-             WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace \
+             WHERE c.contype = 'f' AND t.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace \
+                  WHERE nspname = current_schema()) \
                AND t.relname NOT LIKE 'modcon\\_%' \
              ORDER BY 1, 2, 6, 7",
                 inspected = inspected.join(", ")

@@ -126,10 +126,23 @@ impl PgDb {
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        let _ = admin().batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
+        // FORCE may not end an autovacuum worker analysing the new rows (it
+        // runs as the superuser): that refusal passes within moments, so
+        // the drop is tried again. Never a panic (a drop may run while one
+        // unwinds), never silent: a database left behind says why.
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let mut tries = 0;
+        while let Err(e) = admin().batch_execute(&drop) {
+            tries += 1;
+            if tries == 50 {
+                let why = e
+                    .as_db_error()
+                    .map_or(e.to_string(), |d| d.message().into());
+                eprintln!("test database {} left behind: {why}", self.name);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 }
 
@@ -371,7 +384,12 @@ impl Drop for Roles {
         // Their grants go with the database; then the roles can go.
         drop(self.db.take());
         for (name, _) in &self.made {
-            let _ = admin().batch_execute(&format!("DROP ROLE IF EXISTS {name}"));
+            if let Err(e) = admin().batch_execute(&format!("DROP ROLE IF EXISTS {name}")) {
+                let why = e
+                    .as_db_error()
+                    .map_or(e.to_string(), |d| d.message().into());
+                eprintln!("test role {name} left behind: {why}");
+            }
         }
     }
 }

@@ -607,6 +607,14 @@ fn lane_access(config: &WorkerConfig) -> Access {
     }
 }
 
+/// The navigation lane's worker: the connection the console opened first,
+/// with that lane's page cache.
+fn navigation(nav: &mut Option<Worker>) -> Worker {
+    let mut worker = nav.take().expect("the navigation worker is used once");
+    worker.set_cache_kib(Lane::Nav.cache_kib());
+    worker
+}
+
 /// A worker for `lane` (not navigation's) on a connection of its own,
 /// with the lane's page cache.
 fn open_lane(lane: Lane, config: &WorkerConfig) -> Result<Worker> {
@@ -624,11 +632,7 @@ pub fn lane_workers(nav: Worker) -> Result<Vec<(Lane, Worker)>> {
     let mut workers = Vec::new();
     for lane in Lane::ALL {
         let worker = match lane {
-            Lane::Nav => {
-                let mut worker = nav.take().expect("the navigation worker is used once");
-                worker.set_cache_kib(lane.cache_kib());
-                worker
-            }
+            Lane::Nav => navigation(&mut nav),
             _ => open_lane(lane, &config)?,
         };
         workers.push((lane, worker));
@@ -661,8 +665,7 @@ pub fn spawn(nav: Worker, events: Sender<super::Event>) -> Result<Lanes> {
         senders.push((lane, tx));
         let events = events.clone();
         if lane == Lane::Nav {
-            let mut worker = nav.take().expect("the navigation worker is used once");
-            worker.set_cache_kib(lane.cache_kib());
+            let mut worker = navigation(&mut nav);
             worker.events = Some(events.clone());
             let _ = worker.poll();
             thread::spawn(move || run_lane(worker, rx, events, true));

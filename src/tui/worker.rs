@@ -253,6 +253,10 @@ pub struct Worker {
     /// Where a purge thread sends its messages; `None` runs purges inline
     /// (the tests' synchronous mode).
     events: Option<Sender<super::Event>>,
+    /// Why the connection could not be opened again when its file changed
+    /// under it, until it can; and what `poll` last said of it.
+    cannot_reopen: Option<String>,
+    said_cannot_reopen: Option<String>,
 }
 
 fn err<T>(result: Result<T>) -> Result<T, String> {
@@ -267,6 +271,8 @@ impl Worker {
             config,
             last_version: None,
             events: None,
+            cannot_reopen: None,
+            said_cannot_reopen: None,
         }
     }
 
@@ -290,16 +296,26 @@ impl Worker {
         }
     }
 
-    /// Opens a read-only connection again, with the lane's page cache,
-    /// when the files it reads through changed under it (a snapshot whose
-    /// file changed, a live connection whose -wal or -shm was replaced:
-    /// see `Db::reopen_if_files_changed`); whether it did.
+    /// Opens the connection again, with the lane's page cache, when the
+    /// files it works on are no longer the ones at its path (a database
+    /// file replaced or restored from a backup, a snapshot whose file
+    /// changed, a live read-only connection whose -wal or -shm was
+    /// replaced: see `Db::reopen_if_files_changed`); whether it did. Why
+    /// it could not (the file removed, say) is kept for `poll` to say.
     fn reopen_if_files_changed(&mut self) -> bool {
-        let reopened = self.db.reopen_if_files_changed().unwrap_or(false);
-        if reopened {
-            self.apply_cache();
+        match self.db.reopen_if_files_changed() {
+            Ok(reopened) => {
+                self.cannot_reopen = None;
+                if reopened {
+                    self.apply_cache();
+                }
+                reopened
+            }
+            Err(e) => {
+                self.cannot_reopen = Some(one_line(&e));
+                false
+            }
         }
-        reopened
     }
 
     /// The connection's `PRAGMA cache_size` (negative: in KiB).
@@ -317,7 +333,20 @@ impl Worker {
 
     /// Answers one request. `out` receives every response, in order.
     pub fn handle(&mut self, request: Request, out: &mut dyn FnMut(Response)) {
-        self.reopen_if_files_changed();
+        // A read follows the file at the path. An action does not: one
+        // asked for on what the moderator saw of a file since replaced is
+        // refused by the write itself, and the lane then opens the new file.
+        let acts = request.lane() == Lane::Write;
+        if !acts {
+            self.reopen_if_files_changed();
+        }
+        self.answer(request, out);
+        if acts {
+            self.reopen_if_files_changed();
+        }
+    }
+
+    fn answer(&mut self, request: Request, out: &mut dyn FnMut(Response)) {
         match request {
             Request::Page {
                 pane,
@@ -540,12 +569,20 @@ impl Worker {
 
     /// Has another connection committed since the last look?
     pub fn poll(&mut self) -> Option<Response> {
-        // A snapshot (a WAL database read without its files), or a live
-        // connection whose -wal and -shm were replaced, sees nothing new by
-        // itself: opened again when its files changed.
+        // A snapshot (a WAL database read without its files), a live
+        // connection whose -wal and -shm were replaced, or one whose
+        // database file was replaced, sees nothing new by itself: opened
+        // again when its files changed.
         if self.reopen_if_files_changed() {
             self.last_version = None;
             return Some(Response::DataChanged);
+        }
+        // Said once, not on every tick.
+        if self.cannot_reopen != self.said_cannot_reopen {
+            self.said_cannot_reopen = self.cannot_reopen.clone();
+            if let Some(why) = &self.cannot_reopen {
+                return Some(Response::Error(why.clone()));
+            }
         }
         let version = self.db.change_marker().ok()?;
         let changed = self.last_version.as_ref().is_some_and(|v| *v != version);

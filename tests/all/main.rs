@@ -25,6 +25,7 @@ mod purge_backends;
 mod query_plans;
 mod read_only;
 mod readme;
+mod replaced;
 mod rules;
 mod settings;
 mod tmux_e2e;

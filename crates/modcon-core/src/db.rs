@@ -108,9 +108,9 @@ pub struct Db {
     access: Access,
     schema: Schema,
     busy_timeout: Duration,
-    /// For a read-only SQLite connection: the files it reads through as
-    /// they were when it was opened, to notice when it must be opened
-    /// again (see [`Db::reopen_if_files_changed`]).
+    /// For a SQLite connection: the files it works on as they were when
+    /// it was opened, to notice when they are no longer the ones at its
+    /// path (see [`Db::reopen_if_files_changed`], [`Db::refuse_if_replaced`]).
     watched: Option<Watched>,
     options: OpenOptions,
 }
@@ -128,13 +128,146 @@ enum Mode {
     WritableToRead,
 }
 
-/// What a read-only connection reads through, as it was when opened.
+/// What a SQLite connection reads (and writes) through, as it was when
+/// opened: to notice when the path names other files now.
 #[derive(Debug, Clone)]
 struct Watched {
+    /// The database file, its -wal and -shm, looked at before the open.
     files: FileStamp,
-    /// Read as the file was (SQLite's `immutable`): a WAL database with no
-    /// -wal beside it, read without making one.
-    snapshot: bool,
+    /// The -wal and -shm once the connection was open (a read-write open
+    /// of a WAL database makes them): the replaced file's, should the
+    /// path get a new database file beside them.
+    side: FileStamp,
+    how: Watch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Read-only, as the file was (SQLite's `immutable`): a WAL database
+    /// with no -wal beside it, read without making one.
+    Snapshot,
+    /// Read-only, live.
+    Live,
+    /// Read-write: it must never write to a file no longer at its path.
+    ReadWrite,
+}
+
+/// How the files at a connection's path differ from the ones it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// No file at the path any more.
+    Missing,
+    /// Another file at the path (a backup moved over it, say).
+    Replaced,
+    /// The same database file, with its -wal or -shm removed or replaced.
+    SideFiles,
+    /// Written to (a snapshot no longer shows what is committed).
+    Written,
+}
+
+impl Watched {
+    /// The one place that decides whether a connection still works on the
+    /// file at its path: the database file's identity (device and inode)
+    /// first, for every connection; then what a read-only one reads
+    /// through.
+    fn change(&self, now: &FileStamp) -> Option<Change> {
+        if let Some(moved) = moved(&self.files, now.main) {
+            return Some(moved);
+        }
+        match self.how {
+            Watch::ReadWrite => None,
+            Watch::Live => (!self.files.same_files(now)).then_some(Change::SideFiles),
+            Watch::Snapshot => (self.files != *now).then_some(Change::Written),
+        }
+    }
+
+    /// A new database file at the path with the replaced file's -wal or
+    /// -shm still beside it: SQLite would read the new file through the
+    /// old file's pages.
+    fn old_side_files_remain(&self, now: &FileStamp) -> bool {
+        let kept = |then: &Option<FileState>, now: &Option<FileState>| {
+            then.is_some() && FileState::identity(then) == FileState::identity(now)
+        };
+        kept(&self.side.wal, &now.wal) || kept(&self.side.shm, &now.shm)
+    }
+}
+
+/// Whether the database file at the path (`now`) is no longer the one
+/// stamped in `then`: gone, or another file.
+fn moved(then: &FileStamp, now: Option<FileState>) -> Option<Change> {
+    match now {
+        None => Some(Change::Missing),
+        Some(_) if FileState::identity(&then.main) != FileState::identity(&now) => {
+            Some(Change::Replaced)
+        }
+        Some(_) => None,
+    }
+}
+
+/// The refusal of a write on a connection whose database file is no
+/// longer the one at its path: replaced by another file (a backup
+/// restored over it) or removed. Nothing was written to either file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReplaced {
+    pub location: String,
+    /// The path names no file at all.
+    pub missing: bool,
+    /// For a purge: the batches done before it stopped.
+    pub purge_batches_done: Option<u64>,
+}
+
+impl FileReplaced {
+    /// The same refusal, said of a purge that stopped after `done` batches.
+    pub fn stopping_purge(&self, done: u64) -> FileReplaced {
+        FileReplaced {
+            purge_batches_done: Some(done),
+            ..self.clone()
+        }
+    }
+}
+
+impl std::fmt::Display for FileReplaced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.missing {
+            format!("{} was removed while modcon had it open", self.location)
+        } else {
+            format!(
+                "{} was replaced by another file while modcon had it open (a backup restored?)",
+                self.location
+            )
+        };
+        match self.purge_batches_done {
+            None if self.missing => write!(
+                f,
+                "{what}: nothing was changed, and nothing is written anywhere until a database \
+                 is back at that path"
+            ),
+            None => write!(
+                f,
+                "{what}: nothing was changed, in either file; modcon reads the new file now: \
+                 look at its rows again before acting"
+            ),
+            Some(0) => write!(
+                f,
+                "purge stopped before its first batch: {what}; nothing was changed, in either file"
+            ),
+            Some(done) => write!(
+                f,
+                "purge stopped after batch {done}: {what}; the batches done stay done in the file \
+                 that was at that path when they ran, and their files not yet removed were kept \
+                 (the file there now may still name them; `check` lists the files no row names); \
+                 nothing was changed in the file there now"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FileReplaced {}
+
+/// Whether `err` is (or was caused by) a [`FileReplaced`] refusal.
+pub fn file_replaced(err: &anyhow::Error) -> Option<&FileReplaced> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<FileReplaced>())
 }
 
 /// The database file, its -wal and its -shm: each absent, or which file
@@ -257,47 +390,106 @@ impl Db {
             access: options.access,
             schema: Schema::default(),
             busy_timeout: options.busy_timeout,
-            watched: (options.access == Access::ReadOnly).then_some(Watched {
+            watched: Some(Watched {
+                how: match (options.access, mode) {
+                    (Access::ReadWrite, _) => Watch::ReadWrite,
+                    (Access::ReadOnly, Mode::Immutable) => Watch::Snapshot,
+                    (Access::ReadOnly, _) => Watch::Live,
+                },
+                side: stamp.clone(),
                 files: stamp,
-                snapshot: mode == Mode::Immutable,
             }),
             options: options.clone(),
         };
         db.prepare(options).with_context(|| shown)?;
+        if let Some(watched) = &mut db.watched {
+            watched.side = FileStamp::of(path);
+        }
         Ok(db)
     }
 
-    /// A read-only connection that may no longer see what is committed is
-    /// opened again, so what it reads is the database as it is now; true
-    /// when it was. Long-lived readers (the console) ask before each piece
-    /// of work and on every live-refresh tick.
-    /// - A snapshot, when anything changed in the file, its -wal or its
-    ///   -shm (the web app wrote, or started and made its files): it now
-    ///   reads live through the web app's files when they are there.
-    /// - A live connection, when the -wal or -shm it reads through was
-    ///   removed or replaced, or the database file itself was: SQLite
-    ///   would go on reading the old ones, never seeing a new commit. (The
-    ///   web app's last connection removes them when it closes unless a
-    ///   lock of ours says we still read; a lock a process loses by
-    ///   closing any descriptor of the file, or a file swapped for
-    ///   another, would otherwise leave the console on old data.)
+    /// A connection that no longer works on the database as it is at its
+    /// path is opened again (with every check of an open, the console's
+    /// own tables added by a read-write one); true when it was. Long-lived
+    /// connections (the console's) ask before each read and on every
+    /// live-refresh tick.
+    /// - Any connection whose database file was replaced by another file
+    ///   (a backup moved over it): it would go on with the old file. A
+    ///   path that names no file any more is an error saying so, and the
+    ///   connection stays as it was (every write on it is refused).
+    /// - A read-only snapshot, when anything changed in the file, its
+    ///   -wal or its -shm (the web app wrote, or started and made its
+    ///   files): it now reads live through the web app's files when they
+    ///   are there.
+    /// - A live read-only connection, when the -wal or -shm it reads
+    ///   through was removed or replaced: SQLite would go on reading the
+    ///   old ones, never seeing a new commit. (The web app's last
+    ///   connection removes them when it closes unless a lock of ours says
+    ///   we still read; a lock a process loses by closing any descriptor
+    ///   of the file would otherwise leave the console on old data.)
     ///
-    /// Read-write connections hold their locks and are never opened again.
+    /// A new database file that still has the replaced file's -wal or
+    /// -shm beside it is not opened (SQLite would read it through the old
+    /// file's pages): an error says to move them away.
     pub fn reopen_if_files_changed(&mut self) -> Result<bool> {
         let Some(watched) = &self.watched else {
             return Ok(false);
         };
         let now = FileStamp::of(&self.path);
-        let changed = if watched.snapshot {
-            watched.files != now
-        } else {
-            !watched.files.same_files(&now)
-        };
-        if !changed {
+        let Some(change) = watched.change(&now) else {
             return Ok(false);
+        };
+        if change == Change::Replaced && watched.old_side_files_remain(&now) {
+            let name = self
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            bail!(
+                "{}: the database file was replaced by another, but {name}-wal and {name}-shm \
+                 beside it are still the replaced file's, and SQLite would read the new file \
+                 through them: stop the web app and move them away (a WAL database is restored \
+                 without its old -wal and -shm); until then nothing is written",
+                self.path.display()
+            );
         }
         *self = Db::open(&self.path, &self.options)?;
         Ok(true)
+    }
+
+    /// Refuses to go on when the database file this read-write connection
+    /// works on is no longer the one at its path (replaced by another
+    /// file, or removed): [`FileReplaced`]. Every write transaction asks
+    /// this once it holds the write lock and again before it commits; a
+    /// purge asks it before removing each file its batches journalled.
+    pub fn refuse_if_replaced(&self) -> Result<()> {
+        match self.replaced_guard() {
+            Some(guard) => guard(),
+            None => Ok(()),
+        }
+    }
+
+    /// The check of [`Db::refuse_if_replaced`], owning what it needs, for
+    /// a transaction to run before it commits. `None` when there is
+    /// nothing to check (read-only, or PostgreSQL).
+    fn replaced_guard(&self) -> Option<Box<dyn Fn() -> Result<()>>> {
+        let watched = self
+            .watched
+            .as_ref()
+            .filter(|w| w.how == Watch::ReadWrite)?;
+        let then = watched.files.clone();
+        let path = self.path.clone();
+        Some(Box::new(move || {
+            let Some(change) = moved(&then, FileState::of(&path)) else {
+                return Ok(());
+            };
+            Err(FileReplaced {
+                location: path.display().to_string(),
+                missing: change == Change::Missing,
+                purge_batches_done: None,
+            }
+            .into())
+        }))
     }
 
     /// Creates a new forum database at `path` (which must not exist) with
@@ -482,7 +674,9 @@ impl Db {
     /// Read as the file was when opened: changes committed later are not
     /// seen (a WAL database with no -wal, opened read-only; see `open`).
     pub fn is_snapshot(&self) -> bool {
-        self.watched.as_ref().is_some_and(|w| w.snapshot)
+        self.watched
+            .as_ref()
+            .is_some_and(|w| w.how == Watch::Snapshot)
     }
 
     pub fn busy_timeout(&self) -> Duration {
@@ -501,13 +695,27 @@ impl Db {
     /// A short write transaction: on SQLite begun IMMEDIATE so the busy
     /// timeout applies to taking the write lock rather than failing
     /// mid-way; on PostgreSQL with a `lock_timeout` of the busy timeout.
+    ///
+    /// On SQLite no write goes to a database file that is no longer the
+    /// one at the path (see [`Db::refuse_if_replaced`]): asked once the
+    /// write lock is held (a file moved over the path before then is
+    /// seen) and again before the commit, which then rolls back.
     pub fn write_tx(&mut self) -> Result<Tx<'_>> {
         if self.access == Access::ReadOnly {
             return Err(ReadOnly::new("a write").into());
         }
-        self.conn()
+        let guard = self.replaced_guard();
+        let tx = self
+            .conn()
             .begin(TxKind::Write, self.busy_timeout)
-            .map_err(|e| self.explain_open_error(e, Access::ReadWrite))
+            .map_err(|e| self.explain_open_error(e, Access::ReadWrite))?;
+        match guard {
+            Some(guard) => {
+                guard()?;
+                Ok(tx.checked_before_commit(guard))
+            }
+            None => Ok(tx),
+        }
     }
 
     /// A consistent snapshot for several reads.

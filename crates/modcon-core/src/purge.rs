@@ -986,6 +986,10 @@ fn finish_journal(
                 }
                 continue;
             }
+            // A file goes only while the database its entry was journalled
+            // in is the one at the path: a file restored over it may still
+            // name the file.
+            db.refuse_if_replaced()?;
             let thumbnails =
                 media::thumbnail_key(&name).is_some_and(|key| !used.folders.contains(key.as_ref()));
             let removal = media.remove_image(&name, thumbnails, &mut dirs);
@@ -1134,10 +1138,16 @@ enum BatchError {
     Refused(String),
     /// Anything else (busy, I/O): retried, then the purge stops.
     Failed(anyhow::Error),
+    /// The database file is no longer the one at its path: the purge
+    /// stops at once, without trying again (see [`db::FileReplaced`]).
+    Stopped(anyhow::Error),
 }
 
 impl From<anyhow::Error> for BatchError {
     fn from(err: anyhow::Error) -> BatchError {
+        if db::file_replaced(&err).is_some() {
+            return BatchError::Stopped(err);
+        }
         // A constraint, or an error raised by a trigger's own statements, is
         // about these rows; busy, I/O or corruption is about the database.
         // On PostgreSQL: an integrity constraint (class 23), a trigger's
@@ -1430,6 +1440,7 @@ fn run_batch_isolating(
             outcome.journalled += rest.journalled;
             Ok(outcome)
         }
+        Err(BatchError::Stopped(err)) => Err(stopped_if_replaced(err, batch_number - 1)),
         Err(BatchError::Failed(err)) => {
             let err = db::explain_any(err, db.busy_timeout());
             Err(err).with_context(|| {
@@ -1441,6 +1452,15 @@ fn run_batch_isolating(
                 )
             })
         }
+    }
+}
+
+/// A purge stopped because its database file was replaced (or removed)
+/// after `done` batches, said as such; any other error as it was.
+fn stopped_if_replaced(err: anyhow::Error, done: u64) -> anyhow::Error {
+    match db::file_replaced(&err) {
+        Some(replaced) => replaced.stopping_purge(done).into(),
+        None => err,
     }
 }
 
@@ -1633,7 +1653,7 @@ pub fn run(
                 && journalled >= JOURNAL_CHUNK as u64
             {
                 if let Err(err) = finish_journal(db, media, &mut report, &mut tried) {
-                    failure = Some(err);
+                    failure = Some(stopped_if_replaced(err, state.batch));
                     break 'kinds;
                 }
                 journalled = 0;
@@ -1649,11 +1669,16 @@ pub fn run(
         }
     }
     // The files of every batch that committed go, also when a later batch
-    // failed or the purge was cancelled.
-    if let (Some(media), false) = (media, options.keep_files)
+    // failed or the purge was cancelled; not once the database file is no
+    // longer the one at the path (the file there may still name them).
+    let replaced = failure
+        .as_ref()
+        .is_some_and(|err| db::file_replaced(err).is_some());
+    if let (Some(media), false, false) = (media, options.keep_files, replaced)
         && journalled > 0
     {
-        finish_journal(db, media, &mut report, &mut tried)?;
+        finish_journal(db, media, &mut report, &mut tried)
+            .map_err(|err| stopped_if_replaced(err, state.batch))?;
     }
     if let Some(err) = failure {
         return Err(err);

@@ -470,6 +470,7 @@ impl<'c> Conn<'c> {
         Ok(Tx {
             conn: self,
             done: false,
+            before_commit: None,
         })
     }
 }
@@ -497,6 +498,8 @@ pub enum TxKind {
 pub struct Tx<'c> {
     conn: Conn<'c>,
     done: bool,
+    /// Asked before the commit; an error rolls back instead.
+    before_commit: Option<Box<dyn Fn() -> Result<()>>>,
 }
 
 impl<'c> Tx<'c> {
@@ -504,9 +507,26 @@ impl<'c> Tx<'c> {
         self.conn
     }
 
+    /// This transaction, with `check` asked before it commits: when it
+    /// fails, the commit fails with its error and everything is rolled
+    /// back (`Db::write_tx`: the database file is still the one at its
+    /// path).
+    pub fn checked_before_commit(mut self, check: Box<dyn Fn() -> Result<()>>) -> Tx<'c> {
+        self.before_commit = Some(check);
+        self
+    }
+
+    fn check_before_commit(&self) -> Result<()> {
+        match &self.before_commit {
+            Some(check) => check(),
+            None => Ok(()),
+        }
+    }
+
     /// Commits; a commit that fails (a lock, a full disk) rolls back when
     /// the guard drops, so no lock outlives it.
     pub fn commit(mut self) -> Result<()> {
+        self.check_before_commit()?;
         self.conn.execute_batch("COMMIT")?;
         self.done = true;
         Ok(())
@@ -520,6 +540,7 @@ impl<'c> Tx<'c> {
     /// order). On SQLite an ordinary commit. For work that is only acted on
     /// outside the database after such a waiting commit.
     pub fn commit_without_waiting(mut self) -> Result<()> {
+        self.check_before_commit()?;
         match self.conn {
             Conn::Sqlite(_) => self.conn.execute_batch("COMMIT")?,
             Conn::Postgres(c) => c.batch_execute("SET LOCAL synchronous_commit = off; COMMIT")?,

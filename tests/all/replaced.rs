@@ -332,8 +332,39 @@ fn a_removed_file_is_an_error_saying_so_and_nothing_is_written_anywhere() {
         "the old file is unchanged"
     );
     let err = db.reopen_if_files_changed().unwrap_err();
-    assert!(format!("{err:#}").contains("not found"), "{err:#}");
+    assert!(format!("{err:#}").contains("was removed"), "{err:#}");
     assert!(!r.db().exists());
+}
+
+/// The console says once, in its message line, that its database file is
+/// gone, and keeps refusing to act.
+#[test]
+fn the_console_says_when_its_database_file_was_removed() {
+    let r = Restore::new();
+    let mut h = Harness::with_lanes(&settings(r.db()), r.open(), 120, 40).unwrap();
+    fs::remove_file(r.db()).unwrap();
+    let old = fs::read(&r.old).unwrap();
+    h.tick();
+    let screen = h.screen();
+    assert!(
+        screen.contains("was removed while modcon had it open"),
+        "{screen}"
+    );
+    // The delete's confirmation is refused as it opens.
+    h.keys(&["d"]);
+    let screen = h.screen();
+    assert!(screen.contains("Cannot delete this thread"), "{screen}");
+    assert!(screen.contains("was removed while modcon"), "{screen}");
+    h.keys(&["y"]);
+    assert!(
+        !matches!(h.app.overlay, Some(modcon::tui::app::Overlay::Confirm(_))),
+        "no confirmation opened"
+    );
+    assert!(!r.db().exists(), "no file was made at the path");
+    assert!(
+        fs::read(&r.old).unwrap() == old,
+        "the old file is unchanged"
+    );
 }
 
 /// The purge's media, and the files of every attachment row of `db`.

@@ -439,6 +439,14 @@ impl Db {
         let Some(change) = watched.change(&now) else {
             return Ok(false);
         };
+        if change == Change::Missing {
+            return Err(FileReplaced {
+                location: self.path.display().to_string(),
+                missing: true,
+                purge_batches_done: None,
+            }
+            .into());
+        }
         if change == Change::Replaced && watched.old_side_files_remain(&now) {
             let name = self
                 .path

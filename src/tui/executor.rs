@@ -13,7 +13,7 @@ use anyhow::Result;
 use modcon_core::Ctx;
 use modcon_core::audit;
 use modcon_core::check::CheckReport;
-use modcon_core::db::{Access, Db, OpenOptions, ReadOnly};
+use modcon_core::db::{self, Access, Db, FileId, OpenOptions, ReadOnly};
 use modcon_core::flags::{self, ReviewAction};
 use modcon_core::media::MediaRoot;
 use modcon_core::model::Tally;
@@ -206,9 +206,13 @@ pub fn purge_plan(
 }
 
 /// A real purge on a connection of its own (it runs on its own thread).
+/// `planned_on` is the database file the moderator saw the plan of: a
+/// file replaced since is refused before anything is done.
+#[allow(clippy::too_many_arguments)]
 pub fn purge(
     db_path: &Path,
     read_only: bool,
+    planned_on: Option<FileId>,
     ctx: &Ctx,
     media: Option<&MediaRoot>,
     batch_size: usize,
@@ -219,6 +223,11 @@ pub fn purge(
         return Err(ReadOnly::new("purge").into());
     }
     let mut db = Db::open(db_path, &OpenOptions::new(Access::ReadWrite))?;
+    db.refuse_unless_file(planned_on)
+        .map_err(|e| match db::file_replaced(&e) {
+            Some(replaced) => replaced.stopping_purge(0).into(),
+            None => e,
+        })?;
     let options = PurgeOptions {
         retention_days: ctx.retention_days,
         batch_size,

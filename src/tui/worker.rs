@@ -133,6 +133,12 @@ impl Lane {
 }
 
 impl Request {
+    /// An action the moderator chose on what the console showed: run on
+    /// the file that was shown, or refused (see `Worker::handle`).
+    fn acts(&self) -> bool {
+        self.lane() == Lane::Write || matches!(self, Request::StartPurge { .. })
+    }
+
     pub fn lane(&self) -> Lane {
         match self {
             Request::Page { .. } | Request::Details { .. } | Request::Locate { .. } => Lane::Nav,
@@ -335,8 +341,10 @@ impl Worker {
     pub fn handle(&mut self, request: Request, out: &mut dyn FnMut(Response)) {
         // A read follows the file at the path. An action does not: one
         // asked for on what the moderator saw of a file since replaced is
-        // refused by the write itself, and the lane then opens the new file.
-        let acts = request.lane() == Lane::Write;
+        // refused (by the write itself; a purge, which runs on a connection
+        // of its own, by comparing files), and the lane then opens the new
+        // file.
+        let acts = request.acts();
         if !acts {
             self.reopen_if_files_changed();
         }
@@ -412,11 +420,14 @@ impl Worker {
                 reason,
             } => {
                 let config = self.config.clone();
+                // The file whose plan the moderator confirmed.
+                let planned_on = self.db.file_id();
                 let run = move |send: &mut dyn FnMut(Response)| {
                     let ctx = config.ctx(retention_days).with_reason(reason);
                     let result = executor::purge(
                         &config.db_path,
                         config.read_only,
+                        planned_on,
                         &ctx,
                         config.media_root.as_ref(),
                         batch_size,

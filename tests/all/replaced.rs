@@ -539,3 +539,36 @@ fn the_console_refuses_a_delete_confirmed_after_a_restore_and_shows_the_new_file
     );
     assert_eq!(active, 0);
 }
+
+/// A purge confirmed on the plan of a file since replaced is refused
+/// before its first batch; planned again on the new file, it runs there.
+#[test]
+fn the_console_refuses_a_purge_planned_on_a_file_since_replaced() {
+    let r = Restore::new();
+    let files: Vec<PathBuf> = files_of(&r.backup, &r.demo.media)
+        .into_iter()
+        .filter(|f| f.exists())
+        .collect();
+    let mut h = Harness::with_lanes(&settings(r.db()), r.open(), 120, 40).unwrap();
+    h.keys(&["P"]);
+    assert!(h.screen().contains("Y purge (capital)"), "{}", h.screen());
+    r.restore();
+    let before = r.bytes();
+    h.keys(&["Y"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("purge stopped before its first batch"),
+        "{screen}"
+    );
+    assert!(screen.contains("was replaced by another file"), "{screen}");
+    assert!(before == r.bytes(), "a file changed");
+    let gone: Vec<&PathBuf> = files.iter().filter(|f| !f.exists()).collect();
+    assert!(gone.is_empty(), "files removed: {gone:?}");
+    h.keys(&["Esc"]);
+    h.tick();
+    h.keys(&["P", "Y"]);
+    assert!(h.screen().contains("Done in"), "{}", h.screen());
+    let (old, new) = r.bytes();
+    assert!(old == before.0, "the old file stayed as it was");
+    assert!(new != before.1, "the purge ran on the new file");
+}

@@ -264,6 +264,14 @@ impl std::fmt::Display for FileReplaced {
 
 impl std::error::Error for FileReplaced {}
 
+/// Which file a SQLite connection works on (device and inode), to tell
+/// whether another connection opened later works on the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
 /// Whether `err` is (or was caused by) a [`FileReplaced`] refusal.
 pub fn file_replaced(err: &anyhow::Error) -> Option<&FileReplaced> {
     err.chain()
@@ -474,6 +482,29 @@ impl Db {
         match self.replaced_guard() {
             Some(guard) => guard(),
             None => Ok(()),
+        }
+    }
+
+    /// The database file this SQLite connection works on; `None` on
+    /// PostgreSQL.
+    pub fn file_id(&self) -> Option<FileId> {
+        let (dev, ino) = FileState::identity(&self.watched.as_ref()?.files.main)?;
+        Some(FileId { dev, ino })
+    }
+
+    /// Refuses ([`FileReplaced`]) to go on with this connection when it
+    /// does not work on the file `expected` names: an action confirmed on
+    /// what one connection showed, run on a connection opened later, after
+    /// the file at the path was replaced.
+    pub fn refuse_unless_file(&self, expected: Option<FileId>) -> Result<()> {
+        match expected {
+            Some(expected) if self.file_id() != Some(expected) => Err(FileReplaced {
+                location: self.path.display().to_string(),
+                missing: false,
+                purge_batches_done: None,
+            }
+            .into()),
+            _ => Ok(()),
         }
     }
 

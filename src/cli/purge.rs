@@ -31,6 +31,7 @@ pub fn run(
         Access::ReadWrite
     };
     let mut db = settings.open(access, false)?;
+    db.prepare_purge_plan()?;
     let mut ctx = settings.ctx().with_reason(reason);
     ctx.retention_days = older_than.unwrap_or(settings.retention_days);
     let options = PurgeOptions {

@@ -194,6 +194,7 @@ pub fn purge_plan(
         dry_run: true,
         keep_files: false,
     };
+    db.prepare_purge_plan().map_err(|e| db.explain(e))?;
     purge::run(
         db,
         ctx,

@@ -16,6 +16,7 @@ mod hostile;
 mod ids_and_times;
 mod interleavings;
 mod later_deletes;
+mod moderation_times;
 mod one_purge_at_a_time;
 mod open_and_migrate;
 mod postgres;

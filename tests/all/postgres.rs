@@ -321,6 +321,65 @@ fn sslmode_require_is_refused_clearly() {
     }
 }
 
+#[test]
+fn a_forum_table_the_role_may_not_read_is_named_with_the_privilege_it_lacks() {
+    let home = tempfile::tempdir().unwrap();
+    let mut roles = Roles::on(PgDb::fixture());
+    let reader = roles.add_from_readme("moderator_ro", "reads");
+    // The owner takes one table back from the README's grants.
+    roles
+        .db()
+        .client()
+        .batch_execute(&format!("REVOKE SELECT ON forum_reaction FROM {reader}"))
+        .unwrap();
+    let url = roles.url_as(&format!("{reader}:reads"), None);
+    let said = |text: &str| {
+        assert!(text.contains("table forum_reaction"), "{text}");
+        assert!(text.contains("lacks the SELECT privilege"), "{text}");
+        assert!(
+            text.contains(&format!("GRANT SELECT ON forum_reaction TO {reader}")),
+            "{text}"
+        );
+        assert!(!text.contains("permission denied"), "{text}");
+        assert!(!text.contains("reads@"), "{text}");
+    };
+    // Every command says it when it opens, in one line, before any query.
+    for args in [
+        &["stats"][..],
+        &["--read-only", "list", "threads"],
+        &["purge", "--dry-run"],
+        &["delete", "thread", &support::hex_id(1)],
+    ] {
+        let out = support::clean_command(home.path())
+            .arg("--db")
+            .arg(&url)
+            .arg("--now")
+            .arg(FIXTURE_NOW)
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.starts_with("error: postgres://"), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        said(&err);
+    }
+    // So does the console's open, either way.
+    for access in [Access::ReadOnly, Access::ReadWrite] {
+        let err = Db::open(Path::new(&url), &OpenOptions::new(access))
+            .err()
+            .expect("the role may not read forum_reaction");
+        said(&format!("{err:#}"));
+    }
+    // Granted again, it reads.
+    roles
+        .db()
+        .client()
+        .batch_execute(&format!("GRANT SELECT ON forum_reaction TO {reader}"))
+        .unwrap();
+    Db::open(Path::new(&url), &OpenOptions::new(Access::ReadOnly)).unwrap();
+}
+
 /// Names and types of a table's columns on the server.
 fn column_types(client: &mut postgres::Client, table: &str) -> Vec<(String, String)> {
     client

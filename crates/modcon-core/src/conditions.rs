@@ -24,18 +24,19 @@ pub mod source {
     pub const SEEN: &str = "seen";
 }
 
-/// The temporary views [`deletion_time`] reads the web app's moderation
-/// queue through: `(row_id, removed_at)` of every `remove_post` /
+/// The views [`deletion_time`] reads the web app's moderation queue
+/// through: `(row_id, removed_at)` of every `remove_post` /
 /// `remove_thread` action on a flag pointing at a post / thread. A database
 /// without the flag tables gets empty views, so the conditions read alike.
-/// Made on every connection (TEMP: nothing is written to the database).
-/// Looked up by the flag's post or thread (CROSS JOIN fixes that order, and
-/// `+` keeps SQLite off the action-type index, which would walk every
-/// removal in the forum for each row).
+/// Views of the connection (see [`Conn::define_views`]): TEMP views on
+/// SQLite, written into each statement on PostgreSQL; nothing is written
+/// to the database. Looked up by the flag's post or thread (CROSS JOIN
+/// fixes that order, and `+` keeps SQLite off the action-type index, which
+/// would walk every removal in the forum for each row).
 pub fn install(conn: Conn, schema: &Schema) -> Result<()> {
     let d = conn.dialect();
     let usable = schema.removal_times;
-    let mut views = String::new();
+    let mut views = Vec::new();
     for (kind, column, action) in [
         (Kind::Post, "post_id", "remove_post"),
         (Kind::Thread, "thread_id", "remove_thread"),
@@ -59,14 +60,9 @@ pub fn install(conn: Conn, schema: &Schema) -> Result<()> {
                 }
             }
         };
-        views.push_str(&format!(
-            "DROP VIEW IF EXISTS {temp}.modcon_{kind}_removal; \
-             CREATE TEMP VIEW modcon_{kind}_removal AS {body};",
-            temp = d.temp_schema(),
-        ));
+        views.push((format!("modcon_{kind}_removal"), body));
     }
-    // Both at once: one round trip on PostgreSQL.
-    conn.execute_batch(&views)
+    conn.define_views(&views)
 }
 
 /// The console's record of the row aliased `alias` in `modcon_deletion d`,

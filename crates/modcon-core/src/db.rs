@@ -11,13 +11,14 @@ use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
+use super::sql::postgres::TextRows;
 use super::sql::{self, Conn, PgConn, Tx, TxKind};
 
 use super::conditions;
 use super::migrate;
 use super::model;
 use super::purge;
-use super::schema::{self, Schema};
+use super::schema::{self, PgCatalog, Schema};
 
 /// The one refusal of the write path: the database was opened read-only
 /// (`--read-only`), so `what` cannot change it. Every front end and every
@@ -113,6 +114,9 @@ pub struct Db {
     /// path (see [`Db::reopen_if_files_changed`], [`Db::refuse_if_replaced`]).
     watched: Option<Watched>,
     options: OpenOptions,
+    /// The purge's temporary work tables are made on this read-only
+    /// PostgreSQL session (see [`Db::prepare_purge_plan`]).
+    purge_tables_made: bool,
 }
 
 /// How a connection is opened.
@@ -408,6 +412,7 @@ impl Db {
                 files: stamp,
             }),
             options: options.clone(),
+            purge_tables_made: false,
         };
         db.prepare(options).with_context(|| shown)?;
         if let Some(watched) = &mut db.watched {
@@ -553,6 +558,7 @@ impl Db {
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             watched: None,
             options: OpenOptions::new(Access::ReadWrite),
+            purge_tables_made: false,
         })
     }
 
@@ -572,10 +578,29 @@ impl Db {
     /// Opens a forum database on a PostgreSQL server. Read-write: the
     /// console's own tables are added on the first open, as on SQLite.
     /// Read-only: the session is read-only at the server
-    /// (`default_transaction_read_only`), after the connection's own
-    /// temporary views and shadow tables are made.
+    /// (`default_transaction_read_only`).
+    ///
+    /// Each round trip counts for a command that runs for a fraction of a
+    /// second, so the first one, with the connection, sets the session up
+    /// and reads the whole catalog; a read-write open then reads the
+    /// console's record of migrations. Nothing else unless something is
+    /// missing: the console's tables (added, or shadowed by temporary ones
+    /// on a read-only session). The purge's temporary work tables are
+    /// made by the first plan (see [`Db::prepare_purge_plan`]), the
+    /// deletion-time views written into the statements that read them (see
+    /// [`conditions::install`]): neither is made in the catalog by an open.
     fn open_postgres(url: &str, options: &OpenOptions) -> Result<Db> {
-        let pg = PgConn::connect(url)?;
+        let read_only = options.access == Access::ReadOnly;
+        let first = format!(
+            "{}{}",
+            if read_only {
+                "SET default_transaction_read_only = on; "
+            } else {
+                ""
+            },
+            schema::pg_catalog_sql()
+        );
+        let (pg, catalog) = PgConn::connect_and_ask(url, &first)?;
         let shown = pg.location().to_string();
         let mut db = Db {
             backend: Backend::Postgres(Box::new(pg)),
@@ -585,15 +610,21 @@ impl Db {
             busy_timeout: options.busy_timeout,
             watched: None,
             options: options.clone(),
+            purge_tables_made: false,
         };
-        db.prepare_postgres(options).with_context(|| shown)?;
+        db.prepare_postgres(catalog, options)
+            .with_context(|| shown)?;
         Ok(db)
     }
 
-    fn prepare_postgres(&mut self, options: &OpenOptions) -> Result<()> {
-        self.schema = schema::inspect(self.conn(), options.allow_outdated)?;
+    fn prepare_postgres(&mut self, catalog: Result<TextRows>, options: &OpenOptions) -> Result<()> {
+        let catalog = PgCatalog::from_rows(catalog?)?;
+        let own_tables = catalog.own_tables.clone();
+        self.schema = schema::inspect_postgres(catalog, options.allow_outdated)?;
+        let recorded = own_tables.contains("modcon_migrations");
+        let mut shadows = Vec::new();
         match options.access {
-            Access::ReadWrite if migrate::needs_own_tables(self.conn())? => {
+            Access::ReadWrite if migrate::needs_own_tables_given(self.conn(), recorded)? => {
                 if options.own_tables_on_open {
                     let now = model::format_datetime(model::utc_now());
                     let tx = self.write_tx()?;
@@ -602,16 +633,42 @@ impl Db {
                 }
             }
             Access::ReadWrite => {}
-            Access::ReadOnly => migrate::shadow_own_tables(self.conn())?,
+            Access::ReadOnly => shadows = migrate::shadow_statements(self.conn(), own_tables)?,
         }
         conditions::install(self.conn(), &self.schema)?;
-        if options.access == Access::ReadOnly {
-            // A read-only transaction may fill a temporary table but not
-            // create one: the purge's work tables (a dry run) are made now.
-            purge::install(self.conn())?;
-            self.conn()
-                .execute_batch("SET default_transaction_read_only = on")?;
+        if !shadows.is_empty() {
+            self.make_temporary_tables(|conn| conn.execute_batch(&shadows.join("\n")))?;
         }
+        Ok(())
+    }
+
+    /// Makes the session's own temporary tables (`make`) on a read-only
+    /// PostgreSQL session. The session is read-only by default, and a
+    /// read-only transaction may not create a table, so they are made in a
+    /// transaction of their own, explicitly read-write, that changes
+    /// nothing but the session's temporary objects. Its commit does not
+    /// wait for the disk: they go with the session anyway.
+    fn make_temporary_tables(&self, make: impl FnOnce(Conn) -> Result<()>) -> Result<()> {
+        let conn = self.conn();
+        conn.execute_batch("BEGIN READ WRITE; SET LOCAL synchronous_commit = off")?;
+        let made = make(conn).and_then(|()| conn.execute_batch("COMMIT"));
+        if made.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        made
+    }
+
+    /// Readies the session for a purge's plan (a dry run too), outside any
+    /// transaction: on a read-only PostgreSQL session the purge's temporary
+    /// work tables are made now, once (a read-only transaction may fill
+    /// them but not create them). Elsewhere the plan makes them itself, so
+    /// no other command pays for them.
+    pub fn prepare_purge_plan(&mut self) -> Result<()> {
+        if !self.is_postgres() || !self.is_read_only() || self.purge_tables_made {
+            return Ok(());
+        }
+        self.make_temporary_tables(purge::install)?;
+        self.purge_tables_made = true;
         Ok(())
     }
 

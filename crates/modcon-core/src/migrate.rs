@@ -3,6 +3,8 @@
 //! SQLite version and, in `migrations/postgres/`, a PostgreSQL one under
 //! the same name (Django's types there: uuid, boolean, timestamptz).
 
+use std::collections::HashSet;
+
 use anyhow::{Context, Result, bail};
 
 use super::schema;
@@ -343,14 +345,22 @@ fn run(conn: Conn, now: &str, allowed: &[When], apply: bool) -> Result<Vec<Step>
 
 /// Whether a read-write open has the console's own tables to create.
 pub fn needs_own_tables(conn: Conn) -> Result<bool> {
-    // The record read once: each question is a round trip on PostgreSQL.
-    if !schema::table_exists(conn, "modcon_migrations")? {
+    let recorded = schema::table_exists(conn, "modcon_migrations")?;
+    needs_own_tables_given(conn, recorded)
+}
+
+/// [`needs_own_tables`], knowing already whether the database has its
+/// record of migrations (`recorded`).
+pub fn needs_own_tables_given(conn: Conn, recorded: bool) -> Result<bool> {
+    if !recorded {
         return Ok(true);
     }
-    let recorded: Vec<String> =
-        conn.query_map("SELECT name FROM modcon_migrations", params![], |r| {
-            r.get::<String>(0)
-        })?;
+    // The record read once, as text: one round trip on PostgreSQL.
+    let recorded: Vec<String> = conn
+        .query_text("SELECT name FROM modcon_migrations")?
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().flatten())
+        .collect();
     Ok(MIGRATIONS
         .iter()
         .filter(|m| m.when == When::OnOpen)
@@ -388,7 +398,17 @@ pub fn apply_fresh(conn: Conn, now: &str) -> Result<()> {
 pub fn shadow_own_tables(conn: Conn) -> Result<()> {
     // Asked once and made in one batch: each question and each statement
     // is a round trip on PostgreSQL.
-    let mut present = schema::own_tables(conn)?;
+    let batch = shadow_statements(conn, schema::own_tables(conn)?)?;
+    if !batch.is_empty() {
+        conn.execute_batch(&batch.join("\n"))?;
+    }
+    Ok(())
+}
+
+/// What [`shadow_own_tables`] runs, given the console's tables the
+/// database (or the connection's TEMP schema) has: each statement ends
+/// with `;`; none when nothing is missing.
+pub fn shadow_statements(conn: Conn, mut present: HashSet<String>) -> Result<Vec<String>> {
     let mut shadowed: Vec<String> = Vec::new();
     let mut batch: Vec<String> = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| m.when == When::OnOpen) {
@@ -416,14 +436,10 @@ pub fn shadow_own_tables(conn: Conn) -> Result<()> {
     if !present.contains("modcon_migrations") {
         batch.push(RECORD_TABLE.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1));
     }
-    if !batch.is_empty() {
-        let statements: Vec<String> = batch
-            .iter()
-            .map(|s| format!("{};", s.trim_end().trim_end_matches(';')))
-            .collect();
-        conn.execute_batch(&statements.join("\n"))?;
-    }
-    Ok(())
+    Ok(batch
+        .iter()
+        .map(|s| format!("{};", s.trim_end().trim_end_matches(';')))
+        .collect())
 }
 
 fn strip_comments(sql: &str) -> String {

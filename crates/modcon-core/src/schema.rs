@@ -210,7 +210,21 @@ pub fn column_exists(conn: Conn, table: &str, column: &str) -> Result<bool> {
 /// `allow_outdated` lets `migrate` open a database from before the
 /// attachment soft-delete migration.
 pub fn inspect(conn: Conn, allow_outdated: bool) -> Result<Schema> {
-    let catalog = Catalog::read(conn)?;
+    let catalog = match conn {
+        Conn::Sqlite(_) => Catalog::Asked(conn),
+        Conn::Postgres(_) => {
+            Catalog::Read(PgCatalog::from_rows(conn.query_text(&pg_catalog_sql())?)?)
+        }
+    };
+    inspect_catalog(&catalog, allow_outdated)
+}
+
+/// [`inspect`] from what [`pg_catalog_sql`] answered on a PostgreSQL session.
+pub fn inspect_postgres(catalog: PgCatalog, allow_outdated: bool) -> Result<Schema> {
+    inspect_catalog(&Catalog::Read(catalog), allow_outdated)
+}
+
+fn inspect_catalog(catalog: &Catalog, allow_outdated: bool) -> Result<Schema> {
     let missing: Vec<&str> = REQUIRED
         .iter()
         .map(|(t, _)| *t)
@@ -222,6 +236,9 @@ pub fn inspect(conn: Conn, allow_outdated: bool) -> Result<Schema> {
             if missing.len() > 1 { "s" } else { "" },
             missing.join(", ")
         );
+    }
+    if let Catalog::Read(read) = catalog {
+        read.refuse_unreadable()?;
     }
     for (table, needed) in REQUIRED {
         let have = catalog.columns(table)?;
@@ -317,98 +334,155 @@ fn foreign_refs(list: Vec<ForeignKey>) -> Vec<ForeignRef> {
 /// `None` for the primary key).
 type ForeignKey = (String, String, String, Option<String>);
 
-/// What `inspect` asks of the database. SQLite answers each question from
+/// What `inspect` asks of the database: SQLite answers each question from
 /// the file at no cost; on PostgreSQL each would be a round trip to the
-/// server, so its whole catalog (the tables of the session's schema, their
-/// columns and foreign keys) is read at once, in one query.
+/// server, so its catalog is read at once, in one query ([`pg_catalog_sql`]).
 enum Catalog<'c> {
     Asked(Conn<'c>),
-    Read {
-        /// Table (or view) → its columns, in order.
-        tables: HashMap<String, Vec<String>>,
-        foreign_keys: Vec<ForeignKey>,
-    },
+    Read(PgCatalog),
+}
+
+/// The one catalog query of a PostgreSQL open (pg_catalog rather than the
+/// information_schema views: these are plain lookups, the views' planning
+/// alone took milliseconds), one row per fact, every value text:
+/// - `c`, table, column: the columns of the forum tables the console
+///   inspects (a Django database has dozens more), in order; a table
+///   without columns has one row with no column;
+/// - `f`, table, column, referenced table, referenced column: the foreign
+///   keys of every table but the console's;
+/// - `o`, table: the console's tables (`modcon_*`), the session's
+///   temporary ones too;
+/// - `p`, table, role: a table of those the role may not read (no `SELECT`
+///   privilege): the console would fail on its first query of it.
+///
+/// All in the session's schema (`current_schema()`).
+pub fn pg_catalog_sql() -> String {
+    let inspected: Vec<String> = REQUIRED
+        .iter()
+        .chain(OPTIONAL)
+        .map(|(t, _)| format!("'{t}'"))
+        .collect();
+    format!(
+        "\
+    WITH ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()), \
+    t AS (SELECT t.oid, t.relname::text AS relname FROM pg_catalog.pg_class t, ns \
+          WHERE t.relnamespace = ns.oid AND t.relkind IN ('r', 'p', 'v', 'f') \
+            AND (t.relname IN ({inspected}) OR t.relname LIKE 'modcon\\_%')) \
+    SELECT 'c', t.relname, a.attname::text, NULL::text, NULL::text, a.attnum::int8, NULL::text \
+    FROM t LEFT JOIN pg_catalog.pg_attribute a \
+      ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped \
+    WHERE t.relname NOT LIKE 'modcon\\_%' \
+    UNION ALL \
+    SELECT 'f', t.relname::text, a.attname::text, p.relname::text, pa.attname::text, 0, \
+           c.conname::text \
+    FROM pg_catalog.pg_constraint c \
+    JOIN pg_catalog.pg_class t ON t.oid = c.conrelid \
+    JOIN pg_catalog.pg_class p ON p.oid = c.confrelid \
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+    JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] \
+    WHERE c.contype = 'f' AND t.relnamespace = (SELECT oid FROM ns) \
+      AND t.relname NOT LIKE 'modcon\\_%' \
+    UNION ALL \
+    SELECT 'o', t.relname, NULL, NULL, NULL, 0, NULL FROM t WHERE t.relname LIKE 'modcon\\_%' \
+    UNION ALL \
+    SELECT 'o', t.relname::text, NULL, NULL, NULL, 0, NULL FROM pg_catalog.pg_class t \
+    WHERE t.relnamespace = pg_my_temp_schema() AND t.relname LIKE 'modcon\\_%' \
+    UNION ALL \
+    SELECT 'p', t.relname, current_user::text, NULL, NULL, 0, NULL FROM t \
+    WHERE NOT has_table_privilege(t.oid, 'SELECT') \
+    ORDER BY 1, 2, 6, 7",
+        inspected = inspected.join(", ")
+    )
+}
+
+/// What [`pg_catalog_sql`] said.
+#[derive(Debug, Clone, Default)]
+pub struct PgCatalog {
+    /// Forum table (or view) → its columns, in order.
+    tables: HashMap<String, Vec<String>>,
+    foreign_keys: Vec<ForeignKey>,
+    /// The console's tables the database or the session's TEMP schema has.
+    pub own_tables: HashSet<String>,
+    /// The tables the role may not read, and the role.
+    unreadable: Vec<(String, String)>,
+}
+
+impl PgCatalog {
+    /// From [`pg_catalog_sql`]'s rows.
+    pub fn from_rows(rows: Vec<Vec<Option<String>>>) -> Result<PgCatalog> {
+        let mut catalog = PgCatalog::default();
+        for row in rows {
+            let field = |i: usize| row.get(i).cloned().flatten();
+            let (Some(kind), Some(table)) = (field(0), field(1)) else {
+                bail!("an unexpected row of the server's catalog: {row:?}");
+            };
+            match kind.as_str() {
+                "c" => catalog.tables.entry(table).or_default().extend(field(2)),
+                "f" => {
+                    if let (Some(column), Some(parent)) = (field(2), field(3)) {
+                        catalog.foreign_keys.push((table, column, parent, field(4)));
+                    }
+                }
+                "o" => {
+                    catalog.own_tables.insert(table);
+                }
+                "p" => catalog
+                    .unreadable
+                    .push((table, field(2).unwrap_or_default())),
+                _ => bail!("an unexpected row of the server's catalog: {row:?}"),
+            }
+        }
+        Ok(catalog)
+    }
+
+    /// An error naming the tables the role may not read and the grant
+    /// that lets it, when there are any.
+    fn refuse_unreadable(&self) -> Result<()> {
+        let Some((_, role)) = self.unreadable.first() else {
+            return Ok(());
+        };
+        let tables: Vec<&str> = self.unreadable.iter().map(|(t, _)| t.as_str()).collect();
+        let plural = tables.len() > 1;
+        bail!(
+            "role {role} may not read table{s} {list}: it lacks the SELECT privilege on {them}, \
+             which the console needs (as the table{s}' owner: GRANT SELECT ON {list} TO {grantee})",
+            s = if plural { "s" } else { "" },
+            list = tables.join(", "),
+            them = if plural { "them" } else { "it" },
+            grantee = quoted_name(role),
+        )
+    }
+}
+
+/// A role's name as SQL writes it: as it is when that reads back the same,
+/// else in double quotes.
+fn quoted_name(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 impl<'c> Catalog<'c> {
-    fn read(conn: Conn<'c>) -> Result<Catalog<'c>> {
-        if let Conn::Sqlite(_) = conn {
-            return Ok(Catalog::Asked(conn));
-        }
-        // pg_catalog rather than the information_schema views: these are
-        // plain lookups, the views' planning alone took milliseconds.
-        // The columns of the tables inspected only (a Django database has
-        // dozens more); the foreign keys of every table.
-        let inspected: Vec<String> = REQUIRED
-            .iter()
-            .chain(OPTIONAL)
-            .map(|(t, _)| format!("'{t}'"))
-            .collect();
-        let rows = conn.query_map(
-            &format!(
-                "SELECT 'c', t.relname::text, a.attname::text, NULL::text, NULL::text, \
-                    a.attnum::int8, NULL::text \
-             FROM pg_catalog.pg_class t \
-             LEFT JOIN pg_catalog.pg_attribute a \
-               ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped \
-             WHERE t.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace \
-                  WHERE nspname = current_schema()) \
-               AND t.relkind IN ('r', 'p', 'v', 'f') AND t.relname IN ({inspected}) \
-             UNION ALL \
-             SELECT 'f', t.relname::text, a.attname::text, p.relname::text, pa.attname::text, \
-                    0, c.conname::text \
-             FROM pg_catalog.pg_constraint c \
-             JOIN pg_catalog.pg_class t ON t.oid = c.conrelid \
-             JOIN pg_catalog.pg_class p ON p.oid = c.confrelid \
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
-             JOIN pg_catalog.pg_attribute pa \
-               ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] \
-             WHERE c.contype = 'f' AND t.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace \
-                  WHERE nspname = current_schema()) \
-               AND t.relname NOT LIKE 'modcon\\_%' \
-             ORDER BY 1, 2, 6, 7",
-                inspected = inspected.join(", ")
-            ),
-            params![],
-            |r| {
-                Ok((
-                    r.get::<String>(0)?,
-                    r.get::<String>(1)?,
-                    r.get::<Option<String>>(2)?,
-                    r.get::<Option<String>>(3)?,
-                    r.get::<Option<String>>(4)?,
-                ))
-            },
-        )?;
-        let mut tables: HashMap<String, Vec<String>> = HashMap::new();
-        let mut foreign_keys = Vec::new();
-        for (kind, table, column, parent, to) in rows {
-            if kind == "f" {
-                if let (Some(column), Some(parent)) = (column, parent) {
-                    foreign_keys.push((table, column, parent, to));
-                }
-            } else {
-                let columns = tables.entry(table).or_default();
-                columns.extend(column);
-            }
-        }
-        Ok(Catalog::Read {
-            tables,
-            foreign_keys,
-        })
-    }
-
     fn has_table(&self, table: &str) -> Result<bool> {
         match self {
             Catalog::Asked(conn) => table_exists(*conn, table),
-            Catalog::Read { tables, .. } => Ok(tables.contains_key(table)),
+            Catalog::Read(read) => Ok(read.tables.contains_key(table)),
         }
     }
 
     fn columns(&self, table: &str) -> Result<Vec<String>> {
         match self {
             Catalog::Asked(conn) => columns(*conn, table),
-            Catalog::Read { tables, .. } => Ok(tables.get(table).cloned().unwrap_or_default()),
+            Catalog::Read(read) => Ok(read.tables.get(table).cloned().unwrap_or_default()),
         }
     }
 
@@ -419,7 +493,7 @@ impl<'c> Catalog<'c> {
 
     fn foreign_keys(&self) -> Result<Vec<ForeignKey>> {
         let conn = match self {
-            Catalog::Read { foreign_keys, .. } => return Ok(foreign_keys.clone()),
+            Catalog::Read(read) => return Ok(read.foreign_keys.clone()),
             Catalog::Asked(conn) => *conn,
         };
         // Every foreign key of every table but the console's.

@@ -189,6 +189,14 @@ impl<T: FromColumn> FromColumn for Option<T> {
 }
 
 impl Row<'_> {
+    /// How many columns the row has.
+    pub fn column_count(&self) -> usize {
+        match self {
+            Row::Sqlite(r) => r.as_ref().column_count(),
+            Row::Postgres(r) => r.len(),
+        }
+    }
+
     /// Column `i` as `T` (see [`FromColumn`]). On SQLite this is
     /// rusqlite's own typed read.
     pub fn get<T: FromColumn + rusqlite::types::FromSql>(&self, i: usize) -> Result<T> {
@@ -333,6 +341,44 @@ impl<'c> Conn<'c> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Conn::Postgres(c) => c.batch_execute(sql),
+        }
+    }
+
+    /// Views of the session (`(name, body)`): on SQLite TEMP views (made
+    /// at once, nothing written to the file); on PostgreSQL the bodies are
+    /// written into each statement that names them (see
+    /// [`PgConn::define_views`]): no catalog change, no round trip. A
+    /// statement names such a view with an alias (`FROM name alias`).
+    pub fn define_views(self, views: &[(String, String)]) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => {
+                let batch: String = views
+                    .iter()
+                    .map(|(name, body)| {
+                        format!(
+                            "DROP VIEW IF EXISTS temp.{name}; CREATE TEMP VIEW {name} AS {body};"
+                        )
+                    })
+                    .collect();
+                Ok(c.execute_batch(&batch)?)
+            }
+            Conn::Postgres(c) => {
+                c.define_views(views);
+                Ok(())
+            }
+        }
+    }
+
+    /// Every row of a statement without parameters, each value as text
+    /// (NULL as `None`): on PostgreSQL one round trip, nothing prepared.
+    pub fn query_text(self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        match self {
+            Conn::Sqlite(_) => self.query_map(sql, params![], |r| {
+                (0..r.column_count())
+                    .map(|i| r.opt_text(i))
+                    .collect::<Result<Vec<_>>>()
+            }),
+            Conn::Postgres(c) => c.simple_rows(sql),
         }
     }
 

@@ -23,8 +23,24 @@ use crate::model;
 pub struct PgConn {
     client: RefCell<Client>,
     statements: RefCell<HashMap<String, Statement>>,
+    /// The session's views (see [`PgConn::define_views`]): name and body.
+    views: RefCell<Vec<(String, String)>>,
     location: String,
 }
+
+/// Every row of a simple query, each value as the server's text.
+pub type TextRows = Vec<Vec<Option<String>>>;
+
+/// What every session sets first. Django's session time zone: times the
+/// server shows or takes as text are UTC. No JIT compilation: the console's
+/// statements are short, but their many subqueries (a row's deletion time,
+/// its state) make their estimated cost look like an analytic query's, and
+/// compiling them took seconds (a page of threads: 4.8 s to compile, 15 ms
+/// to run). No parallel workers: the console is a guest beside the web
+/// app, its lanes already run side by side, and workers competing for the
+/// same cores made the counts twice as slow on a busy server, never faster.
+const SESSION_SETTINGS: &str =
+    "SET TIME ZONE 'UTC'; SET jit = off; SET max_parallel_workers_per_gather = 0";
 
 impl std::fmt::Debug for PgConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,9 +49,9 @@ impl std::fmt::Debug for PgConn {
 }
 
 impl PgConn {
-    /// Connects to the database a `postgres://` URL names. Errors name the
-    /// server without the password.
-    pub fn connect(url: &str) -> Result<PgConn> {
+    /// Connects to the database a `postgres://` URL names, with nothing set
+    /// up yet. Errors name the server without the password.
+    fn session(url: &str) -> Result<PgConn> {
         let shown = redact(url);
         // Every mode that insists on TLS (the client knows only `require`).
         if let Some(mode) = url_parts(url)
@@ -63,26 +79,78 @@ impl PgConn {
         let client = config
             .connect(NoTls)
             .map_err(|e| anyhow!("{shown}: cannot connect to PostgreSQL: {}", scrub(&e, url)))?;
-        let mut client = client;
-        // Django's session time zone: times the server shows or takes as
-        // text are UTC. No JIT compilation: the console's statements are
-        // short, but their many subqueries (a row's deletion time, its
-        // state) make their estimated cost look like an analytic query's,
-        // and compiling them took seconds (a page of threads: 4.8 s to
-        // compile, 15 ms to run). No parallel workers: the console is a
-        // guest beside the web app, its lanes already run side by side, and
-        // workers competing for the same cores made the counts twice as
-        // slow on a busy server, never faster.
-        client
-            .batch_execute(
-                "SET TIME ZONE 'UTC'; SET jit = off; SET max_parallel_workers_per_gather = 0",
-            )
-            .map_err(|e| anyhow!("{shown}: {}", scrub(&e, url)))?;
         Ok(PgConn {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
+            views: RefCell::new(Vec::new()),
             location: shown,
         })
+    }
+
+    /// Connects (see [`PgConn::session`]) and sets the session up.
+    pub fn connect(url: &str) -> Result<PgConn> {
+        let pg = PgConn::session(url)?;
+        pg.simple_rows(SESSION_SETTINGS)
+            .with_context(|| pg.location.clone())?;
+        Ok(pg)
+    }
+
+    /// Connects, sets the session up and runs `statements` (none with
+    /// parameters; `;` between them) in the same round trip: the rows of
+    /// every one of them, as text (an error is the caller's to put in
+    /// words). An open asks everything it can before it knows anything
+    /// this way: each round trip counts for a command that runs for a
+    /// fraction of a second.
+    pub fn connect_and_ask(url: &str, statements: &str) -> Result<(PgConn, Result<TextRows>)> {
+        let pg = PgConn::session(url)?;
+        let rows = pg.simple_rows(&format!("{SESSION_SETTINGS}; {statements}"));
+        Ok((pg, rows))
+    }
+
+    /// Every row of `sql` (statements without parameters, `;` between
+    /// them), each value as the server's text: one round trip, nothing
+    /// prepared.
+    pub fn simple_rows(&self, sql: &str) -> Result<TextRows> {
+        use postgres::SimpleQueryMessage;
+        let sql = self.with_views(sql);
+        let messages = self
+            .client
+            .borrow_mut()
+            .simple_query(&sql)
+            .map_err(|e| pg_error(e, &sql))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Named subqueries every later statement of the session reads as if
+    /// they were views: each `FROM name alias` is written `FROM (body)
+    /// alias` before the statement goes to the server (a reference needs
+    /// its alias). The server plans a view exactly so; but a temporary view
+    /// is made in the catalog, which took a new session ~10 ms (and a
+    /// commit that waits for the disk), paid by every command, a read-only
+    /// one too.
+    pub fn define_views(&self, views: &[(String, String)]) {
+        *self.views.borrow_mut() = views.to_vec();
+        self.statements.borrow_mut().clear();
+    }
+
+    /// `sql` with the session's views written in.
+    fn with_views(&self, sql: &str) -> String {
+        let views = self.views.borrow();
+        let mut sql = sql.to_string();
+        for (name, body) in views.iter() {
+            sql = replace_name(&sql, name, &format!("({body})"));
+        }
+        sql
     }
 
     /// The URL without its password.
@@ -94,7 +162,7 @@ impl PgConn {
         if let Some(s) = self.statements.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let translated = numbered_placeholders(sql);
+        let translated = numbered_placeholders(&self.with_views(sql));
         let stmt = self
             .client
             .borrow_mut()
@@ -172,11 +240,33 @@ impl PgConn {
         {
             self.statements.borrow_mut().clear();
         }
+        let sql = self.with_views(sql);
         self.client
             .borrow_mut()
-            .batch_execute(sql)
-            .map_err(|e| pg_error(e, sql))
+            .batch_execute(&sql)
+            .map_err(|e| pg_error(e, &sql))
     }
+}
+
+/// `sql` with every use of the name `name` (not part of a longer name, nor
+/// qualified by a schema) replaced by `with`.
+fn replace_name(sql: &str, name: &str, with: &str) -> String {
+    let in_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '"';
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(name) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + name.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(in_name) || after.is_some_and(in_name) {
+            out.push_str(name);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + name.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A PostgreSQL error with the server's message (and where it points in
@@ -538,6 +628,19 @@ impl ToSql for Value<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_view_is_written_in_where_its_name_is_used_alone() {
+        let sql = "SELECT 1 FROM modcon_post_removal mr, x.modcon_post_removal q, \
+                   modcon_post_removal_old o, \"modcon_post_removal\" z \
+                   WHERE EXISTS (SELECT 1 FROM modcon_post_removal lr)";
+        assert_eq!(
+            replace_name(sql, "modcon_post_removal", "(SELECT 2)"),
+            "SELECT 1 FROM (SELECT 2) mr, x.modcon_post_removal q, \
+             modcon_post_removal_old o, \"modcon_post_removal\" z \
+             WHERE EXISTS (SELECT 1 FROM (SELECT 2) lr)"
+        );
+    }
 
     #[test]
     fn the_short_name_is_host_and_database() {

@@ -437,14 +437,10 @@ fn counts_by_sql(conn: &Connection, now: &str, kind: &str) -> Value {
         &cutoff,
     );
     let (purgeable, held_back, unknown) = if table == "forum_attachment" {
-        let mut stmt = conn
-            .prepare("SELECT deleted_at FROM forum_attachment WHERE is_active = 0")
-            .unwrap();
-        let times: Vec<Option<String>> = stmt
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let times: Vec<Option<String>> = support::column(
+            conn,
+            "SELECT deleted_at FROM forum_attachment WHERE is_active = 0",
+        );
         let parsed: Vec<Option<NaiveDateTime>> = times
             .iter()
             .map(|t| t.as_deref().and_then(parse_any))
@@ -674,12 +670,7 @@ fn strings(v: &Value) -> BTreeSet<String> {
 }
 
 fn sql_ids(conn: &Connection, sql: &str) -> BTreeSet<String> {
-    conn.prepare(sql)
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::column(conn, sql)
 }
 
 #[test]
@@ -739,47 +730,29 @@ fn list_filters_and_markers_on_the_fixture() {
         strings(&cats["inactive_with_null_deleted_at"])
     );
 
-    // --thread, --post, --limit.
+    // --thread, --post, --limit: each lists exactly the rows SQL finds
+    // (`list`'s JSON, and the ids of its rows).
+    let listed = |args: &[&str], sql: &str| -> Value {
+        let list = json_on(&fx.db, now, args);
+        assert_eq!(ids(&list, |_| true), sql_ids(&conn, sql), "{args:?}");
+        list
+    };
     let thread = "5512de8f57404399805d3721202cde31";
-    let of_thread = json_on(
-        &fx.db,
-        now,
+    listed(
         &["list", "posts", "--thread", thread, "--limit", "1000"],
+        &format!("SELECT id FROM forum_post WHERE thread_id = '{thread}'"),
     );
-    assert_eq!(
-        ids(&of_thread, |_| true),
-        sql_ids(
-            &conn,
-            &format!("SELECT id FROM forum_post WHERE thread_id = '{thread}'")
-        )
-    );
-    let atts_of_thread = json_on(
-        &fx.db,
-        now,
+    let atts_of_thread = listed(
         &["list", "attachments", "--thread", thread, "--limit", "1000"],
-    );
-    assert_eq!(
-        ids(&atts_of_thread, |_| true),
-        sql_ids(
-            &conn,
-            &format!(
-                "SELECT a.id FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id WHERE p.thread_id = '{thread}'"
-            )
-        )
+        &format!(
+            "SELECT a.id FROM forum_attachment a JOIN forum_post p ON p.id = a.post_id WHERE p.thread_id = '{thread}'"
+        ),
     );
     assert!(!ids(&atts_of_thread, |_| true).is_empty());
     let post = "b441b6df774244e795c28d919476442a";
-    let of_post = json_on(
-        &fx.db,
-        now,
+    let of_post = listed(
         &["list", "attachments", "--post", post, "--state", "deleted"],
-    );
-    assert_eq!(
-        ids(&of_post, |_| true),
-        sql_ids(
-            &conn,
-            &format!("SELECT id FROM forum_attachment WHERE post_id = '{post}' AND is_active = 0")
-        )
+        &format!("SELECT id FROM forum_attachment WHERE post_id = '{post}' AND is_active = 0"),
     );
     assert_eq!(of_post["count"], 3);
     let limited = json_on(&fx.db, now, &["list", "attachments", "--limit", "3"]);
@@ -939,35 +912,23 @@ fn flags_beat_the_environment_which_beats_the_config_file() {
     );
 
     // retention_days and batch_size from the file; the flags beat them.
-    let out = with_config(h)
-        .args(["--now", DEMO_NOW, "purge", "--dry-run", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan_with = |flags: &[&str]| -> Value {
+        let out = with_config(h)
+            .args(["--now", DEMO_NOW, "purge", "--dry-run", "--json"])
+            .args(flags)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let plan = plan_with(&[]);
     assert_eq!(
         (plan["retention_days"].as_i64(), plan["batch_size"].as_i64()),
         (Some(10), Some(7))
     );
     assert_eq!(plan["cutoff"], "2026-11-16 12:00:00");
-    let out = with_config(h)
-        .args([
-            "--now",
-            DEMO_NOW,
-            "purge",
-            "--dry-run",
-            "--json",
-            "--older-than",
-            "3",
-            "--batch-size",
-            "2",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = plan_with(&["--older-than", "3", "--batch-size", "2"]);
     assert_eq!(
         (plan["retention_days"].as_i64(), plan["batch_size"].as_i64()),
         (Some(3), Some(2))

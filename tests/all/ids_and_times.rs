@@ -172,27 +172,12 @@ fn list_filters_take_ids_in_every_form() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["c0de0000000000000000000000000001"]);
-    let out = json_on(
-        &forum.db,
-        NOW,
-        &[
-            "list",
-            "attachments",
-            "--post",
-            "c0de0000-0000-0000-0000-000000000001",
-        ],
-    );
+    let attachments_of =
+        |post: &str| json_on(&forum.db, NOW, &["list", "attachments", "--post", post]);
+    // A dashed id is the same post.
+    let out = attachments_of("c0de0000-0000-0000-0000-000000000001");
     assert_eq!(out["count"], 1);
-    let out = json_on(
-        &forum.db,
-        NOW,
-        &[
-            "list",
-            "attachments",
-            "--post",
-            "c0de0000000000000000000000000002",
-        ],
-    );
+    let out = attachments_of("c0de0000000000000000000000000002");
     assert_eq!(out["count"], 0);
 }
 
@@ -304,14 +289,8 @@ fn every_datetime_form_is_read_and_compared_in_utc() {
 
     let purge = json_on(&forum.db, NOW, &["purge"]);
     assert_eq!(purge["attachments"], 5);
-    let left: Vec<String> = forum
-        .conn
-        .prepare("SELECT id FROM forum_attachment ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let left: Vec<String> =
+        support::column(&forum.conn, "SELECT id FROM forum_attachment ORDER BY id");
     let expect: Vec<&str> = cases
         .iter()
         .filter(|c| c.2 != Some(true))
@@ -518,14 +497,8 @@ fn every_datetime_the_console_writes_is_in_djangos_form() {
             "{what} = {value:?} is not Django's form"
         );
     }
-    let actions: Vec<String> = forum
-        .conn
-        .prepare("SELECT at FROM modcon_action ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let actions: Vec<String> =
+        support::column(&forum.conn, "SELECT at FROM modcon_action ORDER BY id");
     assert_eq!(
         actions,
         [
@@ -563,17 +536,12 @@ fn booleans_stay_integers_the_web_app_can_load() {
     forum.one_of_each("forum/attachments/x.png", None, false);
     run_on(&forum.db, NOW, &["delete", "thread", &hex_id(1)]).success();
     let types = |f: &Forum| -> Vec<String> {
-        f.conn
-            .prepare(
-                "SELECT typeof(is_active) || is_active FROM forum_thread UNION ALL \
-                 SELECT typeof(is_active) || is_active FROM forum_post UNION ALL \
-                 SELECT typeof(is_active) || is_active FROM forum_attachment",
-            )
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        support::column(
+            &f.conn,
+            "SELECT typeof(is_active) || is_active FROM forum_thread UNION ALL \
+             SELECT typeof(is_active) || is_active FROM forum_post UNION ALL \
+             SELECT typeof(is_active) || is_active FROM forum_attachment",
+        )
     };
     assert_eq!(types(&forum), ["integer0", "integer0", "integer0"]);
     run_on(&forum.db, NOW, &["restore", "thread", &hex_id(1)]).success();

@@ -120,13 +120,7 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
             ("0011_deleted_attachment_post_index", "satisfied"),
         ])
     );
-    let applied: Vec<String> = conn
-        .prepare("SELECT applied_at FROM modcon_migrations")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let applied: Vec<String> = support::column(&conn, "SELECT applied_at FROM modcon_migrations");
     assert!(applied.iter().all(|a| a == DEMO_NOW), "{applied:?}");
     for table in [
         "modcon_action",
@@ -592,27 +586,25 @@ fn a_sqlite_file_without_the_forum_tables() {
 
 #[test]
 fn a_forum_table_missing_a_column_the_console_needs() {
-    let forum = Forum::new();
-    forum
-        .conn
-        .execute_batch("ALTER TABLE forum_post DROP COLUMN content_format")
-        .unwrap();
-    every_command_fails(&forum.db, "table forum_post lacks column content_format");
-
-    let forum = Forum::new();
-    forum
-        .conn
-        .execute_batch("ALTER TABLE forum_thread DROP COLUMN post_count")
-        .unwrap();
-    every_command_fails(&forum.db, "table forum_thread lacks column post_count");
-
-    // An optional table that is there must have what the console reads.
-    let forum = Forum::new();
-    forum
-        .conn
-        .execute_batch("ALTER TABLE users_user RENAME COLUMN username TO login")
-        .unwrap();
-    every_command_fails(&forum.db, "table users_user lacks column username");
+    for (change, error) in [
+        (
+            "ALTER TABLE forum_post DROP COLUMN content_format",
+            "table forum_post lacks column content_format",
+        ),
+        (
+            "ALTER TABLE forum_thread DROP COLUMN post_count",
+            "table forum_thread lacks column post_count",
+        ),
+        // An optional table that is there must have what the console reads.
+        (
+            "ALTER TABLE users_user RENAME COLUMN username TO login",
+            "table users_user lacks column username",
+        ),
+    ] {
+        let forum = Forum::new();
+        forum.conn.execute_batch(change).unwrap();
+        every_command_fails(&forum.db, error);
+    }
 }
 
 #[test]
@@ -801,14 +793,10 @@ fn migrate_on_a_half_migrated_database_adds_only_what_is_missing() {
     // The real run does what the dry run said, and succeeds.
     let real = support::json_on(&forum.db, NOW, &["migrate"]);
     assert_eq!(steps_of(&real), steps_of(&dry));
-    let columns: Vec<String> = forum
-        .conn
-        .prepare("SELECT name FROM pragma_table_info('forum_attachment') ORDER BY cid")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let columns: Vec<String> = support::column(
+        &forum.conn,
+        "SELECT name FROM pragma_table_info('forum_attachment') ORDER BY cid",
+    );
     assert_eq!(
         columns.iter().filter(|c| *c == "is_active").count(),
         1,

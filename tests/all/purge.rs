@@ -9,31 +9,16 @@ use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Duration, NaiveDateTime};
 use rusqlite::Connection;
 use serde_json::Value;
-use support::{FIXTURE_NOW, Forum, count, hex_id, json_on, modcon, run_on};
+use support::{FIXTURE_NOW, Forum, count, json_on, modcon, run_on};
+use support::{attachment_image as img, hex_id as id, thumbnail as thumb};
 use support::{bytes, error_line, snapshot, state, stdout_of};
 
 const NOW: &str = "2026-11-26 12:00:00";
-
-fn id(n: u32) -> String {
-    hex_id(n)
-}
-
-fn img(n: u32) -> String {
-    format!("forum/attachments/2026/01/02/{n:x}.png")
-}
-
-fn thumb(image: &str) -> String {
-    format!(
-        "CACHE/images/{}/thumb.jpg",
-        Path::new(image).with_extension("").display()
-    )
-}
 
 /// `days` (and `extra_secs`) before NOW, in Django's form.
 fn ago(days: i64, extra_secs: i64) -> String {
@@ -56,12 +41,7 @@ fn counts(v: &Value) -> (i64, i64, i64, i64) {
 }
 
 fn ids_in(conn: &Connection, table: &str) -> BTreeSet<String> {
-    conn.prepare(&format!("SELECT id FROM {table}"))
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::column(conn, &format!("SELECT id FROM {table}"))
 }
 
 fn fk_problems(conn: &Connection) -> Vec<(String, i64, String)> {
@@ -325,6 +305,29 @@ fn add_discussion(f: &Forum, t: u32) {
             t = id(t),
         ))
         .unwrap();
+}
+
+/// A discussion (`add_discussion`) per thread of `threads`, then `schema`
+/// (another app's tables, rows and triggers), then each thread deleted
+/// by the console 45 days ago.
+fn discussions_deleted_with(threads: &[u32], schema: &str) -> Forum {
+    let f = Forum::new();
+    for t in threads {
+        add_discussion(&f, *t);
+    }
+    f.conn.execute_batch(schema).unwrap();
+    for t in threads {
+        run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(*t)]).success();
+    }
+    f
+}
+
+/// The skipped rows of a purge report (`skipped`) when only the `kind`
+/// row `n` was skipped, for `reason`.
+fn skipped_alone(kind: &str, n: u32, reason: &str) -> BTreeMap<String, String> {
+    [(format!("{kind} {}", id(n)), reason.to_string())]
+        .into_iter()
+        .collect()
 }
 
 fn table_counts(conn: &Connection) -> [i64; 6] {
@@ -735,14 +738,7 @@ fn a_purge_interrupted_between_commit_and_file_removal_is_finished_by_the_next_r
         [id(0x11), id(0x12)].into_iter().collect()
     );
     assert!(f.exists(&img(0x10)) && f.exists(&thumb(&img(0x10))));
-    let journal: Vec<String> = f
-        .conn
-        .prepare("SELECT image FROM modcon_file_journal")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let journal: Vec<String> = support::column(&f.conn, "SELECT image FROM modcon_file_journal");
     assert_eq!(journal, [img(0x10)]);
 
     let out = json_on(&f.db, NOW, &["purge", "--batch-size", "1"]);
@@ -867,23 +863,6 @@ fn a_row_referenced_from_an_unknown_table_is_skipped_and_reported() {
         .map(|s| s.to_string())
         .collect()
     );
-    let skips = |v: &Value| -> BTreeMap<String, String> {
-        v["skipped_rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    format!(
-                        "{} {}",
-                        s["kind"].as_str().unwrap(),
-                        s["id"].as_str().unwrap()
-                    ),
-                    s["reason"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    };
     let want: BTreeMap<String, String> = [
         (
             format!("attachment {}", id(0x3101)),
@@ -899,9 +878,9 @@ fn a_row_referenced_from_an_unknown_table_is_skipped_and_reported() {
     .into_iter()
     .collect();
     let plan = json_on(&f.db, NOW, &["purge", "--dry-run"]);
-    assert_eq!(skips(&plan), want);
+    assert_eq!(skipped(&plan), want);
     let out = json_on(&f.db, NOW, &["purge"]);
-    assert_eq!(skips(&out), want);
+    assert_eq!(skipped(&out), want);
     assert_eq!(out["skipped"], 2);
     assert_eq!(counts(&out), (1, 2, 3, 3));
     assert!(
@@ -1023,12 +1002,11 @@ fn a_row_a_trigger_refuses_to_delete_is_isolated_and_every_other_row_goes() {
         assert_eq!(counts(&out), (0, 0, 15, 15), "batch size {batch}");
         assert_eq!(
             skipped(&out),
-            [(
-                format!("attachment {}", id(0x17)),
-                "the database refused to delete it: kept by a trigger".to_string()
-            )]
-            .into_iter()
-            .collect(),
+            skipped_alone(
+                "attachment",
+                0x17,
+                "the database refused to delete it: kept by a trigger"
+            ),
             "batch size {batch}"
         );
         assert_eq!(
@@ -1085,33 +1063,27 @@ fn a_trigger_that_silently_ignores_a_delete_is_caught_and_its_row_skipped() {
 
 #[test]
 fn a_to_field_reference_to_a_thread_slug_keeps_that_thread() {
-    let f = Forum::new();
-    add_discussion(&f, 0x1000);
-    add_discussion(&f, 0x2000);
     // A table of another app, referencing threads by slug (Django's
     // to_field), as Django creates it: DEFERRABLE INITIALLY DEFERRED.
-    f.conn
-        .execute_batch(&format!(
+    let f = discussions_deleted_with(
+        &[0x1000, 0x2000],
+        &format!(
             "CREATE TABLE links_threadlink (id integer NOT NULL PRIMARY KEY, \
                thread_slug varchar(250) NOT NULL REFERENCES forum_thread (slug) DEFERRABLE INITIALLY DEFERRED);
              INSERT INTO links_threadlink VALUES (1, 'slug-{}');",
             id(0x1000)
-        ))
-        .unwrap();
-    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(0x1000)]).success();
-    run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(0x2000)]).success();
+        ),
+    );
     let check = json_on(&f.db, NOW, &["check"]);
     assert_eq!(
         check["report"]["foreign_references"],
         serde_json::json!(["links_threadlink.thread_slug → forum_thread.slug"])
     );
-    let want: BTreeMap<String, String> = [(
-        format!("thread {}", id(0x1000)),
-        "referenced from links_threadlink.thread_slug (not a table the web app cascades to)"
-            .to_string(),
-    )]
-    .into_iter()
-    .collect();
+    let want = skipped_alone(
+        "thread",
+        0x1000,
+        "referenced from links_threadlink.thread_slug (not a table the web app cascades to)",
+    );
     assert_eq!(skipped(&json_on(&f.db, NOW, &["purge", "--dry-run"])), want);
     let out = json_on(&f.db, NOW, &["purge"]);
     assert_eq!(skipped(&out), want);
@@ -1131,31 +1103,24 @@ fn a_foreign_key_failing_at_commit_isolates_its_thread_and_the_rest_goes() {
     // from a trigger: the scan finds no such row when the batch starts, but
     // the trigger writes one mid-batch, and the deferred foreign key fails
     // the commit. The thread is isolated; the others go.
-    let f = Forum::new();
-    add_discussion(&f, 0x1000);
-    add_discussion(&f, 0x2000);
-    add_discussion(&f, 0x3000);
-    f.conn
-        .execute_batch(&format!(
+    let f = discussions_deleted_with(
+        &[0x1000, 0x2000, 0x3000],
+        &format!(
             "CREATE TABLE trail_deletedpost (id integer NOT NULL PRIMARY KEY, \
                thread_id char(32) NOT NULL REFERENCES forum_thread (id) DEFERRABLE INITIALLY DEFERRED);
              CREATE TRIGGER trail AFTER DELETE ON forum_post WHEN old.id = '{}'
              BEGIN INSERT INTO trail_deletedpost (thread_id) VALUES (old.thread_id); END;",
             id(0x2001)
-        ))
-        .unwrap();
-    for t in [0x1000, 0x2000, 0x3000] {
-        run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(t)]).success();
-    }
+        ),
+    );
     let out = json_on(&f.db, NOW, &["purge"]);
     assert_eq!(
         skipped(&out),
-        [(
-            format!("thread {}", id(0x2000)),
-            "the database refused to delete it: FOREIGN KEY constraint failed".to_string()
-        )]
-        .into_iter()
-        .collect()
+        skipped_alone(
+            "thread",
+            0x2000,
+            "the database refused to delete it: FOREIGN KEY constraint failed"
+        )
     );
     assert_eq!(counts(&out), (2, 4, 4, 4));
     assert_eq!(
@@ -1171,32 +1136,25 @@ fn a_thread_a_trigger_protects_is_isolated_with_everything_below_it() {
     // A trigger on the thread fires after its posts and attachments were
     // deleted in the same batch: the whole batch rolls back, the thread is
     // isolated and keeps everything below it, the rest goes.
-    let f = Forum::new();
-    add_discussion(&f, 0x1000);
-    add_discussion(&f, 0x2000);
-    add_discussion(&f, 0x3000);
-    f.conn
-        .execute_batch(&format!(
+    let f = discussions_deleted_with(
+        &[0x1000, 0x2000, 0x3000],
+        &format!(
             "CREATE TABLE archive_entry (id integer PRIMARY KEY, title text NOT NULL);
              INSERT INTO archive_entry VALUES (1, 'Thread {}');
              CREATE TRIGGER archived BEFORE DELETE ON forum_thread
                WHEN EXISTS (SELECT 1 FROM archive_entry WHERE title = old.title)
              BEGIN SELECT RAISE(FAIL, 'the thread is archived'); END;",
             id(0x2000)
-        ))
-        .unwrap();
-    for t in [0x1000, 0x2000, 0x3000] {
-        run_on(&f.db, &ago(45, 0), &["delete", "thread", &id(t)]).success();
-    }
+        ),
+    );
     let out = json_on(&f.db, NOW, &["purge"]);
     assert_eq!(
         skipped(&out),
-        [(
-            format!("thread {}", id(0x2000)),
-            "the database refused to delete it: the thread is archived".to_string()
-        )]
-        .into_iter()
-        .collect()
+        skipped_alone(
+            "thread",
+            0x2000,
+            "the database refused to delete it: the thread is archived"
+        )
     );
     assert_eq!(counts(&out).0, 2);
     assert_eq!(
@@ -1549,21 +1507,14 @@ fn purge_with_failpoint(f: &Forum, failpoint: &str, args: &[&str]) -> Value {
 }
 
 fn journal(conn: &Connection) -> Vec<String> {
-    conn.prepare("SELECT image FROM modcon_file_journal ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::column(conn, "SELECT image FROM modcon_file_journal ORDER BY id")
 }
 
 fn purge_files_logged(conn: &Connection) -> Vec<i64> {
-    conn.prepare("SELECT files FROM modcon_action WHERE action = 'purge' ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::column(
+        conn,
+        "SELECT files FROM modcon_action WHERE action = 'purge' ORDER BY id",
+    )
 }
 
 #[test]

@@ -18,8 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Duration, NaiveDateTime};
 use serde_json::Value;
+use support::clean_command;
 use support::site::{Backend, Site};
-use support::{clean_command, hex_id};
+use support::{attachment_image as img, hex_id as id, thumbnail as thumb};
 
 const NOW: &str = "2026-11-26 12:00:00";
 
@@ -27,21 +28,6 @@ const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 /// The author of every row the tests write (the forum's one user).
 const AUTHOR: i64 = 1;
-
-fn id(n: u32) -> String {
-    hex_id(n)
-}
-
-fn img(n: u32) -> String {
-    format!("forum/attachments/2026/01/02/{n:x}.png")
-}
-
-fn thumb(image: &str) -> String {
-    format!(
-        "CACHE/images/{}/thumb.jpg",
-        Path::new(image).with_extension("").display()
-    )
-}
 
 /// `days` before NOW, in Django's form.
 fn ago(days: i64) -> String {

@@ -127,6 +127,12 @@ fn ctx(actor: &str) -> Ctx {
     }
 }
 
+/// Deletes a thread as `mo`, the way the console's executor does.
+fn delete_thread(db: &mut Db, id: &str) -> anyhow::Result<executor::Executed> {
+    let op = Op::Delete(Target::new(Kind::Thread, id.to_string()));
+    executor::execute(db, &ctx("mo"), &op, None, &Why::default())
+}
+
 fn assert_replaced(text: &str) {
     assert!(text.contains("was replaced by another file"), "{text}");
     assert!(text.contains("nothing was changed"), "{text}");
@@ -138,14 +144,7 @@ fn every_write_action_on_a_replaced_file_is_refused_and_changes_neither_file() {
     let (active, deleted, flag, flagged) = r.targets();
     let mut db = r.open();
     // Something to undo, in the file that is at the path now.
-    executor::execute(
-        &mut db,
-        &ctx("mo"),
-        &Op::Delete(Target::new(Kind::Thread, active.clone())),
-        None,
-        &Why::default(),
-    )
-    .unwrap();
+    delete_thread(&mut db, &active).unwrap();
     r.restore();
     let before = r.bytes();
     let ops = [
@@ -178,14 +177,7 @@ fn every_write_action_on_a_replaced_file_is_refused_and_changes_neither_file() {
 
     // Opened again, the connection reads and writes the new file.
     assert!(db.reopen_if_files_changed().unwrap());
-    executor::execute(
-        &mut db,
-        &ctx("mo"),
-        &Op::Delete(Target::new(Kind::Thread, active.clone())),
-        None,
-        &Why::default(),
-    )
-    .unwrap();
+    delete_thread(&mut db, &active).unwrap();
     let (old, new) = r.bytes();
     assert!(old == before.0, "the old file stayed as it was");
     assert!(new != before.1, "the delete went to the new file");
@@ -212,25 +204,11 @@ fn a_wal_database_restored_beside_the_old_files_wal_is_not_read_through_it() {
     let wal = modcon_core::db::side_file(r.db(), "-wal");
     let shm = modcon_core::db::side_file(r.db(), "-shm");
     // A write of the old file sits in its -wal.
-    executor::execute(
-        &mut db,
-        &ctx("mo"),
-        &Op::Delete(Target::new(Kind::Thread, active.clone())),
-        None,
-        &Why::default(),
-    )
-    .unwrap();
+    delete_thread(&mut db, &active).unwrap();
     assert!(wal.exists() && shm.exists());
     r.restore();
     let before = r.bytes();
-    let err = executor::execute(
-        &mut db,
-        &ctx("mo"),
-        &Op::Delete(Target::new(Kind::Thread, active.clone())),
-        None,
-        &Why::default(),
-    )
-    .unwrap_err();
+    let err = delete_thread(&mut db, &active).unwrap_err();
     assert_replaced(&format!("{err:#}"));
     let err = db.reopen_if_files_changed().unwrap_err();
     let text = format!("{err:#}");
@@ -254,14 +232,7 @@ fn a_wal_database_restored_beside_the_old_files_wal_is_not_read_through_it() {
         )
         .unwrap();
     assert_eq!(title, RESTORED_TITLE);
-    executor::execute(
-        &mut db,
-        &ctx("mo"),
-        &Op::Delete(Target::new(Kind::Thread, active.clone())),
-        None,
-        &Why::default(),
-    )
-    .unwrap();
+    delete_thread(&mut db, &active).unwrap();
     drop(db);
     let conn = support::open(r.db());
     let check: String = conn
@@ -315,14 +286,7 @@ fn a_removed_file_is_an_error_saying_so_and_nothing_is_written_anywhere() {
     let mut db = r.open();
     fs::remove_file(r.db()).unwrap();
     let old = fs::read(&r.old).unwrap();
-    let err = executor::execute(
-        &mut db,
-        &ctx("mo"),
-        &Op::Delete(Target::new(Kind::Thread, active)),
-        None,
-        &Why::default(),
-    )
-    .unwrap_err();
+    let err = delete_thread(&mut db, &active).unwrap_err();
     let text = format!("{err:#}");
     assert!(text.contains("was removed"), "{text}");
     assert!(text.contains("nothing was changed"), "{text}");
@@ -369,13 +333,8 @@ fn the_console_says_when_its_database_file_was_removed() {
 
 /// The purge's media, and the files of every attachment row of `db`.
 fn files_of(db: &Path, media: &Path) -> Vec<PathBuf> {
-    let conn = support::open(db);
-    let mut stmt = conn.prepare("SELECT image FROM forum_attachment").unwrap();
-    let images: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let images: Vec<String> =
+        support::column(&support::open(db), "SELECT image FROM forum_attachment");
     images.iter().map(|i| media.join(i)).collect()
 }
 

@@ -43,6 +43,24 @@ impl Tmux {
         Some(tmux)
     }
 
+    /// The console as a moderator starts it (`--actor e2e`, the demo's
+    /// clock) on a new demo database, which comes back with it.
+    fn console_on_demo(
+        name: &str,
+        prefix: &str,
+        width: u16,
+        height: u16,
+    ) -> Option<(support::Demo, Tmux)> {
+        let demo = support::demo(5, 1);
+        let args = format!(
+            "--db {} --now '{}' --actor e2e",
+            demo.db.display(),
+            support::DEMO_NOW
+        );
+        let tmux = Tmux::start(name, prefix, &args, width, height)?;
+        Some((demo, tmux))
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
@@ -98,13 +116,7 @@ impl Drop for Tmux {
 
 #[test]
 fn delete_from_the_real_console_reaches_the_database() {
-    let demo = support::demo(5, 1);
-    let args = format!(
-        "--db {} --now '{}' --actor e2e",
-        demo.db.display(),
-        support::DEMO_NOW
-    );
-    let Some(tmux) = Tmux::start("e2e", "", &args, 100, 30) else {
+    let Some((demo, tmux)) = Tmux::console_on_demo("e2e", "", 100, 30) else {
         return;
     };
     // The first page is in when its first row is drawn.
@@ -124,14 +136,15 @@ fn delete_from_the_real_console_reaches_the_database() {
     // Enter alone cancels.
     tmux.keys(&["Enter"]);
     tmux.wait_for("cancelled; nothing changed");
-    let active: i64 = conn
-        .query_row(
+    let active = || -> i64 {
+        conn.query_row(
             "SELECT is_active FROM forum_thread WHERE id = ?1",
             [&id],
             |r| r.get(0),
         )
-        .unwrap();
-    assert_eq!(active, 1, "{title}");
+        .unwrap()
+    };
+    assert_eq!(active(), 1, "{title}");
 
     tmux.keys(&["d"]);
     // "y" before the counts are in would only say "still counting".
@@ -143,14 +156,7 @@ fn delete_from_the_real_console_reaches_the_database() {
         .take(12)
         .collect();
     tmux.wait_for_all(&[&format!("deleted thread {id}"), &format!("│x  {start}")]);
-    let active: i64 = conn
-        .query_row(
-            "SELECT is_active FROM forum_thread WHERE id = ?1",
-            [&id],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(active, 0);
+    assert_eq!(active(), 0);
     let actor: String = conn
         .query_row(
             "SELECT actor FROM modcon_action ORDER BY id DESC LIMIT 1",
@@ -207,13 +213,7 @@ fn purge_on_a_terminal_shows_a_progress_bar() {
 
 #[test]
 fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
-    let demo = support::demo(5, 1);
-    let args = format!(
-        "--db {} --now '{}' --actor e2e",
-        demo.db.display(),
-        support::DEMO_NOW
-    );
-    let Some(tmux) = Tmux::start("truth", "", &args, 80, 24) else {
+    let Some((demo, tmux)) = Tmux::console_on_demo("truth", "", 80, 24) else {
         return;
     };
     let db = modcon_core::db::Db::open(
@@ -269,13 +269,7 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
 
 #[test]
 fn with_lang_c_the_real_console_draws_ascii_only() {
-    let demo = support::demo(5, 1);
-    let args = format!(
-        "--db {} --now '{}' --actor e2e",
-        demo.db.display(),
-        support::DEMO_NOW
-    );
-    let Some(tmux) = Tmux::start("ascii", "LANG=C LC_ALL=C", &args, 80, 24) else {
+    let Some((_demo, tmux)) = Tmux::console_on_demo("ascii", "LANG=C LC_ALL=C", 80, 24) else {
         return;
     };
     let screen = tmux.wait_for_all(&["+> Threads", "|+ ", "? help"]);

@@ -198,6 +198,31 @@ pub fn count(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// The first column of every row `sql` returns, in its order (or as a set).
+pub fn column<T: rusqlite::types::FromSql, C: FromIterator<T>>(conn: &Connection, sql: &str) -> C {
+    conn.prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Where the purge tests' attachment `n` keeps its image (below the
+/// media root).
+pub fn attachment_image(n: u32) -> String {
+    format!("forum/attachments/2026/01/02/{n:x}.png")
+}
+
+/// The one thumbnail a test attachment with a file has: a rendition in
+/// the image's own `CACHE/images/` folder.
+pub fn thumbnail(image: &str) -> String {
+    format!(
+        "CACHE/images/{}/thumb.jpg",
+        Path::new(image).with_extension("").display()
+    )
+}
+
 /// The forum tables as Django creates them on SQLite (column types, NOT
 /// NULLs, DEFERRABLE foreign keys), written by hand so the test does not
 /// lean on the console's own migration.
@@ -301,8 +326,7 @@ impl Forum {
             .unwrap();
         if with_file {
             self.file(image);
-            let stem = Path::new(image).with_extension("");
-            self.file(&format!("CACHE/images/{}/thumb.jpg", stem.display()));
+            self.file(&thumbnail(image));
         }
     }
 

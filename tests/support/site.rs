@@ -228,9 +228,7 @@ impl Site {
                 ));
                 if with_file {
                     self.forum.file(image);
-                    let stem = Path::new(image).with_extension("");
-                    self.forum
-                        .file(&format!("CACHE/images/{}/thumb.jpg", stem.display()));
+                    self.forum.file(&super::thumbnail(image));
                 }
             }
         }

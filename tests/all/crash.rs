@@ -130,7 +130,7 @@ impl Copy {
     fn rows(&self) -> BTreeSet<Row> {
         let conn = self.conn();
         let mut rows = BTreeSet::new();
-        for table in TABLES {
+        for table in support::PURGED_TABLES {
             let mut stmt = conn.prepare(&format!("SELECT id FROM {table}")).unwrap();
             for id in stmt.query_map([], |r| r.get::<_, String>(0)).unwrap() {
                 rows.insert((table, id.unwrap()));
@@ -160,15 +160,6 @@ impl Copy {
             .collect()
     }
 }
-
-const TABLES: [&str; 6] = [
-    "forum_thread",
-    "forum_post",
-    "forum_attachment",
-    "forum_reaction",
-    "forum_flaggedcontent",
-    "forum_moderationaction",
-];
 
 /// Makes rows and remembers where they belong.
 struct Builder {

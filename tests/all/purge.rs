@@ -330,16 +330,9 @@ fn skipped_alone(kind: &str, n: u32, reason: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Rows in each of `support::PURGED_TABLES`.
 fn table_counts(conn: &Connection) -> [i64; 6] {
-    [
-        "forum_thread",
-        "forum_post",
-        "forum_attachment",
-        "forum_reaction",
-        "forum_flaggedcontent",
-        "forum_moderationaction",
-    ]
-    .map(|t| count(conn, &format!("SELECT count(*) FROM {t}")))
+    support::PURGED_TABLES.map(|t| count(conn, &format!("SELECT count(*) FROM {t}")))
 }
 
 #[test]

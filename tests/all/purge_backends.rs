@@ -174,14 +174,7 @@ fn a_thread_goes_with_its_posts_attachments_reactions_flags_and_their_actions_on
         let out = site.json(NOW, &["purge"]);
         assert_eq!(counts(&out), (1, 2, 2, 2), "{backend:?}: {out}");
         assert_eq!(out["skipped"], 0, "{backend:?}: {out}");
-        for table in [
-            "forum_thread",
-            "forum_post",
-            "forum_attachment",
-            "forum_reaction",
-            "forum_flaggedcontent",
-            "forum_moderationaction",
-        ] {
+        for table in support::PURGED_TABLES {
             assert!(site.ids(table).is_empty(), "{backend:?}: {table}");
         }
         assert_eq!(site.count("SELECT count(*) FROM modcon_deletion"), 0);

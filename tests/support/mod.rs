@@ -208,6 +208,18 @@ pub fn column<T: rusqlite::types::FromSql, C: FromIterator<T>>(conn: &Connection
         .collect()
 }
 
+/// The forum tables a purge deletes rows from (its rows and, as the web
+/// app's cascades would, their reactions, flags and flags' actions), as
+/// the tests expect them: written here, not taken from the console.
+pub const PURGED_TABLES: [&str; 6] = [
+    "forum_thread",
+    "forum_post",
+    "forum_attachment",
+    "forum_reaction",
+    "forum_flaggedcontent",
+    "forum_moderationaction",
+];
+
 /// Where the purge tests' attachment `n` keeps its image (below the
 /// media root).
 pub fn attachment_image(n: u32) -> String {

@@ -7,7 +7,11 @@
 //! `modcon migrate`, every rule kept (re-check in each batch, per-row
 //! records, file journal, dependents first, files removed). Then the same
 //! database loaded into a throwaway PostgreSQL database, its floor and
-//! its purges at batch sizes 100 and 1000. `MODCON_BENCH_PURGE=postgres`
+//! its purges at batch sizes 100 and 1000. On both backends, beside the
+//! floor, the floor with the purge's own records: the same deletes in
+//! batches of 1000 with, for each row, the record of what was removed and
+//! its file's journal entry (what the purge must write besides the delete),
+//! so the gap splits into what those records cost and what modcon adds. `MODCON_BENCH_PURGE=postgres`
 //! (or `sqlite`) leaves out the other backend's purges (the SQLite floor
 //! is always measured).
 
@@ -328,6 +332,91 @@ pub fn floor(db: &Path) -> (u64, Duration) {
     (n as u64, started.elapsed())
 }
 
+/// The batch of the floors with the purge's own records: as many rows as
+/// a purge's batch at `--batch-size 1000`.
+const RECORDS_BATCH: usize = 1000;
+
+/// Rows per second of the purge's own writes in plain SQL, its lower bound
+/// on SQLite: in batches of [`RECORDS_BATCH`], one transaction each, the
+/// expired attachments deleted and, for each, the record of what was
+/// removed and its file's journal entry written to the console's tables
+/// (after one audit entry), with their foreign keys checked as the console
+/// has them; no re-check, no plan, no files.
+fn floor_with_records(db: &Path) -> (u64, Duration) {
+    let started = Instant::now();
+    let cut = cutoff(parse_now(NOW).expect("now"), 30);
+    let mut conn = Connection::open(db).expect("open");
+    conn.execute_batch("PRAGMA foreign_keys = ON")
+        .expect("foreign keys");
+    let mut action = None;
+    let mut rows = 0;
+    loop {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .expect("begin");
+        let action_id: i64 = *action.get_or_insert_with(|| {
+            tx.query_row(
+                "INSERT INTO modcon_action (at, actor, action) VALUES (?1, 'bench', 'purge') \
+                 RETURNING id",
+                [NOW],
+                |r| r.get(0),
+            )
+            .expect("audit entry")
+        });
+        let gone: Vec<(String, String, String, String)> = tx
+            .prepare_cached(
+                "DELETE FROM forum_attachment WHERE rowid IN (SELECT rowid FROM forum_attachment \
+                 WHERE is_active = 0 AND deleted_at <= ?1 LIMIT ?2) \
+                 RETURNING id, post_id, image, deleted_at",
+            )
+            .expect("delete")
+            .query_map((&cut, RECORDS_BATCH as i64), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .expect("delete")
+            .map(|r| r.expect("row"))
+            .collect();
+        {
+            let mut record = tx
+                .prepare_cached(
+                    "INSERT INTO modcon_purged (action_id, kind, row_id, parent_id, image, deleted_at) \
+                     VALUES (?1, 'attachment', ?2, ?3, ?4, ?5)",
+                )
+                .expect("record");
+            let mut journal = tx
+                .prepare_cached(
+                    "INSERT INTO modcon_file_journal (action_id, image, queued_at) VALUES (?1, ?2, ?3)",
+                )
+                .expect("journal");
+            for (id, post, image, deleted_at) in &gone {
+                record
+                    .execute((action_id, id, post, image, deleted_at))
+                    .expect("record");
+                journal.execute((action_id, image, NOW)).expect("journal");
+            }
+        }
+        tx.commit().expect("commit");
+        rows += gone.len() as u64;
+        if gone.len() < RECORDS_BATCH {
+            return (rows, started.elapsed());
+        }
+    }
+}
+
+/// A figure for the floor with the purge's own records, against `floor_rate`.
+fn records_figure(backend: &str, rows: u64, took: Duration, floor_rate: f64) -> Figure {
+    let r = rate(rows, took);
+    Figure {
+        name: format!(
+            "{backend}floor with the purge's own records: batches of {RECORDS_BATCH}, \
+             each row's record and journal entry"
+        ),
+        value: format!("{r:.0} rows/s = {:.2}× floor", r / floor_rate),
+        target: "(the bound of a purge)".into(),
+        met: None,
+    }
+}
+
 /// What one purge did and how long it took.
 struct Run {
     rows: u64,
@@ -408,6 +497,9 @@ pub fn figures(dir: &Path) -> Vec<Figure> {
         target: "1×".into(),
         met: None,
     });
+    let (db, _) = copy(dir, &base, &media, "floor-records");
+    let (rows, took) = floor_with_records(&db);
+    figures.push(records_figure("", rows, took, floor_rate));
     let mut without = [0.0_f64; 2];
     // `MODCON_BENCH_PURGE=postgres` leaves out SQLite's purges (its floor
     // stays, for context); `sqlite` leaves out PostgreSQL.
@@ -624,6 +716,71 @@ fn pg_floor(url: &str) -> (u64, Duration) {
     (n, started.elapsed())
 }
 
+/// The purge's own writes in plain SQL on PostgreSQL, as
+/// [`floor_with_records`] on SQLite: per batch one transaction and one
+/// statement, the delete's rows (looked up by key: `IN (subquery)` made
+/// the planner scan the table) feeding their records and journal entries.
+/// As the purge's batches, they commit without waiting for the disk, and
+/// one commit that waits makes them durable at the end.
+fn pg_floor_with_records(url: &str) -> (u64, Duration) {
+    let started = Instant::now();
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute("SET synchronous_commit = off")
+        .expect("set");
+    let utc = |t: &str| {
+        chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+            parse_now(t).expect("time"),
+            chrono::Utc,
+        )
+    };
+    let (now, cut) = (utc(NOW), utc(&cutoff(parse_now(NOW).expect("now"), 30)));
+    let batch = client
+        .prepare(
+            "WITH gone AS (DELETE FROM forum_attachment WHERE id = ANY(ARRAY(SELECT id \
+               FROM forum_attachment WHERE is_active = false AND deleted_at <= $2 LIMIT $3)) \
+               RETURNING id, post_id, image, deleted_at), \
+             record AS (INSERT INTO modcon_purged (action_id, kind, row_id, parent_id, image, deleted_at) \
+               SELECT CAST($1 AS bigint), 'attachment', id, post_id, image, deleted_at FROM gone), \
+             journal AS (INSERT INTO modcon_file_journal (action_id, image, queued_at) \
+               SELECT CAST($1 AS bigint), image, CAST($4 AS timestamptz) FROM gone) \
+             SELECT count(*) FROM gone",
+        )
+        .expect("prepare");
+    let mut action: Option<i64> = None;
+    let mut rows = 0;
+    loop {
+        let mut tx = client.transaction().expect("begin");
+        let action_id = match action {
+            Some(id) => id,
+            None => tx
+                .query_one(
+                    "INSERT INTO modcon_action (at, actor, action) VALUES ($1, 'bench', 'purge') \
+                     RETURNING id",
+                    &[&now],
+                )
+                .expect("audit entry")
+                .get(0),
+        };
+        action = Some(action_id);
+        let n: i64 = tx
+            .query_one(&batch, &[&action_id, &cut, &(RECORDS_BATCH as i64), &now])
+            .expect("batch")
+            .get(0);
+        tx.commit().expect("commit");
+        rows += n as u64;
+        if n < RECORDS_BATCH as i64 {
+            client
+                .batch_execute(&format!(
+                    "BEGIN; SET LOCAL synchronous_commit = on; \
+                     UPDATE modcon_action SET files = 0 WHERE id = {action_id}; COMMIT"
+                ))
+                .expect("durable");
+            return (rows, started.elapsed());
+        }
+    }
+}
+
 /// The purge figures on PostgreSQL, on the web-app database `base` built
 /// for SQLite (and its media): the floor, then `purge` at batch sizes 100
 /// and 1000, each on a fresh copy of the database (`CREATE DATABASE ...
@@ -667,6 +824,10 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
         target: "1×".into(),
         met: None,
     });
+    let records_db = copy_db("floor_records");
+    let (rows, took) = pg_floor_with_records(&pg_server::url_of(&records_db));
+    drop_db(&records_db);
+    figures.push(records_figure("PostgreSQL ", rows, took, floor_rate));
     for batch in [100, 1000] {
         let name = copy_db(&format!("b{batch}"));
         let to_media = dir.join(format!("pg-b{batch}-media"));

@@ -118,6 +118,8 @@ fn a_fresh_database_gets_every_migration_once_and_the_web_apps_exact_schema() {
             ("0010_purge_lock", "applied"),
             // An index on PostgreSQL only: nothing to do on SQLite.
             ("0011_deleted_attachment_post_index", "satisfied"),
+            // Foreign keys dropped on PostgreSQL only: nothing on SQLite.
+            ("0012_purge_records_without_action_keys", "satisfied"),
         ])
     );
     let applied: Vec<String> = support::column(&conn, "SELECT applied_at FROM modcon_migrations");
@@ -226,6 +228,8 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0010_purge_lock", "applied"),
             // An index on PostgreSQL only: nothing to do on SQLite.
             ("0011_deleted_attachment_post_index", "satisfied"),
+            // Foreign keys dropped on PostgreSQL only: nothing on SQLite.
+            ("0012_purge_records_without_action_keys", "satisfied"),
         ])
     );
     assert_eq!(table_sql(&forum.conn, not_own), schema_before);
@@ -264,6 +268,7 @@ fn an_existing_django_schema_is_recognised_not_recreated_and_left_alone() {
             ("0009_deleted_post_index", "applied"),
             ("0010_purge_lock", "done"),
             ("0011_deleted_attachment_post_index", "done"),
+            ("0012_purge_records_without_action_keys", "done"),
         ])
     );
     assert_eq!(bytes(&forum.db), before);
@@ -438,6 +443,8 @@ fn a_database_from_before_the_attachment_soft_delete_needs_migrate() {
             ("0010_purge_lock", "applied"),
             // An index on PostgreSQL only: nothing to do on SQLite.
             ("0011_deleted_attachment_post_index", "satisfied"),
+            // Foreign keys dropped on PostgreSQL only: nothing on SQLite.
+            ("0012_purge_records_without_action_keys", "satisfied"),
         ])
     );
     let conn = &old.conn;

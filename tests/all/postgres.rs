@@ -37,33 +37,41 @@ fn run_json(home: &Path, db: &Path, args: &[&str]) -> (bool, serde_json::Value, 
     )
 }
 
-/// The one migration that differs by backend: an index on PostgreSQL
-/// only, which SQLite records as satisfied (nothing to do there, even on
-/// the first read-write open).
+/// The one migration that differs by backend and is applied only by
+/// `migrate`: an index on PostgreSQL only, which SQLite records as
+/// satisfied (nothing to do there, even on the first read-write open).
 const POSTGRES_ONLY_MIGRATION: &str = "0011_deleted_attachment_post_index";
 
-/// Takes that migration's step out of `migrate`'s JSON on each backend
-/// (nothing else may differ), checking what each says of it.
+/// The migrations that do something on PostgreSQL only (SQLite records
+/// them as satisfied): that index, and the foreign keys dropped from the
+/// purge's records (applied on the first read-write open).
+const POSTGRES_ONLY_MIGRATIONS: [&str; 2] = [
+    POSTGRES_ONLY_MIGRATION,
+    "0012_purge_records_without_action_keys",
+];
+
+/// Takes those migrations' steps out of `migrate`'s JSON on each backend
+/// (nothing else may differ), checking what each says of them.
 fn take_postgres_only_step(on_sqlite: &mut serde_json::Value, on_pg: &mut serde_json::Value) {
-    let take = |json: &mut serde_json::Value| -> Option<serde_json::Value> {
-        let steps = json.get_mut("steps")?.as_array_mut()?;
-        let i = steps
-            .iter()
-            .position(|s| s["name"] == POSTGRES_ONLY_MIGRATION)?;
-        Some(steps.remove(i))
-    };
-    if let Some(step) = take(on_sqlite) {
-        assert!(
-            matches!(step["outcome"].as_str(), Some("satisfied" | "done")),
-            "{step}"
-        );
-        assert_eq!(step["adds"], serde_json::json!([]), "{step}");
-    }
-    if let Some(step) = take(on_pg) {
-        assert!(
-            matches!(step["outcome"].as_str(), Some("applied" | "done")),
-            "{step}"
-        );
+    for name in POSTGRES_ONLY_MIGRATIONS {
+        let take = |json: &mut serde_json::Value| -> Option<serde_json::Value> {
+            let steps = json.get_mut("steps")?.as_array_mut()?;
+            let i = steps.iter().position(|s| s["name"] == name)?;
+            Some(steps.remove(i))
+        };
+        if let Some(step) = take(on_sqlite) {
+            assert!(
+                matches!(step["outcome"].as_str(), Some("satisfied" | "done")),
+                "{step}"
+            );
+            assert_eq!(step["adds"], serde_json::json!([]), "{step}");
+        }
+        if let Some(step) = take(on_pg) {
+            assert!(
+                matches!(step["outcome"].as_str(), Some("applied" | "done")),
+                "{step}"
+            );
+        }
     }
 }
 
@@ -1328,4 +1336,72 @@ fn statements_run_together_give_each_ones_count_on_both_backends() {
     assert_eq!(counts[0], counts[1]);
     // Not vacuous: the fixture has likes and other active reactions.
     assert!(counts[0][0] > 0 && counts[0][1] > 0, "{counts:?}");
+}
+
+/// The foreign keys from the purge's records and file journal to
+/// modcon_action (the server checked them row by row in every batch) are
+/// dropped by the first read-write open of a database an older console
+/// made (its migrations up to 0011 recorded, the keys in place). A purge
+/// on it applies the migration first and its records name its action.
+#[test]
+fn an_older_consoles_database_loses_the_purge_records_action_keys_on_open() {
+    let pg = PgDb::fixture();
+    let home = tempfile::tempdir().unwrap();
+    drop(Db::open(&pg.arg(), &OpenOptions::new(Access::ReadWrite)).unwrap());
+    let mut client = pg.client();
+    let keys = |client: &mut postgres::Client| -> Vec<String> {
+        client
+            .query(
+                "SELECT conrelid::regclass::text FROM pg_constraint \
+                 WHERE contype = 'f' AND confrelid = 'modcon_action'::regclass \
+                 AND conrelid::regclass::text IN ('modcon_purged', 'modcon_file_journal') \
+                 ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(keys(&mut client), Vec::<String>::new());
+    // As the console before migration 0012 left the database.
+    client
+        .batch_execute(
+            "ALTER TABLE modcon_purged ADD CONSTRAINT modcon_purged_action_id_fkey \
+               FOREIGN KEY (action_id) REFERENCES modcon_action (id); \
+             ALTER TABLE modcon_file_journal ADD CONSTRAINT modcon_file_journal_action_id_fkey \
+               FOREIGN KEY (action_id) REFERENCES modcon_action (id); \
+             DELETE FROM modcon_migrations WHERE name = '0012_purge_records_without_action_keys'",
+        )
+        .unwrap();
+    assert_eq!(
+        keys(&mut client),
+        ["modcon_file_journal", "modcon_purged"].map(String::from)
+    );
+    // The purge opens the database read-write: the migration comes first.
+    let (ok, out, err) = run_json(home.path(), &pg.arg(), &["purge", "--keep-files"]);
+    assert!(ok, "{err}");
+    assert!(out["attachments"].as_i64().unwrap() > 0, "{out}");
+    assert_eq!(keys(&mut client), Vec::<String>::new());
+    let recorded: Vec<String> = client
+        .query(
+            "SELECT outcome FROM modcon_migrations \
+             WHERE name = '0012_purge_records_without_action_keys'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(recorded, ["applied"]);
+    // Every record names the purge's action.
+    let orphans: i64 = client
+        .query_one(
+            "SELECT count(*) FROM modcon_purged p LEFT JOIN modcon_action a ON a.id = p.action_id \
+             WHERE a.action IS DISTINCT FROM 'purge'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(orphans, 0);
 }

@@ -658,3 +658,75 @@ fn assert_kept_as_changed(report: &Value, id: &str) {
         "no longer purgeable (changed since the plan)"
     );
 }
+
+/// Every record of a removed row and every file-journal entry names the
+/// purge that wrote it, an action that exists (on PostgreSQL no foreign
+/// key checks this: the purge writes its action first, in the same
+/// transaction). Two purges, with files that cannot be removed, so each
+/// leaves a journal entry to look at.
+#[test]
+fn each_purge_record_and_journal_entry_names_its_purge_on_both_backends() {
+    for backend in BACKENDS {
+        let site = post_site(backend);
+        site.post_at(&id(3), &id(1), &ago(400));
+        remove(&site, "forum_post", &id(3), &id(0x40), &id(0x41), &ago(50));
+        for n in 0x10..0x13 {
+            site.attachment(&id(n), &id(2), &img(n), Some(&ago(50)), true);
+        }
+        site.attachment(&id(0x20), &id(3), &img(0x20), Some(&ago(50)), true);
+        // The second purge's row: past retention only at its later time.
+        site.attachment(&id(0x30), &id(2), &img(0x30), Some(&ago(20)), true);
+        let later = {
+            let now = NaiveDateTime::parse_from_str(NOW, "%Y-%m-%d %H:%M:%S").unwrap();
+            (now + Duration::days(20))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        };
+        // The second purge cannot remove any image: the first one's entry
+        // stays too.
+        for (now, stuck, failed) in [(NOW, img(0x11), 1), (later.as_str(), ".png".into(), 2)] {
+            let out = site
+                .command(now, &["purge", "--batch-size", "1", "--json"])
+                .env("MODCON_FAILPOINT", format!("remove-file:deny={stuck}"))
+                .output()
+                .unwrap();
+            let out: Value = serde_json::from_slice(&support::succeeded(out).stdout).unwrap();
+            assert_eq!(out["files_failed"], failed, "{backend:?}: {out}");
+        }
+        let purges = site.rows("SELECT id FROM modcon_action WHERE action = 'purge' ORDER BY id");
+        assert_eq!(purges.len(), 2, "{backend:?}");
+        let (first, second) = (purges[0][0].clone(), purges[1][0].clone());
+        // Post P(3) with its attachment, flag and moderation action, three
+        // attachments of P(2), then the one the second purge removed.
+        let records = site.rows(
+            "SELECT p.action_id, a.action, p.row_id FROM modcon_purged p \
+             LEFT JOIN modcon_action a ON a.id = p.action_id ORDER BY p.row_id",
+        );
+        assert_eq!(records.len(), 8, "{backend:?}: {records:?}");
+        for record in &records {
+            assert_eq!(
+                record[1].as_deref(),
+                Some("purge"),
+                "{backend:?}: {record:?}"
+            );
+            let want = if record[2] == Some(id(0x30)) {
+                &second
+            } else {
+                &first
+            };
+            assert_eq!(&record[0], want, "{backend:?}: {record:?}");
+        }
+        let journal = site.rows(
+            "SELECT j.action_id, a.action, j.image FROM modcon_file_journal j \
+             LEFT JOIN modcon_action a ON a.id = j.action_id ORDER BY j.id",
+        );
+        assert_eq!(
+            journal,
+            [
+                vec![first.clone(), Some("purge".into()), Some(img(0x11))],
+                vec![second.clone(), Some("purge".into()), Some(img(0x30))],
+            ],
+            "{backend:?}"
+        );
+    }
+}

@@ -41,6 +41,7 @@ pub const DELETED_ATTACHMENT_INDEX: &str = "0008_deleted_attachment_index";
 pub const DELETED_POST_INDEX: &str = "0009_deleted_post_index";
 pub const PURGE_LOCK: &str = "0010_purge_lock";
 pub const DELETED_ATTACHMENT_POST_INDEX: &str = "0011_deleted_attachment_post_index";
+pub const PURGE_RECORDS_WITHOUT_ACTION_KEYS: &str = "0012_purge_records_without_action_keys";
 
 /// A migration's SQL, embedded from the repository's top-level
 /// `migrations/` folder (two levels above this crate).
@@ -54,7 +55,7 @@ macro_rules! migration_sql {
     };
 }
 
-pub static MIGRATIONS: [Migration; 11] = [
+pub static MIGRATIONS: [Migration; 12] = [
     Migration {
         name: FORUM_SCHEMA,
         sql: migration_sql!("0001_forum_schema.sql"),
@@ -133,6 +134,15 @@ pub static MIGRATIONS: [Migration; 11] = [
         )),
         when: When::OnRequest,
         purpose: "on PostgreSQL, a partial index of deleted attachments by post and deletion time, for the counts (nothing on SQLite)",
+    },
+    Migration {
+        name: PURGE_RECORDS_WITHOUT_ACTION_KEYS,
+        sql: migration_sql!("0012_purge_records_without_action_keys.sql"),
+        postgres: Some(migration_sql!(
+            "postgres/0012_purge_records_without_action_keys.sql"
+        )),
+        when: When::OnOpen,
+        purpose: "on PostgreSQL, the purge's records and file journal without foreign keys to their action (written by the console alone, after their action, which is never deleted), so a batch does not check each row (nothing on SQLite)",
     },
 ];
 

@@ -1,0 +1,7 @@
+-- Nothing on SQLite. On PostgreSQL this drops the foreign keys from
+-- modcon_purged.action_id and modcon_file_journal.action_id to
+-- modcon_action: the server checks each inserted row with a lookup and a
+-- row lock on its action, about half the time of a purge batch's one
+-- write statement. SQLite's checks of the same keys are cheap, so they
+-- stay. The migration exists on both backends so they record the same
+-- names.

@@ -730,3 +730,94 @@ fn each_purge_record_and_journal_entry_names_its_purge_on_both_backends() {
         );
     }
 }
+
+/// A read-only PostgreSQL session (a `--read-only` console) may plan a
+/// purge again and again: each dry run gives the same plan, leaves its
+/// temporary work tables empty, and their dead space is given back once it
+/// grows (by `DELETE` and `VACUUM`: the session may not `TRUNCATE`), so
+/// they do not grow for as long as the session lasts.
+#[test]
+fn a_read_only_postgresql_session_plans_again_and_again_without_its_work_tables_growing() {
+    use modcon_core::db::{Access, Db, OpenOptions};
+    use modcon_core::purge::{self, PurgeOptions};
+
+    let site = post_site(Backend::Postgres);
+    for n in 0x10..0x15 {
+        site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)), true);
+    }
+    let pg = site.pg().unwrap();
+    let mut db = Db::open(&pg.arg(), &OpenOptions::new(Access::ReadOnly)).unwrap();
+    let ctx = modcon_core::Ctx {
+        now: modcon_core::model::parse_datetime(NOW).unwrap(),
+        actor: "mo".into(),
+        os_account: None,
+        client_addr: None,
+        reason: None,
+        retention_days: 30,
+    };
+    let options = PurgeOptions {
+        retention_days: 30,
+        batch_size: 100,
+        dry_run: true,
+        keep_files: true,
+    };
+    let dry_run = |db: &mut Db| {
+        purge::run(
+            db,
+            &ctx,
+            None,
+            &options,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+    };
+    let rows_left = |db: &Db| -> i64 {
+        db.conn()
+            .query_row(
+                "SELECT (SELECT count(*) FROM pg_temp.modcon_plan_root) \
+                      + (SELECT count(*) FROM pg_temp.modcon_doomed)",
+                modcon_core::sql::params![],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let size = |db: &Db| -> i64 {
+        db.conn()
+            .query_row(
+                "SELECT pg_total_relation_size('pg_temp.modcon_plan_root') \
+                      + pg_total_relation_size('pg_temp.modcon_doomed')",
+                modcon_core::sql::params![],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let first = dry_run(&mut db);
+    assert_eq!(first.removed.attachments, 5, "{first:?}");
+    assert_eq!(rows_left(&db), 0);
+    let second = dry_run(&mut db);
+    assert_eq!(second, first);
+    assert_eq!(rows_left(&db), 0);
+    // Many large plans' worth of dead rows (what a session's dry runs on a
+    // large forum leave), written as the session may: into its own
+    // temporary table, then deleted.
+    db.conn()
+        .execute_batch(
+            "INSERT INTO pg_temp.modcon_doomed (tbl, id, root, rid, image) \
+             SELECT 'forum_attachment', md5(n::text)::uuid, md5(n::text)::uuid, 0, repeat('x', 80) \
+             FROM generate_series(1, 100000) AS n; \
+             DELETE FROM pg_temp.modcon_doomed",
+        )
+        .unwrap();
+    let grown = size(&db);
+    assert!(grown > 8 << 20, "{grown}");
+    let third = dry_run(&mut db);
+    assert_eq!(third, first);
+    assert_eq!(rows_left(&db), 0);
+    let trimmed = size(&db);
+    assert!(
+        trimmed < grown / 2 && trimmed < 8 << 20,
+        "{grown} -> {trimmed}"
+    );
+    assert!(db.is_read_only());
+}

@@ -639,12 +639,20 @@ fn candidates_sql(d: Dialect, kind: Kind) -> String {
     )
 }
 
-/// Gives the dead space of the PostgreSQL work tables back (a
-/// `TRUNCATE`, which a read-only session may not run) once they hold more
-/// than a few megabytes, so a session's many purges and plans do not
+/// Empties the PostgreSQL work tables (allowed in a read-only transaction,
+/// unlike `TRUNCATE`).
+const EMPTY_WORK_TABLES: &str =
+    "DELETE FROM pg_temp.modcon_doomed; DELETE FROM pg_temp.modcon_plan_root";
+
+/// Gives the dead space of the PostgreSQL work tables back once they hold
+/// more than a few megabytes, so a session's many purges and plans do not
 /// grow them without end: each then holds at most one purge's rows.
+/// Emptied by `DELETE` and then vacuumed (nothing vacuums a temporary
+/// table by itself), since a read-only session (`--read-only`, whose dry
+/// runs fill them too) may do both but may not `TRUNCATE`. Outside any
+/// transaction: `VACUUM` refuses to run in one.
 fn trim_work_tables(db: &mut Db) -> Result<()> {
-    if !db.is_postgres() || db.is_read_only() {
+    if !db.is_postgres() {
         return Ok(());
     }
     let conn = db.conn();
@@ -656,7 +664,8 @@ fn trim_work_tables(db: &mut Db) -> Result<()> {
         |r| r.get::<bool>(0),
     )?;
     if big {
-        conn.execute_batch("TRUNCATE pg_temp.modcon_doomed, pg_temp.modcon_plan_root")?;
+        conn.execute_batch(EMPTY_WORK_TABLES)?;
+        conn.execute_batch("VACUUM pg_temp.modcon_doomed, pg_temp.modcon_plan_root")?;
     }
     Ok(())
 }
@@ -1555,9 +1564,13 @@ pub fn run(
         Ok(plan)
     };
     let mut plan = if db.is_postgres() {
-        // One snapshot, and the transaction the work tables need.
+        // One snapshot, and the transaction the work tables need. A dry
+        // run leaves them empty (a console's session may plan many times).
         let tx = db.read_tx()?;
         let plan = plan_and_count(tx.conn(), &mut report)?;
+        if options.dry_run {
+            tx.conn().execute_batch(EMPTY_WORK_TABLES)?;
+        }
         tx.commit()?;
         plan
     } else {

@@ -724,48 +724,41 @@ pub fn plan(conn: Conn, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result
         cutoff: cutoff.clone(),
         ..Plan::default()
     };
-    let counts_by_kind = |sql: &str| -> Result<Vec<(Kind, i64)>> {
-        let rows = conn.query_map(sql, params![], |r| Ok((r.int(0)?, r.int(1)?)))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(k, n)| {
-                Kind::ALL
-                    .into_iter()
-                    .find(|kind| plan_order(*kind) == k)
-                    .map(|kind| (kind, n))
-            })
-            .collect())
-    };
-    for (kind, n) in counts_by_kind(&format!(
-        "SELECT k, count(*) FROM {temp}.modcon_plan_root WHERE held = 0 GROUP BY k"
-    ))? {
-        plan.roots.add(kind, n);
+    // Roots, and rows held back (also those below a root held back
+    // itself), per kind: one read.
+    let per_kind = conn.query_map(
+        &format!("SELECT k, held, count(*) FROM {temp}.modcon_plan_root GROUP BY k, held"),
+        params![],
+        |r| Ok((r.int(0)?, r.int(1)?, r.int(2)?)),
+    )?;
+    for (k, held, n) in per_kind {
+        let Some(kind) = Kind::ALL.into_iter().find(|kind| plan_order(*kind) == k) else {
+            continue;
+        };
+        match held {
+            0 => plan.roots.add(kind, n),
+            _ => plan.held_back.add(kind, n),
+        }
     }
-    // Held back, also those below a root held back itself.
-    for (kind, n) in counts_by_kind(&format!(
-        "SELECT k, count(*) FROM {temp}.modcon_plan_root WHERE held = 1 GROUP BY k"
-    ))? {
-        plan.held_back.add(kind, n);
-    }
-    // Rows removed, children included.
-    let count = |sql: &str| -> Result<i64> { conn.query_row(sql, params![], |r| r.get(0)) };
+    // Rows removed, children included: the posts of the threads, the
+    // attachments of the posts and of the threads' posts, in one read.
     let join = d.fixed_join();
+    let (posts_of_threads, attachments_of_posts, attachments_of_threads) = conn.query_row(
+        &format!(
+            "SELECT (SELECT count(*) FROM {temp}.modcon_plan_root r \
+                     {join} forum_post p ON p.thread_id = r.id WHERE r.k = {thread} AND r.held = 0), \
+                    (SELECT count(*) FROM {temp}.modcon_plan_root r \
+                     {join} forum_attachment a ON a.post_id = r.id WHERE r.k = {post} AND r.held = 0), \
+                    (SELECT count(*) FROM {temp}.modcon_plan_root r \
+                     {join} forum_post p ON p.thread_id = r.id \
+                     {join} forum_attachment a ON a.post_id = p.id WHERE r.k = {thread} AND r.held = 0)"
+        ),
+        params![],
+        |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?)),
+    )?;
     plan.rows.threads = plan.roots.threads;
-    plan.rows.posts = plan.roots.posts
-        + count(&format!(
-            "SELECT count(*) FROM {temp}.modcon_plan_root r \
-             {join} forum_post p ON p.thread_id = r.id WHERE r.k = {thread} AND r.held = 0"
-        ))?;
-    plan.rows.attachments = plan.roots.attachments
-        + count(&format!(
-            "SELECT count(*) FROM {temp}.modcon_plan_root r \
-             {join} forum_attachment a ON a.post_id = r.id WHERE r.k = {post} AND r.held = 0"
-        ))?
-        + count(&format!(
-            "SELECT count(*) FROM {temp}.modcon_plan_root r \
-             {join} forum_post p ON p.thread_id = r.id \
-             {join} forum_attachment a ON a.post_id = p.id WHERE r.k = {thread} AND r.held = 0"
-        ))?;
+    plan.rows.posts = plan.roots.posts + posts_of_threads;
+    plan.rows.attachments = plan.roots.attachments + attachments_of_posts + attachments_of_threads;
     // In the plan's order: no sort.
     plan.root_ids = conn
         .query_map(
@@ -810,37 +803,36 @@ pub fn plan(conn: Conn, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result
     Ok(plan)
 }
 
-/// Up to ten roots, oldest deletion first, with what names them.
+/// Up to ten roots, oldest deletion first, with what names them (in one
+/// read).
 fn samples(conn: Conn) -> Result<Vec<Sample>> {
-    let oldest: Vec<(i64, String, String)> = conn.query_map(
+    let oldest: Vec<(i64, String, String, Option<String>)> = conn.query_map(
         &format!(
-            "SELECT k, id, at FROM {}.modcon_plan_root WHERE held = 0 ORDER BY at, id LIMIT {SAMPLES}",
-            conn.dialect().temp_schema()
+            "SELECT r.k, r.id, r.at, CASE r.k \
+               WHEN {thread} THEN (SELECT title FROM forum_thread WHERE id = r.id) \
+               WHEN {post} THEN (SELECT substr(content_raw, 1, 80) FROM forum_post WHERE id = r.id) \
+               ELSE (SELECT original_filename FROM forum_attachment WHERE id = r.id) END \
+             FROM (SELECT k, id, at FROM {temp}.modcon_plan_root WHERE held = 0 \
+                   ORDER BY at, id LIMIT {SAMPLES}) r ORDER BY r.at, r.id",
+            thread = plan_order(Kind::Thread),
+            post = plan_order(Kind::Post),
+            temp = conn.dialect().temp_schema()
         ),
         params![],
-        |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
+        |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?, r.opt_text(3)?)),
     )?;
-    let mut samples = Vec::new();
-    for (k, id, deleted_at) in oldest {
-        let Some(kind) = Kind::ALL.into_iter().find(|kind| plan_order(*kind) == k) else {
-            continue;
-        };
-        let name_sql = match kind {
-            Kind::Thread => "SELECT title FROM forum_thread WHERE id = ?1",
-            Kind::Post => "SELECT substr(content_raw, 1, 80) FROM forum_post WHERE id = ?1",
-            Kind::Attachment => "SELECT original_filename FROM forum_attachment WHERE id = ?1",
-        };
-        let name = conn
-            .query_opt(name_sql, params![id], |r| r.text(0))?
-            .unwrap_or_default();
-        samples.push(Sample {
-            kind,
-            id,
-            name,
-            deleted_at,
-        });
-    }
-    Ok(samples)
+    Ok(oldest
+        .into_iter()
+        .filter_map(|(k, id, deleted_at, name)| {
+            let kind = Kind::ALL.into_iter().find(|kind| plan_order(*kind) == k)?;
+            Some(Sample {
+                kind,
+                id,
+                name: name.unwrap_or_default(),
+                deleted_at,
+            })
+        })
+        .collect())
 }
 
 /// Counts in `report` what a purge of `plan` would remove from the media
@@ -1584,7 +1576,11 @@ pub fn run(
             plan = self::plan(tx.conn(), &schema, ctx, batch_size)?;
             refuse_without_media(&plan, media, options.keep_files)?;
         }
-        tx.commit()?;
+        // Not waiting for the disk (PostgreSQL): a stamp a crash of the
+        // server undoes is stamped again, later, by the next run, so its
+        // row becomes purgeable later, never sooner; and the commit that
+        // waits before any file goes makes it durable with the batches.
+        tx.commit_without_waiting()?;
     }
     report.held_back = plan.held_back;
     report.samples = plan.samples.clone();

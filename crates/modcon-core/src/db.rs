@@ -797,13 +797,19 @@ impl Db {
     /// write lock is held (a file moved over the path before then is
     /// seen) and again before the commit, which then rolls back.
     pub fn write_tx(&mut self) -> Result<Tx<'_>> {
+        self.write_tx_then(None)
+    }
+
+    /// [`Db::write_tx`], with `first` (statements without parameters) run
+    /// in it as it begins: one round trip on PostgreSQL.
+    pub fn write_tx_then(&mut self, first: Option<&str>) -> Result<Tx<'_>> {
         if self.access == Access::ReadOnly {
             return Err(ReadOnly::new("a write").into());
         }
         let guard = self.replaced_guard();
         let tx = self
             .conn()
-            .begin(TxKind::Write, self.busy_timeout)
+            .begin_then(TxKind::Write, self.busy_timeout, first)
             .map_err(|e| self.explain_open_error(e, Access::ReadWrite))?;
         match guard {
             Some(guard) => {

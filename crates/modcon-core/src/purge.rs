@@ -402,7 +402,8 @@ fn expand_statements(d: Dialect, schema: &Schema, kind: Kind) -> Vec<(&'static s
 /// with them into the `modcon_doomed` work table (emptied first); how
 /// many rows of each table were gathered (each statement's count: a row
 /// reached twice is gathered once). `in_batch`: for a batch (which may lock
-/// its roots), not a plan.
+/// its roots, and whose transaction emptied the work table as it began:
+/// see [`run_batch`]), not a plan.
 fn gather(
     conn: Conn,
     schema: &Schema,
@@ -412,10 +413,9 @@ fn gather(
     in_batch: bool,
 ) -> Result<HashMap<&'static str, i64>> {
     let d = conn.dialect();
-    conn.execute(
-        &format!("DELETE FROM {}.modcon_doomed", d.temp_schema()),
-        params![],
-    )?;
+    if !in_batch {
+        conn.execute(&empty_doomed(d), params![])?;
+    }
     let mut counts = HashMap::new();
     let mut add = |table: &'static str, n: usize| {
         if n > 0 {
@@ -430,6 +430,11 @@ fn gather(
         add(table, conn.execute(&sql, params![])?);
     }
     Ok(counts)
+}
+
+/// Empties the batches' work table.
+fn empty_doomed(d: Dialect) -> String {
+    format!("DELETE FROM {}.modcon_doomed", d.temp_schema())
 }
 
 /// Every file of a removed attachment, journalled; whether a remaining row
@@ -1239,9 +1244,11 @@ fn run_batch(
     let schema = db.schema().clone();
     let cutoff = ctx.cutoff();
     let now = ctx.now_text();
-    let tx = db.write_tx()?;
+    // The work table emptied as the transaction begins (one round trip on
+    // PostgreSQL); a batch that rolls back takes what it gathered with it.
+    let d = db.conn().dialect();
+    let tx = db.write_tx_then(Some(&empty_doomed(d)))?;
     let conn = tx.conn();
-    let d = conn.dialect();
     let temp = d.temp_schema();
     let roots_json = roots_param(roots)?;
     if let Some(lock) = lock_roots_sql(d, kind) {

@@ -502,16 +502,33 @@ impl<'c> Conn<'c> {
     /// is waited for only that long. A read transaction on PostgreSQL is
     /// one snapshot (REPEATABLE READ).
     pub fn begin(self, kind: TxKind, wait: Duration) -> Result<Tx<'c>> {
-        match (self, kind) {
-            (Conn::Sqlite(c), TxKind::Write) => c.execute_batch("BEGIN IMMEDIATE")?,
-            (Conn::Sqlite(c), TxKind::Read) => c.execute_batch("BEGIN DEFERRED")?,
-            (Conn::Postgres(c), TxKind::Write) => c.batch_execute(&format!(
-                "BEGIN; SET LOCAL lock_timeout = {}",
-                wait.as_millis().max(1)
-            ))?,
-            (Conn::Postgres(c), TxKind::Read) => {
-                c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")?
+        self.begin_then(kind, wait, None)
+    }
+
+    /// [`Conn::begin`], then `first` (statements without parameters) run
+    /// in the transaction, in the same round trip on PostgreSQL.
+    pub fn begin_then(self, kind: TxKind, wait: Duration, first: Option<&str>) -> Result<Tx<'c>> {
+        let begin = match (self, kind) {
+            (Conn::Sqlite(_), TxKind::Write) => "BEGIN IMMEDIATE".to_string(),
+            (Conn::Sqlite(_), TxKind::Read) => "BEGIN DEFERRED".to_string(),
+            (Conn::Postgres(_), TxKind::Write) => {
+                format!(
+                    "BEGIN; SET LOCAL lock_timeout = {}",
+                    wait.as_millis().max(1)
+                )
             }
+            (Conn::Postgres(_), TxKind::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ".into(),
+        };
+        let sql = match first {
+            Some(first) => format!("{begin}; {first}"),
+            None => begin,
+        };
+        if let Err(err) = self.execute_batch(&sql) {
+            // The BEGIN may have run before `first` failed.
+            if first.is_some() {
+                let _ = self.execute_batch("ROLLBACK");
+            }
+            return Err(err);
         }
         Ok(Tx {
             conn: self,

@@ -747,6 +747,8 @@ fn a_read_only_postgresql_session_plans_again_and_again_without_its_work_tables_
     }
     let pg = site.pg().unwrap();
     let mut db = Db::open(&pg.arg(), &OpenOptions::new(Access::ReadOnly)).unwrap();
+    // As the purge command and the console's plan do.
+    db.prepare_purge_plan().unwrap();
     let ctx = modcon_core::Ctx {
         now: modcon_core::model::parse_datetime(NOW).unwrap(),
         actor: "mo".into(),

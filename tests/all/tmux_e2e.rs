@@ -3,116 +3,8 @@
 
 use crate::support;
 
-use std::process::Command;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Runs `args` of the binary (after `prefix`, e.g. environment
-    /// settings) in a new tmux server of its own, on a `width`x`height`
-    /// terminal; `None` when tmux is not installed (CI installs it: see
-    /// .ci/run).
-    fn start(name: &str, prefix: &str, args: &str, width: u16, height: u16) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("tmux is not installed: skipping {name}");
-            return None;
-        }
-        let bin = env!("CARGO_BIN_EXE_modcon");
-        // A UTF-8 locale unless the test says otherwise: the console draws
-        // ASCII only on other terminals.
-        let command = format!("LANG=C.UTF-8 {prefix} {bin} {args}; echo EXITED $?; sleep 30");
-        let tmux = Tmux {
-            socket: format!("modcon-{name}-{}", std::process::id()),
-        };
-        let (w, h) = (width.to_string(), height.to_string());
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "console",
-            "-x",
-            &w,
-            "-y",
-            &h,
-            &command,
-        ]);
-        Some(tmux)
-    }
-
-    /// The console as a moderator starts it (`--actor e2e`, the demo's
-    /// clock) on a new demo database, which comes back with it.
-    fn console_on_demo(
-        name: &str,
-        prefix: &str,
-        width: u16,
-        height: u16,
-    ) -> Option<(support::Demo, Tmux)> {
-        let demo = support::demo(5, 1);
-        let args = format!(
-            "--db {} --now '{}' --actor e2e",
-            demo.db.display(),
-            support::DEMO_NOW
-        );
-        let tmux = Tmux::start(name, prefix, &args, width, height)?;
-        Some((demo, tmux))
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "console"])
-    }
-
-    /// Waits (up to 20 s) until the screen shows `text`.
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_for_all(&[text])
-    }
-
-    /// Waits until the screen shows every one of `texts` at once: a capture
-    /// can catch a frame half drawn.
-    fn wait_for_all(&self, texts: &[&str]) -> String {
-        let started = Instant::now();
-        loop {
-            let screen = self.screen();
-            if texts.iter().all(|t| screen.contains(t)) {
-                return screen;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "never saw all of {texts:?}; screen:\n{screen}"
-            );
-            sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "console"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
+use crate::support::tmux::Tmux;
+use crate::support::waiting::wait_until;
 
 #[test]
 fn delete_from_the_real_console_reaches_the_database() {
@@ -196,14 +88,13 @@ fn purge_on_a_terminal_shows_a_progress_bar() {
         return;
     };
     let waiting = demo.dir.path().join("go-on.waiting");
-    let started = Instant::now();
-    while !waiting.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the purge never reached its first commit"
-        );
-        sleep(Duration::from_millis(50));
-    }
+    wait_until("the purge to reach its first commit", || {
+        if waiting.exists() {
+            Ok(())
+        } else {
+            Err(tmux.run(&["capture-pane", "-p", "-t", "console"]))
+        }
+    });
     let screen = tmux.wait_for("batch 0/");
     assert!(screen.contains("batch 0/"), "{screen}");
     std::fs::write(&gate, b"").unwrap();
@@ -256,11 +147,23 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
     }
     tmux.wait_for("title: Restore me: a thread deleted 3 days");
     tmux.keys(&["Tab"]);
-    tmux.wait_for("▶ Posts");
+    // The thread's first post is selected once its details are in.
+    tmux.wait_for_all(&[
+        "▶ Posts",
+        "Details: post",
+        "thread: Restore me: a thread deleted 3",
+    ]);
     tmux.keys(&["r"]);
-    let screen = tmux.wait_for_all(&["Cannot restore this post", "restore the thread first"]);
-    assert!(screen.contains("Esc close"), "{screen}");
-    assert!(!screen.contains("y yes"), "{screen}");
+    // The confirmation appears first and the refusal replaces it once the
+    // check is in: the refusal, whole, offers only to close.
+    tmux.wait_for_screen(
+        &[
+            "Cannot restore this post",
+            "restore the thread first",
+            "Esc close",
+        ],
+        &["y yes"],
+    );
     tmux.keys(&["Escape"]);
     tmux.wait_for("Tab pane");
     tmux.keys(&["q"]);

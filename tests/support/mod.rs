@@ -12,6 +12,8 @@ pub mod assertions;
 pub mod hardening;
 pub mod pg;
 pub mod site;
+pub mod tmux;
+pub mod waiting;
 pub mod webapp;
 
 // Flat, so a test names `support::error_line`; unused in files that

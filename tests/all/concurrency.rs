@@ -529,14 +529,13 @@ fn a_restore_committed_between_plan_and_batch_keeps_its_row() {
         .stderr(Stdio::piped());
     let child = purge.spawn().unwrap();
     let waiting = forum.dir.path().join("go.waiting");
-    let started = Instant::now();
-    while !waiting.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the purge never planned"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    support::waiting::wait_until("the purge to plan", || {
+        if waiting.exists() {
+            Ok(())
+        } else {
+            Err("no plan yet".to_string())
+        }
+    });
     // Planned: now restore the thread, the post and one attachment.
     for (kind, id) in [("thread", &t), ("post", &p), ("attachment", &a)] {
         let r = run(console(&forum.db, &["restore", kind, id, "--json"]));

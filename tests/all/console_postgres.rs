@@ -6,8 +6,8 @@
 
 use crate::support;
 
+use crate::support::waiting::{PATIENCE, wait_until};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use crate::support::FIXTURE_NOW;
 use crate::support::pg::{PgDb, Roles};
@@ -94,17 +94,12 @@ fn is_active(pg: &PgDb, table: &str, id: &str) -> bool {
         .get(0)
 }
 
-/// Polls the console's change marker until it reports a change, for at
-/// most `limit` (a generous bound, not a timing claim).
-fn wait_for_change(h: &mut Harness, limit: Duration) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if matches!(h.worker.poll(), Some(Response::DataChanged)) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
+/// Polls the console's change marker until it reports a change.
+fn wait_for_change(h: &mut Harness) {
+    wait_until("the change marker to move", || match h.worker.poll() {
+        Some(Response::DataChanged) => Ok(()),
+        other => Err(format!("{other:?}")),
+    })
 }
 
 #[test]
@@ -254,10 +249,7 @@ fn another_sessions_commit_shows_in_the_console() {
          WHERE id = (SELECT id FROM forum_post WHERE is_active ORDER BY id LIMIT 1)",
     )
     .unwrap();
-    assert!(
-        wait_for_change(&mut h, Duration::from_secs(10)),
-        "the change marker never moved"
-    );
+    wait_for_change(&mut h);
     h.data_changed();
     let screen = h.screen();
     assert!(screen.contains("Renamed by the web app"), "{screen}");
@@ -294,30 +286,19 @@ fn the_live_lanes_refresh_after_another_session_commits() {
     let lanes = worker::spawn(Worker::new(db, config), events).unwrap();
     lanes.send(Request::Counts { generation: 1 });
     // The lanes settle: the counts come back.
-    let mut counted = false;
-    while let Ok(event) = rx.recv_timeout(Duration::from_secs(10)) {
-        if let Event::Worker(r) = event
-            && matches!(*r, Response::Counts { .. })
-        {
-            counted = true;
-            break;
-        }
-    }
-    assert!(counted);
+    wait_until("the counts", || match rx.recv_timeout(PATIENCE) {
+        Ok(Event::Worker(r)) if matches!(*r, Response::Counts { .. }) => Ok(()),
+        other => Err(format!("{other:?}")),
+    });
     pg.client()
         .batch_execute("UPDATE forum_thread SET is_pinned = NOT is_pinned")
         .unwrap();
-    let start = Instant::now();
-    let mut changed = false;
-    while start.elapsed() < Duration::from_secs(10) {
-        if let Ok(Event::Worker(r)) = rx.recv_timeout(Duration::from_millis(200))
-            && matches!(*r, Response::DataChanged)
-        {
-            changed = true;
-            break;
+    wait_until("DataChanged after another session's commit", || {
+        match rx.recv_timeout(PATIENCE) {
+            Ok(Event::Worker(r)) if matches!(*r, Response::DataChanged) => Ok(()),
+            other => Err(format!("{other:?}")),
         }
-    }
-    assert!(changed, "no DataChanged after another session's commit");
+    });
 }
 
 /// Every reading key of the console, once.
@@ -565,8 +546,7 @@ fn a_purge_the_role_may_not_run_is_refused_in_words_not_the_servers_statement() 
         h.screen()
     );
     h.keys(&["Y"]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
+    wait_until("the purge to finish", || {
         if let Some(r) = h.worker.poll() {
             let more = h.app.on_response(r);
             h.answer(more);
@@ -574,10 +554,11 @@ fn a_purge_the_role_may_not_run_is_refused_in_words_not_the_servers_statement() 
         }
         if matches!(&h.app.overlay, Some(modcon::tui::app::Overlay::Purge(d)) if d.finished.is_some())
         {
-            break;
+            Ok(())
+        } else {
+            Err(h.screen())
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    });
     let screen = h.screen();
     let Some(modcon::tui::app::Overlay::Purge(d)) = &h.app.overlay else {
         panic!("the purge dialog is open:\n{screen}");

@@ -380,18 +380,16 @@ fn one_purge_at_a_time_and_a_killed_holder_is_taken_over_on_both_backends() {
         first.wait().unwrap();
         // On PostgreSQL the server ends the killed process's sessions (and
         // so its advisory lock) once it notices the connection is gone.
-        let mut out = site.output(NOW, &["--actor", "bob", "purge", "--json"]);
-        for _ in 0..100 {
-            if out.status.success() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            out = site.output(NOW, &["--actor", "bob", "purge", "--json"]);
-        }
-        assert!(
-            out.status.success(),
-            "{backend:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = support::waiting::wait_until(
+            format!("{backend:?}: the lock of the killed purge to go"),
+            || {
+                let out = site.output(NOW, &["--actor", "bob", "purge", "--json"]);
+                if out.status.success() {
+                    Ok(out)
+                } else {
+                    Err(String::from_utf8_lossy(&out.stderr).into_owned())
+                }
+            },
         );
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(counts(&report), (0, 0, 4, 4), "{backend:?}");

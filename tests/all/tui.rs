@@ -707,7 +707,6 @@ fn a_pane_keeps_a_bounded_window_of_rows_however_far_it_scrolls() {
 fn a_lane_that_cannot_open_its_connection_answers_each_request_with_the_error() {
     use modcon::tui::Event;
     use modcon::tui::worker::{self, Request, Response, Worker};
-    use std::time::Duration;
     let demo = support::demo(5, 2);
     let db = Db::open(&demo.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
     let config = modcon::tui::worker_config(&settings(&demo.db, &[]), &db).unwrap();
@@ -720,7 +719,7 @@ fn a_lane_that_cannot_open_its_connection_answers_each_request_with_the_error() 
     lanes.send(Request::Counts { generation: 2 });
     let mut errors = Vec::new();
     while errors.len() < 2 {
-        match rx.recv_timeout(Duration::from_secs(10)) {
+        match rx.recv_timeout(support::waiting::PATIENCE) {
             Ok(Event::Worker(r)) => match *r {
                 Response::Error(e) => errors.push(e),
                 Response::Counts { .. } => panic!("counted without a connection"),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use modcon_core::db::{Access, Db, OpenOptions};
 use modcon_core::model::Kind;
@@ -353,7 +353,6 @@ fn web_app_writes_while_the_console_purges_deletes_and_restores() {
             reports
         })
     };
-    let started = Instant::now();
     let mut moderations = 0;
     for round in 0..2 {
         for (t, posts, atts) in &zones.moderated {
@@ -375,10 +374,30 @@ fn web_app_writes_while_the_console_purges_deletes_and_restores() {
         }
     }
     let reports = purger.join().unwrap();
-    // Let the web app go on a little after the console stopped.
-    while started.elapsed() < Duration::from_millis(500) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // The web app goes on after the console stopped: a few more of its
+    // inserts are committed before it stops too.
+    let watcher = web_conn(&db);
+    let inserted = || {
+        support::count(
+            &watcher,
+            &format!(
+                "SELECT (SELECT count(*) FROM forum_thread WHERE title LIKE 'Web %') \
+                      + (SELECT count(*) FROM forum_post WHERE thread_id = '{}')",
+                zones.web_thread
+            ),
+        )
+    };
+    let before = inserted();
+    support::waiting::wait_until("the web app to insert after the console stopped", || {
+        let now = inserted();
+        if now >= before + 5 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{now} of its rows, {before} when the console stopped"
+            ))
+        }
+    });
     stop.store(true, Ordering::Relaxed);
     let log = writer.join().unwrap();
     assert_eq!(moderations, 48);

@@ -214,16 +214,18 @@ fn a_cron_purge_is_refused_while_the_console_purges() {
     let fx = fixture();
     // The console's purge runs in its worker through the same core call,
     // which holds the lock for as long as it runs.
-    let db = Db::open(&fx.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
-    let held = modcon_core::lock::acquire(&db, "purge", "moderator").unwrap();
-    assert_eq!(held.taken_over, None);
-    let cron = run(&fx.db, "cron", &["purge", "--keep-files"]);
-    assert_refused(&cron, "purge", "moderator", std::process::id());
-    // A read-only open never takes (or leaves) a lock.
-    let reader = Db::open(&fx.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
-    let err = modcon_core::lock::acquire(&reader, "purge", "x").unwrap_err();
-    assert!(err.to_string().contains("read-only"), "{err}");
-    drop(held);
+    let mut db = Db::open(&fx.db, &OpenOptions::new(Access::ReadWrite)).unwrap();
+    modcon_core::lock::hold(&mut db, "purge", "moderator", |_, taken_over| {
+        assert_eq!(taken_over, None);
+        let cron = run(&fx.db, "cron", &["purge", "--keep-files"]);
+        assert_refused(&cron, "purge", "moderator", std::process::id());
+        // A read-only open never takes (or leaves) a lock.
+        let mut reader = Db::open(&fx.db, &OpenOptions::new(Access::ReadOnly)).unwrap();
+        let err = modcon_core::lock::hold(&mut reader, "purge", "x", |_, _| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        Ok(())
+    })
+    .unwrap();
     assert!(!lock_file(&fx.db).exists());
     assert!(
         run(&fx.db, "cron", &["purge", "--keep-files"])

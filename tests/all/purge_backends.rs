@@ -404,6 +404,48 @@ fn one_purge_at_a_time_and_a_killed_holder_is_taken_over_on_both_backends() {
     }
 }
 
+/// The console purges on its long-lived session: the lock outlives the
+/// transactions it holds it through, and is released when the purge
+/// returns, also when it fails, while the session lives on.
+#[test]
+fn a_session_holds_the_lock_through_its_transactions_and_releases_it_when_done_on_both_backends()
+{
+    use modcon_core::db::{Access, Db, OpenOptions};
+    for backend in BACKENDS {
+        let site = post_site(backend);
+        for n in 0x10..0x14 {
+            site.attachment(&id(n), &id(2), &img(n), Some(&ago(45)), true);
+        }
+        let mut db = Db::open(&site.db(), &OpenOptions::new(Access::ReadWrite)).unwrap();
+        let pid = std::process::id();
+        let err = modcon_core::lock::hold::<()>(&mut db, "purge", "moderator", |db, taken_over| {
+            assert_eq!(taken_over, None, "{backend:?}");
+            let cron = site.output(NOW, &["--actor", "cron", "purge"]);
+            assert_refused(&cron, "purge", "moderator", pid);
+            // A transaction committed and one rolled back.
+            db.write_tx()?.commit()?;
+            drop(db.write_tx()?);
+            let fix = site.output(NOW, &["--actor", "cron", "check", "--fix"]);
+            assert_refused(&fix, "purge", "moderator", pid);
+            anyhow::bail!("the purge failed")
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "the purge failed");
+        // Released, with the session still open.
+        let cron = site.json(NOW, &["--actor", "cron", "purge"]);
+        assert_eq!(counts(&cron), (0, 0, 4, 4), "{backend:?}");
+        assert_eq!(cron["lock_taken_over"], Value::Null, "{backend:?}");
+        assert_eq!(site.count("SELECT count(*) FROM modcon_purge_lock"), 0);
+        // And taken again by the same session.
+        modcon_core::lock::hold(&mut db, "check --fix", "moderator", |_, taken_over| {
+            assert_eq!(taken_over, None, "{backend:?}");
+            Ok(())
+        })
+        .unwrap();
+        drop(db);
+    }
+}
+
 #[test]
 fn a_purge_killed_after_a_batch_committed_is_finished_by_the_next_run_on_both_backends() {
     for backend in BACKENDS {

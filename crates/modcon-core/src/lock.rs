@@ -11,13 +11,15 @@
 //!
 //! On PostgreSQL there is no file: the lock is a session-level advisory
 //! lock (`pg_try_advisory_lock` on a fixed key derived from "modcon
-//! purge"), taken on a session of its own that lives as long as the lock,
-//! and the holder is a row of `modcon_purge_lock`. The server releases an
-//! advisory lock when its session ends, however it ends (the process
-//! killed, the connection lost), so here too a lock is never left behind:
-//! a purge that gets the lock and finds a holder's row knows that holder's
-//! session is gone, takes over and reports it. Advisory locks belong to
-//! one database of the server, as the file lock belongs to one file.
+//! purge") taken on the purge's own session, and the holder is a row of
+//! `modcon_purge_lock`. A session-level lock outlives the transactions
+//! (and the rollbacks) of the batches; [`hold`] releases it when its work
+//! returns, and the server releases it when the session ends, however it
+//! ends (the process killed, the connection lost), so here too a lock is
+//! never left behind: a purge that gets the lock and finds a holder's row
+//! knows that holder's session is gone, takes over and reports it.
+//! Advisory locks belong to one database of the server, as the file lock
+//! belongs to one file.
 //!
 //! A second purge does not wait: it refuses at once, naming the holder, so
 //! a cron run that overlaps a moderator's purge fails visibly (exit 1)
@@ -31,7 +33,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::db::Db;
-use super::sql::{Conn, PgConn, params};
+use super::sql::{Conn, Row, params};
 use super::{model, system};
 
 /// The advisory-lock key of the purge lock on PostgreSQL: FNV-1a of
@@ -87,8 +89,9 @@ enum Held {
         file: File,
         path: PathBuf,
     },
-    /// The session that holds the advisory lock.
-    Server(Box<PgConn>),
+    /// The advisory lock, held by the database's own session: released by
+    /// [`hold`], which has the session, or by the session's end.
+    Server,
 }
 
 /// The lock file of a database.
@@ -98,9 +101,28 @@ pub fn lock_path(db_path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Takes the database's purge lock for `what` (`purge`, `check --fix`), or
-/// refuses naming the process that holds it.
-pub fn acquire(db: &Db, what: &str, actor: &str) -> Result<PurgeLock> {
+/// Runs `work` holding the database's purge lock for `what` (`purge`,
+/// `check --fix`), or refuses naming the process that holds it. `work` gets
+/// the holder a killed process left, taken over. The lock is released when
+/// `work` returns, whatever it returns.
+pub fn hold<T>(
+    db: &mut Db,
+    what: &str,
+    actor: &str,
+    work: impl FnOnce(&mut Db, Option<String>) -> Result<T>,
+) -> Result<T> {
+    let mut lock = acquire(db, what, actor)?;
+    let taken_over = lock.taken_over.take();
+    let result = work(db, taken_over);
+    if let Held::Server = lock.held {
+        release_on_server(db.conn());
+    }
+    result
+}
+
+/// Takes the database's purge lock for `what`, or refuses naming the
+/// process that holds it.
+fn acquire(db: &Db, what: &str, actor: &str) -> Result<PurgeLock> {
     db.refuse_read_only(&format!("`{what}`"))?;
     let holder = Holder {
         what: what.to_string(),
@@ -175,21 +197,19 @@ pub fn acquire(db: &Db, what: &str, actor: &str) -> Result<PurgeLock> {
     )
 }
 
-/// The lock on PostgreSQL: the advisory lock on a session of its own,
-/// then the holder's row (a row found there is a holder whose session
-/// ended without removing it: taken over).
+/// The lock on PostgreSQL: the advisory lock on the database's own
+/// session, then the holder's row (a row found there is a holder whose
+/// session ended without removing it: taken over), read and replaced in
+/// one statement.
 fn acquire_on_server(db: &Db, holder: &Holder) -> Result<PurgeLock> {
-    let url = db.path().to_str().unwrap_or_default();
-    let session = PgConn::connect(url)?;
-    let conn = Conn::from(&session);
+    let conn = db.conn();
     let got: bool = conn.query_row(
         "SELECT pg_try_advisory_lock(?1)",
         params![ADVISORY_KEY],
         |r| r.get(0),
     )?;
-    let named = server_holder(conn)?;
     if !got {
-        let named = named
+        let named = server_holder(conn)?
             .map(|h| h.to_string())
             .unwrap_or_else(|| "another modcon that is just starting or finishing".into());
         bail!(
@@ -198,12 +218,16 @@ fn acquire_on_server(db: &Db, holder: &Holder) -> Result<PurgeLock> {
             db.location()
         );
     }
-    let taken_over = named.map(|h| h.to_string());
-    conn.execute(
-        "INSERT INTO modcon_purge_lock (name, what, actor, host, pid, started_at) \
-         VALUES ('purge', ?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (name) DO UPDATE SET what = excluded.what, actor = excluded.actor, \
-         host = excluded.host, pid = excluded.pid, started_at = excluded.started_at",
+    // The row as it was before this statement (one snapshot), and this
+    // holder's in its place, in one round trip.
+    let replaced = conn.query_opt(
+        "WITH left_behind AS (SELECT what, actor, host, pid, started_at \
+           FROM modcon_purge_lock WHERE name = 'purge'), \
+         named AS (INSERT INTO modcon_purge_lock (name, what, actor, host, pid, started_at) \
+           VALUES ('purge', ?1, ?2, ?3, ?4, ?5) \
+           ON CONFLICT (name) DO UPDATE SET what = excluded.what, actor = excluded.actor, \
+           host = excluded.host, pid = excluded.pid, started_at = excluded.started_at) \
+         SELECT what, actor, host, pid, started_at FROM left_behind",
         params![
             holder.what,
             holder.actor,
@@ -211,11 +235,43 @@ fn acquire_on_server(db: &Db, holder: &Holder) -> Result<PurgeLock> {
             holder.pid,
             holder.started_at
         ],
-    )
-    .context("cannot record the purge lock's holder in modcon_purge_lock")?;
+        read_holder_row,
+    );
+    let taken_over = match replaced {
+        Ok(row) => row.map(|h| h.to_string()),
+        Err(err) => {
+            // Not held without a holder named.
+            release_on_server(conn);
+            return Err(err.context("cannot record the purge lock's holder in modcon_purge_lock"));
+        }
+    };
     Ok(PurgeLock {
-        held: Held::Server(Box::new(session)),
+        held: Held::Server,
         taken_over,
+    })
+}
+
+/// The holder's row first, then the lock (ending the session would release
+/// the lock anyway, and the next holder replaces a row left behind).
+fn release_on_server(conn: Conn) {
+    let _ = conn.execute(
+        "DELETE FROM modcon_purge_lock WHERE name = 'purge'",
+        params![],
+    );
+    let _ = conn.query_row(
+        "SELECT pg_advisory_unlock(?1)",
+        params![ADVISORY_KEY],
+        |r| r.get::<bool>(0),
+    );
+}
+
+fn read_holder_row(r: &Row<'_>) -> Result<Holder> {
+    Ok(Holder {
+        what: r.text(0)?,
+        actor: r.text(1)?,
+        host: r.text(2)?,
+        pid: r.int(3)? as u32,
+        started_at: r.text(4)?,
     })
 }
 
@@ -223,15 +279,7 @@ fn server_holder(conn: Conn) -> Result<Option<Holder>> {
     conn.query_opt(
         "SELECT what, actor, host, pid, started_at FROM modcon_purge_lock WHERE name = 'purge'",
         params![],
-        |r| {
-            Ok(Holder {
-                what: r.text(0)?,
-                actor: r.text(1)?,
-                host: r.text(2)?,
-                pid: r.int(3)? as u32,
-                started_at: r.text(4)?,
-            })
-        },
+        read_holder_row,
     )
 }
 
@@ -267,20 +315,8 @@ impl Drop for PurgeLock {
                     let _ = std::fs::remove_file(path);
                 }
             }
-            // The row first, then the lock; closing the session would
-            // release the lock anyway.
-            Held::Server(session) => {
-                let conn = Conn::from(&**session);
-                let _ = conn.execute(
-                    "DELETE FROM modcon_purge_lock WHERE name = 'purge'",
-                    params![],
-                );
-                let _ = conn.query_row(
-                    "SELECT pg_advisory_unlock(?1)",
-                    params![ADVISORY_KEY],
-                    |r| r.get::<bool>(0),
-                );
-            }
+            // Released by `hold`, which has the session.
+            Held::Server => {}
         }
     }
 }

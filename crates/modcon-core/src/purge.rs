@@ -1508,8 +1508,6 @@ pub fn run(
         media_root: media.map(|m| m.path().display().to_string()),
         ..PurgeReport::default()
     };
-    // The last journal entry this run has tried.
-    let mut tried = 0;
     // The purge's work tables fit in SQLite's TEMP page cache (8 MB), so
     // they are never written out to a temporary file.
     if let Conn::Sqlite(conn) = db.conn() {
@@ -1519,15 +1517,30 @@ pub fn run(
     if !options.dry_run {
         db.refuse_read_only("`purge`")?;
     }
+    if options.dry_run {
+        return run_planned(db, ctx, media, options, progress, cancel, report);
+    }
     // One purge at a time per database, held until this returns; taken
     // before anything is written, so a refused purge changes nothing.
-    let _lock = if options.dry_run {
-        None
-    } else {
-        let lock = super::lock::acquire(db, Action::Purge.name(), &ctx.actor)?;
-        report.lock_taken_over = lock.taken_over.clone();
-        Some(lock)
-    };
+    super::lock::hold(db, Action::Purge.name(), &ctx.actor, |db, taken_over| {
+        report.lock_taken_over = taken_over;
+        run_planned(db, ctx, media, options, progress, cancel, report)
+    })
+}
+
+/// [`run`] once the purge lock is held (a dry run takes none).
+fn run_planned(
+    db: &mut Db,
+    ctx: &Ctx,
+    media: Option<&MediaRoot>,
+    options: &PurgeOptions,
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+    mut report: PurgeReport,
+) -> Result<PurgeReport> {
+    let batch_size = report.batch_size;
+    // The last journal entry this run has tried.
+    let mut tried = 0;
     if !options.dry_run && !options.keep_files {
         let pending: i64 =
             db.conn()

@@ -783,10 +783,11 @@ pub fn fix_in(conn: Conn, ctx: &Ctx) -> Result<Outcome> {
 
 pub fn fix(db: &mut Db, ctx: &Ctx) -> Result<Outcome> {
     // Not while a purge (or another fix) runs on this database.
-    let _lock = super::lock::acquire(db, "check --fix", &ctx.actor)?;
-    let tx = db.write_tx()?;
-    let outcome = fix_in(tx.conn(), ctx)?;
-    super::failpoint::hit("before-commit");
-    tx.commit()?;
-    Ok(outcome)
+    super::lock::hold(db, "check --fix", &ctx.actor, |db, _| {
+        let tx = db.write_tx()?;
+        let outcome = fix_in(tx.conn(), ctx)?;
+        super::failpoint::hit("before-commit");
+        tx.commit()?;
+        Ok(outcome)
+    })
 }

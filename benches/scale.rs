@@ -211,7 +211,7 @@ fn main() {
     let cutoff = ctx.cutoff();
     let counts = median(5, || {
         let tx = db.read_tx().expect("read");
-        timed(|| query::counts(tx.conn(), &cutoff).expect("counts")).1
+        timed(|| query::counts(tx.conn(), &schema, &cutoff).expect("counts")).1
     });
     figures.push(against(
         "the status line's counts (the core query, median of 5)",

@@ -144,9 +144,10 @@ fn measure(dir: &Path, now: &str, url: &str, media: &Path) -> Vec<Figure> {
     };
     let cutoff = ctx.cutoff();
     let mut opened = Db::open(Path::new(url), &OpenOptions::new(Access::ReadOnly)).expect("open");
+    let opened_schema = opened.schema().clone();
     let counts = median(5, || {
         let tx = opened.read_tx().expect("read");
-        timed(|| query::counts(tx.conn(), &cutoff).expect("counts")).1
+        timed(|| query::counts(tx.conn(), &opened_schema, &cutoff).expect("counts")).1
     });
     drop(opened);
     figures.push(against(

@@ -28,8 +28,9 @@ pub fn run(settings: &Settings, json: bool) -> Result<()> {
     let mut db = open_for_reading(settings)?;
     let ctx = settings.ctx();
     let counts: Counts = {
+        let schema = db.schema().clone();
         let tx = db.read_tx()?;
-        query::counts(tx.conn(), &ctx.cutoff())?
+        query::counts(tx.conn(), &schema, &ctx.cutoff())?
     };
     let violations = counts.posts.violations + counts.attachments.violations;
     if json {

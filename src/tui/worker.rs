@@ -383,11 +383,12 @@ impl Worker {
             }
             Request::Counts { generation } => {
                 let cutoff = self.cutoff();
+                let schema = self.db.schema().clone();
                 // One snapshot, so the kinds agree with one another.
                 let result = self
                     .db
                     .read_tx()
-                    .and_then(|tx| query::counts(tx.conn(), &cutoff));
+                    .and_then(|tx| query::counts(tx.conn(), &schema, &cutoff));
                 out(Response::Counts {
                     generation,
                     result: err(result),

@@ -340,7 +340,7 @@ fn the_consoles_reads_take_no_transaction_id_so_never_move_the_marker() {
             .unwrap()
         };
         conn.execute_batch("BEGIN").unwrap();
-        modcon_core::query::counts(conn, &cutoff).unwrap();
+        modcon_core::query::counts(conn, &schema, &cutoff).unwrap();
         modcon_core::query::search(conn, &schema, "plant", 501).unwrap();
         modcon_core::audit::list(conn, 500).unwrap();
         for kind in [

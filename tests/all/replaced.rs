@@ -469,7 +469,7 @@ fn the_console_refuses_a_delete_confirmed_after_a_restore_and_shows_the_new_file
     let active_in = |db: &Path| {
         let db = Db::open(db, &OpenOptions::new(Access::ReadOnly)).unwrap();
         let cutoff = modcon_core::cutoff(parse_datetime(support::DEMO_NOW).unwrap(), 30);
-        modcon_core::query::counts(db.conn(), &cutoff)
+        modcon_core::query::counts(db.conn(), db.schema(), &cutoff)
             .unwrap()
             .threads
             .active

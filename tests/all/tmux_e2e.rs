@@ -116,7 +116,7 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
         modcon_core::model::parse_datetime(support::DEMO_NOW).unwrap(),
         30,
     );
-    let c = modcon_core::query::counts(db.conn(), &cutoff).unwrap();
+    let c = modcon_core::query::counts(db.conn(), db.schema(), &cutoff).unwrap();
     let counts: Vec<String> = [c.threads, c.posts, c.attachments]
         .iter()
         .map(|k| format!("{}+{}x", k.active, k.deleted))

@@ -1012,7 +1012,7 @@ fn true_counts(db: &Path) -> modcon_core::query::Counts {
         modcon_core::model::parse_datetime(support::DEMO_NOW).unwrap(),
         30,
     );
-    modcon_core::query::counts(db.conn(), &cutoff).unwrap()
+    modcon_core::query::counts(db.conn(), db.schema(), &cutoff).unwrap()
 }
 
 #[test]

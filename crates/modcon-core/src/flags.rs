@@ -15,7 +15,7 @@ use super::db::Db;
 use super::model::Tally;
 use super::model::{IdQuery, Kind};
 use super::rules::{self, LeftAlone, Outcome, Target};
-use super::schema;
+use super::schema::{self, Schema};
 use super::sql::{self, Conn, params};
 
 const FLAGS: &str = "forum_flaggedcontent";
@@ -328,8 +328,9 @@ pub fn get(conn: Conn, flag_id: &str) -> Result<Option<FlagRow>> {
 }
 
 /// Flags per status; `None` when the database has no flag queue.
-pub fn counts(conn: Conn) -> Result<Option<FlagCounts>> {
-    if !schema::table_exists(conn, FLAGS)? || !schema::column_exists(conn, FLAGS, "status")? {
+pub fn counts(conn: Conn, schema: &Schema) -> Result<Option<FlagCounts>> {
+    // What the open read of the catalog, not asked again.
+    if !schema.flag_status {
         return Ok(None);
     }
     let mut counts = FlagCounts::default();

@@ -561,7 +561,7 @@ pub fn count_sql(d: Dialect, kind: Kind) -> [String; 4] {
 
 /// Counts of every kind and state. Only the deleted rows (few) are read
 /// one by one; the conditions of deleted rows are worked out once per row.
-pub fn counts(conn: Conn, cutoff: &str) -> Result<Counts> {
+pub fn counts(conn: Conn, schema: &Schema, cutoff: &str) -> Result<Counts> {
     let mut counts = Counts::default();
     for kind in Kind::ALL {
         let [total, deleted, states, violating] = count_sql(conn.dialect(), kind);
@@ -578,7 +578,7 @@ pub fn counts(conn: Conn, cutoff: &str) -> Result<Counts> {
         })?;
         c.violations = count(&violating)?;
     }
-    counts.flags = super::flags::counts(conn)?;
+    counts.flags = super::flags::counts(conn, schema)?;
     Ok(counts)
 }
 

@@ -114,6 +114,8 @@ pub struct Schema {
     /// was removed (`forum_moderationaction` has `action_type` and
     /// `created_at`, beside the flags).
     pub removal_times: bool,
+    /// The flags have a `status` (the flag queue's counts).
+    pub flag_status: bool,
     pub foreign_refs: Vec<ForeignRef>,
 }
 
@@ -297,6 +299,7 @@ fn inspect_catalog(catalog: &Catalog, allow_outdated: bool) -> Result<Schema> {
         && ["action_type", "created_at"]
             .iter()
             .all(|c| catalog.has_column("forum_moderationaction", c));
+    schema.flag_status = schema.flags && catalog.has_column("forum_flaggedcontent", "status");
     schema.foreign_refs = foreign_refs(catalog.foreign_keys()?);
     Ok(schema)
 }

@@ -858,6 +858,11 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
             met: None,
         });
     }
-    drop_db(&template);
+    // Kept for profiling by hand (EXPLAIN ANALYZE on a copy of it).
+    if std::env::var("MODCON_BENCH_PG_KEEP").is_ok() {
+        println!("PostgreSQL web-app database kept: {}", pg_server::url_of(&template));
+    } else {
+        drop_db(&template);
+    }
     figures
 }

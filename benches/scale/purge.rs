@@ -860,7 +860,10 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
     }
     // Kept for profiling by hand (EXPLAIN ANALYZE on a copy of it).
     if std::env::var("MODCON_BENCH_PG_KEEP").is_ok() {
-        println!("PostgreSQL web-app database kept: {}", pg_server::url_of(&template));
+        println!(
+            "PostgreSQL web-app database kept: {}",
+            pg_server::url_of(&template)
+        );
     } else {
         drop_db(&template);
     }

@@ -408,8 +408,7 @@ fn one_purge_at_a_time_and_a_killed_holder_is_taken_over_on_both_backends() {
 /// transactions it holds it through, and is released when the purge
 /// returns, also when it fails, while the session lives on.
 #[test]
-fn a_session_holds_the_lock_through_its_transactions_and_releases_it_when_done_on_both_backends()
-{
+fn a_session_holds_the_lock_through_its_transactions_and_releases_it_when_done_on_both_backends() {
     use modcon_core::db::{Access, Db, OpenOptions};
     for backend in BACKENDS {
         let site = post_site(backend);

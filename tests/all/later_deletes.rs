@@ -10,8 +10,8 @@ use crate::on_both;
 use crate::support;
 
 use serde_json::Value;
-use support::hex_id;
 use support::site::{Backend, Site};
+use support::{hex_id, row_with_id};
 
 const T: u32 = 0x10;
 const P: u32 = 0x20;
@@ -51,13 +51,7 @@ fn forum(b: Backend, migrated: bool) -> Site {
 /// The listed row of `kind` with id `row`.
 fn listed(f: &Site, kind: &str, row: &str) -> Value {
     let list = f.json(NOW, &["list", kind, "--state", "all", "--limit", "100"]);
-    list["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == row)
-        .cloned()
-        .unwrap_or_else(|| panic!("{row} not listed: {list}"))
+    row_with_id(&list, row)
 }
 
 /// (purgeable, unknown deletion time) of a kind, from `stats`.

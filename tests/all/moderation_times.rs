@@ -9,8 +9,8 @@ use crate::on_both;
 use crate::support;
 
 use serde_json::Value;
-use support::hex_id;
 use support::site::{Backend, Site};
+use support::{hex_id, row_with_id};
 
 /// A post and a thread taken down by the moderation queue then.
 const REMOVED: &str = "2026-03-10 09:30:00.250000";
@@ -58,13 +58,7 @@ fn listed(f: &Site, access: &[&str], kind: &str, row: &str) -> Value {
     let mut args = access.to_vec();
     args.extend(["list", kind, "--state", "deleted"]);
     let list = f.json(NOW, &args);
-    list["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == row)
-        .cloned()
-        .unwrap_or_else(|| panic!("{row} not listed: {list}"))
+    row_with_id(&list, row)
 }
 
 on_both!(

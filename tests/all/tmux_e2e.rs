@@ -8,9 +8,7 @@ use crate::support::waiting::wait_until;
 
 #[test]
 fn delete_from_the_real_console_reaches_the_database() {
-    let Some((demo, tmux)) = Tmux::console_on_demo("e2e", "", 100, 30) else {
-        return;
-    };
+    let (demo, tmux) = Tmux::console_on_demo("e2e", "", 100, 30);
     // The first page is in when its first row is drawn.
     tmux.wait_for_all(&["Threads (all)", "? help", "│+ "]);
 
@@ -84,9 +82,7 @@ fn purge_on_a_terminal_shows_a_progress_bar() {
         demo.db.display(),
         support::DEMO_NOW
     );
-    let Some(tmux) = Tmux::start("bar", &prefix, &args, 100, 10) else {
-        return;
-    };
+    let tmux = Tmux::start("bar", &prefix, &args, 100, 10);
     let waiting = demo.dir.path().join("go-on.waiting");
     wait_until("the purge to reach its first commit", || {
         if waiting.exists() {
@@ -104,9 +100,7 @@ fn purge_on_a_terminal_shows_a_progress_bar() {
 
 #[test]
 fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
-    let Some((demo, tmux)) = Tmux::console_on_demo("truth", "", 80, 24) else {
-        return;
-    };
+    let (demo, tmux) = Tmux::console_on_demo("truth", "", 80, 24);
     let db = modcon_core::db::Db::open(
         &demo.db,
         &modcon_core::db::OpenOptions::new(modcon_core::db::Access::ReadOnly),
@@ -172,9 +166,7 @@ fn at_80x24_the_real_console_shows_every_count_and_a_whole_refusal() {
 
 #[test]
 fn with_lang_c_the_real_console_draws_ascii_only() {
-    let Some((_demo, tmux)) = Tmux::console_on_demo("ascii", "LANG=C LC_ALL=C", 80, 24) else {
-        return;
-    };
+    let (_demo, tmux) = Tmux::console_on_demo("ascii", "LANG=C LC_ALL=C", 80, 24);
     let screen = tmux.wait_for_all(&["+> Threads", "|+ ", "? help"]);
     assert!(!screen.contains('│'), "{screen}");
     assert!(!screen.contains('─'), "{screen}");

@@ -9,8 +9,8 @@ use crate::support;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use support::json_on;
 use support::webapp::DjangoForum;
+use support::{json_on, row_with_id};
 
 fn id(n: u32) -> String {
     support::hex_id(n)
@@ -65,13 +65,7 @@ fn ids(list: &[String]) -> BTreeSet<String> {
 /// `list KIND --json` row of one id.
 fn listed(f: &DjangoForum, now: &str, kind: &str, row: &str) -> Value {
     let list = run(f, now, &["list", kind, "--state", "all", "--limit", "1000"]);
-    list["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == row)
-        .cloned()
-        .unwrap_or_else(|| panic!("{row} not listed: {list}"))
+    row_with_id(&list, row)
 }
 
 // ------------------------------------------------- stale console records

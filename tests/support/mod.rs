@@ -85,21 +85,25 @@ pub fn expected() -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// What the binary reads from its environment that a test must not inherit
+/// from the person running it.
+pub const CLEARED_VARIABLES: [&str; 8] = [
+    "MODCON_CONFIG",
+    "MODCON_DB",
+    "MODCON_MEDIA_ROOT",
+    "MODCON_ACTOR",
+    "MODCON_FAILPOINT",
+    "SUDO_USER",
+    "SSH_CLIENT",
+    "XDG_DATA_HOME",
+];
+
 /// The binary as a plain process in a clean environment: no user config
 /// (the config file would be `HOME/.config/modcon/config.toml`),
 /// no MODCON_* variables, HOME in a temporary folder, a short busy timeout.
 pub fn clean_command(home: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_modcon"));
-    for var in [
-        "MODCON_CONFIG",
-        "MODCON_DB",
-        "MODCON_MEDIA_ROOT",
-        "MODCON_ACTOR",
-        "MODCON_FAILPOINT",
-        "SUDO_USER",
-        "SSH_CLIENT",
-        "XDG_DATA_HOME",
-    ] {
+    for var in CLEARED_VARIABLES {
         cmd.env_remove(var);
     }
     cmd.env("HOME", home)
@@ -261,6 +265,18 @@ pub struct Forum {
     pub db: PathBuf,
     pub media: PathBuf,
     pub conn: Connection,
+}
+
+/// The row with id `id` of a `list --json` answer; a panic naming the id and
+/// the whole answer when it is not there.
+pub fn row_with_id(list: &serde_json::Value, id: &str) -> serde_json::Value {
+    list["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} not listed: {list}"))
 }
 
 pub fn hex_id(n: u32) -> String {

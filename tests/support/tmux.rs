@@ -12,25 +12,38 @@ use super::waiting::wait_until;
 
 pub struct Tmux {
     socket: String,
+    /// The binary's HOME: no config or data of the person running the tests.
+    _home: tempfile::TempDir,
 }
 
 impl Tmux {
     /// Runs `args` of the binary (after `prefix`, e.g. environment
     /// settings) in a new tmux server of its own, on a `width`x`height`
-    /// terminal; `None` when tmux is not installed (CI installs it: see
-    /// .ci/run).
-    pub fn start(name: &str, prefix: &str, args: &str, width: u16, height: u16) -> Option<Tmux> {
+    /// terminal, in a clean environment (no MODCON_* variables, HOME and
+    /// the config folder in a temporary folder), as the other tests run the
+    /// binary. Fails when tmux is not installed (CI installs it: see
+    /// .ci/run): the suite never skips a test silently.
+    pub fn start(name: &str, prefix: &str, args: &str, width: u16, height: u16) -> Tmux {
         if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("tmux is not installed: skipping {name}");
-            return None;
+            panic!("{name}: tmux is not installed; the console's end-to-end tests need it");
         }
         let bin = env!("CARGO_BIN_EXE_modcon");
+        let home = tempfile::tempdir().unwrap();
+        let cleared: String = super::CLEARED_VARIABLES
+            .iter()
+            .map(|var| format!("-u {var} "))
+            .collect();
         // A UTF-8 locale unless the test says otherwise: the console draws
         // ASCII only on other terminals. The shell stays a while after the
         // binary exits, so its exit status can be read off the screen.
-        let command = format!("LANG=C.UTF-8 {prefix} {bin} {args}; echo EXITED $?; sleep 600");
+        let command = format!(
+            "env {cleared}HOME='{home}' XDG_CONFIG_HOME='{home}/.config' LANG=C.UTF-8 {prefix} \
+             {bin} {args}; echo EXITED $?; sleep 600",
+            home = home.path().display()
+        );
         let tmux = Tmux {
             socket: format!("modcon-{name}-{}", std::process::id()),
+            _home: home,
         };
         let (w, h) = (width.to_string(), height.to_string());
         tmux.run(&[
@@ -44,7 +57,7 @@ impl Tmux {
             &h,
             &command,
         ]);
-        Some(tmux)
+        tmux
     }
 
     /// The console as a moderator starts it (`--actor e2e`, the demo's
@@ -54,15 +67,15 @@ impl Tmux {
         prefix: &str,
         width: u16,
         height: u16,
-    ) -> Option<(super::Demo, Tmux)> {
+    ) -> (super::Demo, Tmux) {
         let demo = super::demo(5, 1);
         let args = format!(
             "--db {} --now '{}' --actor e2e",
             demo.db.display(),
             super::DEMO_NOW
         );
-        let tmux = Tmux::start(name, prefix, &args, width, height)?;
-        Some((demo, tmux))
+        let tmux = Tmux::start(name, prefix, &args, width, height);
+        (demo, tmux)
     }
 
     pub fn run(&self, args: &[&str]) -> String {

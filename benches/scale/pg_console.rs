@@ -17,37 +17,8 @@ use modcon_core::model::parse_now;
 use modcon_core::query;
 
 use crate::console::{self, Figure};
-use crate::pg_server::{admin, server, url_of};
+use crate::pg_server::{Throwaway, admin, server};
 use crate::{against, info, median, run_binary, timed};
-
-/// A database made for the bench, dropped when this goes (a panic too).
-struct Throwaway {
-    name: String,
-    url: String,
-}
-
-impl Throwaway {
-    fn create(name: String) -> Throwaway {
-        admin()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create database");
-        Throwaway {
-            url: url_of(&name),
-            name,
-        }
-    }
-}
-
-impl Drop for Throwaway {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&server(), postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
 
 /// The figures on PostgreSQL: the demo of `threads` threads written into a
 /// throwaway database (its time), VACUUM ANALYZE, `stats --json`, the

@@ -30,7 +30,7 @@ use modcon_core::{Ctx, cutoff};
 use rusqlite::Connection;
 
 use crate::console::Figure;
-use crate::pg_server;
+use crate::pg_server::{self, Throwaway};
 
 const NOW: &str = "2026-11-26 12:00:00";
 const THREADS: usize = 2000;
@@ -655,11 +655,9 @@ fn copy_table(from: &Connection, to: modcon_core::sql::Conn, table: &str) {
 /// Django schema, every row of the SQLite one (the console's records of
 /// its deletes included, so the same rows are purgeable), vacuumed and
 /// analysed as a live database's autovacuum would have it.
-fn build_pg(sqlite: &Path, name: &str) {
-    pg_server::admin()
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create database");
-    let url = pg_server::url_of(name);
+fn build_pg(sqlite: &Path, name: &str) -> Throwaway {
+    let made = Throwaway::create(name.to_string());
+    let url = made.url.clone();
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
     client
         .batch_execute(&django_pg_schema())
@@ -694,6 +692,7 @@ fn build_pg(sqlite: &Path, name: &str) {
     drop(db);
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
     client.batch_execute("VACUUM ANALYZE").expect("vacuum");
+    made
 }
 
 /// The plain-SQL floor on PostgreSQL: one DELETE of the expired
@@ -794,29 +793,16 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
         );
         return Vec::new();
     }
-    let stamp = std::process::id();
-    let template = format!("modcon_bench_{stamp}");
     let started = Instant::now();
-    build_pg(base, &template);
+    let template = build_pg(base, &format!("modcon_bench_{}", std::process::id()));
     println!(
         "web-app database on PostgreSQL: loaded in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let copy_db = |name: &str| -> String {
-        let name = format!("{template}_{name}");
-        pg_server::admin()
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-            .expect("copy database");
-        name
-    };
-    let drop_db = |name: &str| {
-        let _ = pg_server::admin()
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    };
     let mut figures = Vec::new();
-    let floor_db = copy_db("floor");
-    let (floor_rows, floor_took) = pg_floor(&pg_server::url_of(&floor_db));
-    drop_db(&floor_db);
+    let floor_db = Throwaway::copy_of(&template, "floor");
+    let (floor_rows, floor_took) = pg_floor(&floor_db.url);
+    drop(floor_db);
     let floor_rate = rate(floor_rows, floor_took);
     figures.push(Figure {
         name: format!("PostgreSQL purge floor: one plain DELETE ({floor_rows} attachments)"),
@@ -824,17 +810,16 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
         target: "1×".into(),
         met: None,
     });
-    let records_db = copy_db("floor_records");
-    let (rows, took) = pg_floor_with_records(&pg_server::url_of(&records_db));
-    drop_db(&records_db);
+    let records_db = Throwaway::copy_of(&template, "floor_records");
+    let (rows, took) = pg_floor_with_records(&records_db.url);
+    drop(records_db);
     figures.push(records_figure("PostgreSQL ", rows, took, floor_rate));
     for batch in [100, 1000] {
-        let name = copy_db(&format!("b{batch}"));
+        let copy = Throwaway::copy_of(&template, &format!("b{batch}"));
         let to_media = dir.join(format!("pg-b{batch}-media"));
         copy_tree(media, &to_media);
-        let url = pg_server::url_of(&name);
-        let run = run_purge(Path::new(&url), &to_media, batch);
-        drop_db(&name);
+        let run = run_purge(Path::new(&copy.url), &to_media, batch);
+        drop(copy);
         let _ = fs::remove_dir_all(&to_media);
         let r = rate(run.rows, run.rows_took);
         let ratio = r / floor_rate;
@@ -860,12 +845,7 @@ pub fn pg_figures(dir: &Path, base: &Path, media: &Path) -> Vec<Figure> {
     }
     // Kept for profiling by hand (EXPLAIN ANALYZE on a copy of it).
     if std::env::var("MODCON_BENCH_PG_KEEP").is_ok() {
-        println!(
-            "PostgreSQL web-app database kept: {}",
-            pg_server::url_of(&template)
-        );
-    } else {
-        drop_db(&template);
+        println!("PostgreSQL web-app database kept: {}", template.keep());
     }
     figures
 }

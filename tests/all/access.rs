@@ -386,7 +386,6 @@ fn a_busy_writer_is_named_as_the_reason() {
 #[test]
 fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
     use modcon::tui::executor::{self, Op};
-    use modcon_core::Ctx;
     use modcon_core::db::{Access, Db, OpenOptions};
     use modcon_core::rules::Target;
 
@@ -399,14 +398,7 @@ fn the_consoles_own_actions_name_the_file_and_the_lock_too() {
     reader
         .execute_batch("BEGIN; SELECT count(*) FROM forum_thread;")
         .unwrap();
-    let ctx = Ctx {
-        now: modcon_core::model::parse_datetime(NOW).unwrap(),
-        actor: "mo".into(),
-        os_account: None,
-        client_addr: None,
-        reason: None,
-        retention_days: 30,
-    };
+    let ctx = support::ctx_as("mo", NOW);
     let op = Op::Delete(Target::new(
         modcon_core::model::Kind::Thread,
         support::hex_id(1),

@@ -788,14 +788,7 @@ fn a_read_only_postgresql_session_plans_again_and_again_without_its_work_tables_
     let mut db = Db::open(&pg.arg(), &OpenOptions::new(Access::ReadOnly)).unwrap();
     // As the purge command and the console's plan do.
     db.prepare_purge_plan().unwrap();
-    let ctx = modcon_core::Ctx {
-        now: modcon_core::model::parse_datetime(NOW).unwrap(),
-        actor: "mo".into(),
-        os_account: None,
-        client_addr: None,
-        reason: None,
-        retention_days: 30,
-    };
+    let ctx = support::ctx_as("mo", NOW);
     let options = PurgeOptions {
         retention_days: 30,
         batch_size: 100,

@@ -117,14 +117,7 @@ impl Restore {
 }
 
 fn ctx(actor: &str) -> Ctx {
-    Ctx {
-        now: parse_datetime(support::DEMO_NOW).unwrap(),
-        actor: actor.into(),
-        os_account: None,
-        client_addr: None,
-        reason: None,
-        retention_days: 30,
-    }
+    support::ctx_as(actor, support::DEMO_NOW)
 }
 
 /// Deletes a thread as `mo`, the way the console's executor does.

@@ -53,12 +53,7 @@ pub fn bin(home: &Path) -> Command {
 
 /// A context for building data through the core, at a given moment.
 pub fn ctx(at: &str) -> modcon_core::Ctx {
-    modcon_core::Ctx {
-        now: modcon_core::model::parse_datetime(at).unwrap(),
-        actor: "builder".into(),
-        retention_days: 30,
-        ..Default::default()
-    }
+    super::ctx_as("builder", at)
 }
 
 /// What a finished run printed.

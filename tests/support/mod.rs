@@ -267,6 +267,17 @@ pub struct Forum {
     pub conn: Connection,
 }
 
+/// A context for a core call by `actor` at `at` (Django datetime text), with
+/// the default retention of 30 days and nothing else said.
+pub fn ctx_as(actor: &str, at: &str) -> modcon_core::Ctx {
+    modcon_core::Ctx {
+        now: modcon_core::model::parse_datetime(at).unwrap(),
+        actor: actor.into(),
+        retention_days: 30,
+        ..Default::default()
+    }
+}
+
 /// The row with id `id` of a `list --json` answer; a panic naming the id and
 /// the whole answer when it is not there.
 pub fn row_with_id(list: &serde_json::Value, id: &str) -> serde_json::Value {

@@ -221,6 +221,16 @@ pub struct FileReplaced {
 }
 
 impl FileReplaced {
+    /// The refusal for the database at `path`, which names no file any
+    /// more when `missing`, else another file.
+    fn at(path: &Path, missing: bool) -> FileReplaced {
+        FileReplaced {
+            location: path.display().to_string(),
+            missing,
+            purge_batches_done: None,
+        }
+    }
+
     /// The same refusal, said of a purge that stopped after `done` batches.
     pub fn stopping_purge(&self, done: u64) -> FileReplaced {
         FileReplaced {
@@ -453,12 +463,7 @@ impl Db {
             return Ok(false);
         };
         if change == Change::Missing {
-            return Err(FileReplaced {
-                location: self.path.display().to_string(),
-                missing: true,
-                purge_batches_done: None,
-            }
-            .into());
+            return Err(FileReplaced::at(&self.path, true).into());
         }
         if change == Change::Replaced && watched.old_side_files_remain(&now) {
             let name = self
@@ -503,12 +508,9 @@ impl Db {
     /// the file at the path was replaced.
     pub fn refuse_unless_file(&self, expected: Option<FileId>) -> Result<()> {
         match expected {
-            Some(expected) if self.file_id() != Some(expected) => Err(FileReplaced {
-                location: self.path.display().to_string(),
-                missing: false,
-                purge_batches_done: None,
+            Some(expected) if self.file_id() != Some(expected) => {
+                Err(FileReplaced::at(&self.path, false).into())
             }
-            .into()),
             _ => Ok(()),
         }
     }
@@ -527,12 +529,7 @@ impl Db {
             let Some(change) = moved(&then, FileState::of(&path)) else {
                 return Ok(());
             };
-            Err(FileReplaced {
-                location: path.display().to_string(),
-                missing: change == Change::Missing,
-                purge_batches_done: None,
-            }
-            .into())
+            Err(FileReplaced::at(&path, change == Change::Missing).into())
         }))
     }
 

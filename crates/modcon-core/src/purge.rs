@@ -593,6 +593,14 @@ fn plan_order(kind: Kind) -> i64 {
     }
 }
 
+/// The kind whose [`plan_order`] is `order`, as the plan's work table
+/// holds it.
+fn kind_in_plan_order(order: i64) -> Option<Kind> {
+    Kind::ALL
+        .into_iter()
+        .find(|kind| plan_order(*kind) == order)
+}
+
 /// Adds to the plan the deleted rows of `kind` past retention, each with
 /// its deletion time worked out once (in a subquery that `LIMIT -1` keeps
 /// SQLite from merging, which would work it out again for every use), its
@@ -742,7 +750,7 @@ pub fn plan(conn: Conn, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result
         |r| Ok((r.int(0)?, r.int(1)?, r.int(2)?)),
     )?;
     for (k, held, n) in per_kind {
-        let Some(kind) = Kind::ALL.into_iter().find(|kind| plan_order(*kind) == k) else {
+        let Some(kind) = kind_in_plan_order(k) else {
             continue;
         };
         match held {
@@ -779,12 +787,7 @@ pub fn plan(conn: Conn, schema: &Schema, ctx: &Ctx, batch_size: usize) -> Result
             |r| Ok((r.int(0)?, r.text(1)?)),
         )?
         .into_iter()
-        .filter_map(|(k, id)| {
-            Kind::ALL
-                .into_iter()
-                .find(|kind| plan_order(*kind) == k)
-                .map(|kind| (kind, id))
-        })
+        .filter_map(|(k, id)| kind_in_plan_order(k).map(|kind| (kind, id)))
         .collect();
     if !schema.foreign_refs.is_empty() {
         for kind in Kind::ALL {
@@ -834,7 +837,7 @@ fn samples(conn: Conn) -> Result<Vec<Sample>> {
     Ok(oldest
         .into_iter()
         .filter_map(|(k, id, deleted_at, name)| {
-            let kind = Kind::ALL.into_iter().find(|kind| plan_order(*kind) == k)?;
+            let kind = kind_in_plan_order(k)?;
             Some(Sample {
                 kind,
                 id,
